@@ -1,0 +1,333 @@
+"""The policy AST: frozen dataclasses built by `parse.py`, read by every later stage.
+
+Invariants: nodes are immutable, collections are tuples, every node has a `Span`
+(file, line, column and the enclosing clause id). Names keep their own span so a
+check can point at the exact word that is wrong. No Lark type appears here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Union
+
+from compiler.diagnostics import Span
+
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """An identifier as written, with its position."""
+
+    value: str
+    span: Span
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string literal (quote, note, title), unescaped, with its position."""
+
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Duration:
+    """A length of time in minutes, remembering the unit it was written in."""
+
+    minutes: int
+    unit: Literal["hours", "days"] = "hours"
+
+    def __str__(self) -> str:
+        n = self.minutes // (1440 if self.unit == "days" else 60)
+        return f"{n} {self.unit[:-1] if n == 1 else self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """`anchor` plus an offset: "72 hours after reported", "returned"."""
+
+    anchor: Literal["reported", "returned"]
+    offset: Duration | None
+    span: Span
+
+    @property
+    def minutes(self) -> int:
+        return self.offset.minutes if self.offset else 0
+
+    def __str__(self) -> str:
+        return f"{self.offset} after {self.anchor}" if self.offset else self.anchor
+
+
+# ---- conditions -------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class HasStatus:
+    status: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class NoStatus:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class HasFlag:
+    flag: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ChildField:
+    """`the child has placed_in merseyside`."""
+
+    field: Name
+    value: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Age:
+    """Age in whole years at the episode's report: `aged 13 or under|over`."""
+
+    years: int
+    side: Literal["under", "over"]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """`the child has been reported missing`: there is an episode (binds it)."""
+
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At least `count` episodes of the child reported within `minutes` up to this one."""
+
+    count: int
+    within: Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Lasted:
+    """Elapsed time since the report (until return or the evaluation time)."""
+
+    duration: Duration
+    strictly_more: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeField:
+    """`the episode has with_parents` (boolean) or `the episode has police_risk high`."""
+
+    field: Name
+    value: Name | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    category: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    level: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class OffDay:
+    """The moment falls on a Saturday or Sunday, or (with `holidays`) an England bank holiday."""
+
+    moment: Moment
+    holidays: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: "Condition"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple["Condition", ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple["Condition", ...]
+    span: Span
+
+
+Atom = Union[HasStatus, NoStatus, HasFlag, ChildField, Age, Returned, Reported, Window, Lasted,
+             EpisodeField, Category, Risk, OffDay]
+Condition = Union[Atom, Not, And, Or]
+EPISODE_ATOMS = (Age, Returned, Reported, Window, Lasted, EpisodeField, Category, Risk, OffDay)
+
+
+# ---- conclusions ------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """When an obligation arises, when it is due, and whether it recurs.
+
+    `start` defaults to the report; `due_after` counts from each occurrence unless
+    `due_anchor` fixes it to an episode moment; `immediately` means due on arising.
+    """
+
+    start: Moment | None = None
+    due_after: Duration | None = None
+    due_anchor: Moment | None = None
+    immediately: bool = False
+    every: Duration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    actors: tuple[Name, ...]
+    modality: Name
+    verb: Name | None
+    action: Name
+    timing: Timing
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SetCategory:
+    category: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SetRisk:
+    """`the risk is high` (level) or `the risk is the inspector_risk` (from_field)."""
+
+    level: Name | None
+    from_field: Name | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInstead:
+    actor: Name
+    span: Span
+
+
+Conclusion = Union[Obligation, SetCategory, SetRisk, ActorInstead]
+
+
+# ---- top level ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    other: Name
+    reason: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A clause, or an exception when `overrides` is non-empty.
+
+    `override_actor` marks `overrides actor of ...`: only the actor of the
+    overridden obligations changes; otherwise the exception replaces them.
+    """
+
+    id: Name
+    title: Text
+    document: str
+    section: str
+    says: tuple[Text, ...]
+    notes: tuple[Text, ...]
+    overlaps: tuple[Overlap, ...]
+    when: Condition | None
+    then: tuple[Conclusion, ...]
+    overrides: tuple[Name, ...]
+    override_actor: bool
+    span: Span
+
+    @property
+    def is_exception(self) -> bool:
+        return bool(self.overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class NotEncoded:
+    """Source sentences deliberately left out of the rules, with the reason."""
+
+    id: Name
+    title: Text
+    document: str
+    section: str
+    says: tuple[Text, ...]
+    because: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: Name
+    title: Text
+    source: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading of a document. Quotes in it are looked up from `anchor` (or the
+    title, where the source has it) onwards, so a sentence the source repeats in
+    several sections resolves to the right place."""
+
+    document: Name
+    title: Text
+    anchor: Text | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """`declare action cin_review "..."`: a policy's addition to the shared vocabulary."""
+
+    kind: Literal["action", "actor"]
+    name: Name
+    description: Text
+    span: Span
+
+
+Item = Union[Document, Section, Declaration, Clause, NotEncoded]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFile:
+    path: str
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Every file of a policy folder, in path order."""
+
+    files: tuple[PolicyFile, ...]
+
+    def items(self, kind: type) -> tuple:
+        return tuple(i for f in self.files for i in f.items if isinstance(i, kind))
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return self.items(Clause)

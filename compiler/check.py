@@ -1,0 +1,360 @@
+"""Stage 2: check a parsed policy; collect every problem, then fail once.
+
+Input: a `Policy` (AST) and its source documents. Output: the list of
+diagnostics (errors and warnings), sorted. Codes are stable and listed in the
+README. The checks never stop at the first problem: each clause is checked fully.
+"""
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from compiler import ast, vocabulary as vocab
+from compiler.diagnostics import ClauseError, Diagnostic, Span, error, warning
+from compiler.logic import dnf, literal_key, scope_of
+from compiler.sources import SourceText, normalise
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known names: " + ", ".join(sorted(known))
+
+
+class Checker:
+    """Runs every check over the policy, appending to `self.diagnostics`."""
+
+    def __init__(self, policy: ast.Policy, sources: dict[str, SourceText]) -> None:
+        self.policy = policy
+        self.sources = sources
+        self.diagnostics: list[Diagnostic] = []
+        # (clause or not-encoded id, quote index) -> (document, start, end) in normalised text
+        self.locations: dict[tuple[str, int], tuple[str, int, int]] = {}
+        self.anchors: dict[tuple[str, str], int] = {}
+        self.clauses = {c.id.value: c for c in policy.clauses}
+        declared = policy.items(ast.Declaration)
+        self.actors = set(vocab.ACTORS) | {d.name.value for d in declared if d.kind == "actor"}
+        self.actions = set(vocab.ACTIONS) | {d.name.value for d in declared if d.kind == "action"}
+
+    def run(self) -> list[Diagnostic]:
+        self.too_complex: set[str] = set()
+        for clause in self.policy.clauses:
+            try:
+                dnf(clause.when) if clause.when is not None else None
+            except ClauseError as e:
+                self.diagnostics += e.diagnostics
+                self.too_complex.add(clause.id.value)
+        self.check_ids()
+        self.check_documents()
+        for clause in self.policy.clauses:
+            self.check_clause(clause)
+        for item in self.policy.items(ast.NotEncoded):
+            self.check_quotes(item.document, item.section, item.says, item.span)
+        self.check_exception_cycles()
+        self.check_stratification()
+        return sorted(self.diagnostics, key=Diagnostic.sort_key)
+
+    def add(self, d: Diagnostic) -> None:
+        self.diagnostics.append(d)
+
+    # -- identity and documents ---------------------------------------------
+    def check_ids(self) -> None:
+        seen: dict[tuple[str, str], Span] = {}
+        for item in (i for f in self.policy.files for i in f.items):
+            kind = "document" if isinstance(item, ast.Document) else \
+                "declaration" if isinstance(item, ast.Declaration) else \
+                "section" if isinstance(item, ast.Section) else "clause"
+            if kind == "section":
+                continue
+            name = item.name if isinstance(item, ast.Declaration) else item.id
+            key = (kind, name.value)
+            if key in seen:
+                self.add(error("E010", name.span, f"duplicate {kind} id '{name.value}'",
+                               f"each {kind} needs its own id; the first is at {seen[key]}", (seen[key],)))
+            else:
+                seen[key] = name.span
+        for d in self.policy.items(ast.Declaration):
+            existing = vocab.ACTORS if d.kind == "actor" else vocab.ACTIONS
+            if d.name.value in existing:
+                self.add(warning("W103", d.name.span, f"{d.kind} '{d.name.value}' is already in the shared vocabulary",
+                                 "remove the declaration"))
+
+    def check_documents(self) -> None:
+        docs = {d.id.value for d in self.policy.items(ast.Document)}
+        for s in self.policy.items(ast.Section):
+            if s.document.value not in docs:
+                self.add(error("E021", s.document.span, f"unknown document '{s.document.value}'",
+                               _hint(s.document.value, docs) if docs else "declare it with: document ID \"title\" source \"file\""))
+        for d in self.policy.items(ast.Document):
+            if d.id.value not in self.sources:
+                self.add(error("E022", d.source.span, f"source text '{d.source.value}' of document {d.id.value} cannot be read",
+                               "source paths are relative to the policy folder"))
+        for s in self.policy.items(ast.Section):
+            source = self.sources.get(s.document.value)
+            if source is None:
+                continue
+            if s.anchor is not None:
+                hits = source.find(s.anchor.value)
+                if not hits:
+                    self.add(error("E024", s.anchor.span, f"the section's start \"{s.anchor.value[:40]}\" is not in {s.document.value}",
+                                   "'from' names words that open the section in the source text"))
+                    continue
+                self.anchors[(s.document.value, s.title.value)] = hits[0][0]
+            else:
+                hits = source.find(s.title.value)
+                self.anchors[(s.document.value, s.title.value)] = hits[0][0] if hits else 0
+
+    def check_quotes(self, document: str, section: str, says: tuple[ast.Text, ...], span: Span) -> None:
+        if not document:
+            self.add(error("E023", span, f"'{span.clause}' is not inside a section",
+                           "start the file with: section DOC \"heading\""))
+            return
+        source = self.sources.get(document)
+        if source is None:
+            return  # reported once, at the document or section
+        start = self.anchors.get((document, section), 0)
+        for i, quote in enumerate(says):
+            hits = source.find(quote.value)
+            after = [h for h in hits if h[0] >= start]
+            if after or hits:
+                self.locations[(span.clause, i)] = (document, *(after or hits)[0])
+                continue
+            matched, at = source.longest_prefix(quote.value)
+            line, col = source.position(at)
+            near = normalise(quote.value)[:matched]
+            hint = (f"the first {matched} characters match {document} at line {line}, column {col}; "
+                    f"the quote differs after \"{near[-30:]}\"") if matched >= 10 else \
+                f"check the wording against {source.path}"
+            self.add(error("E020", quote.span, f"quote not found in the source text of {document}", hint))
+
+    # -- one clause -------------------------------------------------------------
+    def check_clause(self, clause: ast.Clause) -> None:
+        self.check_quotes(clause.document, clause.section, clause.says, clause.span)
+        if clause.when is not None:
+            for atom in _atoms(clause.when):
+                self.check_atom(atom)
+        for c in clause.then:
+            self.check_conclusion(clause, c)
+        self.check_overrides(clause)
+        if clause.id.value in self.too_complex:
+            return
+        self.check_scope(clause)
+        for o in clause.overlaps:
+            if o.other.value not in self.clauses:
+                self.add(error("E011", o.other.span, f"unknown clause '{o.other.value}'", _hint(o.other.value, self.clauses)))
+            else:
+                self.add(warning("W102", o.span, f"{clause.id.value} overlaps {o.other.value}: {o.reason.value}",
+                                 "both clauses are encoded faithfully; practitioners see both obligations",
+                                 (self.clauses[o.other.value].span,)))
+        if clause.when is not None and not any(_satisfiable(conj) for conj in dnf(clause.when)):
+            self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
+                             "check the 'and' / 'not' combinations"))
+
+    def _name(self, name: ast.Name, known: Iterable[str], code: str, what: str) -> None:
+        known = tuple(known)
+        if name.value not in known:
+            self.add(error(code, name.span, f"unknown {what} '{name.value}'", _hint(name.value, known)))
+
+    def check_atom(self, atom: ast.Atom) -> None:
+        if isinstance(atom, ast.HasStatus):
+            self._name(atom.status, vocab.STATUSES, "E002", "status")
+        elif isinstance(atom, ast.HasFlag):
+            self._name(atom.flag, vocab.FLAGS, "E003", "flag")
+        elif isinstance(atom, ast.ChildField):
+            self._name(atom.field, vocab.CHILD_FIELDS, "E007", "child field")
+            if atom.field.value in vocab.CHILD_FIELDS:
+                self._name(atom.value, vocab.CHILD_FIELDS[atom.field.value], "E007", f"value of {atom.field.value}")
+        elif isinstance(atom, ast.EpisodeField):
+            fields = (*vocab.EPISODE_BOOLEANS, *vocab.EPISODE_LEVELS)
+            self._name(atom.field, fields, "E007", "episode field")
+            if atom.field.value in vocab.EPISODE_LEVELS and atom.value is not None:
+                self._name(atom.value, vocab.EPISODE_LEVELS[atom.field.value], "E007", f"value of {atom.field.value}")
+            elif atom.field.value in vocab.EPISODE_BOOLEANS and atom.value is not None:
+                self.add(error("E007", atom.value.span, f"{atom.field.value} is true or false and takes no value",
+                               f"write: the episode has {atom.field.value}"))
+        elif isinstance(atom, ast.Category):
+            self._name(atom.category, vocab.CATEGORIES, "E007", "category")
+        elif isinstance(atom, ast.Risk):
+            self._name(atom.level, vocab.RISK_LEVELS, "E007", "risk level")
+        elif isinstance(atom, ast.Window) and (atom.count < 1 or atom.within.minutes < 1):
+            self.add(error("E041", atom.span, "a window needs at least 1 episode and at least 1 day",
+                           "e.g. reported missing 3 times within 30 days"))
+        elif isinstance(atom, ast.Lasted) and atom.duration.minutes < 1 and not atom.strictly_more:
+            self.add(warning("W101", atom.span, "every episode has lasted 0 hours: the condition always holds"))
+
+    def check_conclusion(self, clause: ast.Clause, c: ast.Conclusion) -> None:
+        if isinstance(c, ast.Obligation):
+            for actor in c.actors:
+                self._name(actor, self.actors, "E004", "actor")
+            self._name(c.modality, vocab.MODALITIES, "E006", "modality")
+            self._name(c.action, self.actions, "E005", "action")
+            t = c.timing
+            if t.every is not None and t.due_anchor is not None:
+                self.add(error("E040", c.span, "a recurring obligation's due time must count from each occurrence",
+                               "write 'within 7 days' without 'of ...'"))
+            if t.every is not None and t.every.minutes < 1:
+                self.add(error("E041", c.span, "a recurrence period must be at least 1 hour"))
+            if t.immediately and t.due_after is not None:
+                self.add(error("E040", c.span, "an obligation is either 'immediately' or 'within' a time, not both"))
+        elif isinstance(c, ast.SetCategory):
+            self._name(c.category, vocab.CATEGORIES, "E007", "category")
+        elif isinstance(c, ast.SetRisk):
+            if c.level is not None:
+                self._name(c.level, vocab.RISK_LEVELS, "E007", "risk level")
+            else:
+                self._name(c.from_field, tuple(vocab.EPISODE_LEVELS), "E007", "risk field")
+        elif isinstance(c, ast.ActorInstead):
+            self._name(c.actor, self.actors, "E004", "actor")
+            if not clause.override_actor:
+                self.add(error("E012", c.span, "'ACTOR instead' only fits an exception that 'overrides actor of' clauses",
+                               "write: exception ID \"title\" overrides actor of CLAUSE-ID"))
+
+    def check_overrides(self, clause: ast.Clause) -> None:
+        if clause.override_actor and not all(isinstance(c, ast.ActorInstead) for c in clause.then):
+            self.add(error("E012", clause.span, f"{clause.id.value} overrides only the actor, so it must conclude 'ACTOR instead'"))
+        for target in clause.overrides:
+            other = self.clauses.get(target.value)
+            if other is None:
+                self.add(error("E011", target.span, f"unknown clause '{target.value}' in the exception",
+                               _hint(target.value, self.clauses)))
+                continue
+            kinds = {_conclusion_kind(c) for c in other.then}
+            mine = {_conclusion_kind(c) for c in clause.then}
+            if clause.override_actor and kinds != {"obligation"}:
+                self.add(error("E012", target.span, f"{target.value} creates no obligation, so it has no actor to override"))
+            elif not clause.override_actor and not (mine & kinds):
+                self.add(error("E012", target.span,
+                               f"{clause.id.value} concludes {'/'.join(sorted(mine))} but {target.value} concludes "
+                               f"{'/'.join(sorted(kinds))}; an exception replaces a conclusion of the same kind"))
+
+    def check_scope(self, clause: ast.Clause) -> None:
+        needs, binds = scope_of(clause)
+        if needs and not binds:
+            first = needs[0]
+            self.add(error("E030", first, f"unsafe variable: {clause.id.value} refers to an episode, "
+                                          "but no positive condition says which episode",
+                           "add a condition about the episode, such as 'the episode is missing'"))
+
+    # -- whole-policy checks ---------------------------------------------------
+    def check_exception_cycles(self) -> None:
+        graph = {cid: [t.value for t in c.overrides if t.value in self.clauses] for cid, c in self.clauses.items()}
+        state: dict[str, int] = {}
+
+        def visit(node: str, path: list[str]) -> None:
+            state[node] = 1
+            for nxt in graph[node]:
+                if state.get(nxt) == 1:
+                    cycle = path[path.index(nxt):] + [nxt]
+                    c = self.clauses[node]
+                    self.add(error("E013", c.span, "exception cycle: " + " overrides ".join(cycle),
+                                   "an exception cannot (even indirectly) override itself",
+                                   tuple(self.clauses[x].span for x in cycle[:-1] if x != node)))
+                elif nxt not in state:
+                    visit(nxt, path + [nxt])
+            state[node] = 2
+
+        for cid in sorted(graph):
+            if cid not in state:
+                visit(cid, [cid])
+
+    def check_stratification(self) -> None:
+        """Derived facts (category, risk) may not depend on themselves through 'not'."""
+        edges: dict[str, set[tuple[str, bool]]] = defaultdict(set)
+        where: dict[str, Span] = {}
+        for clause in self.policy.clauses:
+            if clause.id.value in self.too_complex:
+                continue
+            heads = {_conclusion_kind(c) for c in clause.then} & {"category", "risk"}
+            for head in heads:
+                where.setdefault(head, clause.span)
+                for conj in (dnf(clause.when) if clause.when else [()]):
+                    for negated, atom in conj:
+                        dep = "category" if isinstance(atom, ast.Category) else "risk" if isinstance(atom, ast.Risk) else None
+                        if dep:
+                            edges[head].add((dep, negated))
+                            if negated and dep == head:
+                                where[head] = clause.span
+            # an exception makes every overridden clause depend negatively on its own conditions
+            for target in clause.overrides:
+                other = self.clauses.get(target.value)
+                if other is None or clause.when is None or other.id.value in self.too_complex:
+                    continue
+                for h in {_conclusion_kind(c) for c in other.then} & {"category", "risk"}:
+                    for conj in dnf(clause.when):
+                        for _, atom in conj:
+                            dep = "category" if isinstance(atom, ast.Category) else "risk" if isinstance(atom, ast.Risk) else None
+                            if dep:
+                                edges[h].add((dep, True))
+        for start in sorted(edges):
+            if _negative_cycle(edges, start):
+                self.add(error("E031", where[start], f"recursion through negation: '{start}' depends on itself through 'not'",
+                               "a derived fact cannot be defined by its own absence; restate the condition on facts"))
+
+
+def _negative_cycle(edges: dict[str, set[tuple[str, bool]]], start: str) -> bool:
+    stack, seen = [(start, False)], set()
+    while stack:
+        node, neg = stack.pop()
+        for nxt, n in edges.get(node, ()):
+            key = (nxt, neg or n)
+            if nxt == start and (neg or n):
+                return True
+            if key not in seen:
+                seen.add(key)
+                stack.append(key)
+    return False
+
+
+def _conclusion_kind(c: ast.Conclusion) -> str:
+    return {ast.Obligation: "obligation", ast.SetCategory: "category", ast.SetRisk: "risk",
+            ast.ActorInstead: "obligation"}[type(c)]
+
+
+def _atoms(cond: ast.Condition) -> Iterator[ast.Atom]:
+    if isinstance(cond, (ast.And, ast.Or)):
+        for o in cond.operands:
+            yield from _atoms(o)
+    elif isinstance(cond, ast.Not):
+        yield from _atoms(cond.operand)
+    else:
+        yield cond
+
+
+def _satisfiable(conj: tuple[tuple[bool, ast.Atom], ...]) -> bool:
+    """A cheap, sound-for-warnings test: direct contradictions within one conjunction."""
+    keys = {(neg, literal_key(a)) for neg, a in conj}
+    if any((not neg, k) in keys for neg, k in keys):
+        return False
+    low, high = 0, 200
+    categories, risks = set(), set()
+    for neg, a in conj:
+        if isinstance(a, ast.Age) and not neg:
+            if a.side == "under":
+                high = min(high, a.years)
+            else:
+                low = max(low, a.years)
+        if isinstance(a, ast.Category) and not neg:
+            categories.add(a.category.value)
+        if isinstance(a, ast.Risk) and not neg:
+            risks.add(a.level.value)
+    return low <= high and len(categories) <= 1 and len(risks) <= 1
+
+
+def check(policy: ast.Policy, sources: dict[str, SourceText]) -> tuple[list[Diagnostic], dict]:
+    """Every diagnostic, and where each quote was found: (id, index) -> (doc, start, end)."""
+    checker = Checker(policy, sources)
+    return checker.run(), checker.locations
+
+
+def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
+    out = {}
+    for d in policy.items(ast.Document):
+        path = root / d.source.value
+        try:
+            out[d.id.value] = SourceText(str(path), path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return out

@@ -1,0 +1,141 @@
+"""Positions and problems: the one `Span` and the one `Diagnostic` type.
+
+Every AST node, generated rule, loaded fact and explanation step carries a `Span`.
+Every stage reports problems as `Diagnostic`s, collects them all, and fails once
+by raising `ClauseError` with the whole list. Rendering (text with the source line
+and a caret, or JSON) lives here too, so every command shows problems the same way.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A place in a file: 1-based line and column; `clause` names the enclosing clause."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    clause: str = ""
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def with_clause(self, clause: str) -> "Span":
+        return Span(self.file, self.line, self.column, self.end_line, self.end_column, clause)
+
+    def to_json(self) -> dict:
+        out = {"file": self.file, "line": self.line, "column": self.column}
+        if self.clause:
+            out["clause"] = self.clause
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem. `code` is stable (documented in README) so tools can key on it."""
+
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    hint: str = ""
+    related: tuple[Span, ...] = ()
+
+    def sort_key(self) -> tuple:
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        out = {
+            "code": self.code,
+            "severity": self.severity,
+            **self.span.to_json(),
+            "message": self.message,
+        }
+        if self.hint:
+            out["hint"] = self.hint
+        if self.related:
+            out["related"] = [s.to_json() for s in self.related]
+        return out
+
+
+@dataclass
+class ClauseError(Exception):
+    """Raised once a stage has collected errors; carries every diagnostic, warnings too."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return render_text(self.diagnostics)
+
+
+def error(code: str, span: Span, message: str, hint: str = "", related: tuple[Span, ...] = ()) -> Diagnostic:
+    return Diagnostic(code, "error", span, message, hint, related)
+
+
+def warning(code: str, span: Span, message: str, hint: str = "", related: tuple[Span, ...] = ()) -> Diagnostic:
+    return Diagnostic(code, "warning", span, message, hint, related)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+def raise_if_errors(diagnostics: list[Diagnostic]) -> None:
+    if has_errors(diagnostics):
+        raise ClauseError(sorted(diagnostics, key=Diagnostic.sort_key))
+
+
+def _source_line(span: Span, sources: dict[str, str] | None) -> str | None:
+    if not span.line:
+        return None
+    text = (sources or {}).get(span.file)
+    if text is None:
+        try:
+            text = Path(span.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    lines = text.splitlines()
+    return lines[span.line - 1] if 0 < span.line <= len(lines) else None
+
+
+def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
+    head = f"{d.span}: {d.severity}[{d.code}]: {d.message}"
+    parts = [head]
+    line = _source_line(d.span, sources)
+    if line is not None:
+        gutter = f"{d.span.line:>5} | "
+        parts.append(gutter + line.replace("\t", " "))
+        width = 1
+        if d.span.end_line == d.span.line and d.span.end_column > d.span.column:
+            width = d.span.end_column - d.span.column
+        parts.append(" " * (len(gutter) + max(d.span.column - 1, 0)) + "^" * max(width, 1))
+    for rel in d.related:
+        parts.append(f"      = see {rel}{' (' + rel.clause + ')' if rel.clause else ''}")
+    if d.hint:
+        parts.append(f"      = hint: {d.hint}")
+    return "\n".join(parts)
+
+
+def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
+    ds = sorted(diagnostics, key=Diagnostic.sort_key)
+    body = "\n\n".join(render_one(d, sources) for d in ds)
+    errors = sum(d.severity == "error" for d in ds)
+    warnings = len(ds) - errors
+    summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return f"{body}\n\n{summary}" if body else summary
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    ds = sorted(diagnostics, key=Diagnostic.sort_key)
+    return json.dumps([d.to_json() for d in ds], indent=2, ensure_ascii=False)

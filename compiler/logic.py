@@ -1,0 +1,103 @@
+"""Condition algebra shared by the checks and code generation.
+
+`dnf` turns a condition into disjunctive normal form (negation pushed down to
+atoms by De Morgan), so each conjunction becomes one Datalog rule. `scope_of`
+says whether a clause needs an episode and whether its conditions bind one.
+"""
+from __future__ import annotations
+
+import dataclasses
+from itertools import product
+
+from compiler import ast
+from compiler.diagnostics import ClauseError, Span, error
+
+Literal = tuple[bool, ast.Atom]  # (negated, atom)
+Conjunction = tuple[Literal, ...]
+MAX_CONJUNCTIONS = 256
+
+
+def literal_key(node: object) -> object:
+    """A hashable value for an AST node that ignores positions."""
+    if dataclasses.is_dataclass(node):
+        return (type(node).__name__,) + tuple(
+            literal_key(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "span")
+    if isinstance(node, tuple):
+        return tuple(literal_key(n) for n in node)
+    return node
+
+
+def dnf(cond: ast.Condition, negated: bool = False) -> list[Conjunction]:
+    """Disjunctive normal form; raises ClauseError(E042) past MAX_CONJUNCTIONS."""
+    if isinstance(cond, ast.Not):
+        return dnf(cond.operand, not negated)
+    if isinstance(cond, (ast.And, ast.Or)):
+        conjunctive = isinstance(cond, ast.And) != negated
+        parts = [dnf(o, negated) for o in cond.operands]
+        if conjunctive:
+            size = 1
+            for p in parts:
+                size *= len(p)
+            if size > MAX_CONJUNCTIONS:
+                raise ClauseError([error("E042", cond.span, f"the condition expands to {size} cases; at most {MAX_CONJUNCTIONS}",
+                                         "split the clause into several clauses")])
+            out = [_dedupe(sum(combo, ())) for combo in product(*parts)]
+        else:
+            out = [c for p in parts for c in p]
+            if len(out) > MAX_CONJUNCTIONS:
+                raise ClauseError([error("E042", cond.span, f"the condition expands to {len(out)} cases; at most {MAX_CONJUNCTIONS}",
+                                         "split the clause into several clauses")])
+        seen, unique = set(), []
+        for c in out:
+            key = tuple(sorted(map(repr, (literal_key(x) for x in c))))
+            if key not in seen:
+                seen.add(key)
+                unique.append(c)
+        return unique
+    return [((negated, cond),)]
+
+
+def _dedupe(conj: Conjunction) -> Conjunction:
+    seen, out = set(), []
+    for neg, atom in conj:
+        key = (neg, literal_key(atom))
+        if key not in seen:
+            seen.add(key)
+            out.append((neg, atom))
+    return tuple(out)
+
+
+def is_episode_atom(atom: ast.Atom) -> bool:
+    return isinstance(atom, ast.EPISODE_ATOMS)
+
+
+def episode_needs(clause: ast.Clause) -> list[Span]:
+    """Where a clause's conclusions refer to an episode (times, derived episode facts)."""
+    spans: list[Span] = []
+    for c in clause.then:
+        if isinstance(c, (ast.SetCategory, ast.SetRisk)):
+            spans.append(c.span)
+        elif isinstance(c, ast.Obligation):
+            t = c.timing
+            spans += [m.span for m in (t.start, t.due_anchor) if m is not None]
+            if t.every is not None:
+                spans.append(c.span)
+    return spans
+
+
+def scope_of(clause: ast.Clause) -> tuple[list[Span], bool]:
+    """(spans that need an episode, whether every case of the conditions binds one).
+
+    A clause is about an episode when anything in it mentions one; the episode is
+    bound only by a condition that holds positively, never by one under 'not'.
+    """
+    needs = episode_needs(clause)
+    conjunctions = dnf(clause.when) if clause.when is not None else [()]
+    for conj in conjunctions:
+        needs += [a.span for _, a in conj if is_episode_atom(a)]
+    binds = all(any(is_episode_atom(a) and not neg for neg, a in conj) for conj in conjunctions)
+    return needs, binds
+
+
+def is_episode_scoped(clause: ast.Clause) -> bool:
+    return bool(scope_of(clause)[0])

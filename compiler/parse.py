@@ -1,0 +1,316 @@
+"""Stage 1: policy text -> AST.
+
+Input: the text of one `.clause` file and its path. Output: a `PolicyFile` of
+frozen AST nodes, or a `ClauseError` holding one E001 diagnostic (the first
+syntax error, with what was expected there). The Lark tree never leaves this
+module; every node's `Span` names the file, position and enclosing clause id.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from compiler import ast
+from compiler.diagnostics import ClauseError, Diagnostic, Span, error
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+TERMINAL_WORDS = {
+    "ID": "a clause id such as LMCP-CP-1",
+    "NAME": "a snake_case name",
+    "STRING": 'a quoted "string"',
+    "INT": "a whole number",
+    "MORE_THAN": "'more than'",
+    "$END": "the end of the file",
+}
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    """The compiled grammar, built once per process."""
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
+                maybe_placeholders=False)
+
+
+def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:
+    """Parse one file; `text` overrides reading it (for tests and fuzzing)."""
+    path = str(path)
+    if text is None:
+        raw = Path(path).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw[: e.start].count(b"\n") + 1
+            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+            raise ClauseError([error("E001", Span(path, line, col), "the file is not valid UTF-8 text",
+                                     "save the policy file as UTF-8")]) from None
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as e:
+        raise ClauseError([_syntax_error(path, text, e)]) from None
+    try:
+        items = _Builder(path, tree).transform(tree).children
+    except VisitError as e:
+        if isinstance(e.orig_exc, ClauseError):
+            raise e.orig_exc from None
+        raise
+    except RecursionError:
+        raise ClauseError([error("E001", Span(path, 1, 1), "the conditions are nested too deeply",
+                                 "split the clause, or remove redundant brackets")]) from None
+    return ast.PolicyFile(path, tuple(items))
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names = []
+    terminals = {t.name: t for t in parser().terminals}
+    for name in sorted(expected):
+        if name in TERMINAL_WORDS:
+            names.append(TERMINAL_WORDS[name])
+        elif name in terminals and terminals[name].pattern.type == "str":
+            names.append(f"'{terminals[name].pattern.value}'")
+        else:
+            names.append(name.lower())
+    return ", ".join(sorted(set(names)))
+
+
+def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
+    line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        if tok.type == "$END":
+            lines = text.splitlines() or [""]
+            line, col = len(lines), len(lines[-1]) + 1
+            found = "the end of the file"
+        else:
+            found = f"'{tok.value}'"
+        expected = _describe_expected(set(e.expected))
+    elif isinstance(e, UnexpectedCharacters):
+        found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "the end of the file"
+        expected = _describe_expected(set(e.allowed or ()))
+    else:
+        assert isinstance(e, UnexpectedEOF)
+        found, expected = "the end of the file", _describe_expected(set(e.expected))
+    hint = "names are snake_case (strategy_discussion), ids look like LMCP-CP-1, text is in double quotes"
+    return error("E001", Span(path, line, col, line, col + 1), f"syntax error: unexpected {found}; expected {expected}", hint)
+
+
+def _unquote(token: Token) -> str:
+    return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """Lark tree -> AST. Knows each top-level item's extent to stamp clause ids."""
+
+    def __init__(self, path: str, tree: Tree) -> None:
+        super().__init__()
+        self.path = path
+        self.current_section: tuple[str, str] = ("", "")
+        starts, ids = [], []
+        for item in tree.children:
+            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded") and not item.meta.empty:
+                starts.append(item.meta.start_pos)
+                ids.append((item.meta.end_pos, str(item.children[0])))
+        self._starts, self._ids = starts, ids
+
+    # -- positions --
+    def _clause_at(self, pos: int) -> str:
+        i = bisect.bisect_right(self._starts, pos) - 1
+        if i >= 0 and pos < self._ids[i][0]:
+            return self._ids[i][1]
+        return ""
+
+    def span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path)
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column, self._clause_at(meta.start_pos))
+
+    def tok_span(self, tok: Token) -> Span:
+        return Span(self.path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column,
+                    self._clause_at(tok.start_pos or 0))
+
+    def name(self, tok: Token) -> ast.Name:
+        return ast.Name(str(tok), self.tok_span(tok))
+
+    def text(self, tok: Token) -> ast.Text:
+        return ast.Text(_unquote(tok), self.tok_span(tok))
+
+    # -- small pieces --
+    def unit(self, meta, c):
+        return str(c[0])
+
+    def anchor(self, meta, c):
+        return str(c[0])
+
+    def age_side(self, meta, c):
+        return str(c[0])
+
+    def decl_kind(self, meta, c):
+        return str(c[0])
+
+    def _duration(self, number: Token, unit: str) -> ast.Duration:
+        days = unit.startswith("day")
+        return ast.Duration(int(number) * (1440 if days else 60), "days" if days else "hours")
+
+    def moment(self, meta, c):
+        if len(c) == 1:
+            return ast.Moment(c[0], None, self.span(meta))
+        return ast.Moment(c[2], self._duration(c[0], c[1]), self.span(meta))
+
+    def id_list(self, meta, c):
+        return tuple(self.name(t) for t in c)
+
+    def override_target(self, meta, c):
+        return (len(c) == 3, c[-1])
+
+    def says(self, meta, c):
+        return ("says", self.text(c[0]))
+
+    def note(self, meta, c):
+        return ("note", self.text(c[0]))
+
+    def because(self, meta, c):
+        return ("because", self.text(c[0]))
+
+    def overlaps(self, meta, c):
+        return ("overlaps", ast.Overlap(self.name(c[0]), self.text(c[1]), self.span(meta)))
+
+    def when(self, meta, c):
+        return ("when", c[0])
+
+    def then(self, meta, c):
+        return ("then", tuple(c))
+
+    def body(self, meta, c):
+        parts: dict[str, list] = {"says": [], "note": [], "overlaps": [], "when": [], "then": []}
+        for key, value in c:
+            parts[key].append(value)
+        return parts
+
+    # -- conditions --
+    def has_status(self, meta, c):
+        return ast.HasStatus(self.name(c[0]), self.span(meta))
+
+    def no_status(self, meta, c):
+        return ast.NoStatus(self.span(meta))
+
+    def has_flag(self, meta, c):
+        return ast.HasFlag(self.name(c[0]), self.span(meta))
+
+    def child_field(self, meta, c):
+        return ast.ChildField(self.name(c[0]), self.name(c[1]), self.span(meta))
+
+    def age(self, meta, c):
+        return ast.Age(int(c[0]), c[1], self.span(meta))
+
+    def returned(self, meta, c):
+        return ast.Returned(self.span(meta))
+
+    def window(self, meta, c):
+        return ast.Window(int(c[0]), self._duration(c[1], c[2]), self.span(meta))
+
+    def lasted(self, meta, c):
+        strict = len(c) == 3
+        number, unit = c[-2], c[-1]
+        return ast.Lasted(self._duration(number, unit), strict, self.span(meta))
+
+    def episode_field(self, meta, c):
+        return ast.EpisodeField(self.name(c[0]), self.name(c[1]) if len(c) > 1 else None, self.span(meta))
+
+    def category(self, meta, c):
+        return ast.Category(self.name(c[0]), self.span(meta))
+
+    def risk(self, meta, c):
+        return ast.Risk(self.name(c[0]), self.span(meta))
+
+    def off_day(self, meta, c):
+        return ast.OffDay(c[0], True, self.span(meta))
+
+    def weekend(self, meta, c):
+        return ast.OffDay(c[0], False, self.span(meta))
+
+    def reported(self, meta, c):
+        return ast.Reported(self.span(meta))
+
+    def negation(self, meta, c):
+        return ast.Not(c[0], self.span(meta))
+
+    def and_cond(self, meta, c):
+        return ast.And(tuple(c), self.span(meta))
+
+    def or_cond(self, meta, c):
+        return ast.Or(tuple(c), self.span(meta))
+
+    # -- conclusions --
+    def actors(self, meta, c):
+        return tuple(self.name(t) for t in c)
+
+    def starts(self, meta, c):
+        return ("start", c[0])
+
+    def within(self, meta, c):
+        return ("within", (self._duration(c[0], c[1]), c[2] if len(c) > 2 else None))
+
+    def immediately(self, meta, c):
+        return ("immediately", True)
+
+    def every(self, meta, c):
+        return ("every", self._duration(c[0], c[1]))
+
+    def obligation(self, meta, c):
+        actors, words, timings = c[0], [t for t in c[1:] if isinstance(t, Token)], [t for t in c[1:] if isinstance(t, tuple)]
+        modality, *rest = words
+        verb, action = (rest[0], rest[1]) if len(rest) == 2 else (None, rest[0])
+        t: dict = {}
+        for key, value in timings:
+            t[key] = value
+        due_after, due_anchor = t.get("within", (None, None))
+        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"))
+        return ast.Obligation(actors, self.name(modality), self.name(verb) if verb else None, self.name(action),
+                              timing, self.span(meta))
+
+    def set_category(self, meta, c):
+        return ast.SetCategory(self.name(c[0]), self.span(meta))
+
+    def set_risk(self, meta, c):
+        return ast.SetRisk(self.name(c[0]), None, self.span(meta))
+
+    def set_risk_from(self, meta, c):
+        return ast.SetRisk(None, self.name(c[0]), self.span(meta))
+
+    def actor_instead(self, meta, c):
+        return ast.ActorInstead(self.name(c[0]), self.span(meta))
+
+    # -- items --
+    def document(self, meta, c):
+        return ast.Document(self.name(c[0]), self.text(c[1]), self.text(c[2]), self.span(meta))
+
+    def section(self, meta, c):
+        self.current_section = (str(c[0]), _unquote(c[1]))
+        return ast.Section(self.name(c[0]), self.text(c[1]), self.text(c[2]) if len(c) > 2 else None, self.span(meta))
+
+    def declaration(self, meta, c):
+        return ast.Declaration(c[0], self.name(c[1]), self.text(c[2]), self.span(meta))
+
+    def _clause(self, meta, ident: Token, title: Token, body: dict, overrides=(), override_actor=False) -> ast.Clause:
+        when = body["when"][0] if body["when"] else None
+        return ast.Clause(self.name(ident), self.text(title), self.current_section[0], self.current_section[1],
+                          tuple(body["says"]), tuple(body["note"]), tuple(body["overlaps"]), when,
+                          body["then"][0], tuple(overrides), override_actor, self.span(meta))
+
+    def clause(self, meta, c):
+        return self._clause(meta, c[0], c[1], c[2])
+
+    def exception(self, meta, c):
+        override_actor, ids = c[2]
+        return self._clause(meta, c[0], c[1], c[3], ids, override_actor)
+
+    def not_encoded(self, meta, c):
+        says = tuple(v for k, v in c[2:-1])
+        return ast.NotEncoded(self.name(c[0]), self.text(c[1]), self.current_section[0], self.current_section[1], says,
+                              c[-1][1], self.span(meta))

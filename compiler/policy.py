@@ -1,0 +1,71 @@
+"""The whole compiler: a policy folder -> `CompiledPolicy` (or every problem at once).
+
+Input: a folder of `.clause` files (searched recursively, in path order) and the
+source texts their `document` lines name. Output: the AST, the checked Datalog
+program, the source texts, and the warnings. Errors from all files and all checks
+are collected and raised together as one `ClauseError`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler import ast
+from compiler.check import check, load_sources
+from compiler.codegen import Program, generate
+from compiler.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
+from compiler.parse import parse_file
+from compiler.sources import SourceText
+
+BUNDLED = Path(__file__).resolve().parent.parent / "policy"
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    root: Path
+    ast: ast.Policy
+    program: Program
+    sources: dict[str, SourceText]
+    warnings: tuple[Diagnostic, ...]
+    quotes: dict[tuple[str, int], tuple[str, int, int]]  # (id, i) -> (doc, start, end)
+
+    def clause(self, clause_id: str) -> ast.Clause | None:
+        return self.program.clauses.get(clause_id)
+
+    def document(self, doc_id: str) -> ast.Document | None:
+        return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
+
+
+def policy_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.clause") if p.is_file())
+
+
+def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
+    """Parse every file; syntax errors are collected per file, not raised."""
+    diagnostics: list[Diagnostic] = []
+    files = []
+    paths = sorted(texts) if texts is not None else [str(p) for p in policy_files(root)]
+    for path in paths:
+        try:
+            files.append(parse_file(path, texts[path] if texts is not None else None))
+        except ClauseError as e:
+            diagnostics += e.diagnostics
+        except OSError as e:
+            diagnostics.append(error("E000", Span(path), f"cannot read the file: {e.strerror}"))
+    return ast.Policy(tuple(files)), diagnostics
+
+
+def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None = None) -> CompiledPolicy:
+    """Parse, check and generate. Raises ClauseError with every error (and warning)."""
+    root = Path(root) if root is not None else BUNDLED
+    if texts is None and not root.is_dir():
+        raise ClauseError([error("E000", Span(str(root)), "no such policy folder",
+                                 "give a folder holding .clause files, or leave it out for the bundled policy")])
+    policy, diagnostics = parse_policy(root, texts)
+    if texts is None and not policy.files and not diagnostics:
+        diagnostics.append(error("E000", Span(str(root)), "the folder holds no .clause files"))
+    sources = load_sources(policy, root)
+    found, quotes = check(policy, sources)
+    diagnostics += found
+    raise_if_errors(diagnostics)
+    return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)

@@ -1,0 +1,110 @@
+"""pyDatalog, used through its object API only: rules and facts in, tuples out.
+
+Input: a `Program` and `BaseFact`s. Output: the derived tuples, sorted. Each call
+starts a fresh `Logic()` (pyDatalog keeps one logic per thread), so evaluations
+never leak into each other. Nothing here parses or executes text: constants from
+the policy and the facts stay data (see ../shared/notes/pydatalog.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Union
+
+from pyDatalog import pyDatalog, pyParser
+
+from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
+from engine.temporal import BaseFact
+
+QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
+_SENTINEL = "\x00clause-declare\x00"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Every derived tuple of the queried predicates, sorted for determinism."""
+
+    tuples: Mapping[str, tuple[tuple, ...]]
+
+
+def _arg(a: Union[Var, str, int], variables: dict[str, object], bindings: Mapping[str, object]) -> object:
+    if isinstance(a, Var):
+        if a.name in bindings:
+            return bindings[a.name]
+        if a.name not in variables:
+            variables[a.name] = pyDatalog.Variable(a.name)
+        return variables[a.name]
+    return a
+
+
+def term(x: Union[Lit, Cmp], variables: dict[str, object], bindings: Mapping[str, object] | None = None):
+    """A pyDatalog literal for one body element; bound variables become constants."""
+    bindings = bindings or {}
+    if isinstance(x, Cmp):
+        left = _arg(x.var, variables, bindings)
+        if not isinstance(left, pyDatalog.Variable):
+            raise ValueError("comparison on a bound value; evaluate it in Python")
+        return {">=": left >= x.value, ">": left > x.value, "<=": left <= x.value, "<": left < x.value}[x.op]
+    t = pyParser.Term(x.pred)(*(_arg(a, variables, bindings) for a in x.args))
+    return ~t if x.negated else t
+
+
+def _add_rule(rule: Rule) -> None:
+    variables: dict[str, object] = {}
+    head = term(rule.head, variables)
+    body = None
+    for x in rule.body:
+        t = term(x, variables)
+        body = t if body is None else body & t
+    head <= body  # noqa: B015 - pyDatalog adds the rule on `<=`
+
+
+def declare(predicates: Mapping[str, int]) -> None:
+    """pyDatalog raises on a predicate it has never seen; make each one known, empty."""
+    for pred, arity in predicates.items():
+        args = (_SENTINEL,) * arity
+        pyDatalog.assert_fact(pred, *args)
+        pyDatalog.retract_fact(pred, *args)
+
+
+def load(program: Program, facts: Iterable[BaseFact]) -> None:
+    """A fresh logic in this thread, holding the program and the facts."""
+    pyDatalog.Logic()
+    declare(BASE_PREDICATES)
+    defined = {r.head.pred for r in program.rules}
+    declare({p: n for p, n in DERIVED_PREDICATES.items() if p not in defined})
+    for f in facts:
+        pyDatalog.assert_fact(f.pred, *f.args)
+    for rule in program.rules:
+        _add_rule(rule)
+
+
+def query(pred: str, arity: int) -> tuple[tuple, ...]:
+    variables = [pyDatalog.Variable(f"X{i}") for i in range(arity)]
+    return tuple(sorted(pyParser.Term(pred)(*variables).data, key=repr))
+
+
+def holds(lits: tuple[Union[Lit, Cmp], ...], bindings: Mapping[str, object]) -> list[dict[str, object]]:
+    """All ways the literals hold under `bindings` in the loaded logic (for explanations)."""
+    variables: dict[str, object] = {}
+    body = None
+    for x in lits:
+        if isinstance(x, Cmp) and x.var.name in bindings:
+            value = bindings[x.var.name]
+            ok = {">=": value >= x.value, ">": value > x.value, "<=": value <= x.value, "<": value < x.value}[x.op]
+            if not ok:
+                return []
+            continue
+        t = term(x, variables, bindings)
+        body = t if body is None else body & t
+    if body is None:
+        return [dict(bindings)]
+    names = list(variables)
+    if not names:
+        return [dict(bindings)] if body.data else []
+    rows = body.data if hasattr(body, "data") else []
+    return [dict(bindings, **dict(zip(names, row))) for row in rows]
+
+
+def run(program: Program, facts: Iterable[BaseFact]) -> Derived:
+    load(program, facts)
+    return Derived({p: query(p, DERIVED_PREDICATES[p]) for p in QUERIED})

@@ -1,0 +1,121 @@
+"""Facts as at a moment -> the base Datalog facts the rules read.
+
+Input: a `FactSet`, the evaluation time, and the program (which window sizes and
+calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact
+it came from and a plain-English detail for explanations. Invariants: episodes
+reported after the evaluation time do not exist yet; a return after it has not
+happened yet; elapsed time is real time (UTC arithmetic), so clock changes count
+an hour more or less of wall time; calendar tests use the London local date.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from compiler.codegen import Program
+from compiler.diagnostics import Span
+from facts.model import EPISODE_BOOLEANS, Episode, FactSet
+from facts.timeparse import LONDON, format_instant, is_weekend_or_bank_holiday
+
+LEVEL_FIELDS = ("police_risk", "inspector_risk")
+
+
+@dataclass(frozen=True, slots=True)
+class BaseFact:
+    pred: str
+    args: tuple
+    span: Span
+    detail: str
+
+
+def utc(moment: datetime) -> datetime:
+    """Aware datetimes in one zone subtract by wall clock in Python; UTC gives real time."""
+    return moment.astimezone(timezone.utc)
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return int((utc(end) - utc(start)).total_seconds() // 60)
+
+
+def age_on(born, day) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def add_minutes(moment: datetime, minutes: int) -> datetime:
+    """Real elapsed time: add in UTC, show in London."""
+    return (utc(moment) + timedelta(minutes=minutes)).astimezone(LONDON)
+
+
+def visible_episodes(facts: FactSet, at: datetime) -> list[Episode]:
+    return [e for e in facts.episodes if utc(e.reported) <= utc(at)]
+
+
+def returned_by(e: Episode, at: datetime) -> datetime | None:
+    return e.returned if e.returned is not None and utc(e.returned) <= utc(at) else None
+
+
+def moment_of(e: Episode, anchor: str, offset: int, at: datetime) -> datetime | None:
+    base = e.reported if anchor == "reported" else returned_by(e, at)
+    return None if base is None else add_minutes(base, offset)
+
+
+def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]:
+    out: list[BaseFact] = []
+    add = lambda pred, args, span, detail: out.append(BaseFact(pred, args, span, detail))  # noqa: E731
+    children = {c.id: c for c in facts.children}
+    for c in facts.children:
+        add("child", (c.id,), c.span, f"child {c.id}, born {c.born.isoformat()}")
+        for s in c.statuses:
+            add("status", (c.id, s), c.span, f"child {c.id} has status {s}")
+        for f in c.flags:
+            add("flag", (c.id, f), c.span, f"child {c.id} has flag {f}")
+        add("child_field", (c.id, "placed_in", c.placed_in), c.span, f"child {c.id} is placed in {c.placed_in}")
+        add("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span,
+            f"child {c.id}'s responsible authority is {c.responsible_authority}")
+    episodes = visible_episodes(facts, at)
+    by_child: dict[str, list[datetime]] = defaultdict(list)
+    for e in episodes:
+        by_child[e.child].append(utc(e.reported))
+    for times in by_child.values():
+        times.sort()
+    for e in episodes:
+        rep = format_instant(e.reported)
+        add("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {rep}")
+        for name in EPISODE_BOOLEANS:
+            if getattr(e, name):
+                add("episode_true", (e.id, name), e.span, f"episode {e.id} has {name}")
+        back = returned_by(e, at)
+        if back is not None:
+            add("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {format_instant(back)}")
+        for name in LEVEL_FIELDS:
+            value = getattr(e, name)
+            if value is not None:
+                add("episode_true", (e.id, name), e.span, f"episode {e.id} has a {name}")
+                add("episode_value", (e.id, name, value), e.span, f"episode {e.id}: {name} {value}")
+        child = children.get(e.child)
+        if child is not None:
+            years = age_on(child.born, e.reported.date())
+            add("age", (e.id, years), child.span, f"child {e.child}, born {child.born.isoformat()}, was {years} on {e.reported.date().isoformat()}")
+        end = back or at
+        mins = minutes_between(e.reported, end)
+        until = f"returned {format_instant(back)}" if back else f"not returned by {format_instant(at)}"
+        add("elapsed", (e.id, mins), e.span, f"reported {rep}, {until}: {mins // 60} hours {mins % 60} minutes")
+        times = by_child[e.child]
+        for window in program.windows:
+            lo = bisect.bisect_left(times, utc(e.reported) - timedelta(minutes=window))
+            hi = bisect.bisect_right(times, utc(e.reported))
+            n = hi - lo
+            add("window_count", (e.id, window, n), e.span,
+                f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days up to {rep}")
+        for anchor, offset in program.moments:
+            moment = moment_of(e, anchor, offset, at)
+            if moment is None:
+                continue
+            when = f"{offset // 60} hours after {anchor} is {moment.strftime('%A %d %B %Y %H:%M')}"
+            if moment.weekday() >= 5:
+                add("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
+            if is_weekend_or_bank_holiday(moment):
+                add("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
+    return out

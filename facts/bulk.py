@@ -1,0 +1,205 @@
+"""A folder of CSV files <-> a `FactSet` (a bulk extract from a case management system).
+
+Files: `children.csv` (id, born, statuses, flags, responsible_authority, placed_in),
+`episodes.csv` (id, child, reported, returned, whereabouts_known, with_parents,
+safeguarding_concerns, police_risk, inspector_risk, victim_of_crime) and, optionally,
+`actions.csv` (action, child, episode, by, at). The first row names the columns, in
+any order; only the required columns must be present. `statuses`/`flags` cells are
+';'-separated lists; booleans are true/false/yes/no/1/0, an empty cell is false; an
+empty optional cell is absent.
+
+Invariants: rows are streamed and checked by the same validators as case files
+(`validate.py`); every problem's span names the file, the CSV line (the header is
+line 1) and the 1-based column of the field. `write_bulk` output is deterministic
+and each file is replaced atomically; `load_bulk(write_bulk(f))` gives back `f`.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from contextlib import suppress
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from compiler.diagnostics import Diagnostic, Span, error, raise_if_errors
+from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.timeparse import LONDON, format_instant, parse_instant
+from facts.validate import ACTION, CHILD, EPISODE, REQUIRED, FactCollector, Field, Record, did_you_mean
+
+FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False))
+COLUMNS = {"child": tuple(CHILD), "episode": tuple(EPISODE), "action": tuple(ACTION)}
+LIST_COLUMNS = frozenset({"statuses", "flags"})
+
+
+def _header(row: list[str], file: str, kind: str, diags: list[Diagnostic]) -> tuple[list[tuple[int, str]], bool]:
+    """Header row -> [(index, column name)] of known columns, and whether the rows can be read."""
+    valid = COLUMNS[kind]
+    seen: dict[str, int] = {}
+    columns: list[tuple[int, str]] = []
+    usable = True
+    for i, raw in enumerate(row):
+        name, span = raw.strip(), Span(file, 1, i + 1)
+        if not name:
+            diags.append(error("F002", span, f"column {i + 1} of {Path(file).name} has no name", "name it, or delete the column"))
+        elif name not in valid:
+            diags.append(error("F002", span, f"unknown column '{name}' in {Path(file).name}", did_you_mean(name, valid)))
+        elif name in seen:
+            diags.append(error("F008", span, f"column '{name}' appears twice in {Path(file).name}", "keep one of them",
+                               (Span(file, 1, seen[name] + 1),)))
+            usable = False
+        else:
+            seen[name] = i
+            columns.append((i, name))
+    for name in REQUIRED[kind]:
+        if name not in seen:
+            diags.append(error("F004", Span(file, 1, 1), f"{Path(file).name} has no '{name}' column",
+                               "required columns: " + ", ".join(REQUIRED[kind])))
+            usable = False
+    return columns, usable
+
+
+def _record(row: list[str], line: int, width: int, columns: list[tuple[int, str]], file: str,
+            diags: list[Diagnostic]) -> Record:
+    if len(row) > width:
+        diags.append(error("F009", Span(file, line, width + 1),
+                           f"this row has {len(row)} values but the header names {width} columns",
+                           "quote values that contain commas"))
+    fields: dict[str, Field] = {}
+    for i, name in columns:
+        cell = row[i].strip() if i < len(row) else ""
+        span = Span(file, line, i + 1)
+        value: object = cell
+        if name in LIST_COLUMNS and cell:
+            value = [Field(x.strip(), span, span, x.strip()) for x in cell.split(";") if x.strip()]
+        fields[name] = Field(value, span, span, cell)
+    return Record(fields, Span(file, line, 1))
+
+
+def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
+    """Stream one CSV file into `coll`. Returns False when its rows could not all be read."""
+    file, diags = str(path), coll.diags
+    add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action}[kind]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                header = next(reader, None)
+                if header is None or not any(h.strip() for h in header):
+                    diags.append(error("F010", Span(file, 1, 1), f"{path.name} is empty; expected a header row naming its columns",
+                                       "first row: " + ",".join(COLUMNS[kind])))
+                    return False
+                columns, usable = _header(header, file, kind, diags)
+                if not usable:
+                    return False
+                start = reader.line_num + 1
+                for row in reader:
+                    if any(cell.strip() for cell in row):
+                        add(_record(row, start, len(header), columns, file, diags))
+                    start = reader.line_num + 1
+            except UnicodeDecodeError:
+                diags.append(error("F001", Span(file, reader.line_num + 1, 1), f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
+                return False
+            except csv.Error as exc:
+                diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",
+                                   "check the quotes on this line"))
+                return False
+    except OSError as exc:
+        diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))
+        return False
+    return True
+
+
+def load_bulk(folder: str | Path) -> FactSet:
+    """A folder holding children.csv, episodes.csv and optionally actions.csv -> FactSet.
+
+    Raises ClauseError with every problem (references to children or episodes are
+    only checked when their file could be read, so one broken file does not flood
+    the report).
+    """
+    folder = Path(folder)
+    coll = FactCollector()
+    if not folder.is_dir():
+        coll.diags.append(error("F011", Span(str(folder)), f"no such folder: {folder}"))
+        raise_if_errors(coll.diags)
+    complete: dict[str, bool] = {}
+    for name, kind, required in FILES:
+        path = folder / name
+        if path.is_file():
+            complete[kind] = _read_csv(path, kind, coll)
+        elif required:
+            coll.diags.append(error("F011", Span(str(folder)), f"folder {folder} has no {name}",
+                                    "a bulk folder holds children.csv, episodes.csv and optionally actions.csv"))
+            complete[kind] = False
+    facts = coll.finish(complete["child"], complete["episode"])
+    raise_if_errors(list(dict.fromkeys(coll.diags)))
+    return facts
+
+
+# ---- writing ----
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def time_cell(moment: datetime | None) -> str:
+    """London wall clock as `format_instant` writes it, unless that would read back as another
+    instant (the second 01:xx of an autumn clock change, sub-second times): then ISO with offset."""
+    if moment is None:
+        return ""
+    text = format_instant(moment)
+    if moment.microsecond or _utc(parse_instant(text)) != _utc(moment):
+        return moment.astimezone(LONDON).isoformat()
+    return text
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _child_row(c: Child) -> list[str]:
+    return [c.id, c.born.isoformat(), ";".join(c.statuses), ";".join(c.flags), c.responsible_authority, c.placed_in]
+
+
+def _episode_row(e: Episode) -> list[str]:
+    return [e.id, e.child, time_cell(e.reported), time_cell(e.returned), _bool(e.whereabouts_known),
+            _bool(e.with_parents), _bool(e.safeguarding_concerns), e.police_risk or "", e.inspector_risk or "",
+            _bool(e.victim_of_crime)]
+
+
+def _action_row(a: RecordedAction) -> list[str]:
+    return [a.action, a.child, a.episode or "", a.by, time_cell(a.at)]
+
+
+def _write_atomic(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
+    """Write a CSV next to `path`, then rename it over `path` (readers never see half a file)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(list(header))
+            writer.writerows(rows)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bulk(facts: FactSet, folder: str | Path) -> None:
+    """FactSet -> children.csv, episodes.csv, actions.csv in `folder` (created if missing).
+
+    Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    children = sorted(facts.children, key=lambda c: c.id)
+    episodes = sorted(facts.episodes, key=lambda e: e.id)
+    actions = sorted(facts.actions, key=lambda a: (a.child, _utc(a.at), a.action, a.episode or "", a.by))
+    _write_atomic(folder / "children.csv", COLUMNS["child"], map(_child_row, children))
+    _write_atomic(folder / "episodes.csv", COLUMNS["episode"], map(_episode_row, episodes))
+    _write_atomic(folder / "actions.csv", COLUMNS["action"], map(_action_row, actions))

@@ -1,0 +1,100 @@
+"""The fact model, following ../shared/spec/vocabulary.md.
+
+Input: nothing (types only). Invariants: every fact is frozen, carries the `Span`
+it was read from (so explanations can cite file and line), and times are aware
+datetimes in Europe/London. Defaults follow the vocabulary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from compiler.diagnostics import Span
+
+STATUSES = (
+    "early_help", "child_in_need", "child_protection_plan", "looked_after",
+    "section_47_enquiry", "significant_harm_referral",
+)
+FLAGS = (
+    "cse", "cce", "trafficking", "safeguarding_concerns", "risk_of_removal_abroad",
+    "taken_abroad", "missed_appointments",
+)
+PLACEMENTS = ("liverpool", "merseyside", "outside_merseyside")
+RISK_LEVELS = ("no_apparent_risk", "low", "medium", "high")
+CATEGORIES = ("missing", "absent")
+EPISODE_BOOLEANS = ("whereabouts_known", "with_parents", "safeguarding_concerns", "victim_of_crime")
+OBLIGATION_STATUSES = ("pending", "overdue", "done", "done_late")
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    id: str
+    born: date
+    statuses: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    responsible_authority: str = "liverpool"
+    placed_in: str = "liverpool"
+    span: Span = field(default=Span(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    id: str
+    child: str
+    reported: datetime
+    returned: datetime | None = None
+    whereabouts_known: bool = False
+    with_parents: bool = False
+    safeguarding_concerns: bool = False
+    police_risk: str | None = None
+    inspector_risk: str | None = None
+    victim_of_crime: bool = False
+    span: Span = field(default=Span(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAction:
+    action: str
+    child: str
+    by: str
+    at: datetime
+    episode: str | None = None
+    span: Span = field(default=Span(""), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FactSet:
+    """All facts of one case or one bulk extract, in input order."""
+
+    children: tuple[Child, ...] = ()
+    episodes: tuple[Episode, ...] = ()
+    actions: tuple[RecordedAction, ...] = ()
+
+    def for_child(self, child_id: str) -> "FactSet":
+        return FactSet(
+            tuple(c for c in self.children if c.id == child_id),
+            tuple(e for e in self.episodes if e.child == child_id),
+            tuple(a for a in self.actions if a.child == child_id),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    """`expect:` of a case file. Entries are field->value maps matched by subset."""
+
+    obligations: tuple[tuple[dict[str, Any], Span], ...] = ()
+    not_obligations: tuple[tuple[dict[str, Any], Span], ...] = ()
+    episodes: tuple[tuple[dict[str, Any], Span], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One regression case: facts, the moment they are judged at, expectations."""
+
+    name: str
+    description: str
+    as_of: datetime
+    facts: FactSet
+    expect: Expectations
+    span: Span = field(default=Span(""), compare=False)

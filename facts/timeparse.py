@@ -1,0 +1,124 @@
+"""Europe/London times: parse instants and dates, format them, test the calendar.
+
+Input: ISO 8601 text (`2024-03-08T17:30`, optionally `:SS`, fractions, and an
+explicit offset or `Z`) or the `date`/`datetime` objects a YAML parser may produce.
+Output: aware datetimes whose tzinfo is `LONDON`; dates for `parse_date`.
+
+Invariants:
+* A time without an offset is a London wall-clock time. A time with an offset
+  keeps that instant and is shown in London.
+* A wall time in the spring-forward gap (e.g. 2024-03-31T01:30, which never
+  appears on London clocks) is read with fold=0, i.e. with the offset in force
+  *before* the change (GMT), and then normalised: it becomes 01:30 UTC, shown as
+  02:30 BST. An ambiguous autumn wall time (e.g. 2024-10-27T01:30, which happens
+  twice) is read with fold=0: the *first* occurrence (BST, 00:30 UTC). Write an
+  explicit offset (`+00:00`) to mean the second one.
+* A bare date is never an instant: it is an error, not midnight.
+* Calendar tests use the London local date; "weekend" is Saturday or Sunday and
+  bank holidays are England's (the `holidays` package, GB subdivision ENG).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+
+INSTANT_EXAMPLE = "2024-03-08T17:30"
+DATE_EXAMPLE = "2012-05-01"
+
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def to_london(moment: datetime) -> datetime:
+    """An aware datetime as London time; a naive one is a London wall time (fold=0)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=LONDON, fold=0)
+    # Round trip through UTC: normalises gap times and fixes the fold of the result.
+    return moment.astimezone(timezone.utc).astimezone(LONDON)
+
+
+def parse_instant(value: Any) -> datetime:
+    """Text or date/datetime -> aware London datetime. Raises ValueError saying what was expected."""
+    expected = f"expected a date and time like {INSTANT_EXAMPLE}"
+    if isinstance(value, datetime):
+        return to_london(value)
+    if isinstance(value, date):
+        raise ValueError(f"{expected}, got only a date ({value.isoformat()})")
+    if not isinstance(value, str):
+        raise ValueError(f"{expected}, got {_show(value)}")
+    text = value.strip()
+    if _DATE.fullmatch(text):
+        raise ValueError(f"{expected}, got only a date ({text})")
+    if not _INSTANT.fullmatch(text):
+        raise ValueError(f"{expected}, got '{_show(text)}'")
+    iso = text.replace("t", "T").replace("z", "Z")
+    if iso[-3] in "+-" and iso[-6] not in "+-":  # "+01" -> "+01:00"
+        iso += ":00"
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a real date and time ({exc})") from None
+    return to_london(parsed)
+
+
+def parse_date(value: Any) -> date:
+    """`YYYY-MM-DD` text or a date object -> date. Raises ValueError saying what was expected."""
+    expected = f"expected a date like {DATE_EXAMPLE}"
+    if isinstance(value, datetime):
+        raise ValueError(f"{expected}, got a date and time ({_show(value.isoformat())})")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{expected}, got {_show(value)}")
+    text = value.strip()
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"{expected}, got '{_show(text)}'")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a real date ({exc})") from None
+
+
+def format_instant(moment: datetime) -> str:
+    """London local `YYYY-MM-DDTHH:MM`, with `:SS` only when the seconds are not zero."""
+    local = to_london(moment)
+    text = local.strftime("%Y-%m-%dT%H:%M")
+    return text + local.strftime(":%S") if local.second else text
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG")
+
+
+_calendar_lock = threading.Lock()
+
+
+@lru_cache(maxsize=256)
+def _bank_holidays(year: int) -> frozenset[date]:
+    """England's bank holidays of one year (the shared calendar fills years lazily, so lock)."""
+    with _calendar_lock:
+        cal = _calendar()
+        _ = date(year, 1, 1) in cal  # makes the calendar populate `year`
+        return frozenset(d for d in list(cal.keys()) if d.year == year)
+
+
+def is_weekend_or_bank_holiday(instant: datetime) -> bool:
+    """True when the London local date of `instant` is a Saturday, Sunday or England bank holiday."""
+    day = to_london(instant).date()
+    return day.weekday() >= 5 or day in _bank_holidays(day.year)

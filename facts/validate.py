@@ -1,0 +1,350 @@
+"""Validation shared by every fact reader: raw located fields in, model objects out.
+
+Input: `Record`s (field name -> `Field(value, span)`), built by `yamlcase.py` from
+YAML mappings and by `bulk.py` from CSV rows. Values are scalars (str, int, float,
+bool, None, date, datetime), lists of `Field`s, or nested `Record`s. Output: model
+objects collected by a `FactCollector`, plus `Diagnostic`s for every problem.
+Invariants: every check lives here exactly once; a record with any problem yields
+no object, but its id is still registered so one mistake is reported once and
+does not cascade into "unknown reference" errors.
+
+Codes (stable): F001 unreadable file or YAML/CSV syntax, F002 unknown field or
+column, F003 unknown value, F004 missing required field, F005 bad date or time,
+F006 unknown reference, F007 returned before reported, F008 duplicate id, case
+name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
+such file or folder, F012 nothing loadable at a path.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+from compiler.diagnostics import Diagnostic, Span, error
+from facts.model import (
+    CATEGORIES, FLAGS, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES,
+    Child, Episode, FactSet, RecordedAction,
+)
+from facts.timeparse import DATE_EXAMPLE, INSTANT_EXAMPLE, format_instant, parse_date, parse_instant
+
+MODALITIES = ("must", "should", "consider", "good_practice")
+TRUE_WORDS = frozenset({"true", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "no", "0"})
+
+
+@dataclass(slots=True)
+class Field:
+    """One value as written: `span` is where the value is, `key_span` where its name is."""
+
+    value: Any
+    span: Span
+    key_span: Span
+    text: str | None = None  # source text of a scalar, used to keep ids like 007 verbatim
+
+
+@dataclass(slots=True)
+class Record:
+    """A YAML mapping or a CSV row: field name -> Field, in the order written."""
+
+    fields: dict[str, Field]
+    span: Span
+
+
+class _Bad:
+    """Marks a value that failed its check (a diagnostic has been recorded)."""
+
+
+BAD: Any = _Bad()
+Diags = list[Diagnostic]
+Check = Callable[[Field, str, str, Diags], Any]  # (field, name, label, diags) -> value | BAD
+
+
+def describe(value: Any) -> str:
+    """A short phrase for a wrong value in a message."""
+    if isinstance(value, Record):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    text = str(value)
+    return f"'{text if len(text) <= 40 else text[:37] + '...'}'"
+
+
+def did_you_mean(word: str, options: tuple[str, ...] | list[str], listing: str = "expected one of") -> str:
+    """Hint naming the nearest valid name, or listing (a few of) the valid names."""
+    if len(options) <= 1000:  # bulk extracts can hold very many ids; keep hints cheap
+        close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+        if close:
+            return f"did you mean '{close[0]}'?"
+    shown = ", ".join(options[:12]) + (f", ... ({len(options)} in all)" if len(options) > 12 else "")
+    return f"{listing}: {shown}"
+
+
+def unknown_field(key: str, span: Span, options: tuple[str, ...] | list[str], where: str) -> Diagnostic:
+    return error("F002", span, f"unknown field '{key}' in {where}", did_you_mean(key, options))
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ---- value checks: each returns the converted value or BAD (after adding a diagnostic) ----
+
+def ident(f: Field, name: str, label: str, diags: Diags) -> Any:
+    """An id or a name: text, or a number kept as written (`007` stays "007")."""
+    v = f.value
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (f.text or str(v)).strip()
+    diags.append(error("F009", f.span, f"{label}: '{name}' must be a name or id (text or a number), got {describe(v)}"))
+    return BAD
+
+
+def text(f: Field, name: str, label: str, diags: Diags) -> Any:
+    if isinstance(f.value, (Record, list)):
+        diags.append(error("F009", f.span, f"{label}: '{name}' must be text, got {describe(f.value)}"))
+        return BAD
+    return f.text if f.text is not None else str(f.value)
+
+
+def choice(options: tuple[str, ...], noun: str) -> Check:
+    def check(f: Field, name: str, label: str, diags: Diags) -> Any:
+        v = ident(f, name, label, diags)
+        if v is BAD or v in options:
+            return v
+        diags.append(error("F003", f.span, f"{label}: unknown {noun} '{v}' in '{name}'", did_you_mean(v, options)))
+        return BAD
+    return check
+
+
+def choices(options: tuple[str, ...], noun: str) -> Check:
+    """A list of names from `options`; duplicates are dropped, order kept."""
+    one = choice(options, noun)
+
+    def check(f: Field, name: str, label: str, diags: Diags) -> Any:
+        if not isinstance(f.value, list):
+            diags.append(error("F009", f.span, f"{label}: '{name}' must be a list like [{options[0]}], got {describe(f.value)}"))
+            return BAD
+        out = [one(item, name, label, diags) for item in f.value]
+        return BAD if any(v is BAD for v in out) else tuple(dict.fromkeys(out))
+    return check
+
+
+def boolean(f: Field, name: str, label: str, diags: Diags) -> Any:
+    v = f.value
+    if isinstance(v, bool):
+        return v
+    word = str(v).strip().lower() if isinstance(v, (str, int)) else None
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    diags.append(error("F009", f.span, f"{label}: '{name}' must be true or false, got {describe(v)}"))
+    return BAD
+
+
+def instant(f: Field, name: str, label: str, diags: Diags) -> Any:
+    try:
+        return parse_instant(f.value)
+    except ValueError as exc:
+        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
+        return BAD
+
+
+def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
+    try:
+        return parse_date(f.value)
+    except ValueError as exc:
+        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {DATE_EXAMPLE}"))
+        return BAD
+
+
+def records(f: Field, name: str, label: str, diags: Diags) -> Any:
+    """A list whose items are mappings; returns the item `Field`s that are mappings."""
+    if not isinstance(f.value, list):
+        diags.append(error("F009", f.span, f"{label}: '{name}' must be a list of entries (lines starting '- '), got {describe(f.value)}"))
+        return BAD
+    for item in f.value:
+        if not isinstance(item.value, Record):
+            diags.append(error("F009", item.span, f"{label}: each entry of '{name}' must be a mapping of fields like 'id: C1', got {describe(item.value)}"))
+    # the good entries are still checked, so one bad entry does not hide the others' problems
+    return [item for item in f.value if isinstance(item.value, Record)]
+
+
+def mapping(f: Field, name: str, label: str, diags: Diags) -> Any:
+    if not isinstance(f.value, Record):
+        diags.append(error("F009", f.span, f"{label}: '{name}' must be a mapping of fields, got {describe(f.value)}"))
+        return BAD
+    return f.value
+
+
+# ---- record specs ----
+
+CHILD = {"id": ident, "born": a_date, "statuses": choices(STATUSES, "status"), "flags": choices(FLAGS, "flag"),
+         "responsible_authority": ident, "placed_in": choice(PLACEMENTS, "placement")}
+EPISODE = {"id": ident, "child": ident, "reported": instant, "returned": instant,
+           "whereabouts_known": boolean, "with_parents": boolean, "safeguarding_concerns": boolean,
+           "police_risk": choice(RISK_LEVELS, "risk level"), "inspector_risk": choice(RISK_LEVELS, "risk level"),
+           "victim_of_crime": boolean}
+ACTION = {"action": ident, "child": ident, "episode": ident, "by": ident, "at": instant}
+EXPECT_OBLIGATION = {"child": ident, "episode": ident, "action": ident, "actor": ident,
+                     "modality": choice(MODALITIES, "modality"), "triggered": instant, "due": instant,
+                     "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status")}
+EXPECT_EPISODE = {"id": ident, "category": choice(CATEGORIES, "category"), "risk": choice(RISK_LEVELS, "risk level")}
+REQUIRED = {"child": ("id", "born"), "episode": ("id", "child", "reported"), "action": ("action", "child", "by", "at")}
+EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1",
+            "reported": f"reported: {INSTANT_EXAMPLE}", "at": f"at: {INSTANT_EXAMPLE}",
+            "action": "action: strategy_discussion", "by": "by: team_manager", "case": "case: my-case-name",
+            "as_of": f"as_of: {INSTANT_EXAMPLE}"}
+
+
+def label_of(kind: str, rec: Record, key: str = "id") -> str:
+    f = rec.fields.get(key)
+    if f is not None and isinstance(f.value, (str, int, float)) and not isinstance(f.value, bool) and not is_blank(f.value):
+        return f"{kind} '{(f.text or str(f.value)).strip()}'"
+    return kind
+
+
+def convert(rec: Record, spec: dict[str, Check], required: tuple[str, ...], label: str,
+            diags: Diags, blank_is_absent: bool = True) -> tuple[dict[str, Any], bool]:
+    """Check every field of `rec` against `spec`. Returns (good values, whether all was well).
+
+    Unknown fields -> F002; missing or blank required fields -> F004; a blank optional
+    field is absent when `blank_is_absent`, else F009 (an expectation must say what it means).
+    """
+    out: dict[str, Any] = {}
+    ok = True
+    for key, f in rec.fields.items():
+        check = spec.get(key)
+        if check is None:
+            diags.append(unknown_field(key, f.key_span, list(spec), label))
+            ok = False
+        elif is_blank(f.value) and (blank_is_absent or key in required):
+            continue
+        elif is_blank(f.value):
+            diags.append(error("F009", f.span, f"{label}: '{key}' has no value", "give a value, or leave the field out to match any"))
+            ok = False
+        else:
+            value = check(f, key, label, diags)
+            ok = ok and value is not BAD
+            if value is not BAD:
+                out[key] = value
+    for key in required:
+        f = rec.fields.get(key)
+        if f is None or is_blank(f.value):
+            diags.append(error("F004", rec.span if f is None else f.span,
+                               f"{label}: missing required field '{key}'", f"add {EXAMPLES.get(key, key + ': ...')}"))
+            ok = False
+    return out, ok
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass
+class FactCollector:
+    """Checks records of one input (a case file or a bulk folder) and collects the facts.
+
+    `finish()` checks references once every record is in, so input order is free.
+    """
+
+    diags: Diags = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    actions: list[RecordedAction] = field(default_factory=list)
+    child_ids: dict[str, Span] = field(default_factory=dict)
+    episode_ids: dict[str, tuple[str | None, Span]] = field(default_factory=dict)
+    # (kind, child id, child span, episode id | None, episode span)
+    refs: list[tuple[str, str | None, Span, str | None, Span]] = field(default_factory=list)
+
+    def _register(self, ids: dict, key: str | None, value: Any, span: Span, what: str) -> bool:
+        if key is None:
+            return False
+        if key in ids:
+            first = ids[key][1] if isinstance(ids[key], tuple) else ids[key]
+            self.diags.append(error("F008", span, f"duplicate {what} id '{key}'", f"{what} ids must be unique; the first is at {first}", (first,)))
+            return False
+        ids[key] = value
+        return True
+
+    def _id(self, rec: Record, key: str, values: dict[str, Any]) -> str | None:
+        return values.get(key) if key in rec.fields else None
+
+    def add_child(self, rec: Record) -> None:
+        values, ok = convert(rec, CHILD, REQUIRED["child"], label_of("child", rec), self.diags)
+        cid = self._id(rec, "id", values)
+        span = rec.fields["id"].span if cid is not None else rec.span
+        ok = self._register(self.child_ids, cid, span, span, "child") and ok
+        if ok:
+            self.children.append(Child(span=rec.span, **values))
+
+    def add_episode(self, rec: Record) -> None:
+        label = label_of("episode", rec)
+        values, ok = convert(rec, EPISODE, REQUIRED["episode"], label, self.diags)
+        eid = self._id(rec, "id", values)
+        span = rec.fields["id"].span if eid is not None else rec.span
+        ok = self._register(self.episode_ids, eid, (values.get("child"), span), span, "episode") and ok
+        reported, returned = values.get("reported"), values.get("returned")
+        if reported is not None and returned is not None and _utc(returned) < _utc(reported):
+            self.diags.append(error("F007", rec.fields["returned"].span,
+                                    f"{label}: returned {format_instant(returned)}, before it was reported ({format_instant(reported)})",
+                                    "check both times; 'returned' must not be earlier than 'reported'"))
+            ok = False
+        if "child" in values:
+            self.refs.append(("episode", values["child"], rec.fields["child"].span, None, rec.span))
+        if ok:
+            self.episodes.append(Episode(span=rec.span, **values))
+
+    def add_action(self, rec: Record) -> None:
+        label = label_of("action", rec, "action")
+        values, ok = convert(rec, ACTION, REQUIRED["action"], label, self.diags)
+        self._ref("action", rec, values)
+        if ok:
+            self.actions.append(RecordedAction(span=rec.span, **values))
+
+    def _ref(self, kind: str, rec: Record, values: dict[str, Any]) -> None:
+        child, episode = values.get("child"), values.get("episode")
+        if child is not None or episode is not None:
+            cspan = rec.fields["child"].span if "child" in rec.fields else rec.span
+            espan = rec.fields["episode"].span if "episode" in rec.fields else rec.span
+            self.refs.append((kind, child, cspan, episode, espan))
+
+    def expectation(self, rec: Record, kind: str) -> tuple[dict[str, Any], Span] | None:
+        """An `expect:` entry; `kind` is 'obligation' or 'episode'. Names must refer to known facts."""
+        spec = EXPECT_EPISODE if kind == "episode" else EXPECT_OBLIGATION
+        values, ok = convert(rec, spec, (), f"expected {kind}", self.diags, blank_is_absent=False)
+        if kind == "episode":
+            if "id" in values:
+                self.refs.append(("expected episode", None, rec.span, values["id"], rec.fields["id"].span))
+        else:
+            self._ref("expected obligation", rec, values)
+        return (values, rec.span) if ok else None
+
+    def finish(self, children_complete: bool = True, episodes_complete: bool = True) -> FactSet:
+        """Check references (F006) and return the facts, in input order.
+
+        References to children (episodes) are only checked when every child (episode)
+        record could be read, so an unreadable file does not flood the report.
+        """
+        for kind, child, cspan, episode, espan in self.refs:
+            if child is not None and children_complete and child not in self.child_ids:
+                self.diags.append(error("F006", cspan, f"{kind} names child '{child}', which is not among the children",
+                                        did_you_mean(child, sorted(self.child_ids), "known children") if self.child_ids else "add the child under 'children'"))
+            if kind == "episode" or episode is None or not episodes_complete:
+                continue
+            if episode not in self.episode_ids:
+                self.diags.append(error("F006", espan, f"{kind} names episode '{episode}', which is not among the episodes",
+                                        did_you_mean(episode, sorted(self.episode_ids), "known episodes") if self.episode_ids else "add the episode under 'episodes'"))
+            elif child is not None and self.episode_ids[episode][0] not in (None, child):
+                owner, where = self.episode_ids[episode]
+                self.diags.append(error("F006", espan, f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
+                                        "name the episode's own child", (where,)))
+        return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))

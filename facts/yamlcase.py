@@ -1,0 +1,271 @@
+"""Regression-case YAML files -> `Case` objects (format: ../shared/spec/case-format.md).
+
+Input: paths of case files, or folders searched recursively for `*.yaml`/`*.yml`
+(sorted; files and folders whose name starts with '.' are skipped). Output: `Case`
+objects whose facts and expectations carry the span they were written at.
+Invariants: loading never constructs arbitrary Python objects and never leaks an
+exception other than `ClauseError`, which carries every problem found in every
+file (codes in `validate.py`). Scalars keep their source text: `id: 007` is "007",
+and times are read by `timeparse`, not by YAML's timestamp rules.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from compiler.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
+from facts.model import Case, Expectations
+from facts.validate import BAD, FactCollector, Field, Record, convert, ident, instant, mapping, records, text, unknown_field
+
+TOP = {"case": ident, "description": text, "as_of": instant, "children": records,
+       "episodes": records, "actions": records, "expect": mapping}
+EXPECT_KEYS = ("obligations", "not_obligations", "episodes")
+_YAML = "tag:yaml.org,2002:"
+SUFFIXES = (".yaml", ".yml")
+
+
+class CaseLoader(yaml.SafeLoader):
+    """A SafeLoader that composes nodes and builds located values from them.
+
+    Mappings become `Record`s (keeping each key's and value's position) and
+    sequences lists of `Field`s; duplicate keys, non-text keys, unsupported tags and
+    self-referencing aliases become diagnostics. Only plain data is ever built.
+    """
+
+    def __init__(self, stream: str, file: str) -> None:
+        super().__init__(stream)
+        self.file = file
+        self.diags: list[Diagnostic] = []
+        self._built: dict[int, Any] = {}  # aliases share nodes: build each node once
+        self._active: set[int] = set()
+
+    def span(self, node: Node) -> Span:
+        """Where `node` starts; scalars also record where they end (for the caret)."""
+        s, e = node.start_mark, node.end_mark
+        if isinstance(node, ScalarNode):
+            return Span(self.file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+        return Span(self.file, s.line + 1, s.column + 1)
+
+    def build(self, node: Node) -> Any:
+        key = id(node)
+        if key in self._built:
+            return self._built[key]
+        if key in self._active:
+            self.diags.append(error("F009", self.span(node), "a YAML alias refers to the entry that contains it",
+                                    "write the value out instead of using '*alias'"))
+            return None
+        self._active.add(key)
+        try:
+            value = self._build(node)
+        finally:
+            self._active.discard(key)
+        self._built[key] = value
+        return value
+
+    def _tag_ok(self, node: Node, allowed: tuple[str, ...]) -> None:
+        if node.tag not in tuple(_YAML + t for t in allowed):
+            self.diags.append(error("F009", self.span(node), f"unsupported YAML tag '{node.tag}'",
+                                    "remove the '!' tag; case files hold plain text, numbers, lists and mappings"))
+
+    def _build(self, node: Node) -> Any:
+        if isinstance(node, MappingNode):
+            self._tag_ok(node, ("map",))
+            fields: dict[str, Field] = {}
+            for knode, vnode in node.value:
+                if not isinstance(knode, ScalarNode):
+                    self.diags.append(error("F009", self.span(knode), "a field name must be plain text"))
+                    continue
+                name = knode.value
+                if name in fields:
+                    first = fields[name].key_span
+                    self.diags.append(error("F008", self.span(knode), f"duplicate field '{name}' (first given at line {first.line})",
+                                            "give each field once", (first,)))
+                    continue
+                fields[name] = self.field(vnode, self.span(knode))
+            return Record(fields, self.span(node))
+        if isinstance(node, SequenceNode):
+            self._tag_ok(node, ("seq",))
+            return [self.field(item) for item in node.value]
+        return self._scalar(node)
+
+    def field(self, node: Node, key_span: Span | None = None) -> Field:
+        span = self.span(node)
+        source = node.value if isinstance(node, ScalarNode) else None
+        return Field(self.build(node), span, key_span or span, source)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag[len(_YAML):] if node.tag.startswith(_YAML) else node.tag
+        if tag in ("str", "timestamp"):
+            return node.value
+        if tag == "null":
+            return None
+        makers = {"bool": self.construct_yaml_bool, "int": self.construct_yaml_int, "float": self.construct_yaml_float}
+        if tag in makers:
+            try:
+                return makers[tag](node)
+            except (ValueError, KeyError, TypeError, OverflowError):
+                return node.value
+        self._tag_ok(node, ("str",))
+        return node.value
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
+    hint = "check indentation, and quote values containing ': ' or '#'"
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
+        detail = ", ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "another document" in detail:
+            hint = "write one case per file"
+        return error("F001", where, f"YAML syntax error: {detail}", hint)
+    if isinstance(exc, yaml.reader.ReaderError):
+        line, col = _position(text, exc.position)
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return error("F001", Span(file, line, col), f"YAML syntax error: character #x{code:04x} is not allowed in a YAML file",
+                     "remove the control character")
+    if isinstance(exc, RecursionError):
+        return error("F001", Span(file, 1, 1), "YAML syntax error: the file nests too deeply", hint)
+    return error("F001", Span(file, 1, 1), f"YAML syntax error: {exc}", hint)
+
+
+def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        diags.append(error("F011", Span(file), f"no such file or folder: {file}"))
+        return None
+    except OSError as exc:
+        diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        diags.append(error("F001", Span(file, line, col), f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
+                           "save the file as UTF-8"))
+        return None
+
+
+def _parse(text: str, file: str, diags: list[Diagnostic]) -> Record | None:
+    try:
+        loader = CaseLoader(text, file)  # the reader rejects control characters here
+        try:
+            node = loader.get_single_node()
+            root = None if node is None else loader.field(node).value
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, RecursionError) as exc:
+        diags.append(_syntax_error(file, text, exc))
+        return None
+    diags.extend(loader.diags)
+    if node is None:
+        diags.append(error("F010", Span(file, 1, 1), "the case file is empty", "start with 'case: my-case-name'"))
+        return None
+    if not isinstance(root, Record):
+        diags.append(error("F010", loader.span(node), f"a case file must be a mapping of fields (case, as_of, children, ...), not {_kind(root)}",
+                           "start with 'case: my-case-name'"))
+        return None
+    return root
+
+
+def _kind(value: Any) -> str:
+    return "a list" if isinstance(value, list) else "a single value"
+
+
+def _case(root: Record, file: str, coll: FactCollector) -> Case | None:
+    values, ok = convert(root, TOP, ("case", "as_of"), "the case", coll.diags)
+    for key, add in (("children", coll.add_child), ("episodes", coll.add_episode), ("actions", coll.add_action)):
+        for item in values.get(key) or ():
+            add(item.value)
+    expect: dict[str, list] = {k: [] for k in EXPECT_KEYS}
+    section = values.get("expect")
+    if section is not None:
+        for key, f in section.fields.items():
+            if key not in EXPECT_KEYS:
+                coll.diags.append(unknown_field(key, f.key_span, EXPECT_KEYS, "'expect'"))
+                continue
+            items = [] if f.value is None else records(f, key, "'expect'", coll.diags)
+            for item in items if items is not BAD else ():
+                entry = coll.expectation(item.value, "episode" if key == "episodes" else "obligation")
+                if entry is not None:
+                    expect[key].append(entry)
+    facts = coll.finish()
+    if not ok or coll.diags:
+        return None
+    span = root.fields["case"].key_span
+    return Case(values["case"], values.get("description", ""), values["as_of"], facts,
+                Expectations(*(tuple(expect[k]) for k in EXPECT_KEYS)), span)
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(diags))
+
+
+def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
+    file = str(path)
+    text_ = _read(path, file, diags)
+    if text_ is None:
+        return None
+    root = _parse(text_, file, diags)
+    if root is None:
+        return None
+    coll = FactCollector()
+    case = _case(root, file, coll)
+    diags.extend(_dedupe(coll.diags))
+    return case
+
+
+def load_case(path: str | Path) -> Case:
+    """One case file -> Case. Raises ClauseError with every problem in the file."""
+    diags: list[Diagnostic] = []
+    case = _load_one(Path(path), diags)
+    raise_if_errors(_dedupe(diags))
+    assert case is not None
+    return case
+
+
+def case_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders to their case files (recursive, sorted, hidden names skipped); keep files as given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = [f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file()
+                     and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+            out.extend(sorted(found, key=lambda f: f.relative_to(p).as_posix()))
+        else:
+            out.append(p)
+    return list(dict.fromkeys(out))
+
+
+def load_cases(paths: Iterable[str | Path]) -> list[Case]:
+    """Case files and folders -> Cases in file order. Case names must be unique (F008).
+
+    Raises ClauseError with every problem of every file.
+    """
+    diags: list[Diagnostic] = []
+    cases: list[Case] = []
+    seen: dict[str, Span] = {}
+    for path in case_files(paths):
+        case = _load_one(path, diags)
+        if case is None:
+            continue
+        if case.name in seen:
+            first = seen[case.name]
+            diags.append(error("F008", case.span, f"duplicate case name '{case.name}' (also in {first.file})",
+                               "give every case a unique 'case' name", (first,)))
+        seen.setdefault(case.name, case.span)
+        cases.append(case)
+    raise_if_errors(_dedupe(diags))
+    return cases
+
+
+__all__ = ["CaseLoader", "ClauseError", "case_files", "load_case", "load_cases"]
