@@ -331,3 +331,22 @@ class Policy:
     @property
     def clauses(self) -> tuple[Clause, ...]:
         return self.items(Clause)
+
+
+def to_data(node: object) -> object:
+    """A JSON-ready view of any AST node: type names kept, spans as "file:line:col"."""
+    import dataclasses
+
+    if isinstance(node, Span):
+        return str(node)
+    if dataclasses.is_dataclass(node):
+        out: dict[str, object] = {"node": type(node).__name__}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if value is None or value == () or value is False:
+                continue
+            out[f.name] = to_data(value)
+        return out
+    if isinstance(node, tuple):
+        return [to_data(n) for n in node]
+    return node

@@ -1,0 +1,1 @@
+"""The `clause` command: one thin click command per pipeline module, no logic here."""

@@ -1,0 +1,68 @@
+"""The `clause` group and what every command shares: policy loading, errors, output.
+
+Each command parses its options, calls one module, and prints. Exit codes:
+0 success; 1 the answer is "no" (policy errors in `check`, failing cases);
+2 the input is invalid (policy, facts, options). Domain errors never show a traceback.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from compiler.diagnostics import ClauseError, render_text
+from compiler.policy import BUNDLED, CompiledPolicy, compile_policy
+
+EXIT_NO, EXIT_INVALID = 1, 2
+
+
+def fail_on_domain_errors(fn: Callable) -> Callable:
+    """Map ClauseError to its diagnostics on stderr and exit 2."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ClauseError as e:
+            click.echo(render_text(e.diagnostics), err=True)
+            sys.exit(EXIT_INVALID)
+    return wrapper
+
+
+def load_policy(path: str | None) -> CompiledPolicy:
+    return compile_policy(Path(path) if path else BUNDLED)
+
+
+def parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from facts.timeparse import parse_instant
+    try:
+        return parse_instant(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--at") from None
+
+
+def write_output(text: str, output: str | None) -> None:
+    """stdout, or a file written atomically (temp file, then rename)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from engine.files import write_atomic
+    write_atomic(Path(output), text)
+
+
+policy_dir = click.argument("policy_dir", required=False, type=click.Path(file_okay=False))
+policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
+                             help="Policy folder (default: the bundled policy).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clause")
+def main() -> None:
+    """Policy-as-code for child-safeguarding procedures."""
+
+

@@ -1,0 +1,8 @@
+"""Entry point: the `clause` group with every command registered (one module each)."""
+from cli.app import main
+from cli import obligations_cmd, policy_cmds  # noqa: F401 - importing registers the commands
+
+__all__ = ["main"]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""`clause check`, `clause compile`, `clause sources`: the compiler's commands."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, policy_dir, write_output
+from compiler import ast
+from compiler.diagnostics import ClauseError, render_json, render_text
+
+
+@main.command()
+@policy_dir
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(policy_dir: str | None, fmt: str) -> None:
+    """Compile POLICY_DIR and report every problem. Exit 1 on errors."""
+    try:
+        diagnostics, code = list(load_policy(policy_dir).warnings), 0
+    except ClauseError as e:
+        diagnostics, code = e.diagnostics, EXIT_NO
+    click.echo(render_json(diagnostics) if fmt == "json" else render_text(diagnostics))
+    sys.exit(code)
+
+
+@main.command()
+@policy_dir
+@click.option("--emit", type=click.Choice(["datalog", "ast"]), default="datalog", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@fail_on_domain_errors
+def compile(policy_dir: str | None, emit: str, output: str | None) -> None:  # noqa: A001 - the command's name
+    """Print the compiled policy: Datalog rules, or the AST as JSON."""
+    policy = load_policy(policy_dir)
+    if emit == "datalog":
+        text = policy.program.to_text()
+    else:
+        files = [{"file": f.path, "items": ast.to_data(f.items)} for f in policy.ast.files]
+        text = json.dumps(files, indent=1, ensure_ascii=False) + "\n"
+    write_output(text, output)
+
+
+@main.command()
+@policy_dir
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@fail_on_domain_errors
+def sources(policy_dir: str | None, fmt: str, output: str | None) -> None:
+    """Each source sentence and what encodes it. Exit 1 if any sentence is a gap."""
+    from compiler import traceability as tr
+    policy = load_policy(policy_dir)
+    report = tr.trace(policy)
+    text = {"text": lambda: tr.render_text(report) + "\n", "json": lambda: tr.render_json(report) + "\n",
+            "html": lambda: tr.render_html(report, policy)}[fmt]()
+    write_output(text, output)
+    sys.exit(EXIT_NO if report.gaps else 0)
