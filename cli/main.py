@@ -1,6 +1,6 @@
 """Entry point: the `clause` group with every command registered (one module each)."""
 from cli.app import main
-from cli import obligations_cmd, policy_cmds  # noqa: F401 - importing registers the commands
+from cli import explain_cmds, obligations_cmd, policy_cmds  # noqa: F401 - importing registers the commands
 
 __all__ = ["main"]
 

@@ -350,3 +350,34 @@ def to_data(node: object) -> object:
     if isinstance(node, tuple):
         return [to_data(n) for n in node]
     return node
+
+
+def describe(atom: Atom) -> str:
+    """An atom in the words of the language, for explanations and reports."""
+    if isinstance(atom, HasStatus):
+        return f"the child has status {atom.status}"
+    if isinstance(atom, NoStatus):
+        return "the child has no status"
+    if isinstance(atom, HasFlag):
+        return f"the child has flag {atom.flag}"
+    if isinstance(atom, ChildField):
+        return f"the child has {atom.field} {atom.value}"
+    if isinstance(atom, Age):
+        return f"the child is aged {atom.years} or {atom.side}"
+    if isinstance(atom, Returned):
+        return "the child has returned"
+    if isinstance(atom, Reported):
+        return "the child has been reported missing"
+    if isinstance(atom, Window):
+        return f"the child has been reported missing {atom.count} times within {atom.within}"
+    if isinstance(atom, Lasted):
+        return f"the episode has lasted {'more than ' if atom.strictly_more else ''}{atom.duration}"
+    if isinstance(atom, EpisodeField):
+        return f"the episode has {atom.field}" + (f" {atom.value}" if atom.value else "")
+    if isinstance(atom, Category):
+        return f"the episode is {atom.category}"
+    if isinstance(atom, Risk):
+        return f"the risk is {atom.level}"
+    if isinstance(atom, OffDay):
+        return f"{atom.moment} falls on a weekend" + (" or public holiday" if atom.holidays else "")
+    raise TypeError(atom)

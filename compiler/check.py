@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from compiler import ast, vocabulary as vocab
@@ -347,14 +346,3 @@ def check(policy: ast.Policy, sources: dict[str, SourceText]) -> tuple[list[Diag
     """Every diagnostic, and where each quote was found: (id, index) -> (doc, start, end)."""
     checker = Checker(policy, sources)
     return checker.run(), checker.locations
-
-
-def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
-    out = {}
-    for d in policy.items(ast.Document):
-        path = root / d.source.value
-        try:
-            out[d.id.value] = SourceText(str(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-    return out

@@ -74,6 +74,7 @@ class Rule:
     span: Span
     conditions: Conjunction = ()
     exception: str = ""
+    exception_conditions: Conjunction = ()  # the overriding exception's own atoms
 
     def __str__(self) -> str:
         return f"{self.head} <= {' & '.join(map(str, self.body))}"
@@ -104,7 +105,7 @@ class Program:
 C, E = Var("C"), Var("E")
 
 
-def _atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp]]:
+def atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp]]:
     """The literals that test one condition atom (negated: its complement)."""
     def lit(pred: str, *args: Arg) -> list[Union[Lit, Cmp]]:
         return [Lit(pred, args, negated)]
@@ -146,7 +147,7 @@ def _atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp
 
 def body_for(conj: Conjunction, episode_scoped: bool, start: int = 0) -> tuple[Union[Lit, Cmp], ...]:
     """Scope literal first, then positive literals, comparisons, negations (pyDatalog binds left to right)."""
-    parts = [_atom_literals(a, neg, start + i) for i, (neg, a) in enumerate(conj)]
+    parts = [atom_literals(a, neg, start + i) for i, (neg, a) in enumerate(conj)]
     flat = [x for p in parts for x in p]
     scope = Lit("episode", (E, C)) if episode_scoped else Lit("child", (C,))
     positive = [x for x in flat if isinstance(x, Lit) and not x.negated]
@@ -214,7 +215,7 @@ def generate(policy: ast.Policy) -> Program:
                         for c in base.then:
                             if isinstance(c, ast.Obligation):
                                 head = Lit("obligation", (C, episode, c.action.value, actor, c.modality.value, base.id.value, cid))
-                                rules.append(Rule(head, body, base.id.value, clause.span, b_conj + x_conj, cid))
+                                rules.append(Rule(head, body, base.id.value, clause.span, b_conj, cid, x_conj))
             continue
         episode = E if scoped else NO_EPISODE
         for conj in conjunctions:

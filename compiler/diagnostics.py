@@ -79,6 +79,14 @@ class ClauseError(Exception):
         return render_text(self.diagnostics)
 
 
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working directory when under it, so output is portable."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def error(code: str, span: Span, message: str, hint: str = "", related: tuple[Span, ...] = ()) -> Diagnostic:
     return Diagnostic(code, "error", span, message, hint, related)
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import ast
-from compiler.check import check, load_sources
+from compiler.check import check
 from compiler.codegen import Program, generate
-from compiler.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
+from compiler.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
 from compiler.parse import parse_file
 from compiler.sources import SourceText
 
@@ -36,15 +36,27 @@ class CompiledPolicy:
         return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
 
 
-def policy_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.clause") if p.is_file())
+def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
+    """Each document's source text; an unreadable one is left out (the checks report it)."""
+    out = {}
+    for d in policy.items(ast.Document):
+        path = root / d.source.value
+        try:
+            out[d.id.value] = SourceText(display_path(path), path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def policy_files(root: Path) -> list[str]:
+    return sorted(display_path(p) for p in root.rglob("*.clause") if p.is_file())
 
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
     """Parse every file; syntax errors are collected per file, not raised."""
     diagnostics: list[Diagnostic] = []
     files = []
-    paths = sorted(texts) if texts is not None else [str(p) for p in policy_files(root)]
+    paths = sorted(texts) if texts is not None else policy_files(root)
     for path in paths:
         try:
             files.append(parse_file(path, texts[path] if texts is not None else None))

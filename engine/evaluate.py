@@ -12,7 +12,7 @@ from datetime import datetime
 
 from compiler.policy import CompiledPolicy
 from engine import obligations as obl
-from engine.runtime import Derived, run
+from engine.runtime import Derived, load, loaded_token, run
 from engine.temporal import BaseFact, base_facts
 from facts.model import FactSet
 
@@ -39,6 +39,11 @@ class Evaluation:
     derived: Derived
     obligations: tuple[obl.Obligation, ...]
     episodes: tuple[EpisodeFacts, ...] = field(default=())
+
+    def ensure_loaded(self) -> None:
+        """Re-load this evaluation into pyDatalog if another one ran since (for re-querying)."""
+        if loaded_token() is not self.derived.token:
+            object.__setattr__(self, "derived", Derived(self.derived.tuples, load(self.policy.program, self.base)))
 
 
 def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | None]:

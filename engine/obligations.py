@@ -10,7 +10,7 @@ status is given only when the input records actions at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterable
 
 from compiler import ast
@@ -18,6 +18,7 @@ from facts.model import Episode, FactSet, RecordedAction
 from facts.timeparse import format_instant
 from engine.temporal import add_minutes, moment_of, returned_by, utc
 
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts after every real time
 FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "exception", "status")
 
 
@@ -42,9 +43,8 @@ class Obligation:
         return (self.child, self.episode or "", self.action, self.clause, self.occurrence)
 
     def sort_key(self) -> tuple:
-        far = "9999"
-        return (format_instant(self.due) if self.due else far,
-                format_instant(self.triggered) if self.triggered else far,
+        """Due, then arising time, as real instants (none last), then the names."""
+        return (utc(self.due) if self.due else _NEVER, utc(self.triggered) if self.triggered else _NEVER,
                 self.child, self.episode or "", self.action, self.actor, self.occurrence)
 
     def to_json(self) -> dict:

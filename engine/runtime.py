@@ -7,6 +7,7 @@ the policy and the facts stay data (see ../shared/notes/pydatalog.md).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
 
@@ -24,6 +25,7 @@ class Derived:
     """Every derived tuple of the queried predicates, sorted for determinism."""
 
     tuples: Mapping[str, tuple[tuple, ...]]
+    token: object = None
 
 
 def _arg(a: Union[Var, str, int], variables: dict[str, object], bindings: Mapping[str, object]) -> object:
@@ -66,9 +68,18 @@ def declare(predicates: Mapping[str, int]) -> None:
         pyDatalog.retract_fact(pred, *args)
 
 
-def load(program: Program, facts: Iterable[BaseFact]) -> None:
-    """A fresh logic in this thread, holding the program and the facts."""
+_loaded = threading.local()
+
+
+def loaded_token() -> object:
+    """Identifies what this thread's logic holds, so explanations can tell if it is stale."""
+    return getattr(_loaded, "token", None)
+
+
+def load(program: Program, facts: Iterable[BaseFact]) -> object:
+    """A fresh logic in this thread, holding the program and the facts. Returns its token."""
     pyDatalog.Logic()
+    _loaded.token = object()
     declare(BASE_PREDICATES)
     defined = {r.head.pred for r in program.rules}
     declare({p: n for p, n in DERIVED_PREDICATES.items() if p not in defined})
@@ -76,6 +87,7 @@ def load(program: Program, facts: Iterable[BaseFact]) -> None:
         pyDatalog.assert_fact(f.pred, *f.args)
     for rule in program.rules:
         _add_rule(rule)
+    return _loaded.token
 
 
 def query(pred: str, arity: int) -> tuple[tuple, ...]:
@@ -106,5 +118,5 @@ def holds(lits: tuple[Union[Lit, Cmp], ...], bindings: Mapping[str, object]) -> 
 
 
 def run(program: Program, facts: Iterable[BaseFact]) -> Derived:
-    load(program, facts)
-    return Derived({p: query(p, DERIVED_PREDICATES[p]) for p in QUERIED})
+    token = load(program, facts)
+    return Derived({p: query(p, DERIVED_PREDICATES[p]) for p in QUERIED}, token)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from compiler.codegen import Program
 from compiler.diagnostics import Span
 from facts.model import EPISODE_BOOLEANS, Episode, FactSet
-from facts.timeparse import LONDON, format_instant, is_weekend_or_bank_holiday
+from facts.timeparse import LONDON, is_weekend_or_bank_holiday
 
 LEVEL_FIELDS = ("police_risk", "inspector_risk")
 
@@ -28,6 +28,11 @@ class BaseFact:
     args: tuple
     span: Span
     detail: str
+
+
+def human(moment: datetime) -> str:
+    """How explanations show a moment: London wall clock with the weekday."""
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
 
 
 def utc(moment: datetime) -> datetime:
@@ -81,14 +86,14 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
     for times in by_child.values():
         times.sort()
     for e in episodes:
-        rep = format_instant(e.reported)
+        rep = human(e.reported)
         add("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {rep}")
         for name in EPISODE_BOOLEANS:
             if getattr(e, name):
                 add("episode_true", (e.id, name), e.span, f"episode {e.id} has {name}")
         back = returned_by(e, at)
         if back is not None:
-            add("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {format_instant(back)}")
+            add("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {human(back)}")
         for name in LEVEL_FIELDS:
             value = getattr(e, name)
             if value is not None:
@@ -96,24 +101,26 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
                 add("episode_value", (e.id, name, value), e.span, f"episode {e.id}: {name} {value}")
         child = children.get(e.child)
         if child is not None:
-            years = age_on(child.born, e.reported.date())
-            add("age", (e.id, years), child.span, f"child {e.child}, born {child.born.isoformat()}, was {years} on {e.reported.date().isoformat()}")
+            day = e.reported.astimezone(LONDON).date()  # the London date, whatever zone the time was given in
+            years = age_on(child.born, day)
+            add("age", (e.id, years), child.span, f"child {e.child}, born {child.born.isoformat()}, was {years} on {day.isoformat()}")
         end = back or at
         mins = minutes_between(e.reported, end)
-        until = f"returned {format_instant(back)}" if back else f"not returned by {format_instant(at)}"
+        until = f"returned {human(back)}" if back else f"not returned by {human(at)}"
         add("elapsed", (e.id, mins), e.span, f"reported {rep}, {until}: {mins // 60} hours {mins % 60} minutes")
         times = by_child[e.child]
         for window in program.windows:
             lo = bisect.bisect_left(times, utc(e.reported) - timedelta(minutes=window))
             hi = bisect.bisect_right(times, utc(e.reported))
             n = hi - lo
+            dates = ", ".join(human(t) for t in times[lo:hi])
             add("window_count", (e.id, window, n), e.span,
-                f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days up to {rep}")
+                f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days up to {rep}: {dates}")
         for anchor, offset in program.moments:
             moment = moment_of(e, anchor, offset, at)
             if moment is None:
                 continue
-            when = f"{offset // 60} hours after {anchor} is {moment.strftime('%A %d %B %Y %H:%M')}"
+            when = f"{offset // 60} hours after {anchor} is {human(moment)}"
             if moment.weekday() >= 5:
                 add("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
             if is_weekend_or_bank_holiday(moment):

@@ -42,7 +42,8 @@ def _header(row: list[str], file: str, kind: str, diags: list[Diagnostic]) -> tu
     for i, raw in enumerate(row):
         name, span = raw.strip(), Span(file, 1, i + 1)
         if not name:
-            diags.append(error("F002", span, f"column {i + 1} of {Path(file).name} has no name", "name it, or delete the column"))
+            diags.append(error("F002", span,
+                               f"column {i + 1} of {Path(file).name} has no name", "name it, or delete the column"))
         elif name not in valid:
             diags.append(error("F002", span, f"unknown column '{name}' in {Path(file).name}", did_you_mean(name, valid)))
         elif name in seen:
@@ -87,7 +88,8 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
             try:
                 header = next(reader, None)
                 if header is None or not any(h.strip() for h in header):
-                    diags.append(error("F010", Span(file, 1, 1), f"{path.name} is empty; expected a header row naming its columns",
+                    diags.append(error("F010", Span(file, 1, 1),
+                                       f"{path.name} is empty; expected a header row naming its columns",
                                        "first row: " + ",".join(COLUMNS[kind])))
                     return False
                 columns, usable = _header(header, file, kind, diags)
@@ -99,7 +101,8 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
                         add(_record(row, start, len(header), columns, file, diags))
                     start = reader.line_num + 1
             except UnicodeDecodeError:
-                diags.append(error("F001", Span(file, reader.line_num + 1, 1), f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
+                diags.append(error("F001", Span(file, reader.line_num + 1, 1),
+                                   f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
                 diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",

@@ -132,7 +132,8 @@ def choices(options: tuple[str, ...], noun: str) -> Check:
 
     def check(f: Field, name: str, label: str, diags: Diags) -> Any:
         if not isinstance(f.value, list):
-            diags.append(error("F009", f.span, f"{label}: '{name}' must be a list like [{options[0]}], got {describe(f.value)}"))
+            diags.append(error("F009", f.span,
+                               f"{label}: '{name}' must be a list like [{options[0]}], got {describe(f.value)}"))
             return BAD
         out = [one(item, name, label, diags) for item in f.value]
         return BAD if any(v is BAD for v in out) else tuple(dict.fromkeys(out))
@@ -169,11 +170,13 @@ def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
 def records(f: Field, name: str, label: str, diags: Diags) -> Any:
     """A list whose items are mappings; returns the item `Field`s that are mappings."""
     if not isinstance(f.value, list):
-        diags.append(error("F009", f.span, f"{label}: '{name}' must be a list of entries (lines starting '- '), got {describe(f.value)}"))
+        diags.append(error("F009", f.span,
+                           f"{label}: '{name}' must be a list of entries (lines starting '- '), got {describe(f.value)}"))
         return BAD
     for item in f.value:
         if not isinstance(item.value, Record):
-            diags.append(error("F009", item.span, f"{label}: each entry of '{name}' must be a mapping of fields like 'id: C1', got {describe(item.value)}"))
+            diags.append(error("F009", item.span,
+                               f"{label}: each entry of '{name}' must be a mapping of fields like 'id: C1', got {describe(item.value)}"))
     # the good entries are still checked, so one bad entry does not hide the others' problems
     return [item for item in f.value if isinstance(item.value, Record)]
 
@@ -229,7 +232,8 @@ def convert(rec: Record, spec: dict[str, Check], required: tuple[str, ...], labe
         elif is_blank(f.value) and (blank_is_absent or key in required):
             continue
         elif is_blank(f.value):
-            diags.append(error("F009", f.span, f"{label}: '{key}' has no value", "give a value, or leave the field out to match any"))
+            diags.append(error("F009", f.span, f"{label}: '{key}' has no value",
+                               "give a value, or leave the field out to match any"))
             ok = False
         else:
             value = check(f, key, label, diags)
@@ -265,33 +269,32 @@ class FactCollector:
     # (kind, child id, child span, episode id | None, episode span)
     refs: list[tuple[str, str | None, Span, str | None, Span]] = field(default_factory=list)
 
-    def _register(self, ids: dict, key: str | None, value: Any, span: Span, what: str) -> bool:
-        if key is None:
-            return False
-        if key in ids:
-            first = ids[key][1] if isinstance(ids[key], tuple) else ids[key]
-            self.diags.append(error("F008", span, f"duplicate {what} id '{key}'", f"{what} ids must be unique; the first is at {first}", (first,)))
-            return False
-        ids[key] = value
-        return True
-
-    def _id(self, rec: Record, key: str, values: dict[str, Any]) -> str | None:
-        return values.get(key) if key in rec.fields else None
+    def _unique(self, what: str, key: str, span: Span, first: Span | None) -> bool:
+        """False, after an F008, when `key` was already given at `first`."""
+        if first is not None:
+            self.diags.append(error("F008", span, f"duplicate {what} id '{key}'",
+                                    f"{what} ids must be unique; the first is at {first}", (first,)))
+        return first is None
 
     def add_child(self, rec: Record) -> None:
         values, ok = convert(rec, CHILD, REQUIRED["child"], label_of("child", rec), self.diags)
-        cid = self._id(rec, "id", values)
-        span = rec.fields["id"].span if cid is not None else rec.span
-        ok = self._register(self.child_ids, cid, span, span, "child") and ok
+        cid = values.get("id")
+        if cid is not None and self._unique("child", cid, rec.fields["id"].span, self.child_ids.get(cid)):
+            self.child_ids[cid] = rec.fields["id"].span
+        else:
+            ok = False
         if ok:
             self.children.append(Child(span=rec.span, **values))
 
     def add_episode(self, rec: Record) -> None:
         label = label_of("episode", rec)
         values, ok = convert(rec, EPISODE, REQUIRED["episode"], label, self.diags)
-        eid = self._id(rec, "id", values)
-        span = rec.fields["id"].span if eid is not None else rec.span
-        ok = self._register(self.episode_ids, eid, (values.get("child"), span), span, "episode") and ok
+        eid = values.get("id")
+        first = self.episode_ids.get(eid, (None, None))[1] if eid is not None else None
+        if eid is not None and self._unique("episode", eid, rec.fields["id"].span, first):
+            self.episode_ids[eid] = (values.get("child"), rec.fields["id"].span)
+        else:
+            ok = False
         reported, returned = values.get("reported"), values.get("returned")
         if reported is not None and returned is not None and _utc(returned) < _utc(reported):
             self.diags.append(error("F007", rec.fields["returned"].span,
@@ -328,6 +331,10 @@ class FactCollector:
             self._ref("expected obligation", rec, values)
         return (values, rec.span) if ok else None
 
+    @staticmethod
+    def _hint(name: str, known: dict, what: str) -> str:
+        return did_you_mean(name, sorted(known), f"known {what}") if known else f"add it under '{what}'"
+
     def finish(self, children_complete: bool = True, episodes_complete: bool = True) -> FactSet:
         """Check references (F006) and return the facts, in input order.
 
@@ -337,14 +344,15 @@ class FactCollector:
         for kind, child, cspan, episode, espan in self.refs:
             if child is not None and children_complete and child not in self.child_ids:
                 self.diags.append(error("F006", cspan, f"{kind} names child '{child}', which is not among the children",
-                                        did_you_mean(child, sorted(self.child_ids), "known children") if self.child_ids else "add the child under 'children'"))
+                                        self._hint(child, self.child_ids, "children")))
             if kind == "episode" or episode is None or not episodes_complete:
                 continue
             if episode not in self.episode_ids:
                 self.diags.append(error("F006", espan, f"{kind} names episode '{episode}', which is not among the episodes",
-                                        did_you_mean(episode, sorted(self.episode_ids), "known episodes") if self.episode_ids else "add the episode under 'episodes'"))
+                                        self._hint(episode, self.episode_ids, "episodes")))
             elif child is not None and self.episode_ids[episode][0] not in (None, child):
                 owner, where = self.episode_ids[episode]
-                self.diags.append(error("F006", espan, f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
+                self.diags.append(error("F006", espan,
+                                        f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
                                         "name the episode's own child", (where,)))
         return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))

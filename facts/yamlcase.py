@@ -81,7 +81,8 @@ class CaseLoader(yaml.SafeLoader):
                 name = knode.value
                 if name in fields:
                     first = fields[name].key_span
-                    self.diags.append(error("F008", self.span(knode), f"duplicate field '{name}' (first given at line {first.line})",
+                    self.diags.append(error("F008", self.span(knode),
+                                            f"duplicate field '{name}' (first given at line {first.line})",
                                             "give each field once", (first,)))
                     continue
                 fields[name] = self.field(vnode, self.span(knode))
@@ -129,7 +130,8 @@ def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
     if isinstance(exc, yaml.reader.ReaderError):
         line, col = _position(text, exc.position)
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character
-        return error("F001", Span(file, line, col), f"YAML syntax error: character #x{code:04x} is not allowed in a YAML file",
+        return error("F001", Span(file, line, col),
+                     f"YAML syntax error: character #x{code:04x} is not allowed in a YAML file",
                      "remove the control character")
     if isinstance(exc, RecursionError):
         return error("F001", Span(file, 1, 1), "YAML syntax error: the file nests too deeply", hint)
@@ -150,7 +152,8 @@ def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
     except UnicodeDecodeError as exc:
         before = data[:exc.start]
         line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
-        diags.append(error("F001", Span(file, line, col), f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
+        diags.append(error("F001", Span(file, line, col),
+                           f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded",
                            "save the file as UTF-8"))
         return None
 
@@ -171,7 +174,8 @@ def _parse(text: str, file: str, diags: list[Diagnostic]) -> Record | None:
         diags.append(error("F010", Span(file, 1, 1), "the case file is empty", "start with 'case: my-case-name'"))
         return None
     if not isinstance(root, Record):
-        diags.append(error("F010", loader.span(node), f"a case file must be a mapping of fields (case, as_of, children, ...), not {_kind(root)}",
+        diags.append(error("F010", loader.span(node),
+                           f"a case file must be a mapping of fields (case, as_of, children, ...), not {_kind(root)}",
                            "start with 'case: my-case-name'"))
         return None
     return root
