@@ -22,13 +22,13 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 from compiler.diagnostics import Diagnostic, Span, error
+from compiler.vocabulary import MODALITIES
 from facts.model import (
     CATEGORIES, FLAGS, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES,
     Child, Episode, FactSet, RecordedAction,
 )
 from facts.timeparse import DATE_EXAMPLE, INSTANT_EXAMPLE, format_instant, parse_date, parse_instant
 
-MODALITIES = ("must", "should", "consider", "good_practice")
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
 
@@ -176,7 +176,8 @@ def records(f: Field, name: str, label: str, diags: Diags) -> Any:
     for item in f.value:
         if not isinstance(item.value, Record):
             diags.append(error("F009", item.span,
-                               f"{label}: each entry of '{name}' must be a mapping of fields like 'id: C1', got {describe(item.value)}"))
+                               f"{label}: each entry of '{name}' must be a mapping of fields like 'id: C1', "
+                               f"got {describe(item.value)}"))
     # the good entries are still checked, so one bad entry does not hide the others' problems
     return [item for item in f.value if isinstance(item.value, Record)]
 
@@ -298,7 +299,8 @@ class FactCollector:
         reported, returned = values.get("reported"), values.get("returned")
         if reported is not None and returned is not None and _utc(returned) < _utc(reported):
             self.diags.append(error("F007", rec.fields["returned"].span,
-                                    f"{label}: returned {format_instant(returned)}, before it was reported ({format_instant(reported)})",
+                                    f"{label}: returned {format_instant(returned)}, "
+                                    f"before it was reported ({format_instant(reported)})",
                                     "check both times; 'returned' must not be earlier than 'reported'"))
             ok = False
         if "child" in values:

@@ -1,0 +1,316 @@
+"""Regression cases: evaluate each at its as_of and check its expectations.
+
+Input: a `CompiledPolicy` and `Case`s (facts/yamlcase.py). Output: a `CaseResult`
+per case, listing every failed expectation with where it was written, what went
+wrong and the nearest derived obligations; a `Suite` gathers them with counts.
+Matching (../shared/spec/case-format.md): an expected entry names only the fields
+it cares about and matches an obligation whose fields all equal those given;
+times compare as instants (in UTC). Invariants: results keep case order, failures
+keep file order (obligations, then not_obligations, then episodes), and nearest
+obligations are ranked by matched fields, ties in the engine's order.
+"""
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from compiler.diagnostics import Span
+from compiler.policy import CompiledPolicy
+from engine.evaluate import EpisodeFacts, Evaluation, evaluate
+from engine.obligations import FIELDS, Obligation
+from engine.temporal import utc
+from facts.model import Case
+from facts.timeparse import format_instant
+
+NEAREST = 3
+EPISODE_FIELDS = ("category", "risk")
+_ABSENT = object()
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, datetime) or isinstance(actual, datetime):
+        return isinstance(expected, datetime) and isinstance(actual, datetime) and utc(expected) == utc(actual)
+    return expected == actual
+
+
+def show(value: Any) -> Any:
+    """A field value as written in a case file (times as London `YYYY-MM-DDTHH:MM`)."""
+    return format_instant(value) if isinstance(value, datetime) else value
+
+
+def show_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: show(v) for k, v in entry.items()}
+
+
+def matched_fields(expected: dict[str, Any], ob: Obligation) -> tuple[str, ...]:
+    """The expected fields that `ob` has equal values for (unknown fields never match)."""
+    return tuple(k for k, v in expected.items() if k in FIELDS and _same(v, getattr(ob, k, _ABSENT)))
+
+
+def matches(expected: dict[str, Any], ob: Obligation) -> bool:
+    """Subset match: every field the entry names equals the obligation's."""
+    return len(matched_fields(expected, ob)) == len(expected)
+
+
+@dataclass(frozen=True)
+class Near:
+    """A derived obligation close to an expectation: which fields agreed, which did not."""
+
+    obligation: Obligation
+    matched: tuple[str, ...]
+    differing: tuple[tuple[str, Any, Any], ...]  # (field, expected, derived)
+
+    def to_json(self) -> dict:
+        return {"obligation": self.obligation.to_json(), "matched": list(self.matched),
+                "differing": [{"field": f, "expected": show(e), "derived": show(d)} for f, e, d in self.differing]}
+
+
+@dataclass(frozen=True)
+class Unexpected:
+    """A derived obligation that a `not_obligations` entry forbids, with its clause and why."""
+
+    obligation: Obligation
+    clause: str
+    why: str
+    explanation: str | None = None  # the full derivation (engine/explain.py), when available
+
+    def to_json(self) -> dict:
+        return {"obligation": self.obligation.to_json(), "clause": self.clause, "why": self.why,
+                "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation. `kind`: missing_obligation | unexpected_obligation | episode."""
+
+    kind: str
+    expected: dict[str, Any]
+    span: Span
+    message: str
+    nearest: tuple[Near, ...] = ()
+    unexpected: tuple[Unexpected, ...] = ()
+    episode: EpisodeFacts | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.span.file}:{self.span.line}" if self.span.line else self.span.file
+
+    def to_json(self) -> dict:
+        out: dict = {"kind": self.kind, "expected": show_entry(self.expected), "at": self.span.to_json(),
+                     "message": self.message}
+        if self.kind == "missing_obligation":
+            out["nearest"] = [n.to_json() for n in self.nearest]
+        if self.unexpected:
+            out["unexpected"] = [u.to_json() for u in self.unexpected]
+        if self.kind == "episode":
+            out["derived"] = self.episode.to_json() if self.episode else None
+        return out
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    evaluation: Evaluation
+    failures: tuple[Failure, ...]
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict:
+        return {"case": self.case.name, "file": self.case.span.file, "line": self.case.span.line,
+                "as_of": format_instant(self.case.as_of), "passed": self.passed,
+                "failures": [f.to_json() for f in self.failures]}
+
+
+def nearest(expected: dict[str, Any], obligations: Iterable[Obligation], limit: int = NEAREST) -> tuple[Near, ...]:
+    """The `limit` obligations matching most expected fields (at least one), ties in engine order."""
+    scored = []
+    for i, ob in enumerate(obligations):
+        hit = matched_fields(expected, ob)
+        if hit:
+            diff = tuple((k, v, getattr(ob, k, None)) for k, v in expected.items() if k not in hit)
+            scored.append((-len(hit), i, Near(ob, hit, diff)))
+    return tuple(n for _, _, n in sorted(scored, key=lambda s: s[:2])[:limit])
+
+
+def _one_line_why(evaluation: Evaluation, ob: Obligation) -> str:
+    clauses = evaluation.policy.program.clauses
+    parts = []
+    for cid in (ob.clause, ob.exception):
+        c = clauses.get(cid) if cid else None
+        if c is None:
+            continue
+        quote = f": \"{c.says[0].value}\"" if c.says else ""
+        parts.append(f"{'via exception ' if cid == ob.exception else ''}{cid} \"{c.title.value}\"{quote}")
+    return "; ".join(parts) or f"clause {ob.clause}"
+
+
+def _explanation(evaluation: Evaluation, ob: Obligation) -> str | None:
+    """The full derivation from engine/explain.py, or None where it cannot give one."""
+    try:
+        from engine.explain import why
+        from engine.explain_render import as_text
+    except ImportError:
+        return None
+    try:
+        return as_text([why(evaluation, ob)]).rstrip()
+    except LookupError:
+        return None
+
+
+def explain_unexpected(evaluation: Evaluation, ob: Obligation) -> Unexpected:
+    return Unexpected(ob, ob.clause, _one_line_why(evaluation, ob), _explanation(evaluation, ob))
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {show(v)}" for k, v in entry.items()) or "any obligation"
+
+
+def check_obligations(evaluation: Evaluation, case: Case) -> list[Failure]:
+    obligations = evaluation.obligations
+    out = []
+    for entry, span in case.expect.obligations:
+        if any(matches(entry, ob) for ob in obligations):
+            continue
+        near = nearest(entry, obligations)
+        what = ("no obligations were derived" if not obligations else
+                "no derived obligation shares any of these fields" if not near else
+                f"no derived obligation matches all {len(entry)} fields (the nearest matches {len(near[0].matched)})")
+        out.append(Failure("missing_obligation", entry, span, f"expected obligation not derived ({_describe(entry)}): {what}",
+                           nearest=near))
+    for entry, span in case.expect.not_obligations:
+        hits = [ob for ob in obligations if matches(entry, ob)]
+        if hits:
+            n = len(hits)
+            out.append(Failure("unexpected_obligation", entry, span,
+                               f"{n} derived obligation{'s' * (n != 1)} match{'es' * (n == 1)} a not_obligations entry ({_describe(entry)})",
+                               unexpected=tuple(explain_unexpected(evaluation, ob) for ob in hits)))
+    return out
+
+
+def check_episodes(evaluation: Evaluation, case: Case) -> list[Failure]:
+    out = []
+    for entry, span in case.expect.episodes:
+        wanted = {k: v for k, v in entry.items() if k in EPISODE_FIELDS}
+        candidates = [e for e in evaluation.episodes if "id" not in entry or e.id == entry["id"]]
+        if any(all(getattr(e, k) == v for k, v in wanted.items()) for e in candidates):
+            continue
+        label = f"episode {entry['id']}" if "id" in entry else "an episode"
+        if not candidates:
+            message = f"{label}: not among the episodes reported by {format_instant(evaluation.at)}"
+            out.append(Failure("episode", entry, span, message))
+            continue
+        got = candidates[0]
+        diffs = [f"{k} {v}, derived {getattr(got, k) or 'none'}" for k, v in wanted.items() if getattr(got, k) != v]
+        out.append(Failure("episode", entry, span, f"{label}: expected " + "; ".join(diffs), episode=got))
+    return out
+
+
+def run_case(policy: CompiledPolicy, case: Case, observe: Callable[[Case, Evaluation], None] | None = None) -> CaseResult:
+    """Evaluate `case` at its as_of and check every expectation; `observe` sees the evaluation while it is loaded."""
+    start = time.perf_counter()
+    evaluation = evaluate(policy, case.facts, case.as_of)
+    failures = check_obligations(evaluation, case) + check_episodes(evaluation, case)
+    if observe is not None:
+        observe(case, evaluation)
+    return CaseResult(case, evaluation, tuple(failures), time.perf_counter() - start)
+
+
+@dataclass
+class Suite:
+    """Results of many cases, in input order, with counts."""
+
+    results: list[CaseResult] = field(default_factory=list)
+
+    @classmethod
+    def run(cls, policy: CompiledPolicy, cases: Iterable[Case],
+            observe: Callable[[Case, Evaluation], None] | None = None) -> "Suite":
+        return cls([run_case(policy, c, observe) for c in cases])
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.passed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return f"{self.passed} passed, {self.failed} failed"
+
+    def to_json(self) -> dict:
+        return {"cases": [r.to_json() for r in self.results],
+                "summary": {"total": self.total, "passed": self.passed, "failed": self.failed}}
+
+
+# ---- text --------------------------------------------------------------------------
+
+def obligation_line(ob: Obligation) -> str:
+    j = ob.to_json()
+    where = f" episode {ob.episode}" if ob.episode else ""
+    occ = f" #{ob.occurrence}" if ob.occurrence else ""
+    times = "".join(f" {k} {j[k]}" for k in ("triggered", "due") if j[k])
+    extra = "".join(f" {k} {j[k]}" for k in ("exception", "status") if j[k])
+    return f"{ob.actor} {ob.modality} {ob.action}{occ} - child {ob.child}{where}{times} [{ob.clause}]{extra}"
+
+
+def failure_text(f: Failure) -> list[str]:
+    """One failure as indented lines: where, what, then what was derived instead."""
+    out = [f"{f.where}: {f.message}"]
+    if f.kind == "missing_obligation" and f.nearest:
+        out.append("  nearest derived:")
+        for n in f.nearest:
+            out.append(f"    {obligation_line(n.obligation)}")
+            if n.differing:
+                out.append("      differs: " + "; ".join(f"{k} expected {show(e)}, derived {show(d) if d is not None else 'none'}"
+                                                      for k, e, d in n.differing))
+    for u in f.unexpected:
+        out.append(f"  unexpected: {obligation_line(u.obligation)}")
+        if u.explanation:
+            out.extend("    " + line for line in u.explanation.splitlines())
+        else:
+            out.append(f"    why: {u.why}")
+    return out
+
+
+def case_text(r: CaseResult) -> str:
+    head = f"{'PASS' if r.passed else 'FAIL'} {r.case.name} ({r.case.span.file})"
+    if r.passed:
+        return head
+    return "\n".join([head] + ["  " + line for f in r.failures for line in failure_text(f)])
+
+
+def suite_text(suite: Suite, verbose: bool = False) -> str:
+    """Failing cases in full (passing ones too when `verbose`), then 'N passed, M failed'."""
+    parts = [case_text(r) for r in suite.results if verbose or not r.passed]
+    return "\n\n".join(parts + [suite.summary()]) + "\n"
+
+
+def junit_xml(suite: Suite, name: str = "clause") -> str:
+    """JUnit XML: one <testcase> per case (classname: its file), a <failure> listing every failed expectation."""
+    root = ET.Element("testsuites", name=name, tests=str(suite.total), failures=str(suite.failed), errors="0")
+    ts = ET.SubElement(root, "testsuite", name=name, tests=str(suite.total), failures=str(suite.failed),
+                       errors="0", skipped="0", time=f"{sum(r.seconds for r in suite.results):.3f}")
+    for r in suite.results:
+        tc = ET.SubElement(ts, "testcase", classname=r.case.span.file, name=r.case.name,
+                           file=r.case.span.file, line=str(r.case.span.line), time=f"{r.seconds:.3f}")
+        if not r.passed:
+            n = len(r.failures)
+            message = f"{n} expectation{'s' * (n != 1)} failed: " + "; ".join(f"{f.where}: {f.message}" for f in r.failures)
+            failure = ET.SubElement(tc, "failure", message=message, type="ExpectationFailed")
+            failure.text = "\n".join(line for f in r.failures for line in failure_text(f)) + "\n"
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
