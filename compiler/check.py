@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 from compiler import ast, vocabulary as vocab
 from compiler.diagnostics import ClauseError, Diagnostic, Span, error, warning
-from compiler.logic import dnf, literal_key, scope_of
+from compiler.logic import dnf, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
 
 
@@ -148,7 +148,7 @@ class Checker:
                 self.add(warning("W102", o.span, f"{clause.id.value} overlaps {o.other.value}: {o.reason.value}",
                                  "both clauses are encoded faithfully; practitioners see both obligations",
                                  (self.clauses[o.other.value].span,)))
-        if clause.when is not None and not any(_satisfiable(conj) for conj in dnf(clause.when)):
+        if clause.when is not None and not any(satisfiable(conj) for conj in dnf(clause.when)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
                              "check the 'and' / 'not' combinations"))
 
@@ -320,26 +320,6 @@ def _atoms(cond: ast.Condition) -> Iterator[ast.Atom]:
         yield from _atoms(cond.operand)
     else:
         yield cond
-
-
-def _satisfiable(conj: tuple[tuple[bool, ast.Atom], ...]) -> bool:
-    """A cheap, sound-for-warnings test: direct contradictions within one conjunction."""
-    keys = {(neg, literal_key(a)) for neg, a in conj}
-    if any((not neg, k) in keys for neg, k in keys):
-        return False
-    low, high = 0, 200
-    categories, risks = set(), set()
-    for neg, a in conj:
-        if isinstance(a, ast.Age) and not neg:
-            if a.side == "under":
-                high = min(high, a.years)
-            else:
-                low = max(low, a.years)
-        if isinstance(a, ast.Category) and not neg:
-            categories.add(a.category.value)
-        if isinstance(a, ast.Risk) and not neg:
-            risks.add(a.level.value)
-    return low <= high and len(categories) <= 1 and len(risks) <= 1
 
 
 def check(policy: ast.Policy, sources: dict[str, SourceText]) -> tuple[list[Diagnostic], dict]:

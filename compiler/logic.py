@@ -101,3 +101,55 @@ def scope_of(clause: ast.Clause) -> tuple[list[Span], bool]:
 
 def is_episode_scoped(clause: ast.Clause) -> bool:
     return bool(scope_of(clause)[0])
+
+
+def satisfiable(conj: Conjunction) -> bool:
+    """False when one conjunction contradicts itself (sound: True may still be impossible).
+
+    Catches a literal and its negation, empty ranges of age, elapsed time and
+    episode counts, two values for one single-valued field, and a status required
+    of a child said to have none.
+    """
+    keys = {(neg, repr(literal_key(a))) for neg, a in conj}
+    if any((not neg, k) in keys for neg, k in keys):
+        return False
+    ranges: dict[object, list[float]] = {}
+
+    def bound(key: object, low: float = float("-inf"), high: float = float("inf")) -> None:
+        r = ranges.setdefault(key, [float("-inf"), float("inf")])
+        r[0], r[1] = max(r[0], low), min(r[1], high)
+
+    single: dict[str, set[str]] = {}
+    has_status = no_status = False
+    for neg, a in conj:
+        if isinstance(a, ast.Age):
+            under = (a.side == "under") != neg  # not (aged 13 or under) = aged 14 or over
+            years = a.years if not neg else (a.years + 1 if a.side == "under" else a.years - 1)
+            bound("age", high=years) if under else bound("age", low=years)
+        elif isinstance(a, ast.Lasted):
+            m = a.duration.minutes + (1 if a.strictly_more else 0)
+            bound("elapsed", high=m - 1) if neg else bound("elapsed", low=m)
+        elif isinstance(a, ast.Window):
+            key = ("window", a.within.minutes)
+            bound(key, high=a.count - 1) if neg else bound(key, low=max(a.count, 1))
+        elif not neg and isinstance(a, ast.Category):
+            single.setdefault("category", set()).add(a.category.value)
+        elif not neg and isinstance(a, ast.Risk):
+            single.setdefault("risk", set()).add(a.level.value)
+        elif not neg and isinstance(a, ast.ChildField):
+            single.setdefault(a.field.value, set()).add(a.value.value)
+        elif not neg and isinstance(a, ast.EpisodeField) and a.value is not None:
+            single.setdefault(a.field.value, set()).add(a.value.value)
+        elif not neg and isinstance(a, ast.HasStatus):
+            has_status = True
+        elif isinstance(a, ast.NoStatus):
+            no_status = no_status or not neg
+            has_status = has_status or neg
+    windows = sorted((k[1], r) for k, r in ranges.items() if isinstance(k, tuple))
+    for (small, r_small), (large, r_large) in zip(windows, windows[1:]):
+        bound(("window", large), low=r_small[0])  # episodes in a short window are in a longer one
+    for key in ("age", "elapsed"):
+        bound(key, low=0)
+    return (all(lo <= hi for lo, hi in ranges.values())
+            and all(len(v) <= 1 for v in single.values())
+            and not (has_status and no_status))

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
 
-from pyDatalog import pyDatalog, pyParser
+from pyDatalog import pyDatalog, pyEngine, pyParser
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from engine.temporal import BaseFact
@@ -50,14 +50,19 @@ def term(x: Union[Lit, Cmp], variables: dict[str, object], bindings: Mapping[str
     return ~t if x.negated else t
 
 
+def _literal(x: Union[Lit, Cmp], variables: dict[str, object]):
+    """A pyDatalog literal object (pyParser.Query) for one rule element, built without parsing."""
+    if isinstance(x, Cmp):
+        return pyParser.Query(x.op, [_arg(x.var, variables, {}), x.value])
+    return pyParser.Query(("~" if x.negated else "") + x.pred, [_arg(a, variables, {}) for a in x.args])
+
+
 def _add_rule(rule: Rule) -> None:
+    """Assert one clause straight into pyDatalog's engine: head and body literal objects."""
     variables: dict[str, object] = {}
-    head = term(rule.head, variables)
-    body = None
-    for x in rule.body:
-        t = term(x, variables)
-        body = t if body is None else body & t
-    head <= body  # noqa: B015 - pyDatalog adds the rule on `<=`
+    head = _literal(rule.head, variables)
+    body = [_literal(x, variables).lua for x in rule.body]
+    pyEngine.assert_(pyEngine.Clause(head.lua, body))
 
 
 def declare(predicates: Mapping[str, int]) -> None:
@@ -76,17 +81,39 @@ def loaded_token() -> object:
     return getattr(_loaded, "token", None)
 
 
-def load(program: Program, facts: Iterable[BaseFact]) -> object:
-    """A fresh logic in this thread, holding the program and the facts. Returns its token."""
+def _template(program: Program) -> object:
+    """This thread's logic holding the program's rules and no facts, built once per program."""
+    cache: dict[int, tuple[Program, object]] = getattr(_loaded, "templates", None) or {}
+    _loaded.templates = cache
+    hit = cache.get(id(program))
+    if hit is not None and hit[0] is program:
+        return hit[1]
     pyDatalog.Logic()
-    _loaded.token = object()
     declare(BASE_PREDICATES)
     defined = {r.head.pred for r in program.rules}
     declare({p: n for p, n in DERIVED_PREDICATES.items() if p not in defined})
-    for f in facts:
-        pyDatalog.assert_fact(f.pred, *f.args)
     for rule in program.rules:
         _add_rule(rule)
+    cache[id(program)] = (program, pyDatalog.Logic(True))
+    return cache[id(program)][1]
+
+
+def load(program: Program, facts: Iterable[BaseFact]) -> object:
+    """This thread's logic, holding the program and exactly these facts. Returns its token.
+
+    The rules are compiled into pyDatalog once per program (a template logic); each
+    load starts from a copy of it. The copy shares the template's predicate tables,
+    so the facts of the previous load are retracted first: no evaluation ever sees
+    another's facts.
+    """
+    for pred, args in getattr(_loaded, "facts", ()):
+        pyDatalog.retract_fact(pred, *args)
+    _loaded.facts = []
+    pyDatalog.Logic(_template(program))
+    _loaded.token = object()
+    for f in facts:
+        pyDatalog.assert_fact(f.pred, *f.args)
+        _loaded.facts.append((f.pred, f.args))
     return _loaded.token
 
 
