@@ -14,10 +14,13 @@ from compiler.diagnostics import ClauseError, render_json, render_text
 @main.command()
 @policy_dir
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(policy_dir: str | None, fmt: str) -> None:
+@click.option("--no-analysis", is_flag=True, help="Skip the cross-clause analysis (W104, W105), which evaluates examples.")
+def check(policy_dir: str | None, fmt: str, no_analysis: bool) -> None:
     """Compile POLICY_DIR and report every problem. Exit 1 on errors."""
+    from engine.analysis import analyse
     try:
-        diagnostics, code = list(load_policy(policy_dir).warnings), 0
+        policy = load_policy(policy_dir)
+        diagnostics, code = list(policy.warnings) + ([] if no_analysis else analyse(policy)), 0
     except ClauseError as e:
         diagnostics, code = e.diagnostics, EXIT_NO
     click.echo(render_json(diagnostics) if fmt == "json" else render_text(diagnostics))

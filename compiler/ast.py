@@ -236,7 +236,9 @@ Conclusion = Union[Obligation, SetCategory, SetRisk, ActorInstead]
 
 @dataclass(frozen=True, slots=True)
 class Overlap:
-    other: Name
+    """`overlaps A, B "why"`: a known overlap with other clauses, acknowledged and explained."""
+
+    others: tuple[Name, ...]
     reason: Text
     span: Span
 

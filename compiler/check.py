@@ -142,12 +142,14 @@ class Checker:
             return
         self.check_scope(clause)
         for o in clause.overlaps:
-            if o.other.value not in self.clauses:
-                self.add(error("E011", o.other.span, f"unknown clause '{o.other.value}'", _hint(o.other.value, self.clauses)))
-            else:
-                self.add(warning("W102", o.span, f"{clause.id.value} overlaps {o.other.value}: {o.reason.value}",
-                                 "both clauses are encoded faithfully; practitioners see both obligations",
-                                 (self.clauses[o.other.value].span,)))
+            unknown = [x for x in o.others if x.value not in self.clauses]
+            for x in unknown:
+                self.add(error("E011", x.span, f"unknown clause '{x.value}'", _hint(x.value, self.clauses)))
+            if not unknown:
+                names = ", ".join(x.value for x in o.others)
+                self.add(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
+                                 "both are encoded faithfully; practitioners see every obligation",
+                                 tuple(self.clauses[x.value].span for x in o.others)))
         if clause.when is not None and not any(satisfiable(conj) for conj in dnf(clause.when)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
                              "check the 'and' / 'not' combinations"))
