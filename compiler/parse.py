@@ -19,6 +19,10 @@ from compiler import ast
 from compiler.diagnostics import ClauseError, Diagnostic, Span, error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
+# Limits that keep every later stage (all recursive over conditions) well inside
+# Python's recursion limit, and every duration inside what datetime can represent.
+MAX_DEPTH = 100
+MAX_NUMBER = 9999
 
 TERMINAL_WORDS = {
     "ID": "a clause id such as LMCP-CP-1",
@@ -46,23 +50,43 @@ def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             line = raw[: e.start].count(b"\n") + 1
-            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+            col = len(raw[raw.rfind(b"\n", 0, e.start) + 1: e.start].decode("utf-8")) + 1
             raise ClauseError([error("E001", Span(path, line, col), "the file is not valid UTF-8 text",
                                      "save the policy file as UTF-8")]) from None
     try:
         tree = parser().parse(text)
     except UnexpectedInput as e:
         raise ClauseError([_syntax_error(path, text, e)]) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        raise ClauseError([_nesting_error(Span(path, deep.meta.line, deep.meta.column))])
     try:
         items = _Builder(path, tree).transform(tree).children
     except VisitError as e:
         if isinstance(e.orig_exc, ClauseError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):
+            raise ClauseError([_nesting_error(Span(path, 1, 1))]) from None
         raise
     except RecursionError:
-        raise ClauseError([error("E001", Span(path, 1, 1), "the conditions are nested too deeply",
-                                 "split the clause, or remove redundant brackets")]) from None
+        raise ClauseError([_nesting_error(Span(path, 1, 1))]) from None
     return ast.PolicyFile(path, tuple(items))
+
+
+def _too_deep(tree: Tree) -> Tree | None:
+    """The first subtree nested more than MAX_DEPTH levels down, found without recursion."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        stack.extend((c, depth + 1) for c in reversed(node.children) if isinstance(c, Tree))
+    return None
+
+
+def _nesting_error(span: Span) -> Diagnostic:
+    return error("E001", span, f"the conditions are nested too deeply (at most {MAX_DEPTH} levels)",
+                 "split the clause, or remove redundant brackets")
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -85,16 +109,16 @@ def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             line, col = len(lines), len(lines[-1]) + 1
-            found = "the end of the file"
+            found = "end of file"
         else:
             found = f"'{tok.value}'"
         expected = _describe_expected(set(e.expected))
     elif isinstance(e, UnexpectedCharacters):
-        found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "the end of the file"
+        found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "end of file"
         expected = _describe_expected(set(e.allowed or ()))
     else:
         assert isinstance(e, UnexpectedEOF)
-        found, expected = "the end of the file", _describe_expected(set(e.expected))
+        found, expected = "end of file", _describe_expected(set(e.expected))
     hint = "names are snake_case (strategy_discussion), ids look like LMCP-CP-1, text is in double quotes"
     return error("E001", Span(path, line, col, line, col + 1), f"syntax error: unexpected {found}; expected {expected}", hint)
 
@@ -153,9 +177,16 @@ class _Builder(Transformer):
     def decl_kind(self, meta, c):
         return str(c[0])
 
+    def number(self, tok: Token) -> int:
+        # Length first: int() refuses strings of more than 4,300 digits.
+        if len(tok.lstrip("0")) > len(str(MAX_NUMBER)) or int(tok) > MAX_NUMBER:
+            shown = tok if len(tok) <= 12 else tok[:12] + "..."
+            raise ClauseError([error("E001", self.tok_span(tok), f"the number {shown} is too large; at most {MAX_NUMBER}")])
+        return int(tok)
+
     def _duration(self, number: Token, unit: str) -> ast.Duration:
         days = unit.startswith("day")
-        return ast.Duration(int(number) * (1440 if days else 60), "days" if days else "hours")
+        return ast.Duration(self.number(number) * (1440 if days else 60), "days" if days else "hours")
 
     def moment(self, meta, c):
         if len(c) == 1:
@@ -178,7 +209,7 @@ class _Builder(Transformer):
         return ("because", self.text(c[0]))
 
     def overlaps(self, meta, c):
-        return ("overlaps", ast.Overlap(self.name(c[0]), self.text(c[1]), self.span(meta)))
+        return ("overlaps", ast.Overlap(c[0], self.text(c[1]), self.span(meta)))
 
     def when(self, meta, c):
         return ("when", c[0])
@@ -206,13 +237,13 @@ class _Builder(Transformer):
         return ast.ChildField(self.name(c[0]), self.name(c[1]), self.span(meta))
 
     def age(self, meta, c):
-        return ast.Age(int(c[0]), c[1], self.span(meta))
+        return ast.Age(self.number(c[0]), c[1], self.span(meta))
 
     def returned(self, meta, c):
         return ast.Returned(self.span(meta))
 
     def window(self, meta, c):
-        return ast.Window(int(c[0]), self._duration(c[1], c[2]), self.span(meta))
+        return ast.Window(self.number(c[0]), self._duration(c[1], c[2]), self.span(meta))
 
     def lasted(self, meta, c):
         strict = len(c) == 3

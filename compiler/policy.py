@@ -43,7 +43,7 @@ def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
         path = root / d.source.value
         try:
             out[d.id.value] = SourceText(display_path(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+        except (OSError, ValueError):  # unreadable, not UTF-8, or a NUL in the path
             continue
     return out
 
