@@ -46,8 +46,10 @@ def parse_at(value: str | None) -> datetime | None:
         raise click.BadParameter(str(e), param_hint="--at") from None
 
 
-def write_output(text: str, output: str | None) -> None:
-    """stdout, or a file written atomically (temp file, then rename)."""
+def write_output(text: str, output: str | None, redact=None) -> None:
+    """stdout, or a file written atomically (temp file, then rename); `redact` rewrites the text first."""
+    if redact is not None:
+        text = redact(text)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -55,6 +57,8 @@ def write_output(text: str, output: str | None) -> None:
     write_atomic(Path(output), text)
 
 
+redact_option = click.option("--redact", is_flag=True,
+                             help="Replace child ids and dates of birth with stable pseudonyms (key: CLAUSE_REDACT_KEY).")
 policy_dir = click.argument("policy_dir", required=False, type=click.Path(file_okay=False))
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
                              help="Policy folder (default: the bundled policy).")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, parse_at, policy_option, write_output
+from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
 from compiler.diagnostics import ClauseError, Span, error
 
 common = [
@@ -18,6 +18,7 @@ common = [
     click.option("--at", "at_text", metavar="TIME", help="Evaluate as at this London time (default: the case's as_of; now for bulk)."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True),
     click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."),
+    redact_option,
 ]
 
 
@@ -50,34 +51,36 @@ def _evaluations(input_path: str, policy_path: str | None, at_text: str | None, 
     return found
 
 
-def _render(trees, fmt: str, title: str, output: str | None) -> None:
+def _render(trees, fmt: str, title: str, output: str | None, found, redact: bool) -> None:
     from engine import explain_render as r
+    from engine.redact import redactor
     text = {"text": r.as_text, "json": r.as_json}.get(fmt, lambda t: r.as_html(t, title))(trees)
-    write_output(text, output)
+    write_output(text, output, redactor([e.facts for _, e in found]) if redact else None)
 
 
 @main.command()
 @with_common
 @fail_on_domain_errors
-def why(input_path, child, action, episode, policy_path, at_text, fmt, output) -> None:
+def why(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
     """Why the child has this obligation: the clause, its source sentence and the facts that matched."""
     from engine.explain import why as explain
     trees = []
-    for _, evaluation in _evaluations(input_path, policy_path, at_text, child, action):
+    found = _evaluations(input_path, policy_path, at_text, child, action)
+    for _, evaluation in found:
         trees += [explain(evaluation, o) for o in evaluation.obligations
                   if o.child == child and o.action == action and (episode is None or o.episode == episode)]
     if not trees:
         click.echo(f"{child} has no {action} obligation; try: clause why-not {input_path} --child {child} --action {action}", err=True)
         sys.exit(EXIT_NO)
-    _render(trees, fmt, f"Why {action} for {child}", output)
+    _render(trees, fmt, f"Why {action} for {'this child' if redact else child}", output, found, redact)
 
 
 @main.command(name="why-not")
 @with_common
 @fail_on_domain_errors
-def why_not(input_path, child, action, episode, policy_path, at_text, fmt, output) -> None:
+def why_not(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
     """Why the child does not have this obligation: each clause that could create it, nearest miss first."""
     from engine.explain import why_not as explain
-    trees = [explain(evaluation, child, action, episode)
-             for _, evaluation in _evaluations(input_path, policy_path, at_text, child, action)]
-    _render(trees, fmt, f"Why not {action} for {child}", output)
+    found = _evaluations(input_path, policy_path, at_text, child, action)
+    trees = [explain(evaluation, child, action, episode) for _, evaluation in found]
+    _render(trees, fmt, f"Why not {action} for {'this child' if redact else child}", output, found, redact)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, write_output
+from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
 
 
 @main.command()
@@ -14,14 +14,18 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @click.option("--status", type=click.Choice(["pending", "overdue", "done", "done_late"]), help="Only obligations with this status.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@redact_option
 @fail_on_domain_errors
 def obligations(input_path: str, policy_path: str | None, at_text: str | None, child: str | None,
-                status: str | None, fmt: str, output: str | None) -> None:
+                status: str | None, fmt: str, output: str | None, redact: bool) -> None:
     """What is required now, for every child in a case file, a folder of cases or a CSV extract."""
     from engine import render
     from engine.batch import run_input
     from facts.loader import load_path
     at = parse_at(at_text)
     policy = load_policy(policy_path)
-    runs = [(r, r.obligations(child=child, status=status)) for r in run_input(policy, load_path(input_path), at)]
-    write_output({"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](runs), output)
+    from engine.redact import redactor
+    loaded = load_path(input_path)
+    runs = [(r, r.obligations(child=child, status=status)) for r in run_input(policy, loaded, at)]
+    hide = redactor([c.facts for c in loaded.cases] + ([loaded.bulk] if loaded.bulk else [])) if redact else None
+    write_output({"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](runs), output, hide)

@@ -120,7 +120,8 @@ def _source_line(span: Span, sources: dict[str, str] | None) -> str | None:
 def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     head = f"{d.span}: {d.severity}[{d.code}]: {d.message}"
     parts = [head]
-    line = _source_line(d.span, sources)
+    # Fact files hold children's personal data: their lines are never echoed, only located.
+    line = None if d.code.startswith(("F", "X")) else _source_line(d.span, sources)
     if line is not None:
         gutter = f"{d.span.line:>5} | "
         parts.append(gutter + line.replace("\t", " "))

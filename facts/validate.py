@@ -163,7 +163,9 @@ def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
     try:
         return parse_date(f.value)
     except ValueError as exc:
-        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {DATE_EXAMPLE}"))
+        # A date of birth is a child's personal detail: say what is wrong without repeating it.
+        why = f"expected a date like {DATE_EXAMPLE} (the value is not repeated here)" if name == "born" else str(exc)
+        diags.append(error("F005", f.span, f"{label}: '{name}': {why}", f"write {name}: {DATE_EXAMPLE}"))
         return BAD
 
 

@@ -1,0 +1,46 @@
+"""Privacy: --redact pseudonymises children everywhere; errors never repeat a date of birth."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import main
+from engine.redact import pseudonym
+
+CASE = "examples/cp-plan-missing-with-parents.yaml"
+
+
+def test_obligations_redacted_in_every_format() -> None:
+    runner = CliRunner()
+    for fmt in ("table", "json", "csv"):
+        out = runner.invoke(main, ["obligations", CASE, "--redact", "--format", fmt]).output
+        assert "C1" not in out.replace("LMCP", "").replace("CFM", "")
+        assert pseudonym("C1") in out
+    data = json.loads(runner.invoke(main, ["obligations", CASE, "--redact", "--format", "json"]).output)
+    assert {o["child"] for o in data[0]["obligations"]} == {pseudonym("C1")}
+
+
+def test_pseudonyms_are_stable_and_keyed(monkeypatch) -> None:
+    assert pseudonym("C1") == pseudonym("C1") != pseudonym("C2")
+    monkeypatch.setenv("CLAUSE_REDACT_KEY", "another authority")
+    assert pseudonym("C1") != pseudonym("C1", key="clause-redaction")
+
+
+def test_explanations_redact_ids_and_dates_of_birth() -> None:
+    for command in ("why", "why-not"):
+        for fmt in ("text", "json", "html"):
+            out = CliRunner().invoke(main, [command, CASE, "--child", "C1", "--action", "missing_cp_conference",
+                                            "--format", fmt, "--redact"]).output
+            assert "2012-05-01" not in out
+            assert " C1" not in out and '"C1"' not in out
+
+
+def test_loading_error_does_not_repeat_a_date_of_birth(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text("case: x\nas_of: 2024-03-12T09:00\nchildren:\n  - id: C1\n    born: 2012-02-30\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["obligations", str(case)])
+    assert result.exit_code == 2
+    assert "c.yaml:5" in result.output and "born" in result.output
+    assert "2012-02-30" not in result.output  # neither in the message nor as an echoed source line
