@@ -1,0 +1,97 @@
+"""Policy invariants as properties over generated situations (hypothesis).
+
+The bundled policy must never call a child of 13 or under absent; an exploitation
+flag always means missing and high risk unless an Inspector's level is recorded;
+obligations, once arisen, stay (the facts being the same, only time passing);
+every obligation can be explained from the facts of its own case.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from compiler.policy import compile_policy
+from engine import evaluate
+from engine.explain import why
+from engine.temporal import age_on
+from facts.model import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES, Child, Episode, FactSet
+from facts.timeparse import LONDON
+from compiler.diagnostics import Span
+
+POLICY = compile_policy()
+START = datetime(2024, 1, 1, 0, 0, tzinfo=LONDON)
+
+
+@st.composite
+def situations(draw) -> tuple[FactSet, datetime]:
+    """One child with 1-10 episodes over a quarter, judged some time after the first report."""
+    born = draw(st.dates(date(2006, 1, 1), date(2020, 12, 31)))
+    child = Child("C1", born, tuple(draw(st.lists(st.sampled_from(STATUSES), max_size=3, unique=True))),
+                  tuple(draw(st.lists(st.sampled_from(FLAGS), max_size=3, unique=True))),
+                  draw(st.sampled_from(["liverpool", "liverpool", "wirral"])), draw(st.sampled_from(PLACEMENTS)),
+                  Span("generated.yaml", 1, 1))
+    episodes = []
+    for i in range(draw(st.integers(1, 10))):
+        reported = START + timedelta(minutes=draw(st.integers(0, 90 * 24 * 60)))
+        back = draw(st.one_of(st.none(), st.integers(1, 20 * 24 * 60)))
+        episodes.append(Episode(
+            f"E{i}", "C1", reported, reported + timedelta(minutes=back) if back else None,
+            whereabouts_known=draw(st.booleans()), with_parents=draw(st.booleans()),
+            safeguarding_concerns=draw(st.booleans()),
+            police_risk=draw(st.one_of(st.none(), st.sampled_from(RISK_LEVELS))),
+            inspector_risk=draw(st.one_of(st.none(), st.sampled_from(RISK_LEVELS))),
+            victim_of_crime=draw(st.booleans()), span=Span("generated.yaml", 10 + i, 1)))
+    at = START + timedelta(minutes=draw(st.integers(0, 120 * 24 * 60)))
+    return FactSet((child,), tuple(episodes)), at
+
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(situations())
+def test_thirteen_and_under_is_never_absent(situation) -> None:
+    facts, at = situation
+    child = facts.children[0]
+    result = evaluate(POLICY, facts, at)
+    for e in result.episodes:
+        episode = next(x for x in facts.episodes if x.id == e.id)
+        if age_on(child.born, episode.reported.date()) <= 13:
+            assert e.category == "missing"
+
+
+@PROPERTY
+@given(situations())
+def test_exploitation_means_missing_and_high_risk_unless_an_inspector_decided(situation) -> None:
+    facts, at = situation
+    if not {"cse", "cce"} & set(facts.children[0].flags):
+        return
+    for e in evaluate(POLICY, facts, at).episodes:
+        episode = next(x for x in facts.episodes if x.id == e.id)
+        assert e.category == "missing"
+        assert e.risk == (episode.inspector_risk or "high")
+
+
+@PROPERTY
+@given(situations(), st.integers(1, 30 * 24 * 60))
+def test_an_obligation_once_arisen_stays(situation, later_minutes: int) -> None:
+    facts, at = situation
+    later = at + timedelta(minutes=later_minutes)
+    before = {(o.episode, o.action, o.actor, o.clause, o.occurrence) for o in evaluate(POLICY, facts, at).obligations}
+    after = {(o.episode, o.action, o.actor, o.clause, o.occurrence) for o in evaluate(POLICY, facts, later).obligations}
+    assert before <= after
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(situations())
+def test_every_obligation_is_explained_from_its_own_facts(situation) -> None:
+    facts, at = situation
+    result = evaluate(POLICY, facts, at)
+    spans = {facts.children[0].span} | {e.span for e in facts.episodes}
+    for ob in result.obligations:
+        tree = why(result, ob)
+        cited = {n.clause.id for n in tree.walk() if n.clause and n.kind == "clause"}
+        assert ob.clause in cited
+        facts_cited = [n for n in tree.walk() if n.kind == "fact"]
+        assert facts_cited and all(n.span in spans for n in facts_cited)
