@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
+from facts import limits
 from compiler.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.timeparse import LONDON, format_instant, parse_instant
@@ -83,6 +84,10 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
     file, diags = str(path), coll.diags
     add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action}[kind]
     try:
+        size = path.stat().st_size
+        if size > limits.max_bulk_bytes():
+            diags.append(limits.too_large(file, size, limits.max_bulk_bytes(), "a bulk CSV file"))
+            return False
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh, strict=True)
             try:

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from facts import limits
 from compiler.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
 from facts.model import Case, Expectations
 from facts.validate import BAD, FactCollector, Field, Record, convert, ident, instant, mapping, records, text, unknown_field
@@ -140,6 +141,10 @@ def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
 
 def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
     try:
+        size = path.stat().st_size
+        if size > limits.max_case_bytes():
+            diags.append(limits.too_large(file, size, limits.max_case_bytes(), "a case file"))
+            return None
         data = path.read_bytes()
     except FileNotFoundError:
         diags.append(error("F011", Span(file), f"no such file or folder: {file}"))
@@ -185,7 +190,7 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a single value"
 
 
-def _case(root: Record, file: str, coll: FactCollector) -> Case | None:
+def _case(root: Record, coll: FactCollector) -> Case | None:
     values, ok = convert(root, TOP, ("case", "as_of"), "the case", coll.diags)
     for key, add in (("children", coll.add_child), ("episodes", coll.add_episode), ("actions", coll.add_action)):
         for item in values.get(key) or ():
@@ -223,7 +228,7 @@ def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
     if root is None:
         return None
     coll = FactCollector()
-    case = _case(root, file, coll)
+    case = _case(root, coll)
     diags.extend(_dedupe(coll.diags))
     return case
 
@@ -233,7 +238,8 @@ def load_case(path: str | Path) -> Case:
     diags: list[Diagnostic] = []
     case = _load_one(Path(path), diags)
     raise_if_errors(_dedupe(diags))
-    assert case is not None
+    if case is None:  # cannot happen: no case means a diagnostic was recorded
+        raise ClauseError([error("F001", Span(str(path)), "the case could not be read")])
     return case
 
 

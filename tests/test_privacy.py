@@ -1,4 +1,4 @@
-"""Privacy: --redact pseudonymises children everywhere; errors never repeat a date of birth."""
+"""Privacy and limits: --redact pseudonymises children; errors never repeat personal data; oversized input is refused."""
 from __future__ import annotations
 
 import json
@@ -44,3 +44,12 @@ def test_loading_error_does_not_repeat_a_date_of_birth(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "c.yaml:5" in result.output and "born" in result.output
     assert "2012-02-30" not in result.output  # neither in the message nor as an echoed source line
+
+
+def test_oversized_input_is_refused_with_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLAUSE_MAX_CASE_BYTES", "100")
+    case = tmp_path / "big.yaml"
+    case.write_text("case: big\nas_of: 2024-03-12T09:00\ndescription: " + "x" * 200 + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["obligations", str(case)])
+    assert result.exit_code == 2
+    assert "F013" in result.output and "CLAUSE_MAX_CASE_BYTES" in result.output
