@@ -9,7 +9,7 @@ status is given only when the input records actions at all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -132,7 +132,6 @@ def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSe
             if track_status:
                 window_end = add_minutes(moment, timing.every.minutes) if timing.every and moment else None
                 status, done_at = status_of(ob, episode, facts.actions, at, window_end)
-                ob = Obligation(*[getattr(ob, f) for f in ("child", "episode", "action", "actor", "modality", "triggered",
-                                                           "due", "clause", "exception")], status, number, done_at)
+                ob = replace(ob, status=status, done_at=done_at)
             out.append(ob)
     return sorted(out, key=Obligation.sort_key)
