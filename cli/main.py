@@ -1,6 +1,8 @@
 """Entry point: the `clause` group with every command registered (one module each)."""
 from cli.app import main
 from cli import explain_cmds, obligations_cmd, policy_cmds  # noqa: F401 - importing registers the commands
+from cli import synth_cmd  # noqa: F401
+from cli import diff_cmd, test_cmd  # noqa: F401 - regression testing: clause test, clause diff
 
 __all__ = ["main"]
 

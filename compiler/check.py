@@ -17,10 +17,11 @@ from compiler.sources import SourceText, normalise
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    return "known names: " + ", ".join(sorted(known))
+    return "known names: " + ", ".join(known) if known else ""
 
 
 class Checker:
@@ -220,7 +221,7 @@ class Checker:
             other = self.clauses.get(target.value)
             if other is None:
                 self.add(error("E011", target.span, f"unknown clause '{target.value}' in the exception",
-                               _hint(target.value, self.clauses)))
+                               _hint(target.value, [c for c in self.clauses if c != clause.id.value])))
                 continue
             kinds = {_conclusion_kind(c) for c in other.then}
             mine = {_conclusion_kind(c) for c in clause.then}

@@ -184,6 +184,17 @@ def generate(policy: ast.Policy) -> Program:
     def guards(cid: str, episode: Arg) -> tuple[Lit, ...]:
         return tuple(Lit("exception_holds", (C, episode, x), True) for x in overridden_by.get(cid, ()))
 
+    def episode_args(cid: str) -> set[Arg]:
+        """The episode argument of every rule generated for `cid`, so of every guard its exceptions must meet."""
+        c = clauses[cid]
+        own = is_episode_scoped(c)
+        out: set[Arg] = set() if c.override_actor else {E if own else NO_EPISODE}
+        for t in c.overrides:  # its own exception_holds rules, and an actor override's copies
+            out |= episode_args(t.value)
+            if c.override_actor:
+                out.add(E if own or is_episode_scoped(clauses[t.value]) else NO_EPISODE)
+        return out
+
     for clause in policy.clauses:
         cid = clause.id.value
         conjunctions = dnf(clause.when) if clause.when is not None else [()]
@@ -195,13 +206,16 @@ def generate(policy: ast.Policy) -> Program:
                     moments.add((atom.moment.anchor, atom.moment.minutes))
         scoped = is_episode_scoped(clause)
         if clause.is_exception:
+            # Held per episode, or (episode "") for a child-scoped target's rules: then, when the
+            # exception is about an episode, some episode of the child meets its conditions.
             for target in clause.overrides:
-                base = clauses[target.value]
-                x_scoped = scoped or is_episode_scoped(base)
-                episode = E if x_scoped else NO_EPISODE
-                for conj in conjunctions:
-                    rules.append(Rule(Lit("exception_holds", (C, episode, cid)), body_for(conj, x_scoped) + guards(cid, episode),
-                                      cid, clause.span, conj))
+                for episode in sorted(episode_args(target.value), key=str):
+                    x_scoped = scoped or episode == E
+                    for conj in conjunctions:
+                        # An exception holds on its own conditions: an exception to it replaces its
+                        # conclusion, not the fact that it displaces the clause it overrides (Catala).
+                        rules.append(Rule(Lit("exception_holds", (C, episode, cid)), body_for(conj, x_scoped),
+                                          cid, clause.span, conj))
         if clause.override_actor:
             # Re-derive each overridden obligation with the new actor, under both clauses' conditions.
             actor = next(c.actor.value for c in clause.then if isinstance(c, ast.ActorInstead))

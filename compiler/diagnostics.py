@@ -111,10 +111,10 @@ def _source_line(span: Span, sources: dict[str, str] | None) -> str | None:
     if text is None:
         try:
             text = Path(span.file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        except (OSError, ValueError):
             return None
-    lines = text.splitlines()
-    return lines[span.line - 1] if 0 < span.line <= len(lines) else None
+    lines = text.split("\n")  # as the parser counts lines: other breaks (\f, \u2028) are not new lines
+    return lines[span.line - 1].rstrip("\r") if 0 < span.line <= len(lines) else None
 
 
 def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from compiler import ast
 from compiler.diagnostics import ClauseError, Diagnostic, Span, error
@@ -102,23 +102,31 @@ def _describe_expected(expected: set[str]) -> str:
     return ", ".join(sorted(set(names)))
 
 
+def _expected(e: UnexpectedInput) -> set[str]:
+    """The terminals the parser would accept here. Taken from the parse table: when the
+    lexer fails, Lark's own list names only the regex terminals, not the keywords."""
+    state = getattr(e, "state", None)
+    try:
+        return {t for t in state.parse_conf.states[state.position] if t.isupper()}
+    except (AttributeError, KeyError, TypeError):
+        return set(getattr(e, "expected", None) or getattr(e, "allowed", None) or ())
+
+
 def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
     line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
+    expected = _describe_expected(_expected(e))
     if isinstance(e, UnexpectedToken):
         tok = e.token
         if tok.type == "$END":
-            lines = text.splitlines() or [""]
+            lines = text.rstrip().split("\n")  # just after the last word, counting lines as the parser does
             line, col = len(lines), len(lines[-1]) + 1
             found = "end of file"
         else:
             found = f"'{tok.value}'"
-        expected = _describe_expected(set(e.expected))
     elif isinstance(e, UnexpectedCharacters):
         found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "end of file"
-        expected = _describe_expected(set(e.allowed or ()))
     else:
-        assert isinstance(e, UnexpectedEOF)
-        found, expected = "end of file", _describe_expected(set(e.expected))
+        found = "end of file"
     hint = "names are snake_case (strategy_discussion), ids look like LMCP-CP-1, text is in double quotes"
     return error("E001", Span(path, line, col, line, col + 1), f"syntax error: unexpected {found}; expected {expected}", hint)
 

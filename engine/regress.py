@@ -26,6 +26,7 @@ from facts.model import Case
 from facts.timeparse import format_instant
 
 NEAREST = 3
+PRIORITY = ("action", "clause", "child", "episode", "actor", "modality", "triggered", "due", "exception", "status")
 EPISODE_FIELDS = ("category", "risk")
 _ABSENT = object()
 
@@ -128,14 +129,18 @@ class CaseResult:
 
 
 def nearest(expected: dict[str, Any], obligations: Iterable[Obligation], limit: int = NEAREST) -> tuple[Near, ...]:
-    """The `limit` obligations matching most expected fields (at least one), ties in engine order."""
+    """The `limit` obligations matching most expected fields (at least one).
+
+    Ties go to the one matching the weightier fields (`PRIORITY`: the same action
+    first), then to the engine's order.
+    """
     scored = []
     for i, ob in enumerate(obligations):
         hit = matched_fields(expected, ob)
         if hit:
             diff = tuple((k, v, getattr(ob, k, None)) for k, v in expected.items() if k not in hit)
-            scored.append((-len(hit), i, Near(ob, hit, diff)))
-    return tuple(n for _, _, n in sorted(scored, key=lambda s: s[:2])[:limit])
+            scored.append(((-len(hit), tuple(f not in hit for f in PRIORITY), i), Near(ob, hit, diff)))
+    return tuple(n for _, n in sorted(scored, key=lambda s: s[0])[:limit])
 
 
 def _one_line_why(evaluation: Evaluation, ob: Obligation) -> str:

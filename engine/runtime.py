@@ -106,14 +106,20 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
     so the facts of the previous load are retracted first: no evaluation ever sees
     another's facts.
     """
-    for pred, args in getattr(_loaded, "facts", ()):
-        pyDatalog.retract_fact(pred, *args)
-    _loaded.facts = []
-    pyDatalog.Logic(_template(program))
+    previous = getattr(_loaded, "facts_in", None)
+    if previous is not None:  # retract in the template that holds them, whatever ran since
+        pyDatalog.Logic(previous[0])
+        for pred, args in previous[1]:
+            pyDatalog.retract_fact(pred, *args)
+        _loaded.facts_in = None
+    template = _template(program)
+    pyDatalog.Logic(template)
     _loaded.token = object()
+    loaded = []
     for f in facts:
         pyDatalog.assert_fact(f.pred, *f.args)
-        _loaded.facts.append((f.pred, f.args))
+        loaded.append((f.pred, f.args))
+    _loaded.facts_in = (template, loaded)
     return _loaded.token
 
 

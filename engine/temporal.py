@@ -5,7 +5,8 @@ calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact
 it came from and a plain-English detail for explanations. Invariants: episodes
 reported after the evaluation time do not exist yet; a return after it has not
 happened yet; elapsed time is real time (UTC arithmetic), so clock changes count
-an hour more or less of wall time; calendar tests use the London local date.
+an hour more or less of wall time; calendar tests use the London local date; count windows open at the same
+London wall-clock time so many days earlier (calendar days).
 """
 from __future__ import annotations
 
@@ -51,6 +52,16 @@ def age_on(born, day) -> int:
 def add_minutes(moment: datetime, minutes: int) -> datetime:
     """Real elapsed time: add in UTC, show in London."""
     return (utc(moment) + timedelta(minutes=minutes)).astimezone(LONDON)
+
+
+def window_start(reported: datetime, minutes: int) -> datetime:
+    """Where a count window opens: the same London wall-clock time, so many days before.
+
+    "3 times within 30 days" counts calendar days: an episode at 10:00 thirty days
+    earlier counts even when a clock change lies between (30 days +/- 1 real hour).
+    """
+    wall = reported.astimezone(LONDON).replace(tzinfo=None) - timedelta(minutes=minutes)
+    return utc(wall.replace(tzinfo=LONDON))
 
 
 def visible_episodes(facts: FactSet, at: datetime) -> list[Episode]:
@@ -110,7 +121,7 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
         add("elapsed", (e.id, mins), e.span, f"reported {rep}, {until}: {mins // 60} hours {mins % 60} minutes")
         times = by_child[e.child]
         for window in program.windows:
-            lo = bisect.bisect_left(times, utc(e.reported) - timedelta(minutes=window))
+            lo = bisect.bisect_left(times, window_start(e.reported, window))
             hi = bisect.bisect_right(times, utc(e.reported))
             n = hi - lo
             dates = ", ".join(human(t) for t in times[lo:hi])

@@ -1,0 +1,45 @@
+"""`clause diff`: how a policy change alters the obligations of the regression cases.
+
+--base is a policy folder or a git revision (the head folder as it was at that
+revision); --head is a policy folder (default: the working policy). Exit 0
+whatever the differences; 2 on invalid input (policy, cases, revision).
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from cli.app import fail_on_domain_errors, main, write_output
+from cli.test_cmd import default_paths, load_regression_cases
+
+
+@main.command("diff")
+@click.option("--base", "base", required=True, metavar="FOLDER_OR_REVISION",
+              help="The old policy: a folder, or a git revision such as HEAD~1.")
+@click.option("--head", "head", type=click.Path(file_okay=False), metavar="FOLDER",
+              help="The new policy folder (default: the working policy folder).")
+@click.argument("paths", nargs=-1, metavar="[CASES_OR_FOLDERS]...", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@fail_on_domain_errors
+def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
+    from compiler.policy import BUNDLED, compile_policy
+    from engine import diff as d
+    paths = default_paths(paths)
+    head_dir = Path(head) if head else BUNDLED
+    with ExitStack() as stack:
+        if Path(base).is_dir():
+            base_dir = Path(base)
+        elif Path(base).exists():
+            raise click.BadParameter(f"{base} is a file; give a policy folder or a git revision", param_hint="--base")
+        else:
+            base_dir = stack.enter_context(d.policy_at_revision(base, head_dir))
+        base_policy = compile_policy(base_dir)
+        head_policy = compile_policy(head_dir)
+        cases = load_regression_cases(paths)
+        result = d.diff_policies(base_policy, head_policy, cases, base, head or "working policy")
+    render = {"text": d.render_text, "json": d.render_json, "markdown": d.render_markdown}[fmt]
+    write_output(render(result), output)

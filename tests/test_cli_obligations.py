@@ -1,0 +1,254 @@
+"""`clause obligations`: the table, JSON and CSV a practitioner reads; filters; --at; bulk; bad input; -o."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import main
+from facts.bulk import write_bulk
+from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.timeparse import parse_instant
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+EXAMPLE = "cp-plan-missing-with-parents-eight-days"
+VOCABULARY_FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "status")
+MODALITIES = {"must", "should", "consider", "good_practice"}
+STATUSES = {"pending", "overdue", "done", "done_late"}
+
+TWO_CHILDREN = """
+case: two-children
+as_of: 2024-03-12T09:00
+children:
+  - id: C1
+    born: 2012-05-01
+    statuses: [child_protection_plan]
+  - id: C2
+    born: 2009-02-10
+episodes:
+  - {id: E1, child: C1, reported: 2024-03-04T08:00, with_parents: true}
+  - {id: E2, child: C2, reported: 2024-03-05T10:00}
+actions:
+  - {action: inform_police, child: C1, episode: E1, by: lead_social_worker, at: 2024-03-04T12:00}
+"""
+
+
+def clause(*args: str) -> Result:
+    """Run `clause ARGS` in-process."""
+    return CliRunner().invoke(main, list(args))
+
+
+def ok(*args: str) -> Result:
+    """Run `clause ARGS`, which must succeed."""
+    result = clause(*args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def as_json(*args: str) -> list[dict]:
+    return json.loads(ok(*args, "--format", "json").stdout)
+
+
+def write_case(tmp_path: Path, text: str, name: str = "case.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The rows of a table's body, split into cells (cells hold no double spaces)."""
+    rows = []
+    for line in output.splitlines():
+        cells = [c for c in line.strip().split("  ") if c]
+        if line.startswith("  ") and cells and cells[0] not in ("due",) and not set(line.strip()) <= {"-", " "}:
+            rows.append([c.strip() for c in cells])
+    return rows
+
+
+def assert_invalid(result: Result, *needles: str) -> None:
+    """Exit 2, every needle in the message, and no traceback."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    for needle in needles:
+        assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+# ---- the table ----
+
+def test_table_lists_the_example_case_obligations() -> None:
+    """`clause obligations examples`: the case heading, the expected obligations, overdue ones marked OVERDUE."""
+    out = ok("obligations", str(EXAMPLES)).stdout
+    assert out.startswith(f"{EXAMPLE}: as at Tue 12 Mar 2024 09:00")
+    assert "episodes: E1 missing" in out
+    rows = {(r[4], r[5], r[-1]): r for r in table_rows(out)}  # (action, actor, clause)
+    conference = rows[("missing_cp_conference", "iro", "LMCP-CPP-2")]
+    assert conference[1] == "pending"
+    assert rows[("cp_conference", "safeguarding_unit", "CFM-CP-3")][1] == "OVERDUE"
+    assert rows[("inform_police", "lead_social_worker", "CFM-CP-2P")][:2] == ["Tue 05 Mar 2024 08:00", "OVERDUE"]
+    assert rows[("strategy_discussion", "team_manager", "LMCP-CP-1")][1] == "done"
+    assert rows[("weekly_strategy_meeting #1", "team_manager", "LMCP-CPP-3")][1] == "pending"
+    assert "return_interview" not in out  # the case's not_obligations
+    assert "overdue" not in out  # overdue is only ever shown in capitals
+
+
+def test_table_rows_are_due_first() -> None:
+    """Rows with a due time come first, earliest first; rows with none ('-') last."""
+    rows = table_rows(ok("obligations", str(EXAMPLES)).stdout)
+    dues = [r[0] for r in rows]
+    timed = [parse_instant(_from_table(d)) for d in dues if d != "-"]
+    assert timed == sorted(timed) and len(timed) < len(dues)
+    assert dues[len(timed):] == ["-"] * (len(dues) - len(timed))
+
+
+def _from_table(cell: str) -> str:
+    """'Tue 05 Mar 2024 08:00' -> '2024-03-05T08:00'."""
+    return datetime.strptime(cell, "%a %d %b %Y %H:%M").strftime("%Y-%m-%dT%H:%M")
+
+
+# ---- JSON and CSV ----
+
+def test_json_has_the_vocabulary_fields() -> None:
+    """--format json: one entry per case, with as_of, derived episodes and obligations in vocabulary terms."""
+    (run,) = as_json("obligations", str(EXAMPLES))
+    assert (run["case"], run["as_of"]) == (EXAMPLE, "2024-03-12T09:00")
+    assert run["episodes"] == [{"id": "E1", "child": "C1", "category": "missing", "risk": None}]
+    obligations = run["obligations"]
+    assert obligations
+    for ob in obligations:
+        assert set(VOCABULARY_FIELDS) <= set(ob)
+        assert ob["modality"] in MODALITIES and ob["status"] in STATUSES
+        for field in ("triggered", "due"):
+            if ob[field] is not None:
+                parse_instant(ob[field])
+    assert {"child": "C1", "episode": "E1", "action": "missing_cp_conference", "actor": "iro", "modality": "must",
+            "triggered": "2024-03-11T08:00", "due": None, "clause": "LMCP-CPP-2", "exception": None,
+            "status": "pending"} in obligations
+    weekly = [ob for ob in obligations if ob["action"] == "weekly_strategy_meeting"]
+    assert [ob["occurrence"] for ob in weekly] == [1]
+
+
+def test_csv_has_a_header_and_the_same_rows_as_json() -> None:
+    """--format csv: a header naming the fields, then one row per obligation, in the JSON's order."""
+    text = ok("obligations", str(EXAMPLES), "--format", "csv").stdout
+    header = text.splitlines()[0].split(",")
+    assert header[0] == "case" and set(VOCABULARY_FIELDS) <= set(header)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    (run,) = as_json("obligations", str(EXAMPLES))
+    assert [(r["case"], r["action"], r["clause"], r["status"]) for r in rows] == \
+        [(EXAMPLE, o["action"], o["clause"], o["status"]) for o in run["obligations"]]
+    assert {r["due"] for r in rows if r["action"] == "missing_cp_conference"} == {""}
+
+
+# ---- filters and --at ----
+
+def test_child_filter(tmp_path: Path) -> None:
+    """--child keeps that child's obligations, all of them, and nothing else."""
+    path = write_case(tmp_path, TWO_CHILDREN)
+    (everyone,) = as_json("obligations", str(path))
+    (c2,) = as_json("obligations", str(path), "--child", "C2")
+    assert {o["child"] for o in everyone["obligations"]} == {"C1", "C2"}
+    assert c2["obligations"] == [o for o in everyone["obligations"] if o["child"] == "C2"]
+    assert c2["obligations"]
+    out = ok("obligations", str(path), "--child", "C2").stdout
+    assert {r[2] for r in table_rows(out)} == {"C2"}
+
+
+def test_status_filter() -> None:
+    """--status overdue keeps exactly the overdue obligations."""
+    (everyone,) = as_json("obligations", str(EXAMPLES))
+    (overdue,) = as_json("obligations", str(EXAMPLES), "--status", "overdue")
+    assert {o["status"] for o in everyone["obligations"]} > {"overdue"}
+    assert overdue["obligations"] == [o for o in everyone["obligations"] if o["status"] == "overdue"]
+    assert overdue["obligations"]
+
+
+def test_status_filter_rejects_an_unknown_status() -> None:
+    """--status takes only the four statuses."""
+    assert_invalid(clause("obligations", str(EXAMPLES), "--status", "late"), "--status", "late")
+
+
+def test_at_overrides_the_case_as_of() -> None:
+    """--at judges the case at another moment: 2 days after the report there is no conference yet."""
+    (run,) = as_json("obligations", str(EXAMPLES), "--at", "2024-03-06T09:00")
+    assert run["as_of"] == "2024-03-06T09:00"
+    actions = {o["action"] for o in run["obligations"]}
+    assert "inform_police" in actions
+    assert not actions & {"missing_cp_conference", "cp_conference", "weekly_strategy_meeting"}
+    out = ok("obligations", str(EXAMPLES), "--at", "2024-03-06T09:00").stdout
+    assert out.startswith(f"{EXAMPLE}: as at Wed 06 Mar 2024 09:00")
+
+
+def test_bulk_folder_with_at(tmp_path: Path) -> None:
+    """A bulk CSV folder is judged as at --at, as one run named 'bulk'."""
+    T = parse_instant
+    facts = FactSet(
+        (Child("C1", date(2012, 5, 1), ("child_protection_plan",)), Child("C2", date(2009, 2, 10))),
+        (Episode("E1", "C1", T("2024-03-04T08:00"), with_parents=True),
+         Episode("E2", "C2", T("2024-03-05T10:00"), T("2024-03-06T10:00"))),
+        (RecordedAction("inform_police", "C1", "lead_social_worker", T("2024-03-04T12:00"), "E1"),),
+    )
+    folder = tmp_path / "extract"
+    write_bulk(facts, folder)
+    (early,) = as_json("obligations", str(folder), "--at", "2024-03-05T09:00")
+    (late,) = as_json("obligations", str(folder), "--at", "2024-03-12T09:00")
+    assert (early["case"], early["as_of"], late["as_of"]) == ("bulk", "2024-03-05T09:00", "2024-03-12T09:00")
+    assert [e["id"] for e in early["episodes"]] == ["E1"]  # E2 not yet reported
+    assert [e["id"] for e in late["episodes"]] == ["E1", "E2"]
+    assert {o["child"] for o in late["obligations"]} == {"C1", "C2"}
+    assert "missing_cp_conference" not in {o["action"] for o in early["obligations"]}
+    assert "missing_cp_conference" in {o["action"] for o in late["obligations"]}
+    police = [o for o in late["obligations"] if o["action"] == "inform_police" and o["clause"] == "CFM-CP-2P"]
+    assert [o["status"] for o in police] == ["done"]
+
+
+# ---- invalid input: exit 2, a message that says where, no traceback ----
+
+def test_unknown_status_in_a_case_file(tmp_path: Path) -> None:
+    """An unknown status names the file, line and column, the value, and a suggestion."""
+    path = write_case(tmp_path, """
+        case: bad
+        as_of: 2024-03-12T09:00
+        children:
+          - id: C1
+            born: 2012-05-01
+            statuses: [child_protection_pln]
+    """)
+    result = clause("obligations", str(path))
+    assert_invalid(result, f"{path}:6:16", "F003", "child_protection_pln", "child_protection_plan")
+    assert result.stdout == ""
+
+
+def test_missing_file() -> None:
+    """A path that does not exist is named in the message."""
+    result = clause("obligations", "no/such/case.yaml")
+    assert_invalid(result, "no/such/case.yaml", "F011")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("yesterday", "expected a date and time like 2024-03-08T17:30"),
+    ("2024-13-01T00:00", "not a real date and time"),
+    ("2024-03-12", "only a date"),
+])
+def test_bad_at(value: str, words: str) -> None:
+    """A bad --at is refused before anything is evaluated, naming the option and the value."""
+    assert_invalid(clause("obligations", str(EXAMPLES), "--at", value), "--at", value, words)
+
+
+# ---- -o ----
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_output_file(tmp_path: Path, fmt: str) -> None:
+    """-o writes what would have been printed to the file (folders created), and prints nothing."""
+    target = tmp_path / "reports" / f"obligations.{fmt}"
+    result = ok("obligations", str(EXAMPLES), "--format", fmt, "-o", str(target))
+    assert result.stdout == ""
+    assert target.read_text(encoding="utf-8") == ok("obligations", str(EXAMPLES), "--format", fmt).stdout
+    assert "missing_cp_conference" in target.read_text(encoding="utf-8")
