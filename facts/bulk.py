@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from facts import limits
 from compiler.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, format_instant, parse_instant
+from facts.timeparse import LONDON, format_instant
 from facts.validate import ACTION, CHILD, EPISODE, REQUIRED, FactCollector, Field, Record, did_you_mean
 
 FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False))
@@ -152,14 +152,10 @@ def _utc(moment: datetime) -> datetime:
 
 
 def time_cell(moment: datetime | None) -> str:
-    """London wall clock as `format_instant` writes it, unless that would read back as another
-    instant (the second 01:xx of an autumn clock change, sub-second times): then ISO with offset."""
+    """London wall clock as `format_instant` writes it; sub-second times in full ISO form."""
     if moment is None:
         return ""
-    text = format_instant(moment)
-    if moment.microsecond or _utc(parse_instant(text)) != _utc(moment):
-        return moment.astimezone(LONDON).isoformat()
-    return text
+    return moment.astimezone(LONDON).isoformat() if moment.microsecond else format_instant(moment)
 
 
 def _bool(value: bool) -> str:

@@ -95,10 +95,16 @@ def parse_date(value: Any) -> date:
 
 
 def format_instant(moment: datetime) -> str:
-    """London local `YYYY-MM-DDTHH:MM`, with `:SS` only when the seconds are not zero."""
+    """London local `YYYY-MM-DDTHH:MM` (`:SS` only when the seconds are not zero).
+
+    Always reads back as the same instant: in the repeated hour of an autumn clock
+    change the second occurrence carries its offset (`2024-10-27T01:30+00:00`).
+    """
     local = to_london(moment)
-    text = local.strftime("%Y-%m-%dT%H:%M")
-    return text + local.strftime(":%S") if local.second else text
+    text = local.strftime("%Y-%m-%dT%H:%M") + (local.strftime(":%S") if local.second else "")
+    if local.replace(tzinfo=None).replace(tzinfo=LONDON, fold=0).utcoffset() != local.utcoffset():
+        text += local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    return text
 
 
 @lru_cache(maxsize=1)

@@ -55,7 +55,9 @@ def test_autumn_fold_reads_the_first_occurrence():
     assert t.astimezone(UTC) == datetime(2024, 10, 27, 0, 30, tzinfo=UTC)  # still BST
     second = parse_instant("2024-10-27T01:30+00:00")
     assert second.astimezone(UTC) == datetime(2024, 10, 27, 1, 30, tzinfo=UTC)
-    assert format_instant(second) == "2024-10-27T01:30"
+    assert format_instant(t) == "2024-10-27T01:30"
+    assert format_instant(second) == "2024-10-27T01:30+00:00"  # the repeated hour says which one
+    assert parse_instant(format_instant(second)).astimezone(UTC) == second.astimezone(UTC)
 
 
 @pytest.mark.parametrize("bad, words", [
