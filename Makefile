@@ -18,5 +18,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py tests/test_policy_properties.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -46,7 +46,9 @@ def situations(draw) -> tuple[FactSet, datetime]:
     return FactSet((child,), tuple(episodes)), at
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 60 examples in `make test`; HYPOTHESIS_PROFILE=fuzz (`make fuzz`) raises the budget.
+BUDGET = max(60, settings().max_examples // 10)
+PROPERTY = settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -83,7 +85,7 @@ def test_an_obligation_once_arisen_stays(situation, later_minutes: int) -> None:
     assert before <= after
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=BUDGET // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(situations())
 def test_every_obligation_is_explained_from_its_own_facts(situation) -> None:
     facts, at = situation
