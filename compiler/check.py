@@ -7,12 +7,13 @@ README. The checks never stop at the first problem: each clause is checked fully
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from collections import defaultdict
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from compiler import ast, vocabulary as vocab
 from compiler.diagnostics import ClauseError, Diagnostic, Span, error, warning
-from compiler.logic import dnf, satisfiable, scope_of
+from compiler.logic import atoms_of, dnf, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
 
 
@@ -27,8 +28,9 @@ def _hint(name: str, known: Iterable[str]) -> str:
 class Checker:
     """Runs every check over the policy, appending to `self.diagnostics`."""
 
-    def __init__(self, policy: ast.Policy, sources: dict[str, SourceText]) -> None:
+    def __init__(self, policy: ast.Policy, sources: dict[str, SourceText], root: Path) -> None:
         self.policy = policy
+        self.root = root
         self.sources = sources
         self.diagnostics: list[Diagnostic] = []
         # (clause or not-encoded id, quote index) -> (document, start, end) in normalised text
@@ -89,7 +91,10 @@ class Checker:
                 self.add(error("E021", s.document.span, f"unknown document '{s.document.value}'",
                                _hint(s.document.value, docs) if docs else "declare it with: document ID \"title\" source \"file\""))
         for d in self.policy.items(ast.Document):
-            if d.id.value not in self.sources:
+            if not inside(self.root / d.source.value, self.root):
+                self.add(error("E025", d.source.span, f"source '{d.source.value}' of document {d.id.value} is outside "
+                               "the policy folder", "keep source texts inside the policy folder, e.g. sources/NAME.txt"))
+            elif d.id.value not in self.sources:
                 self.add(error("E022", d.source.span, f"source text '{d.source.value}' of document {d.id.value} cannot be read",
                                "source paths are relative to the policy folder"))
         for s in self.policy.items(ast.Section):
@@ -134,7 +139,7 @@ class Checker:
     def check_clause(self, clause: ast.Clause) -> None:
         self.check_quotes(clause.document, clause.section, clause.says, clause.span)
         if clause.when is not None:
-            for atom in _atoms(clause.when):
+            for atom in atoms_of(clause.when):
                 self.check_atom(atom)
         for c in clause.then:
             self.check_conclusion(clause, c)
@@ -184,8 +189,6 @@ class Checker:
         elif isinstance(atom, ast.Window) and (atom.count < 1 or atom.within.minutes < 1):
             self.add(error("E041", atom.span, "a window needs at least 1 episode and at least 1 day",
                            "e.g. reported missing 3 times within 30 days"))
-        elif isinstance(atom, ast.Lasted) and atom.duration.minutes < 1 and not atom.strictly_more:
-            self.add(warning("W101", atom.span, "every episode has lasted 0 hours: the condition always holds"))
 
     def check_conclusion(self, clause: ast.Clause, c: ast.Conclusion) -> None:
         if isinstance(c, ast.Obligation):
@@ -315,17 +318,15 @@ def _conclusion_kind(c: ast.Conclusion) -> str:
             ast.ActorInstead: "obligation"}[type(c)]
 
 
-def _atoms(cond: ast.Condition) -> Iterator[ast.Atom]:
-    if isinstance(cond, (ast.And, ast.Or)):
-        for o in cond.operands:
-            yield from _atoms(o)
-    elif isinstance(cond, ast.Not):
-        yield from _atoms(cond.operand)
-    else:
-        yield cond
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` lies within `root` (a policy reads only its own files)."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, ValueError):
+        return False
 
 
-def check(policy: ast.Policy, sources: dict[str, SourceText]) -> tuple[list[Diagnostic], dict]:
+def check(policy: ast.Policy, sources: dict[str, SourceText], root: Path) -> tuple[list[Diagnostic], dict]:
     """Every diagnostic, and where each quote was found: (id, index) -> (doc, start, end)."""
-    checker = Checker(policy, sources)
+    checker = Checker(policy, sources, root)
     return checker.run(), checker.locations

@@ -181,19 +181,21 @@ def generate(policy: ast.Policy) -> Program:
     ]
     windows, moments = set(), set()
 
-    def guards(cid: str, episode: Arg) -> tuple[Lit, ...]:
-        return tuple(Lit("exception_holds", (C, episode, x), True) for x in overridden_by.get(cid, ()))
+    def guards(cid: str, episode: Arg, replacing_only: bool = False) -> tuple[Lit, ...]:
+        """Negated exception_holds of the exceptions to `cid` (only those replacing it whole, if asked)."""
+        return tuple(Lit("exception_holds", (C, episode, x), True) for x in overridden_by.get(cid, ())
+                     if not (replacing_only and clauses[x].override_actor))
 
     def episode_args(cid: str) -> set[Arg]:
-        """The episode argument of every rule generated for `cid`, so of every guard its exceptions must meet."""
+        """The episode argument of each guarded rule generated for `cid`: its conclusions, or an
+        actor override's copies. An exception to `cid` must hold with each of them."""
         c = clauses[cid]
         own = is_episode_scoped(c)
-        out: set[Arg] = set() if c.override_actor else {E if own else NO_EPISODE}
-        for t in c.overrides:  # its own exception_holds rules, and an actor override's copies
-            out |= episode_args(t.value)
-            if c.override_actor:
-                out.add(E if own or is_episode_scoped(clauses[t.value]) else NO_EPISODE)
-        return out
+        if c.override_actor:
+            return {E if own or is_episode_scoped(clauses[t.value]) else NO_EPISODE for t in c.overrides}
+        copies = {E if own or is_episode_scoped(clauses[x]) else NO_EPISODE
+                  for x in overridden_by.get(cid, ()) if clauses[x].override_actor}
+        return {E if own else NO_EPISODE} | copies
 
     for clause in policy.clauses:
         cid = clause.id.value
@@ -225,7 +227,9 @@ def generate(policy: ast.Policy) -> Program:
                 episode = E if b_scoped else NO_EPISODE
                 for b_conj in (dnf(base.when) if base.when is not None else [()]):
                     for x_conj in conjunctions:
-                        body = body_for(b_conj + x_conj, b_scoped) + guards(cid, episode)
+                        # exceptions to this one, and exceptions replacing the base clause whole
+                        body = body_for(b_conj + x_conj, b_scoped) + guards(cid, episode) + \
+                            guards(base.id.value, episode, replacing_only=True)
                         for c in base.then:
                             if isinstance(c, ast.Obligation):
                                 head = Lit("obligation", (C, episode, c.action.value, actor, c.modality.value, base.id.value, cid))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from itertools import product
+from typing import Iterator
 
 from compiler import ast
 from compiler.diagnostics import ClauseError, Span, error
@@ -65,6 +66,17 @@ def _dedupe(conj: Conjunction) -> Conjunction:
             seen.add(key)
             out.append((neg, atom))
     return tuple(out)
+
+
+def atoms_of(cond: ast.Condition | None) -> Iterator[ast.Atom]:
+    """Every atom of a condition as written, in order (under any 'not')."""
+    if isinstance(cond, (ast.And, ast.Or)):
+        for o in cond.operands:
+            yield from atoms_of(o)
+    elif isinstance(cond, ast.Not):
+        yield from atoms_of(cond.operand)
+    elif cond is not None:
+        yield cond
 
 
 def is_episode_atom(atom: ast.Atom) -> bool:

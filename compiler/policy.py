@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import ast
-from compiler.check import check
+from compiler.check import check, inside
 from compiler.codegen import Program, generate
 from compiler.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
 from compiler.parse import parse_file
@@ -41,6 +41,8 @@ def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
     out = {}
     for d in policy.items(ast.Document):
         path = root / d.source.value
+        if not inside(path, root):
+            continue  # a policy reads only files in its own folder (the checks report E025)
         try:
             out[d.id.value] = SourceText(display_path(path), path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # unreadable, not UTF-8, or a NUL in the path
@@ -77,7 +79,7 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     if texts is None and not policy.files and not diagnostics:
         diagnostics.append(error("E000", Span(str(root)), "the folder holds no .clause files"))
     sources = load_sources(policy, root)
-    found, quotes = check(policy, sources)
+    found, quotes = check(policy, sources, root)
     diagnostics += found
     raise_if_errors(diagnostics)
     return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)

@@ -20,7 +20,7 @@ from compiler.diagnostics import Diagnostic, warning
 from compiler.logic import Conjunction, dnf, satisfiable
 from compiler.policy import CompiledPolicy
 from engine.evaluate import evaluate
-from engine.temporal import add_minutes, utc
+from engine.temporal import add_minutes
 from facts.model import Child, Episode, FactSet
 from facts.timeparse import LONDON, format_instant, is_weekend_or_bank_holiday
 

@@ -22,7 +22,7 @@ from compiler.codegen import Lit, Rule
 from compiler.diagnostics import Span
 from compiler.logic import dnf
 from engine import runtime
-from engine.conditions import AtomResult, conjunction, scopes, test_atom
+from engine.conditions import AtomResult, conjunction, scopes
 from engine.evaluate import Evaluation
 from engine.obligations import Obligation
 from engine.temporal import human, moment_of

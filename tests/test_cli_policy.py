@@ -50,8 +50,8 @@ def test_check_json() -> None:
 
 def test_check_missing_folder() -> None:
     result = clause("check", "tests/data/no-such-policy")
-    assert result.exit_code != 0
-    assert "E000" in result.output
+    assert result.exit_code == 1
+    assert "tests/data/no-such-policy: error[E000]: no such policy folder" in result.stdout
 
 
 # ---- compile ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import ClauseError, Diagnostic
+from compiler.diagnostics import ClauseError, Diagnostic, display_path
 from compiler.policy import compile_policy
 
 SOURCE = """Test Procedure
@@ -139,7 +139,7 @@ def test_hints_point_at_the_fix(root: Path) -> None:
     assert quote.hint == ('the first 23 characters match DOC at line 5, column 1; '
                           'the quote differs after "The police are told at "')
     [far] = diagnostics(root, HEAD + clause(None, "police must locate_child").replace(SAYS, 'says "Nothing like it."'))
-    assert far.code == "E020" and far.hint == f"check the wording against {root / 'sources' / 'src.txt'}"
+    assert far.code == "E020" and far.hint == f"check the wording against {display_path(root / 'sources' / 'src.txt')}"
     [unknown] = diagnostics(root, CASES["E011-exception"][0])
     assert unknown.hint == ""  # never suggests the exception itself
 
@@ -178,7 +178,7 @@ def test_e000_unreadable_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     with pytest.raises(ClauseError) as e:
         compile_policy(root)
-    assert summary(e.value.diagnostics) == [("E000", "error", str(locked), 0, 0, "cannot read the file: Permission denied")]
+    assert summary(e.value.diagnostics) == [("E000", "error", display_path(locked), 0, 0, "cannot read the file: Permission denied")]
 
 
 def test_e001_syntax_error_names_what_was_expected(root: Path) -> None:
@@ -205,7 +205,7 @@ def test_e001_not_utf8(root: Path) -> None:
     bad.write_bytes(HEAD.encode() + 'clause T-1 "Café '.encode() + b'\xff"\n')  # column counts characters, not bytes
     with pytest.raises(ClauseError) as e:
         compile_policy(root)
-    assert summary(e.value.diagnostics) == [("E001", "error", str(bad), 3, 18, "the file is not valid UTF-8 text")]
+    assert summary(e.value.diagnostics) == [("E001", "error", display_path(bad), 3, 18, "the file is not valid UTF-8 text")]
 
 
 def test_e001_nested_too_deeply(root: Path) -> None:
@@ -241,3 +241,15 @@ def test_every_problem_is_reported_at_once_and_sorted(root: Path) -> None:
         ("c.clause", 2, 1, "E023"),
         ("c.clause", 2, 8, "E010"),
     ]
+
+
+def test_e025_source_outside_the_policy_folder(tmp_path: Path) -> None:
+    (tmp_path / "outside.txt").write_text("Secret text.", encoding="utf-8")
+    root = tmp_path / "policy"
+    root.mkdir()
+    (root / "p.clause").write_text('document DOC "Doc" source "../outside.txt"\n', encoding="utf-8")
+    with pytest.raises(ClauseError) as e:
+        compile_policy(root)
+    [d] = e.value.diagnostics
+    assert (d.code, d.span.line, d.span.column) == ("E025", 1, 27)
+    assert "outside the policy folder" in d.message
