@@ -1,0 +1,132 @@
+"""Why and why not: explanation content a practitioner relies on, and that it is always sound."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from compiler.policy import compile_policy
+from engine import evaluate
+from engine.explain import Node, why, why_not
+from facts.yamlcase import case_files, load_case
+
+POLICY = compile_policy()
+CASES = Path("tests/cases")
+
+
+def _evaluate(name: str):
+    case = load_case(next(CASES.rglob(f"{name}.yaml")))
+    return case, evaluate(POLICY, case.facts, case.as_of)
+
+
+def _texts(tree: Node) -> list[str]:
+    return [n.text for n in tree.walk()]
+
+
+def test_override_by_exception_names_both_clauses_quotes_and_facts() -> None:
+    case, result = _evaluate("mfh-ooh-72-hours-saturday-0000-ooh-team-leader")
+    [ob] = [o for o in result.obligations if o.action == "strategy_discussion"]
+    tree = why(result, ob)
+    clause = next(n for n in tree.walk() if n.kind == "clause")
+    assert clause.clause.id == "LMCP-MFH-1"
+    assert any(q.startswith("Child has been missing 72 hours – strategy discussion/meeting to be held in MASH")
+               for q in clause.clause.says)
+    exception = next(n for n in tree.walk() if n.kind == "exception")
+    assert exception.clause.id == "LMCP-MFH-OOH" and "ooh_team_leader" in exception.text
+    assert "OOH's TL's will hold the strategy discussion" in exception.clause.says[0]
+    texts = _texts(tree)
+    assert any("72 hours after reported is Sat 08 Jun 2024 00:00, a weekend or bank holiday" in t for t in texts)
+    assert any(t.startswith("reported Wed 05 Jun 2024 00:00, not returned by Sat 08 Jun 2024 00:00: 72 hours") for t in texts)
+    fact = next(n for n in tree.walk() if n.kind == "fact")
+    assert fact.span.file == str(next(CASES.rglob("mfh-ooh-72-hours-saturday-0000-ooh-team-leader.yaml")))
+
+
+def test_window_count_cites_the_episodes_counted() -> None:
+    case, result = _evaluate("mfh-2-third-episode-exactly-30-days-with-concerns")
+    [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-2"]
+    tree = why(result, ob)
+    window = next(n for n in tree.walk() if n.kind == "condition" and "3 times within 30 days" in n.text)
+    [fact] = window.children
+    assert fact.text.startswith("3 episodes of child C1 reported in the 30 days up to")
+    assert fact.text.count("2024") == 4  # the episode's own date and the three counted
+
+
+def test_negated_condition_holds_and_says_so() -> None:
+    case, result = _evaluate("mfh-1-missing-72-hours-mash-strategy-discussion")
+    [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-1"]
+    tree = why(result, ob)
+    negated = [n for n in tree.walk() if n.kind == "condition" and n.text.startswith("not ")]
+    assert "not the episode has whereabouts_known" in [n.text for n in negated]
+    assert all(n.holds for n in negated)
+    # the derived category is explained by its own clause, nested
+    category = next(n for n in tree.walk() if n.kind == "clause" and n.clause.id == "LMCP-CAT-1")
+    assert category.text.startswith("category missing:")
+    # the exception that did not apply is shown with the condition that failed
+    ooh = next(n for n in tree.walk() if n.kind == "exception")
+    assert ooh.text == "exception LMCP-MFH-OOH did not apply"
+    assert [c.holds for c in ooh.children] == [False]
+
+
+def test_why_not_ranks_candidate_clauses_nearest_first() -> None:
+    case, result = _evaluate("mfh-2-first-episode-31-days-earlier-only-two")
+    tree = why_not(result, "C1", "strategy_discussion")
+    assert not tree.holds and "not required" in tree.text
+    candidates = [n for n in tree.children if n.kind == "candidate"]
+    ids = [n.clause.id for n in candidates]
+    assert {"LMCP-MFH-1", "LMCP-MFH-2", "LMCP-MFH-3"} <= set(ids)
+    failed = [int(n.text.split(": ")[1].split(" of ")[0]) for n in candidates if " failed" in n.text]
+    assert failed == sorted(failed)  # nearest miss first
+    mfh2 = next(n for n in candidates if n.clause.id == "LMCP-MFH-2" and "1 of" in n.text)
+    window = next(c for c in mfh2.children if "3 times within 30 days" in c.text)
+    assert not window.holds and window.children[0].text.startswith("2 episodes of child C1")
+
+
+def test_why_not_reports_a_replacing_exception() -> None:
+    case, result = _evaluate("cp-1-missing-72-hours-team-manager-discussion")
+    tree = why_not(result, "C1", "cp_conference")
+    assert any("CFM-CP-3" in n.text for n in tree.children)
+
+
+def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> None:
+    for path in case_files([CASES]):
+        case = load_case(path)
+        result = evaluate(POLICY, case.facts, case.as_of)
+        spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
+        for ob in result.obligations:
+            tree = why(result, ob)
+            clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}
+            assert ob.clause in clauses, (path, ob)
+            leaves = [n for n in tree.walk() if not n.children and n.kind in ("fact", "condition")]
+            assert all(n.kind == "fact" and n.span in spans for n in leaves if n.kind == "fact"), (path, ob)
+            assert all(n.span in spans for n in tree.walk() if n.kind == "fact"), (path, ob)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_cli_why_formats(fmt: str) -> None:
+    case = "examples/cp-plan-missing-with-parents.yaml"
+    out = CliRunner().invoke(main, ["why", case, "--child", "C1", "--action", "missing_cp_conference", "--format", fmt])
+    assert out.exit_code == 0
+    if fmt == "json":
+        [tree] = json.loads(out.output)
+        assert tree["kind"] == "obligation" and tree["children"][-1]["clause"]["id"] == "LMCP-CPP-2"
+    elif fmt == "html":
+        assert out.output.startswith("<!doctype html>") and "<details open>" in out.output and "<script" not in out.output
+    else:
+        assert "LMCP-CPP-2" in out.output and "Missing Child Protection Conference will be convened" in out.output
+
+
+def test_cli_why_without_the_obligation_points_to_why_not() -> None:
+    out = CliRunner().invoke(main, ["why", "examples/cp-plan-missing-with-parents.yaml", "--child", "C1",
+                                    "--action", "return_interview"])
+    assert out.exit_code == 1 and "clause why-not" in out.output
+
+
+def test_cli_explain_unknown_child_and_action_exit_2() -> None:
+    runner = CliRunner()
+    child = runner.invoke(main, ["why-not", "examples", "--child", "C9", "--action", "return_interview"])
+    assert child.exit_code == 2 and "X001" in child.output and "C9" in child.output
+    action = runner.invoke(main, ["why-not", "examples", "--child", "C1", "--action", "return_intervew"])
+    assert action.exit_code == 2 and "did you mean 'return_interview'" in action.output
