@@ -13,7 +13,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/clause check policy
-	$(BIN)/clause obligations examples --at 2024-03-12T09:00
+	$(BIN)/clause sources policy > /dev/null && echo "every source sentence is encoded or listed as not encoded"
+	$(BIN)/clause test examples
+	$(BIN)/clause obligations examples
+	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -91,10 +91,21 @@ def _when(moment) -> str:
 # ---- conditions and derived facts ---------------------------------------------
 
 def _absent_fact(evaluation: Evaluation, r: AtomResult) -> list[Node]:
-    """For a calendar or return test that found no fact, say what the facts were instead."""
-    episode = next((e for e in evaluation.facts.episodes if e.id == r.bindings.get("E")), None)
-    if episode is None or r.facts:
+    """For a test that matched no fact (a 'not', a failed test), say what the facts were instead."""
+    if r.facts:
         return []
+    if isinstance(r.atom, (ast.HasStatus, ast.NoStatus, ast.HasFlag, ast.ChildField)):
+        child = next((c for c in evaluation.facts.children if c.id == r.bindings.get("C")), None)
+        if child is None:
+            return []
+        text = (f"child {child.id}: statuses {', '.join(child.statuses) or 'none'}; flags {', '.join(child.flags) or 'none'}; "
+                f"placed in {child.placed_in}; responsible authority {child.responsible_authority}")
+        return [Node("fact", text, True, span=child.span)]
+    episode = next((e for e in evaluation.facts.episodes if e.id == r.bindings.get("E")), None)
+    if episode is None:
+        return []
+    if isinstance(r.atom, ast.EpisodeField):
+        return [Node("fact", f"episode {episode.id}: {r.atom.field} not recorded", True, span=episode.span)]
     if isinstance(r.atom, ast.OffDay):
         moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, evaluation.at)
         if moment is None:
