@@ -69,3 +69,33 @@ TREES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
 @given(st.dictionaries(st.sampled_from(KEYS), TREES, max_size=8))
 def test_random_structures_with_real_field_names(case_file, tree):
     outcome(case_file, yaml.safe_dump(tree, allow_unicode=True).encode("utf-8"))
+
+
+GOOD_CSV = {
+    "children.csv": "id,born,statuses,flags,responsible_authority,placed_in\nC1,2012-05-01,looked_after;child_in_need,cse,liverpool,merseyside\n",
+    "episodes.csv": "id,child,reported,returned,whereabouts_known,police_risk\nE1,C1,2024-03-04T08:00,2024-03-05T09:00,false,high\n",
+    "actions.csv": "action,child,episode,by,at\nreturn_interview,C1,E1,protect_team,2024-03-06T10:00\n",
+}
+
+
+@FUZZ
+@given(st.sampled_from(sorted(GOOD_CSV)), st.integers(0, 400), st.integers(0, 20),
+       st.one_of(st.binary(max_size=30), st.text(max_size=30).map(str.encode),
+                 st.sampled_from([b",", b"\n", b'"', b"\x00", b"\xff\xfe", b"9999-99-99T99:99", b"2024-02-30", b";;;", b"\r"])))
+def test_mutated_bulk_csv(name: str, at: int, cut: int, insert: bytes) -> None:
+    """Cut and insert anything anywhere in one CSV file: a FactSet or diagnostics naming that folder."""
+    from facts.bulk import load_bulk
+    from facts.model import FactSet
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for file, text in GOOD_CSV.items():
+            data = text.encode()
+            if file == name:
+                at_ = min(at, len(data))
+                data = data[:at_] + insert + data[at_ + cut:]
+            (folder / file).write_bytes(data)
+        try:
+            assert isinstance(load_bulk(folder), FactSet)
+        except ClauseError as exc:
+            assert exc.diagnostics and all(d.code.startswith("F") and d.span.file.startswith(tmp) for d in exc.diagnostics)
+            str(exc)
