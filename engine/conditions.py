@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator
 
 from compiler import ast
 from compiler.codegen import BASE_PREDICATES, Cmp, Lit, Var, atom_literals
-from compiler.logic import dnf, is_episode_scoped
+from compiler.logic import atoms_of, dnf, is_episode_scoped
 from engine import runtime
 from engine.evaluate import Evaluation
 from engine.temporal import BaseFact, utc
@@ -81,18 +80,6 @@ def test_atom(evaluation: Evaluation, atom: ast.Atom, negated: bool, bindings: d
 
 def conjunction(evaluation: Evaluation, conj: tuple, bindings: dict) -> list[AtomResult]:
     return [test_atom(evaluation, atom, neg, bindings) for neg, atom in conj]
-
-
-def atoms_of(cond: ast.Condition | None) -> Iterator[ast.Atom]:
-    if cond is None:
-        return
-    if isinstance(cond, (ast.And, ast.Or)):
-        for o in cond.operands:
-            yield from atoms_of(o)
-    elif isinstance(cond, ast.Not):
-        yield from atoms_of(cond.operand)
-    else:
-        yield cond
 
 
 def condition_truths(evaluation: Evaluation) -> dict[str, dict[tuple[int, int], set[bool]]]:
