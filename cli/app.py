@@ -29,6 +29,10 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
         except ClauseError as e:
             click.echo(render_text(e.diagnostics), err=True)
             sys.exit(EXIT_INVALID)
+        except OSError as e:  # an output file or folder that cannot be written
+            where = f": {e.filename}" if e.filename else ""
+            click.echo(f"error: {e.strerror or e}{where}", err=True)
+            sys.exit(EXIT_INVALID)
     return wrapper
 
 
@@ -53,7 +57,7 @@ def write_output(text: str, output: str | None, redact=None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from engine.files import write_atomic
+    from facts.files import write_atomic
     write_atomic(Path(output), text)
 
 

@@ -24,8 +24,10 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     from facts.loader import load_path
     at = parse_at(at_text)
     policy = load_policy(policy_path)
-    from engine.redact import redactor
-    loaded = load_path(input_path)
-    runs = [(r, r.obligations(child=child, status=status)) for r in run_input(policy, loaded, at)]
-    hide = redactor([c.facts for c in loaded.cases] + ([loaded.bulk] if loaded.bulk else [])) if redact else None
-    write_output({"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](runs), output, hide)
+    from engine.redact import KEY_WARNING, key_is_default, redact_runs
+    runs = [(r, r.obligations(child=child, status=status)) for r in run_input(policy, load_path(input_path), at)]
+    if redact:
+        if key_is_default():
+            click.echo(KEY_WARNING, err=True)
+        runs = redact_runs(runs)
+    write_output({"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](runs), output)

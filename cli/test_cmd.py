@@ -50,7 +50,7 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
               show_coverage: bool, fail_under: float | None, verbose: bool) -> None:
     """Check regression cases (default: tests/cases). Exit 1 if any case fails."""
     from engine.coverage import Coverage, render_text
-    from engine.files import write_atomic
+    from facts.files import write_atomic
     from engine.regress import Suite, junit_xml, suite_text
     paths = default_paths(paths)
     policy = load_policy(policy_path)

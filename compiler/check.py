@@ -1,7 +1,7 @@
 """Stage 2: check a parsed policy; collect every problem, then fail once.
 
-Input: a `Policy` (AST) and its source documents. Output: the list of
-diagnostics (errors and warnings), sorted. Codes are stable and listed in the
+Input: a `Policy` (AST), its source documents and its folder. Output: the
+diagnostics (errors and warnings), sorted, and where each quote was found. Codes are stable and listed in the
 README. The checks never stop at the first problem: each clause is checked fully.
 """
 from __future__ import annotations
@@ -124,8 +124,14 @@ class Checker:
         for i, quote in enumerate(says):
             hits = source.find(quote.value)
             after = [h for h in hits if h[0] >= start]
-            if after or hits:
-                self.locations[(span.clause, i)] = (document, *(after or hits)[0])
+            if after:
+                self.locations[(span.clause, i)] = (document, *after[0])
+                continue
+            if hits:
+                line, col = source.position(hits[0][0])
+                self.add(error("E020", quote.span, f"quote found in {document} only before this section starts",
+                               f"it is at line {line}, column {col}: move the clause to that section, or check the "
+                               "section's 'from' words"))
                 continue
             matched, at = source.longest_prefix(quote.value)
             line, col = source.position(at)

@@ -156,7 +156,7 @@ def body_for(conj: Conjunction, episode_scoped: bool, start: int = 0) -> tuple[U
     return tuple(dict.fromkeys((scope, *positive, *compares, *negative)))
 
 
-def _heads(clause: ast.Clause, c: ast.Conclusion, episode: Arg, actor_from: ast.Clause | None = None) -> list[Lit]:
+def _heads(clause: ast.Clause, c: ast.Conclusion, episode: Arg) -> list[Lit]:
     if isinstance(c, ast.SetCategory):
         return [Lit("category_by", (E, c.category.value, clause.id.value))]
     if isinstance(c, ast.SetRisk):

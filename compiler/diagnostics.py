@@ -128,6 +128,7 @@ def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
         width = 1
         if d.span.end_line == d.span.line and d.span.end_column > d.span.column:
             width = d.span.end_column - d.span.column
+        width = max(1, min(width, len(line) - d.span.column + 1, 60))  # underline at most 60 characters
         parts.append(" " * (len(gutter) + max(d.span.column - 1, 0)) + "^" * max(width, 1))
     for rel in d.related:
         parts.append(f"      = see {rel}{' (' + rel.clause + ')' if rel.clause else ''}")

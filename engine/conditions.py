@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from compiler import ast
 from compiler.codegen import BASE_PREDICATES, Cmp, Lit, Var, atom_literals
-from compiler.logic import atoms_of, dnf, is_episode_scoped
+from compiler.logic import atoms_of, is_episode_scoped
 from engine import runtime
 from engine.evaluate import Evaluation
 from engine.temporal import BaseFact, utc
@@ -98,7 +98,3 @@ def condition_truths(evaluation: Evaluation) -> dict[str, dict[tuple[int, int], 
                 seen[(atom.span.line, atom.span.column)].add(test_atom(evaluation, atom, False, bindings).holds)
         out[clause.id.value] = seen
     return out
-
-
-def candidate_conjunctions(clause: ast.Clause) -> list[tuple]:
-    return dnf(clause.when) if clause.when is not None else [()]

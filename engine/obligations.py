@@ -19,6 +19,7 @@ from facts.timeparse import format_instant
 from engine.temporal import add_minutes, moment_of, returned_by, utc
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts after every real time
+MAX_OCCURRENCES = 520  # ten years of weekly meetings: an evaluation time decades late cannot exhaust memory
 FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "exception", "status")
 
 
@@ -76,12 +77,13 @@ def occurrences(timing: ast.Timing, episode: Episode | None, at: datetime) -> li
         return [(0, first)]
     back = returned_by(episode, at)
     out, k = [], 0
-    while True:
+    while k < MAX_OCCURRENCES:
         moment = add_minutes(first, k * timing.every.minutes)
         if utc(moment) > utc(at) or (back is not None and utc(moment) >= utc(back)):
             return out
         out.append((k + 1, moment))
         k += 1
+    return out
 
 
 def due_time(timing: ast.Timing, triggered: datetime | None, episode: Episode | None, at: datetime) -> datetime | None:
@@ -118,9 +120,11 @@ def status_of(ob: Obligation, episode: Episode | None, actions: Iterable[Recorde
     return "pending", None
 
 
-def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSet, at: datetime) -> list[Obligation]:
+def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSet, at: datetime,
+          track_status: bool | None = None) -> list[Obligation]:
+    """`track_status` defaults to whether `facts` records any action (give it for part of a larger input)."""
     episodes = {e.id: e for e in facts.episodes}
-    track_status = bool(facts.actions)
+    track_status = bool(facts.actions) if track_status is None else track_status
     out: list[Obligation] = []
     for child, episode_id, action, actor, modality, clause_id, exception in tuples:
         episode = episodes.get(episode_id) if episode_id else None

@@ -1,11 +1,10 @@
 """Stable pseudonyms for children in everything Clause prints (`--redact`).
 
-Input: the fact sets being reported on. Output: a function from text to text
-that replaces every child id with `child-` and ten hex digits (an HMAC of the id,
-keyed by CLAUSE_REDACT_KEY, so the same child gets the same pseudonym in every
-run and report) and every date of birth with `[date of birth]`. It works on the
-rendered text, so obligations, explanations and reports in every format are
-covered by one piece of code.
+Children are pseudonymised in the facts, before evaluation, so every output
+(obligations, explanations, reports, in any format, escaped or not) carries only
+`child-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
+in every run. Dates of birth appear in output only as "born YYYY-MM-DD" in
+explanations; `hide_births` replaces exactly those.
 """
 from __future__ import annotations
 
@@ -13,11 +12,18 @@ import hashlib
 import hmac
 import os
 import re
-from typing import Callable, Iterable
+from dataclasses import replace
+from typing import Callable
 
 from facts.model import FactSet
 
 DEFAULT_KEY = "clause-redaction"
+KEY_WARNING = ("warning: CLAUSE_REDACT_KEY is not set, so pseudonyms use a public key: "
+               "anyone can recompute them from guessable ids. Set a secret key for records that leave the team.")
+
+
+def key_is_default() -> bool:
+    return not os.environ.get("CLAUSE_REDACT_KEY")
 
 
 def pseudonym(child_id: str, key: str | None = None) -> str:
@@ -25,14 +31,31 @@ def pseudonym(child_id: str, key: str | None = None) -> str:
     return "child-" + hmac.new(secret, child_id.encode(), hashlib.sha256).hexdigest()[:10]
 
 
-def redactor(fact_sets: Iterable[FactSet], key: str | None = None) -> Callable[[str], str]:
-    names: dict[str, str] = {}
-    for facts in fact_sets:
-        for c in facts.children:
-            names[c.id] = pseudonym(c.id, key)
-            names[c.born.isoformat()] = "[date of birth]"
-    if not names:
-        return lambda text: text
-    # whole tokens only: C1 is not redacted inside C10 or LMCP-C1
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
-    return lambda text: pattern.sub(lambda m: names[m.group(1)], text)
+def pseudonymise(facts: FactSet) -> FactSet:
+    """The same facts with every child id replaced by its pseudonym."""
+    return FactSet(
+        tuple(replace(c, id=pseudonym(c.id)) for c in facts.children),
+        tuple(replace(e, child=pseudonym(e.child)) for e in facts.episodes),
+        tuple(replace(a, child=pseudonym(a.child)) for a in facts.actions),
+    )
+
+
+_BORN = re.compile(r"\bborn \d{4}-\d{2}-\d{2}\b")
+
+
+def hide_births(text: str) -> str:
+    return _BORN.sub("born [date of birth]", text)
+
+
+def for_output(redact: bool) -> Callable[[str], str] | None:
+    return hide_births if redact else None
+
+
+def redact_runs(runs: list) -> list:
+    """(Run, obligations) pairs with every child id pseudonymised: for outputs built after evaluation."""
+    out = []
+    for run, obligations in runs:
+        episodes = tuple(replace(e, child=pseudonym(e.child)) for e in run.evaluation.episodes)
+        run = replace(run, evaluation=replace(run.evaluation, episodes=episodes))
+        out.append((run, [replace(o, child=pseudonym(o.child)) for o in obligations]))
+    return out

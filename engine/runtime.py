@@ -115,11 +115,11 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
     template = _template(program)
     pyDatalog.Logic(template)
     _loaded.token = object()
-    loaded = []
+    loaded: list[tuple[str, tuple]] = []
+    _loaded.facts_in = (template, loaded)  # recorded first: a failure midway is still retracted next time
     for f in facts:
-        pyDatalog.assert_fact(f.pred, *f.args)
         loaded.append((f.pred, f.args))
-    _loaded.facts_in = (template, loaded)
+        pyDatalog.assert_fact(f.pred, *f.args)
     return _loaded.token
 
 

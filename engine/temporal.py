@@ -13,12 +13,12 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from compiler.codegen import Program
 from compiler.diagnostics import Span
 from facts.model import EPISODE_BOOLEANS, Episode, FactSet
-from facts.timeparse import LONDON, is_weekend_or_bank_holiday
+from facts.timeparse import LONDON, is_weekend_or_bank_holiday, utc
 
 LEVEL_FIELDS = ("police_risk", "inspector_risk")
 
@@ -34,11 +34,6 @@ class BaseFact:
 def human(moment: datetime) -> str:
     """How explanations show a moment: London wall clock with the weekday."""
     return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
-
-
-def utc(moment: datetime) -> datetime:
-    """Aware datetimes in one zone subtract by wall clock in Python; UTC gives real time."""
-    return moment.astimezone(timezone.utc)
 
 
 def minutes_between(start: datetime, end: datetime) -> int:

@@ -11,22 +11,20 @@ empty optional cell is absent.
 Invariants: rows are streamed and checked by the same validators as case files
 (`validate.py`); every problem's span names the file, the CSV line (the header is
 line 1) and the 1-based column of the field. `write_bulk` output is deterministic
-and each file is replaced atomically; `load_bulk(write_bulk(f))` gives back `f`.
+and each file is replaced atomically; writing facts then loading the folder gives them back.
 """
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
-from contextlib import suppress
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 from facts import limits
+from facts.files import atomic
 from compiler.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, format_instant
+from facts.timeparse import LONDON, utc, format_instant
 from facts.validate import ACTION, CHILD, EPISODE, REQUIRED, FactCollector, Field, Record, did_you_mean
 
 FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False))
@@ -147,10 +145,6 @@ def load_bulk(folder: str | Path) -> FactSet:
 
 # ---- writing ----
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
-
-
 def time_cell(moment: datetime | None) -> str:
     """London wall clock as `format_instant` writes it; sub-second times in full ISO form."""
     if moment is None:
@@ -176,22 +170,12 @@ def _action_row(a: RecordedAction) -> list[str]:
     return [a.action, a.child, a.episode or "", a.by, time_cell(a.at)]
 
 
-def _write_atomic(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
-    """Write a CSV next to `path`, then rename it over `path` (readers never see half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(list(header))
-            writer.writerows(rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+def _write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
+    """Write a CSV atomically (readers never see half a file)."""
+    with atomic(path) as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(header))
+        writer.writerows(rows)
 
 
 def write_bulk(facts: FactSet, folder: str | Path) -> None:
@@ -203,7 +187,7 @@ def write_bulk(facts: FactSet, folder: str | Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     children = sorted(facts.children, key=lambda c: c.id)
     episodes = sorted(facts.episodes, key=lambda e: e.id)
-    actions = sorted(facts.actions, key=lambda a: (a.child, _utc(a.at), a.action, a.episode or "", a.by))
-    _write_atomic(folder / "children.csv", COLUMNS["child"], map(_child_row, children))
-    _write_atomic(folder / "episodes.csv", COLUMNS["episode"], map(_episode_row, episodes))
-    _write_atomic(folder / "actions.csv", COLUMNS["action"], map(_action_row, actions))
+    actions = sorted(facts.actions, key=lambda a: (a.child, utc(a.at), a.action, a.episode or "", a.by))
+    _write_csv(folder / "children.csv", COLUMNS["child"], map(_child_row, children))
+    _write_csv(folder / "episodes.csv", COLUMNS["episode"], map(_episode_row, episodes))
+    _write_csv(folder / "actions.csv", COLUMNS["action"], map(_action_row, actions))

@@ -29,7 +29,7 @@ def load_path(path: str | Path) -> LoadedInput:
     """A case file, a folder of case files, or a bulk CSV folder -> LoadedInput. Raises ClauseError."""
     p = Path(path)
     where = Span(str(p))
-    if not p.exists():
+    if not str(path).strip() or not p.exists():
         raise ClauseError([error("F011", where, f"no such file or folder: {p}")])
     if p.is_dir():
         if (p / "children.csv").is_file():

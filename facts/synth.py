@@ -28,10 +28,10 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, to_london
+from facts.timeparse import LONDON, utc, to_london
 
 EPISODES_PER_CHILD = 216_000 / 75_000
 OTHER_AUTHORITIES = ("sefton", "wirral", "knowsley", "st_helens", "halton", "manchester", "lancashire")
@@ -163,22 +163,18 @@ def _duration(rng: random.Random) -> timedelta:
     return timedelta(minutes=max(10, round(hours * 60)))
 
 
-def _utc(m: datetime) -> datetime:
-    return m.astimezone(timezone.utc)
-
-
 def _episode_times(rng: random.Random, k: _Kid, year: int, end: datetime) -> list[tuple[datetime, datetime | None]]:
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     span = min(days, max(1, int(k.count * rng.uniform(3, 14))))
     start = rng.randrange(days - span + 1)
     firsts = sorted(_wall(date(year, 1, 1) + timedelta(days=start + rng.randrange(span)), rng) for _ in range(k.count))
-    firsts.sort(key=_utc)
+    firsts.sort(key=utc)
     out = []
     for i, rep in enumerate(firsts):
-        back = (_utc(rep) + _duration(rng)).astimezone(LONDON)
-        if i + 1 < len(firsts) and _utc(back) > _utc(firsts[i + 1]):
-            back = max(_utc(rep), _utc(firsts[i + 1]) - MINUTE * rng.randint(5, 120)).astimezone(LONDON)
-        if _utc(back) > _utc(end) or rng.random() < 0.002:
+        back = (utc(rep) + _duration(rng)).astimezone(LONDON)
+        if i + 1 < len(firsts) and utc(back) > utc(firsts[i + 1]):
+            back = max(utc(rep), utc(firsts[i + 1]) - MINUTE * rng.randint(5, 120)).astimezone(LONDON)
+        if utc(back) > utc(end) or rng.random() < 0.002:
             back = None
         out.append((rep, back))
     return out
@@ -202,20 +198,20 @@ def _actions(rng: random.Random, e: Episode, statuses: tuple[str, ...], end: dat
     out: list[RecordedAction] = []
 
     def record(action: str, by: str, moment: datetime, p: float) -> None:
-        if rng.random() < p and _utc(moment) <= _utc(end):
+        if rng.random() < p and utc(moment) <= utc(end):
             episode = None if rng.random() < 0.05 else e.id
             out.append(RecordedAction(action, e.child, by, moment.astimezone(LONDON), episode))
 
-    rep = _utc(e.reported)
+    rep = utc(e.reported)
     record("assess_risk", "police", rep + MINUTE * rng.randint(0, 40), 0.9)
-    lasted = (_utc(e.returned) if e.returned else _utc(end)) - rep
+    lasted = (utc(e.returned) if e.returned else utc(end)) - rep
     if lasted >= timedelta(hours=72) and statuses:
         record("strategy_discussion", "team_manager", rep + timedelta(hours=72) + MINUTE * rng.randint(0, 4000), 0.7)
         weeks = min(int((lasted - timedelta(days=10)) / timedelta(days=7)) + 1, 15) if lasted >= timedelta(days=10) else 0
         for w in range(weeks):
             record("weekly_strategy_meeting", "team_manager", rep + timedelta(days=10 + 7 * w, hours=rng.randint(0, 72)), 0.7)
     if e.returned is not None:
-        back = _utc(e.returned)
+        back = utc(e.returned)
         record("safe_and_well_check", "police", back + MINUTE * rng.randint(10, 900), 0.8)
         record("return_interview", "protect_team", back + timedelta(hours=rng.lognormvariate(math.log(40), 0.6)), 0.75)
         if "child_protection_plan" in statuses or "looked_after" in statuses:

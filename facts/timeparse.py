@@ -44,6 +44,19 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+YEARS = (1900, 2200)  # wide enough for any child's record; keeps all time arithmetic in range
+
+
+def utc(moment: datetime) -> datetime:
+    """Aware datetimes in one zone subtract and compare by wall clock in Python; UTC gives real time."""
+    return moment.astimezone(timezone.utc)
+
+
+def _in_range(moment: date, text: str) -> None:
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise ValueError(f"'{text}' is outside the years {YEARS[0]} to {YEARS[1]}")
+
+
 def to_london(moment: datetime) -> datetime:
     """An aware datetime as London time; a naive one is a London wall time (fold=0)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -56,6 +69,7 @@ def parse_instant(value: Any) -> datetime:
     """Text or date/datetime -> aware London datetime. Raises ValueError saying what was expected."""
     expected = f"expected a date and time like {INSTANT_EXAMPLE}"
     if isinstance(value, datetime):
+        _in_range(value, value.isoformat())
         return to_london(value)
     if isinstance(value, date):
         raise ValueError(f"{expected}, got only a date ({value.isoformat()})")
@@ -73,6 +87,7 @@ def parse_instant(value: Any) -> datetime:
         parsed = datetime.fromisoformat(iso)
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date and time ({exc})") from None
+    _in_range(parsed, text)
     return to_london(parsed)
 
 
@@ -89,9 +104,11 @@ def parse_date(value: Any) -> date:
     if not _DATE.fullmatch(text):
         raise ValueError(f"{expected}, got '{_show(text)}'")
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"'{text}' is not a real date ({exc})") from None
+    _in_range(parsed, text)
+    return parsed
 
 
 def format_instant(moment: datetime) -> str:

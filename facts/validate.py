@@ -10,15 +10,15 @@ does not cascade into "unknown reference" errors.
 
 Codes (stable): F001 unreadable file or YAML/CSV syntax, F002 unknown field or
 column, F003 unknown value, F004 missing required field, F005 bad date or time,
-F006 unknown reference, F007 returned before reported, F008 duplicate id, case
+F006 unknown reference, F007 returned before reported (or reported before birth), F008 duplicate id, case
 name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
-such file or folder, F012 nothing loadable at a path.
+such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py).
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable
 
 from compiler.diagnostics import Diagnostic, Span, error
@@ -27,7 +27,7 @@ from facts.model import (
     CATEGORIES, FLAGS, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES,
     Child, Episode, FactSet, RecordedAction,
 )
-from facts.timeparse import DATE_EXAMPLE, INSTANT_EXAMPLE, format_instant, parse_date, parse_instant
+from facts.timeparse import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
@@ -101,6 +101,10 @@ def is_blank(value: Any) -> bool:
 def ident(f: Field, name: str, label: str, diags: Diags) -> Any:
     """An id or a name: text, or a number kept as written (`007` stays "007")."""
     v = f.value
+    if isinstance(v, str) and v.strip() in ("True", "False"):
+        diags.append(error("F009", f.span, f"{label}: '{name}' cannot be True or False (reserved words of the rule engine)",
+                           "use another id, e.g. C1"))
+        return BAD
     if isinstance(v, str):
         return v.strip()
     if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -252,10 +256,6 @@ def convert(rec: Record, spec: dict[str, Check], required: tuple[str, ...], labe
     return out, ok
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
-
-
 @dataclass
 class FactCollector:
     """Checks records of one input (a case file or a bulk folder) and collects the facts.
@@ -299,7 +299,7 @@ class FactCollector:
         else:
             ok = False
         reported, returned = values.get("reported"), values.get("returned")
-        if reported is not None and returned is not None and _utc(returned) < _utc(reported):
+        if reported is not None and returned is not None and utc(returned) < utc(reported):
             self.diags.append(error("F007", rec.fields["returned"].span,
                                     f"{label}: returned {format_instant(returned)}, "
                                     f"before it was reported ({format_instant(reported)})",
@@ -359,4 +359,9 @@ class FactCollector:
                 self.diags.append(error("F006", espan,
                                         f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
                                         "name the episode's own child", (where,)))
+        born = {c.id: c.born for c in self.children}
+        for e in self.episodes:
+            if e.child in born and e.reported.astimezone(LONDON).date() < born[e.child]:
+                self.diags.append(error("F007", e.span, f"episode '{e.id}' was reported before child '{e.child}' was born",
+                                        "check the child's date of birth and the episode's 'reported' time"))
         return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))

@@ -258,11 +258,12 @@ def test_return_after_the_evaluation_time_has_not_happened_yet(policy: CompiledP
 ])
 def test_aged_13_is_always_missing_and_14_can_be_absent(policy: CompiledPolicy, tmp_path: Path, reported: str,
                                                          category: str, clause: str) -> None:
-    """Whereabouts known: absent from 14, but missing at 13 or under, by age on the day reported (not at `at`)."""
+    """A looked after child, whereabouts known: absent from 14, but missing at 13 or under, by age on the day
+    reported (not at `at`)."""
     facts, as_of = case_from_yaml(tmp_path, f"""
         case: age-boundary
         as_of: 2024-07-01T09:00
-        children: [{{id: C1, born: 2010-06-15}}]
+        children: [{{id: C1, born: 2010-06-15, statuses: [looked_after]}}]
         episodes: [{{id: E1, child: C1, reported: {reported}, whereabouts_known: true}}]
     """)
     (episode,) = evaluate(policy, facts, as_of).episodes
@@ -271,7 +272,7 @@ def test_aged_13_is_always_missing_and_14_can_be_absent(policy: CompiledPolicy, 
 
 def test_age_uses_the_london_date_of_a_time_given_in_utc(policy: CompiledPolicy) -> None:
     """23:30 UTC on 14 June is 00:30 on 15 June in London: the birthday, so the child is 14 and absent."""
-    child = Child("C1", date(2010, 6, 15))
+    child = Child("C1", date(2010, 6, 15), ("looked_after",))
     episode = Episode("E1", "C1", datetime(2024, 6, 14, 23, 30, tzinfo=UTC), whereabouts_known=True)
     (facts,) = judge(policy, "2024-07-01T09:00", [child], [episode]).episodes
     assert facts.category == "absent"

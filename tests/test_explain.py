@@ -34,7 +34,7 @@ def test_override_by_exception_names_both_clauses_quotes_and_facts() -> None:
     assert clause.clause.id == "LMCP-MFH-1"
     assert any(q.startswith("Child has been missing 72 hours – strategy discussion/meeting to be held in MASH")
                for q in clause.clause.says)
-    exception = next(n for n in tree.walk() if n.kind == "exception")
+    exception = next(n for n in tree.walk() if n.kind == "exception" and "actor replaced" in n.text)
     assert exception.clause.id == "LMCP-MFH-OOH" and "ooh_team_leader" in exception.text
     assert "OOH's TL's will hold the strategy discussion" in exception.clause.says[0]
     texts = _texts(tree)
@@ -55,19 +55,20 @@ def test_window_count_cites_the_episodes_counted() -> None:
 
 
 def test_negated_condition_holds_and_says_so() -> None:
-    case, result = _evaluate("mfh-1-missing-72-hours-mash-strategy-discussion")
-    [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-1"]
+    case, result = _evaluate("cin-1-missing-72-hours-team-manager-discussion")
+    [ob] = [o for o in result.obligations if o.clause == "LMCP-CIN-1"]
     tree = why(result, ob)
-    negated = [n for n in tree.walk() if n.kind == "condition" and n.text.startswith("not ")]
-    assert "not the episode has whereabouts_known" in [n.text for n in negated]
-    assert all(n.holds for n in negated)
-    # the derived category is explained by its own clause, nested
+    negated = {n.text: n for n in tree.walk() if n.kind == "condition" and n.text.startswith("not ")}
+    assert {"not the child has status child_protection_plan", "not the child has status looked_after"} <= set(negated)
+    for n in negated.values():
+        assert n.holds and n.children[0].text.startswith("child C1: statuses child_in_need")
+    # the derived category is explained by its own clause, with the exception that did not apply
     category = next(n for n in tree.walk() if n.kind == "clause" and n.clause.id == "LMCP-CAT-1")
     assert category.text.startswith("category missing:")
-    # the exception that did not apply is shown with the condition that failed
-    ooh = next(n for n in tree.walk() if n.kind == "exception")
-    assert ooh.text == "exception LMCP-MFH-OOH did not apply"
-    assert [c.holds for c in ooh.children] == [False]
+    absent = next(n for n in category.children if n.kind == "exception")
+    assert absent.text == "exception LMCP-CAT-2 did not apply"
+    assert [c.text for c in absent.children if not c.holds] == ["the child has status looked_after",
+                                                                "the episode has whereabouts_known"]
 
 
 def test_why_not_ranks_candidate_clauses_nearest_first() -> None:
@@ -110,7 +111,9 @@ def test_cli_why_formats(fmt: str) -> None:
     out = CliRunner().invoke(main, ["why", case, "--child", "C1", "--action", "missing_cp_conference", "--format", fmt])
     assert out.exit_code == 0
     if fmt == "json":
-        [tree] = json.loads(out.output)
+        [case] = json.loads(out.output)
+        assert case["kind"] == "case" and case["text"].startswith("case cp-plan-missing-with-parents-eight-days")
+        [tree] = case["children"]
         assert tree["kind"] == "obligation" and tree["children"][-1]["clause"]["id"] == "LMCP-CPP-2"
     elif fmt == "html":
         assert out.output.startswith("<!doctype html>") and "<details open>" in out.output and "<script" not in out.output
@@ -122,6 +125,18 @@ def test_cli_why_without_the_obligation_points_to_why_not() -> None:
     out = CliRunner().invoke(main, ["why", "examples/cp-plan-missing-with-parents.yaml", "--child", "C1",
                                     "--action", "return_interview"])
     assert out.exit_code == 1 and "clause why-not" in out.output
+
+
+def test_cli_why_on_a_folder_names_each_case() -> None:
+    out = CliRunner().invoke(main, ["why", "examples", "--child", "C3", "--action", "return_interview"])
+    assert out.exit_code == 0
+    assert out.output.startswith("case looked-after-third-episode-returned, as at 2024-03-21T09:00")
+
+
+def test_cli_explain_unknown_episode_exits_2() -> None:
+    out = CliRunner().invoke(main, ["why-not", "examples", "--child", "C3", "--action", "return_interview",
+                                    "--episode", "NOPE"])
+    assert out.exit_code == 2 and "X003" in out.output and "E31, E32, E33" in out.output
 
 
 def test_cli_explain_unknown_child_and_action_exit_2() -> None:

@@ -15,11 +15,26 @@ CASE = "examples/cp-plan-missing-with-parents.yaml"
 def test_obligations_redacted_in_every_format() -> None:
     runner = CliRunner()
     for fmt in ("table", "json", "csv"):
-        out = runner.invoke(main, ["obligations", CASE, "--redact", "--format", fmt]).output
+        out = runner.invoke(main, ["obligations", CASE, "--redact", "--format", fmt]).stdout
         assert "C1" not in out.replace("LMCP", "").replace("CFM", "")
         assert pseudonym("C1") in out
-    data = json.loads(runner.invoke(main, ["obligations", CASE, "--redact", "--format", "json"]).output)
+    data = json.loads(runner.invoke(main, ["obligations", CASE, "--redact", "--format", "json"]).stdout)
     assert {o["child"] for o in data[0]["obligations"]} == {pseudonym("C1")}
+
+
+def test_numeric_ids_are_redacted_as_data_not_text(tmp_path: Path) -> None:
+    case = tmp_path / "one.yaml"
+    case.write_text(Path(CASE).read_text(encoding="utf-8").replace("C1", "1"), encoding="utf-8")
+    data = json.loads(CliRunner().invoke(main, ["obligations", str(case), "--redact", "--format", "json"]).stdout)
+    assert {o["child"] for o in data[0]["obligations"]} == {pseudonym("1")}
+    assert all(isinstance(o.get("occurrence", 1), int) for o in data[0]["obligations"])
+
+
+def test_redaction_without_a_key_warns(monkeypatch) -> None:
+    monkeypatch.delenv("CLAUSE_REDACT_KEY", raising=False)
+    assert "CLAUSE_REDACT_KEY" in CliRunner().invoke(main, ["obligations", CASE, "--redact"]).stderr
+    monkeypatch.setenv("CLAUSE_REDACT_KEY", "a secret")
+    assert CliRunner().invoke(main, ["obligations", CASE, "--redact"]).stderr == ""
 
 
 def test_pseudonyms_are_stable_and_keyed(monkeypatch) -> None:

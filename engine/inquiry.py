@@ -1,0 +1,77 @@
+"""Asking about one child: find them in the input, check the question, evaluate.
+
+Input: a compiled policy, loaded facts, an optional time, and the child, action
+and episode asked about. Output: one `Inquiry` per case (or bulk extract) that
+holds the child, evaluated on that child's facts alone (the same obligations as
+the whole input: rules never look across children) with status tracked as in the
+whole input. Bad questions raise ClauseError: X001 no such child, X002 unknown
+action, X003 no such episode for the child.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+
+from compiler import ast, vocabulary
+from compiler.diagnostics import ClauseError, Span, error
+from compiler.policy import CompiledPolicy
+from engine.batch import now
+from engine.evaluate import Evaluation, evaluate
+from engine.explain import Node, why, why_not
+from engine.redact import pseudonymise, pseudonym
+from facts.loader import LoadedInput
+from facts.timeparse import format_instant
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    case: str
+    evaluation: Evaluation
+
+
+def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str, action: str,
+            episode: str | None = None, at: datetime | None = None, redact: bool = False) -> list[Inquiry]:
+    runs = [(c.name, c.facts, at or c.as_of) for c in loaded.cases] or [("bulk", loaded.bulk, at or now())]
+    found = []
+    for name, facts, when in runs:
+        if not any(c.id == child for c in facts.children):
+            continue
+        mine = facts.for_child(child)
+        if episode is not None and not any(e.id == episode for e in mine.episodes):
+            raise ClauseError([error("X003", Span(where), f"child '{child}' has no episode '{episode}' in case {name}",
+                                     "episodes: " + (", ".join(e.id for e in mine.episodes) or "none"))])
+        if redact:
+            mine = pseudonymise(mine)
+        found.append(Inquiry(name, evaluate(policy, mine, when, track_status=bool(facts.actions))))
+    if not found:
+        raise ClauseError([error("X001", Span(where), f"no child '{child}' in {where}",
+                                 "give the id as written in the case file or children.csv")])
+    known = set(vocabulary.ACTIONS) | {d.name.value for d in policy.ast.items(ast.Declaration) if d.kind == "action"}
+    if action not in known:
+        close = difflib.get_close_matches(action, sorted(known), n=1)
+        raise ClauseError([error("X002", Span(where), f"unknown action '{action}'",
+                                 f"did you mean '{close[0]}'?" if close else "see the vocabulary")])
+    return found
+
+
+def _case(inquiry: Inquiry, trees: list[Node]) -> Node:
+    at = format_instant(inquiry.evaluation.at)
+    return Node("case", f"case {inquiry.case}, as at {at}", True, children=tuple(trees))
+
+
+def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[Node]:
+    """One case node per case where the child has the obligation, holding each derivation."""
+    who = pseudonym(child) if redact else child
+    out = []
+    for q in found:
+        trees = [why(q.evaluation, o) for o in q.evaluation.obligations
+                 if o.child == who and o.action == action and (episode is None or o.episode == episode)]
+        if trees:
+            out.append(_case(q, trees))
+    return out
+
+
+def why_not_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[Node]:
+    who = pseudonym(child) if redact else child
+    return [_case(q, [why_not(q.evaluation, who, action, episode)]) for q in found]
