@@ -1,6 +1,8 @@
 """`clause obligations`: what is required now, for every child in the input."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
@@ -13,21 +15,90 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @click.option("--child", help="Only this child's obligations.")
 @click.option("--status", type=click.Choice(["pending", "overdue", "done", "done_late"]), help="Only obligations with this status.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
+              help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "
+                   "auto: duckdb above 200 episodes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 @redact_option
 @fail_on_domain_errors
 def obligations(input_path: str, policy_path: str | None, at_text: str | None, child: str | None,
-                status: str | None, fmt: str, output: str | None, redact: bool) -> None:
+                status: str | None, fmt: str, engine: str, output: str | None, redact: bool) -> None:
     """What is required now, for every child in a case file, a folder of cases or a CSV extract."""
-    from engine import render
-    from engine.batch import run_input
-    from facts.loader import load_path
+    from engine.backends import is_bulk_folder
     at = parse_at(at_text)
     policy = load_policy(policy_path)
-    from engine.redact import KEY_WARNING, key_is_default, redact_runs
-    runs = [(r, r.obligations(child=child, status=status)) for r in run_input(policy, load_path(input_path), at)]
     if redact:
+        from engine.redact import KEY_WARNING, key_is_default
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-        runs = redact_runs(runs)
+    if is_bulk_folder(input_path):
+        _bulk(policy, input_path, at, child, status, fmt, engine, output, redact)
+        return
+    from engine.backends import evaluate_case
+    from engine.batch import Run
+    from facts.loader import load_path
+    runs = []
+    for case in load_path(input_path).cases:
+        run = Run(case.name, case, evaluate_case(policy, case.facts, at or case.as_of, engine))
+        runs.append((run, run.obligations(child=child, status=status)))
+    _write(runs, fmt, output, redact)
+
+
+def _write(runs: list, fmt: str, output: str | None, redact: bool) -> None:
+    from engine import render
+    if redact:
+        from dataclasses import replace
+
+        from engine.partition import MergedEvaluation
+        from engine.redact import redact_runs
+        plain = [(replace(run, evaluation=MergedEvaluation(run.evaluation.at, tuple(run.evaluation.obligations),
+                                                           tuple(run.evaluation.episodes))), obs) for run, obs in runs]
+        runs = redact_runs(plain)
     write_output({"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](runs), output)
+
+
+class _Hidden:
+    """Where the progress bar goes when nobody is watching a table on a terminal."""
+
+    def write(self, _: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _bar(fmt: str, length: int, label: str):
+    """A progress bar on stderr, shown only for a table written to a terminal."""
+    show = fmt == "table" and sys.stdout.isatty()
+    return click.progressbar(length=length, label=label, file=sys.stderr if show else _Hidden())
+
+
+def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output, redact: bool) -> None:
+    """A bulk extract: DuckDB streams the rows as it writes them; pyDatalog evaluates children in chunks."""
+    from engine.backends import choose, episode_lines
+    from engine.batch import Run, now
+    at = at or now()
+    if choose(engine, episode_lines(folder)) == "duckdb":
+        from engine.duck import STEPS, evaluate_duck
+        from engine.stream_render import WRITERS, sink
+        with _bar(fmt, STEPS, "Evaluating") as bar:
+            ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
+        try:
+            if redact:
+                from engine.redact import pseudonym
+                ev.rename_children(pseudonym)
+            with sink(output, sys.stdout) as write:
+                WRITERS[fmt](ev, "bulk", write, child, status)
+        finally:
+            ev.close()
+        return
+    from engine.partition import evaluate_partitioned
+    from facts.bulk import load_bulk
+    facts = load_bulk(folder)
+    with _bar(fmt, len(facts.children), "Evaluating children") as bar:
+        merged = evaluate_partitioned(policy, facts, at, progress=bar.update)
+    run = Run("bulk", None, merged)
+    _write([(run, run.obligations(child=child, status=status))], fmt, output, redact)

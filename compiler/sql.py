@@ -167,8 +167,9 @@ def _strongly_connected(nodes: list[Node], edges: dict[Node, set[Node]]) -> list
     return out
 
 
-def select(rule: Rule) -> str:
-    """One rule -> one SELECT producing its head tuples."""
+def select(rule: Rule, others: tuple[Rule, ...] = ()) -> str:
+    """One rule -> one SELECT producing its head tuples. `others`: rules with the same body whose
+    heads differ only in constants; their heads come from a VALUES list joined once, not a SELECT each."""
     tables, where, bound = [], [], {}
     positives = [x for x in rule.body if isinstance(x, Lit) and not x.negated]
     for i, lit in enumerate(positives):
@@ -201,34 +202,53 @@ def select(rule: Rule) -> str:
             else:
                 cond.append(f"{ref} = {literal(a)}")
         where.append(f"NOT EXISTS (SELECT 1 FROM {x.pred} AS {alias}" + (f" WHERE {' AND '.join(cond)})" if cond else ")"))
-    heads = []
+    heads, varying = [], [i for i in range(len(rule.head.args)) if any(o.head.args[i] != rule.head.args[i] for o in others)]
     for i, a in enumerate(rule.head.args):
-        if isinstance(a, Var):
+        if i in varying:
+            heads.append(f"h.{column(i)} AS {column(i)}")
+        elif isinstance(a, Var):
             if a.name not in bound:
                 raise ValueError(f"unsafe head variable {a} in {rule}")
             heads.append(f"{bound[a.name]} AS {column(i)}")
         else:
             heads.append(f"{literal(a)} AS {column(i)}")
+    if varying:
+        rows = ", ".join("(" + ", ".join(literal(r.head.args[i]) for i in varying) + ")" for r in (rule, *others))
+        tables.append(f"(VALUES {rows}) AS h({', '.join(column(i) for i in varying)})")
     sql = f"SELECT {', '.join(heads)} FROM {', '.join(tables) if tables else '(SELECT 1) AS one'}"
     return sql + (f" WHERE {' AND '.join(where)}" if where else "")
 
 
-def translate(program: Program) -> SqlProgram:
-    """Program -> SqlProgram. Raises ValueError for unsafe rules or negation inside a cycle."""
+@dataclass(frozen=True)
+class Stratum:
+    """Partitions of one predicate evaluated together: their rules, and whether they recurse."""
+
+    table: str
+    partitions: tuple[tuple, ...]
+    rules: tuple[Rule, ...]
+    recursive: bool
+
+
+def strata(program: Program) -> list[list[Stratum]]:
+    """The program's derived partitions in evaluation order: level by level, each level's
+    groups reading only lower levels (or themselves, when recursive). Raises ValueError on
+    negation inside a cycle."""
     by_pred: dict[str, list[Rule]] = {}
     for r in program.rules:
         by_pred.setdefault(r.head.pred, []).append(r)
-    schema = _types(program, by_pred)
     keys = {p: key_positions(rs) for p, rs in by_pred.items()}
     node_rules: dict[Node, list[Rule]] = {}
     for p, rs in by_pred.items():
         for r in rs:
             node_rules.setdefault((p, tuple(r.head.args[i] for i in keys[p])), []).append(r)
     nodes = sorted(node_rules, key=repr)
+    by_name: dict[str, list[Node]] = {}
+    for n in nodes:
+        by_name.setdefault(n[0], []).append(n)
 
     def matches(lit: Lit) -> list[Node]:
         pos = keys.get(lit.pred, ())
-        return [n for n in nodes if n[0] == lit.pred and all(
+        return [n for n in by_name.get(lit.pred, ()) if all(
             isinstance(lit.args[i], Var) or lit.args[i] == n[1][k] for k, i in enumerate(pos))]
 
     edges: dict[Node, set[Node]] = {n: set() for n in nodes}
@@ -241,10 +261,9 @@ def translate(program: Program) -> SqlProgram:
                         edges[n].add(m)
                         if x.negated:
                             negative.add((n, m))
-    components = _strongly_connected(nodes, edges)
     level: dict[Node, int] = {}
     recursive: set[Node] = set()
-    for comp in components:  # dependencies come first in Tarjan's output
+    for comp in _strongly_connected(nodes, edges):  # dependencies come first in Tarjan's output
         members = set(comp)
         if any((a, b) in negative for a in comp for b in comp):
             raise ValueError(f"recursion through negation among {', '.join(str(n) for n in comp)}")
@@ -253,19 +272,44 @@ def translate(program: Program) -> SqlProgram:
         lv = 1 + max((level[m] for n in comp for m in edges[n] if m not in members), default=0)
         for n in comp:
             level[n] = lv
-    strata = []
+    out = []
     for lv in range(1, max(level.values(), default=0) + 1):
-        stratum = []
+        groups = []
         for pred in sorted({n[0] for n in nodes if level[n] == lv}):
             mine = [n for n in nodes if n[0] == pred and level[n] == lv]
             for rec in (False, True):
                 group = [n for n in mine if (n in recursive) == rec]
-                if not group:
-                    continue
-                body = "\nUNION\n".join(select(r) for n in group for r in node_rules[n])
-                cols = ", ".join(column(i) for i in range(len(schema[pred])))
-                sql = f"INSERT INTO {pred} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {pred}" if rec else body)
-                stratum.append(Statement(pred, tuple(n[1] for n in group), sql, rec))
-        strata.append(tuple(stratum))
+                if group:
+                    groups.append(Stratum(pred, tuple(n[1] for n in group),
+                                          tuple(r for n in group for r in node_rules[n]), rec))
+        out.append(groups)
+    return out
+
+
+def shared_bodies(rules: tuple[Rule, ...]) -> list[list[Rule]]:
+    """Rules grouped (in first-seen order) when their bodies are the same and their heads differ only
+    in constants (e.g. one obligation for several actors): each group is one SELECT."""
+    groups: dict[tuple, list[Rule]] = {}
+    for r in rules:
+        shape = tuple(a.name if isinstance(a, Var) else None for a in r.head.args)
+        groups.setdefault((r.head.pred, shape, tuple(map(str, r.body))), []).append(r)
+    return list(groups.values())
+
+
+def translate(program: Program) -> SqlProgram:
+    """Program -> SqlProgram. Raises ValueError for unsafe rules or negation inside a cycle."""
+    by_pred: dict[str, list[Rule]] = {}
+    for r in program.rules:
+        by_pred.setdefault(r.head.pred, []).append(r)
+    schema = _types(program, by_pred)
+    out = []
+    for level in strata(program):
+        stratum = []
+        for g in level:
+            body = "\nUNION\n".join(select(rs[0], tuple(rs[1:])) for rs in shared_bodies(g.rules))
+            cols = ", ".join(column(i) for i in range(len(schema[g.table])))
+            sql = f"INSERT INTO {g.table} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {g.table}" if g.recursive else body)
+            stratum.append(Statement(g.table, g.partitions, sql, g.recursive))
+        out.append(tuple(stratum))
     derived = tuple(sorted(set(DERIVED_PREDICATES) | set(by_pred)))
-    return SqlProgram(schema, derived, tuple(strata))
+    return SqlProgram(schema, derived, tuple(out))

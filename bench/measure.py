@@ -1,0 +1,74 @@
+"""One benchmark measurement, run in a fresh process so its peak memory is its own.
+
+Usage: python bench/measure.py ENGINE FOLDER AT [CHILDREN]
+ENGINE: duckdb | pydatalog | reference. FOLDER: a bulk CSV folder. CHILDREN: evaluate only
+the first N children (a sample). Prints one JSON object: seconds to read the facts, to
+evaluate, to write every obligation as CSV (DuckDB: streamed to /dev/null, as `clause
+obligations` streams it; the others: rendered to one string, as `clause obligations` does
+for them), the obligation count and the process's peak resident memory (MB, ru_maxrss).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    engine, folder, at_text = sys.argv[1:4]
+    sample = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    from compiler.policy import compile_policy
+    from facts.timeparse import parse_instant
+    at = parse_instant(at_text)
+    policy = compile_policy()
+    out: dict = {"engine": engine}
+    if engine == "duckdb" and sample is None:
+        from engine.duck import evaluate_duck, sql_program
+        from engine.stream_render import write_csv
+        sql_program(policy)
+        marks = {}
+        t0 = time.perf_counter()
+        ev = evaluate_duck(policy, folder, at, progress=lambda step: marks.setdefault(step, time.perf_counter()))
+        t1 = time.perf_counter()
+        with open(os.devnull, "w", encoding="utf-8") as sink:
+            write_csv(ev, "bulk", sink.write)
+        t2 = time.perf_counter()
+        out.update(read=marks["facts read"] - t0, evaluate=t1 - marks["facts read"], write=t2 - t1, obligations=ev.count)
+    else:
+        from facts.bulk import load_bulk
+        t0 = time.perf_counter()
+        facts = load_bulk(folder)
+        if sample is not None:
+            keep = {c.id for c in facts.children[:sample]}
+            facts = type(facts)(facts.children[:sample], tuple(e for e in facts.episodes if e.child in keep),
+                                tuple(a for a in facts.actions if a.child in keep))
+        t1 = time.perf_counter()
+        if engine == "pydatalog":
+            from engine.evaluate import evaluate
+            obligations = evaluate(policy, facts, at).obligations
+        elif engine == "duckdb":
+            from engine.duck import evaluate_duck
+            obligations = evaluate_duck(policy, facts, at).obligations
+        else:
+            from reference import evaluate_reference
+            obligations, _ = evaluate_reference(policy, facts, at)
+        t2 = time.perf_counter()
+        from engine import render
+        from engine.partition import MergedEvaluation
+        from engine.batch import Run
+        render.as_csv([(Run("bulk", None, MergedEvaluation(at, tuple(obligations), ())), list(obligations))])
+        t3 = time.perf_counter()
+        out.update(read=t1 - t0, evaluate=t2 - t1, write=t3 - t2, obligations=len(obligations),
+                   episodes=len(facts.episodes), children=len(facts.children))
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

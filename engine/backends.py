@@ -1,0 +1,50 @@
+"""Which engine evaluates an input: pyDatalog (the reference) or DuckDB (the same rules as SQL).
+
+Input: the user's choice (auto, pydatalog, duckdb) and the size of the input. Output:
+the engine to use and, for cases, an evaluation `engine.render` can print. Invariant:
+both engines give the same obligations and episode facts (tests/test_scale_differential.py),
+so `auto` only trades start-up cost (DuckDB: ~0.3 s) against pyDatalog's cost per
+episode (~30 ms): DuckDB above THRESHOLD episodes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from compiler.policy import CompiledPolicy
+from facts.model import FactSet
+
+ENGINES = ("auto", "pydatalog", "duckdb")
+THRESHOLD = 200
+
+
+def is_bulk_folder(path: str | Path) -> bool:
+    """A folder holding children.csv (the loader reads it as a bulk extract)."""
+    p = Path(path)
+    return p.is_dir() and (p / "children.csv").is_file()
+
+
+def episode_lines(folder: str | Path) -> int:
+    """About how many episodes a bulk folder holds (data lines of episodes.csv), without parsing it."""
+    try:
+        with (Path(folder) / "episodes.csv").open("rb") as fh:
+            return max(0, sum(1 for line in fh if line.strip()) - 1)
+    except OSError:
+        return 0
+
+
+def choose(engine: str, episodes: int) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}")
+    if engine == "auto":
+        return "duckdb" if episodes > THRESHOLD else "pydatalog"
+    return engine
+
+
+def evaluate_case(policy: CompiledPolicy, facts: FactSet, at: datetime, engine: str):
+    """One case's evaluation by the chosen engine (an Evaluation or a DuckEvaluation)."""
+    if choose(engine, len(facts.episodes)) == "duckdb":
+        from engine.duck import evaluate_duck
+        return evaluate_duck(policy, facts, at)
+    from engine.evaluate import evaluate
+    return evaluate(policy, facts, at)

@@ -1,0 +1,210 @@
+"""The DuckDB back-end: the same Datalog program, run set-at-a-time as SQL.
+
+Input: a `CompiledPolicy`, facts (a `FactSet`, or a bulk CSV folder read directly) and the
+evaluation time. Output: a `DuckEvaluation` with the same obligations (every field, in the
+same order) and episode categories and risks as `engine.evaluate` (pyDatalog), which stays
+the reference and the engine behind explanations. Steps, all inside DuckDB:
+facts -> in_* tables (duck_load) -> base predicates as at the time (duck_base) -> the
+program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
+timing, occurrences and status (duck_obligations).
+
+Invariants: nothing from a policy or the facts is spliced into SQL except as a quoted
+literal (compiler/sql.py) or a number; one in-memory database per evaluation, closed
+with the evaluation; results stream in batches (`rows`, `iter_obligations`) so a
+national year never has to be held as Python objects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+import os
+import tempfile
+
+import duckdb
+
+from compiler.policy import CompiledPolicy
+from compiler.sql import SqlProgram, translate
+from engine import london
+from engine.duck_base import build_base, macros
+from engine.duck_load import create_tz, load_factset, load_folder
+from engine.duck_obligations import RESULT, build_episode_facts, build_obligations
+from engine.evaluate import EpisodeFacts
+from engine.obligations import Obligation
+from facts.bulk import load_bulk
+from facts.model import FactSet
+from facts.timeparse import LONDON
+
+_translated: dict[int, tuple[object, SqlProgram]] = {}
+BATCH = 20_000
+
+
+def sql_program(policy: CompiledPolicy) -> SqlProgram:
+    """The policy's program as SQL, translated once per program object."""
+    hit = _translated.get(id(policy.program))
+    if hit is None or hit[0] is not policy.program:
+        hit = (policy.program, translate(policy.program))
+        _translated[id(policy.program)] = hit
+    return hit[1]
+
+
+def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram) -> None:
+    """Create the derived tables and fill them, stratum by stratum (recursive ones to a fixpoint)."""
+    for create in sql.create_statements():
+        con.execute(create)
+    for statement in sql.statements():
+        if not statement.repeat:
+            con.execute(statement.sql)
+            continue
+        while con.execute(statement.sql).fetchone()[0]:
+            pass
+
+
+def _when(us: int | None) -> datetime | None:
+    return None if us is None else london.from_us(us)
+
+
+@dataclass
+class DuckEvaluation:
+    """Results held in DuckDB; `obligations` and `episodes` as engine.evaluate gives them."""
+
+    at: datetime
+    con: duckdb.DuckDBPyConnection = field(repr=False)
+    count: int = 0
+
+    def where(self, child: str | None = None, status: str | None = None, action: str | None = None) -> tuple[str, list]:
+        conds, params = [], []
+        for column, value in (("o.child", child), ("o.status", status), ("h.action", action)):
+            if value is not None:
+                conds.append(f"{column} = ?")
+                params.append(value)
+        return (" WHERE " + " AND ".join(conds) if conds else ""), params
+
+    def rows(self, columns: str, child: str | None = None, status: str | None = None,
+             action: str | None = None) -> Iterator[tuple]:
+        """Result rows (SQL column expressions over occ `o` and heads `h`) in output order, in batches."""
+        where, params = self.where(child, status, action)
+        cur = self.con.cursor()
+        cur.execute(RESULT.format(columns=columns, where=where), params)
+        while batch := cur.fetchmany(BATCH):
+            yield from batch
+
+    def iter_obligations(self, child: str | None = None, status: str | None = None,
+                         action: str | None = None) -> Iterator[Obligation]:
+        cols = ("o.shown, o.episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
+                "o.status, o.occurrence, o.done_at")
+        for r in self.rows(cols, child, status, action):
+            yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
+                             r[9], r[10], _when(r[11]))
+
+    @cached_property
+    def obligations(self) -> tuple[Obligation, ...]:
+        return tuple(self.iter_obligations())
+
+    @cached_property
+    def episodes(self) -> tuple[EpisodeFacts, ...]:
+        """Each episode's category and risk (built on first use: a CSV export does not need them)."""
+        build_episode_facts(self.con)
+        rows = self.con.execute("SELECT id, child, category, risk, category_clause, risk_clause FROM episode_facts "
+                                "ORDER BY ord").fetchall()
+        rename = getattr(self, "_rename", None) or (lambda child: child)
+        return tuple(EpisodeFacts(i, rename(c), *rest) for i, c, *rest in rows)
+
+    def rename_children(self, rename: Callable[[str], str]) -> None:
+        """Print every child id as `rename(id)` (e.g. a pseudonym); filters and order still use the real ids."""
+        ids = [r[0] for r in self.con.execute("SELECT id FROM in_children").fetchall()]
+        self.con.execute("CREATE OR REPLACE TABLE renamed AS SELECT unnest(?) AS id, unnest(?) AS shown",
+                         [ids, [rename(i) for i in ids]])
+        self.con.execute("UPDATE occ SET shown = r.shown FROM renamed r WHERE r.id = occ.child")
+        self._rename = rename
+        self.__dict__.pop("episodes", None)
+        self.__dict__.pop("obligations", None)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _years(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    lo, hi = con.execute("""SELECT min(u), max(u) FROM (SELECT rep AS u FROM in_episodes UNION ALL
+        SELECT ret FROM in_episodes UNION ALL SELECT at_us FROM in_actions UNION ALL SELECT at_us FROM judged_at)""").fetchone()
+    return london.from_us(lo).year - 1, london.from_us(hi).year + 2
+
+
+STEPS = 4
+MEMORY_LIMIT = "1500MB"  # DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides): a UK year stays under 2 GB
+
+
+def _wall_us(at: datetime) -> int | None:
+    """The London clock time of `at` as us when `at` is given in London time (Python then compares by the clock)."""
+    return london.to_us(at.replace(tzinfo=timezone.utc)) if at.tzinfo is LONDON else None
+
+
+def _asof(con: duckdb.DuckDBPyConnection, at: datetime, track: bool | None,
+          child_times: Mapping[str, tuple[datetime, bool]] | None) -> None:
+    """judged_at(child, at_us, at_wall, track): when each child is judged, and whether its obligations get a status."""
+    if track is None:
+        track = bool(con.execute("SELECT count(*) FROM in_actions").fetchone()[0])
+    con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, {london.to_us(at)}::BIGINT AS at_us,
+        {_wall_us(at) if _wall_us(at) is not None else 'NULL'}::BIGINT AS at_wall, {track} AS track FROM in_children""")
+    if child_times:
+        ids = list(child_times)
+        con.execute("""CREATE OR REPLACE TABLE judged_given AS SELECT unnest(?) AS child, unnest(?)::BIGINT AS at_us,
+                       unnest(?)::BIGINT AS at_wall, unnest(?) AS track""",
+                    [ids, [london.to_us(child_times[i][0]) for i in ids], [_wall_us(child_times[i][0]) for i in ids],
+                     [bool(child_times[i][1]) for i in ids]])
+        con.execute("""UPDATE judged_at SET at_us = g.at_us, at_wall = g.at_wall, track = g.track
+                       FROM judged_given g WHERE g.child = judged_at.child""")
+
+
+def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datetime,
+                  track_status: bool | None = None, threads: int | None = None,
+                  progress: Callable[[str], None] | None = None,
+                  child_times: Mapping[str, tuple[datetime, bool]] | None = None) -> DuckEvaluation:
+    """Evaluate `facts` (a FactSet or a bulk folder) as at `at`.
+
+    `track_status` defaults to whether the input records any action (as engine.evaluate);
+    give it to evaluate part of an input exactly as the whole would be. `child_times`
+    judges the children it names at their own time, with or without status (so several
+    cases, their ids kept apart, run in one evaluation: `evaluate_duck_cases`). `progress`
+    is called with the name of each of the STEPS steps as it finishes.
+    Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
+    done = progress or (lambda step: None)
+    config = {"threads": threads} if threads else {}
+    config["memory_limit"] = os.environ.get("CLAUSE_DUCKDB_MEMORY", MEMORY_LIMIT)
+    config["temp_directory"] = tempfile.gettempdir() + "/clause-duckdb"
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        if not isinstance(facts, FactSet) and not load_folder(con, facts):
+            load_factset(con, load_bulk(facts))
+        elif isinstance(facts, FactSet):
+            load_factset(con, facts)
+        done("facts read")
+        _asof(con, at, track_status, child_times)
+        lo, hi = _years(con)
+        macros(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
+        build_base(con, policy.program)
+        done("base facts")
+        run_rules(con, sql_program(policy))
+        done("rules")
+        build_obligations(con, policy.program.clauses)
+        for table in ("raw_c", "raw_e", "raw_a", "cut_e", "cut_a", "vis", "moment_day", *sql_program(policy).schema):
+            if table not in ("category_by", "risk_by"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+        count = con.execute("SELECT count(*) FROM occ").fetchone()[0]
+        done("obligations")
+        return DuckEvaluation(at, con, count)
+    except BaseException:
+        con.close()
+        raise
+
+
+def evaluate_duck_cases(policy: CompiledPolicy, cases: list[tuple[FactSet, datetime]]) -> DuckEvaluation:
+    """Several fact sets, each judged at its own time (with status when it records any action), in one
+    evaluation. Their child, episode and action ids must not collide (prefix them). The result lists
+    every case's obligations and episodes together; each child's are exactly its case's alone."""
+    merged = FactSet(*(tuple(x for facts, _ in cases for x in getattr(facts, f)) for f in ("children", "episodes", "actions")))
+    times = {c.id: (at, bool(facts.actions)) for facts, at in cases for c in facts.children}
+    return evaluate_duck(policy, merged, cases[0][1] if cases else datetime.now(LONDON), child_times=times)
