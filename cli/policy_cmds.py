@@ -29,14 +29,18 @@ def check(policy_dir: str | None, fmt: str, no_analysis: bool) -> None:
 
 @main.command()
 @policy_dir
-@click.option("--emit", type=click.Choice(["datalog", "ast"]), default="datalog", show_default=True)
+@click.option("--emit", type=click.Choice(["datalog", "ast", "sql"]), default="datalog", show_default=True,
+              help="datalog: the rules pyDatalog runs; sql: the same rules as SQL (DuckDB dialect); ast: the parsed policy.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 @fail_on_domain_errors
 def compile(policy_dir: str | None, emit: str, output: str | None) -> None:  # noqa: A001 - the command's name
-    """Print the compiled policy: Datalog rules, or the AST as JSON."""
+    """Print the compiled policy: Datalog rules, the same rules as SQL, or the AST as JSON."""
     policy = load_policy(policy_dir)
     if emit == "datalog":
         text = policy.program.to_text()
+    elif emit == "sql":
+        from compiler.sql import translate
+        text = translate(policy.program).to_text()
     else:
         files = [{"file": f.path, "items": ast.to_data(f.items)} for f in policy.ast.files]
         text = json.dumps(files, indent=1, ensure_ascii=False) + "\n"

@@ -133,3 +133,10 @@ def test_sources_html_is_self_contained(tmp_path: Path) -> None:
     for external in ("<link", "<script", "src=", "@import", "url("):
         assert external not in page
     assert "LMCP-CP-1" in page and "0 gaps" in page
+
+
+def test_compile_emits_sql_deterministically() -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["compile", "--emit", "sql"])
+    assert first.exit_code == 0 and first.output == runner.invoke(main, ["compile", "--emit", "sql"]).output
+    assert "CREATE OR REPLACE TABLE obligation" in first.output and "NOT EXISTS" in first.output
