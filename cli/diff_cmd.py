@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import fail_on_domain_errors, main, write_output
+from cli.app import fail_on_domain_errors, main, redact_option, write_output
 from cli.test_cmd import default_paths, load_regression_cases
 
 
@@ -23,8 +23,9 @@ from cli.test_cmd import default_paths, load_regression_cases
 @click.argument("paths", nargs=-1, metavar="[CASES_OR_FOLDERS]...", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@redact_option
 @fail_on_domain_errors
-def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None) -> None:
+def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -> None:
     """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
     from compiler.policy import BUNDLED, compile_policy
     from engine import diff as d
@@ -41,5 +42,10 @@ def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: 
         head_policy = compile_policy(head_dir)
         cases = load_regression_cases(paths)
         result = d.diff_policies(base_policy, head_policy, cases, base, head or "working policy")
+    if redact:
+        from engine.redact import KEY_WARNING, key_is_default, redact_diff
+        if key_is_default():
+            click.echo(KEY_WARNING, err=True)
+        result = redact_diff(result)
     render = {"text": d.render_text, "json": d.render_json, "markdown": d.render_markdown}[fmt]
     write_output(render(result), output)

@@ -59,3 +59,11 @@ def redact_runs(runs: list) -> list:
         run = replace(run, evaluation=replace(run.evaluation, episodes=episodes))
         out.append((run, [replace(o, child=pseudonym(o.child)) for o in obligations]))
     return out
+
+
+def redact_diff(d):
+    """A `PolicyDiff` with every obligation's child pseudonymised."""
+    def ob(o):
+        return None if o is None else replace(o, child=pseudonym(o.child))
+    return replace(d, cases=tuple(replace(c, changes=tuple(replace(ch, base=ob(ch.base), head=ob(ch.head))
+                                                           for ch in c.changes)) for c in d.cases))

@@ -68,3 +68,17 @@ def test_oversized_input_is_refused_with_a_clear_error(tmp_path: Path, monkeypat
     result = CliRunner().invoke(main, ["obligations", str(case)])
     assert result.exit_code == 2
     assert "F013" in result.output and "CLAUSE_MAX_CASE_BYTES" in result.output
+
+
+def test_diff_reports_are_redacted(tmp_path: Path) -> None:
+    import shutil
+    head = tmp_path / "policy"
+    shutil.copytree("policy", head)
+    clause = head / "lmcp" / "02-missing-from-home.clause"
+    clause.write_text(clause.read_text(encoding="utf-8").replace(
+        "lasted 72 hours\n  then mash must hold strategy_discussion from 72 hours",
+        "lasted 48 hours\n  then mash must hold strategy_discussion from 48 hours"), encoding="utf-8")
+    out = CliRunner().invoke(main, ["diff", "--base", "policy", "--head", str(head), "--redact", "--format", "json",
+                                    "tests/cases/lmcp-missing-from-home"]).stdout
+    changes = [c for case in json.loads(out)["cases"] for c in case["changes"]]
+    assert changes and {(c["head"] or c["base"])["child"] for c in changes} == {pseudonym("C1")}
