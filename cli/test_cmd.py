@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, policy_option, write_output
+from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, policy_option, redact_option, write_output
 
 DEFAULT_CASES = Path("tests") / "cases"
 
@@ -45,31 +45,39 @@ def load_regression_cases(paths: tuple[str, ...]) -> list:
 @click.option("--fail-under", "fail_under", type=click.FloatRange(0, 100), metavar="N",
               help="Fail (exit 1) when clause coverage is under N percent.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too (text format).")
+@redact_option
 @fail_on_domain_errors
 def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: str | None,
-              show_coverage: bool, fail_under: float | None, verbose: bool) -> None:
+              show_coverage: bool, fail_under: float | None, verbose: bool, redact: bool) -> None:
     """Check regression cases (default: tests/cases). Exit 1 if any case fails."""
     from engine.coverage import Coverage, render_text
     from facts.files import write_atomic
+    from engine.redact import for_output
     from engine.regress import Suite, junit_xml, suite_text
     paths = default_paths(paths)
     policy = load_policy(policy_path)
     cases = load_regression_cases(paths)
+    if redact:
+        from engine.redact import KEY_WARNING, key_is_default, redact_case
+        if key_is_default():
+            click.echo(KEY_WARNING, err=True)
+        cases = [redact_case(c) for c in cases]
+    hide = for_output(redact)
     coverage = Coverage(policy) if show_coverage or fail_under is not None else None
     suite = Suite.run(policy, cases, coverage.observe if coverage else None)
     report = coverage.report() if coverage else None
     if junit:
-        write_atomic(Path(junit), junit_xml(suite))
+        write_atomic(Path(junit), hide(junit_xml(suite)) if hide else junit_xml(suite))
     if fmt == "json":
         data = suite.to_json()
         if report is not None and show_coverage:
             data["coverage"] = report.to_json()
-        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
+        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None, hide)
     else:
         text = suite_text(suite, verbose)
         if report is not None and show_coverage:
             text += "\n" + render_text(report)
-        write_output(text, None)
+        write_output(text, None, hide)
     under = report is not None and report.fails_under(fail_under)
     if under:
         click.echo(f"clause coverage {report.clause_percent:.1f}% is under the required {fail_under:g}%", err=True)

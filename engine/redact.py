@@ -67,3 +67,12 @@ def redact_diff(d):
         return None if o is None else replace(o, child=pseudonym(o.child))
     return replace(d, cases=tuple(replace(c, changes=tuple(replace(ch, base=ob(ch.base), head=ob(ch.head))
                                                            for ch in c.changes)) for c in d.cases))
+
+
+def redact_case(case):
+    """A regression `Case` with its children, and the expectations naming them, pseudonymised."""
+    def entries(items):
+        return tuple((dict(e, child=pseudonym(str(e["child"]))) if "child" in e else e, span) for e, span in items)
+    expect = replace(case.expect, obligations=entries(case.expect.obligations),
+                     not_obligations=entries(case.expect.not_obligations))
+    return replace(case, facts=pseudonymise(case.facts), expect=expect)

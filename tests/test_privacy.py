@@ -82,3 +82,12 @@ def test_diff_reports_are_redacted(tmp_path: Path) -> None:
                                     "tests/cases/lmcp-missing-from-home"]).stdout
     changes = [c for case in json.loads(out)["cases"] for c in case["changes"]]
     assert changes and {(c["head"] or c["base"])["child"] for c in changes} == {pseudonym("C1")}
+
+
+def test_test_reports_are_redacted(tmp_path: Path) -> None:
+    case = tmp_path / "fails.yaml"
+    case.write_text(Path(CASE).read_text(encoding="utf-8").replace("      actor: iro", "      actor: team_manager")
+                    .replace("    - action: return_interview", "    - action: cp_conference"), encoding="utf-8")
+    out = CliRunner().invoke(main, ["test", str(case), "--redact"])
+    assert out.exit_code == 1 and "1 failed" in out.stdout
+    assert pseudonym("C1") in out.stdout and " C1" not in out.stdout and "2012-05-01" not in out.stdout
