@@ -268,6 +268,10 @@ class Clause:
     def is_exception(self) -> bool:
         return bool(self.overrides)
 
+    def obligation(self, action: str) -> "Obligation | None":
+        """The conclusion of this clause that creates `action`, if any."""
+        return next((c for c in self.then if isinstance(c, Obligation) and c.action.value == action), None)
+
 
 @dataclass(frozen=True, slots=True)
 class NotEncoded:

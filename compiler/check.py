@@ -36,13 +36,13 @@ class Checker:
         # (clause or not-encoded id, quote index) -> (document, start, end) in normalised text
         self.locations: dict[tuple[str, int], tuple[str, int, int]] = {}
         self.anchors: dict[tuple[str, str], int] = {}
+        self.too_complex: set[str] = set()  # clauses whose conditions exceed MAX_CONJUNCTIONS (E042)
         self.clauses = {c.id.value: c for c in policy.clauses}
         declared = policy.items(ast.Declaration)
         self.actors = set(vocab.ACTORS) | {d.name.value for d in declared if d.kind == "actor"}
         self.actions = set(vocab.ACTIONS) | {d.name.value for d in declared if d.kind == "action"}
 
     def run(self) -> list[Diagnostic]:
-        self.too_complex: set[str] = set()
         for clause in self.policy.clauses:
             try:
                 dnf(clause.when) if clause.when is not None else None

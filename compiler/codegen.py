@@ -21,7 +21,7 @@ from typing import Union
 
 from compiler import ast
 from compiler.diagnostics import Span
-from compiler.logic import Conjunction, dnf, is_episode_scoped
+from compiler.logic import Conjunction, conjunctions, is_episode_scoped
 
 BASE_PREDICATES = {
     "child": 1, "episode": 2, "status": 2, "flag": 2, "child_field": 3, "episode_true": 2,
@@ -199,8 +199,8 @@ def generate(policy: ast.Policy) -> Program:
 
     for clause in policy.clauses:
         cid = clause.id.value
-        conjunctions = dnf(clause.when) if clause.when is not None else [()]
-        for conj in conjunctions:
+        cases = conjunctions(clause)
+        for conj in cases:
             for _, atom in conj:
                 if isinstance(atom, ast.Window):
                     windows.add(atom.within.minutes)
@@ -213,7 +213,7 @@ def generate(policy: ast.Policy) -> Program:
             for target in clause.overrides:
                 for episode in sorted(episode_args(target.value), key=str):
                     x_scoped = scoped or episode == E
-                    for conj in conjunctions:
+                    for conj in cases:
                         # An exception holds on its own conditions: an exception to it replaces its
                         # conclusion, not the fact that it displaces the clause it overrides (Catala).
                         rules.append(Rule(Lit("exception_holds", (C, episode, cid)), body_for(conj, x_scoped),
@@ -225,8 +225,8 @@ def generate(policy: ast.Policy) -> Program:
                 base = clauses[target.value]
                 b_scoped = is_episode_scoped(base) or scoped
                 episode = E if b_scoped else NO_EPISODE
-                for b_conj in (dnf(base.when) if base.when is not None else [()]):
-                    for x_conj in conjunctions:
+                for b_conj in conjunctions(base):
+                    for x_conj in cases:
                         # exceptions to this one, and exceptions replacing the base clause whole
                         body = body_for(b_conj + x_conj, b_scoped) + guards(cid, episode) + \
                             guards(base.id.value, episode, replacing_only=True)
@@ -236,7 +236,7 @@ def generate(policy: ast.Policy) -> Program:
                                 rules.append(Rule(head, body, base.id.value, clause.span, b_conj, cid, x_conj))
             continue
         episode = E if scoped else NO_EPISODE
-        for conj in conjunctions:
+        for conj in cases:
             body = body_for(conj, scoped) + guards(cid, episode)
             for c in clause.then:
                 extra: tuple[Lit, ...] = ()

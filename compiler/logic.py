@@ -58,6 +58,11 @@ def dnf(cond: ast.Condition, negated: bool = False) -> list[Conjunction]:
     return [((negated, cond),)]
 
 
+def conjunctions(clause: ast.Clause) -> list[Conjunction]:
+    """The cases of a clause's conditions (one empty case when it has none)."""
+    return dnf(clause.when) if clause.when is not None else [()]
+
+
 def _dedupe(conj: Conjunction) -> Conjunction:
     seen, out = set(), []
     for neg, atom in conj:
@@ -104,10 +109,10 @@ def scope_of(clause: ast.Clause) -> tuple[list[Span], bool]:
     bound only by a condition that holds positively, never by one under 'not'.
     """
     needs = episode_needs(clause)
-    conjunctions = dnf(clause.when) if clause.when is not None else [()]
-    for conj in conjunctions:
+    cases = conjunctions(clause)
+    for conj in cases:
         needs += [a.span for _, a in conj if is_episode_atom(a)]
-    binds = all(any(is_episode_atom(a) and not neg for neg, a in conj) for conj in conjunctions)
+    binds = all(any(is_episode_atom(a) and not neg for neg, a in conj) for conj in cases)
     return needs, binds
 
 

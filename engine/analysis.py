@@ -17,18 +17,14 @@ from typing import Iterator
 
 from compiler import ast
 from compiler.diagnostics import Diagnostic, warning
-from compiler.logic import Conjunction, dnf, satisfiable
+from compiler.logic import Conjunction, conjunctions, satisfiable
 from compiler.policy import CompiledPolicy
 from engine.evaluate import evaluate
 from engine.temporal import add_minutes
 from facts.model import Child, Episode, FactSet
-from facts.timeparse import LONDON, format_instant, is_weekend_or_bank_holiday
+from facts.timeparse import LONDON, falls_off, format_instant
 
 BASE = datetime(2024, 3, 4, 9, 0, tzinfo=LONDON)  # a Monday morning
-
-
-def _conjunctions(clause: ast.Clause) -> list[Conjunction]:
-    return dnf(clause.when) if clause.when is not None else [()]
 
 
 def _due(o: ast.Obligation) -> tuple:
@@ -118,7 +114,7 @@ def _off_day(reported: datetime, elapsed: int, returned: bool, a: ast.OffDay) ->
     if anchor is None:
         return False
     moment = add_minutes(anchor, a.moment.minutes)
-    return is_weekend_or_bank_holiday(moment) if a.holidays else moment.astimezone(LONDON).weekday() >= 5
+    return falls_off(moment, a.holidays)
 
 
 def _describe(facts: FactSet, at: datetime) -> str:
@@ -138,7 +134,7 @@ def _describe(facts: FactSet, at: datetime) -> str:
 def overlaps(policy: CompiledPolicy) -> list[Diagnostic]:
     out = []
     for a, oa, b, ob in _pairs(policy):
-        for ca, cb in itertools.product(_conjunctions(a), _conjunctions(b)):
+        for ca, cb in itertools.product(conjunctions(a), conjunctions(b)):
             if not satisfiable(ca + cb):
                 continue
             built = example(ca + cb, [oa.timing, ob.timing])
@@ -176,7 +172,7 @@ def dead_exceptions(policy: CompiledPolicy) -> list[Diagnostic]:
             base = clauses.get(target.value)
             if base is None:
                 continue
-            if not any(satisfiable(cb + cx) for cb in _conjunctions(base) for cx in _conjunctions(x)):
+            if not any(satisfiable(cb + cx) for cb in conjunctions(base) for cx in conjunctions(x)):
                 out.append(warning("W105", target.span, f"exception {x.id.value} can never apply to {base.id.value}: "
                                    "their conditions contradict each other in every case",
                                    "check the exception's conditions against the clause it overrides", (base.span,)))

@@ -20,13 +20,13 @@ from typing import Iterable
 from compiler import ast
 from compiler.codegen import Lit, Rule
 from compiler.diagnostics import Span
-from compiler.logic import dnf
+from compiler.logic import conjunctions
 from engine import runtime
 from engine.conditions import AtomResult, conjunction, scopes
 from engine.evaluate import Evaluation
 from engine.obligations import Obligation
 from engine.temporal import human, moment_of
-from facts.timeparse import is_weekend_or_bank_holiday
+from facts.timeparse import falls_off
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,9 @@ def _absent_fact(evaluation: Evaluation, r: AtomResult) -> list[Node]:
         moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, evaluation.at)
         if moment is None:
             return [Node("fact", f"episode {episode.id}: not returned by {human(evaluation.at)}", True, span=episode.span)]
-        kind = "a weekend or bank holiday" if is_weekend_or_bank_holiday(moment) else "a working day"
-        if not r.atom.holidays:
-            kind = "a weekend" if moment.weekday() >= 5 else "a weekday"
+        off = falls_off(moment, r.atom.holidays)
+        kind = ("a weekend or bank holiday" if off else "a working day") if r.atom.holidays else \
+            ("a weekend" if off else "a weekday")
         return [Node("fact", f"{r.atom.moment} is {human(moment)}, {kind}", True, span=episode.span)]
     if isinstance(r.atom, ast.Returned):
         return [Node("fact", f"episode {episode.id}: not returned by {human(evaluation.at)}", True, span=episode.span)]
@@ -191,7 +191,7 @@ def rule_node(evaluation: Evaluation, rule: Rule, bindings: dict, prefix: str = 
 def nearest(evaluation: Evaluation, clause: ast.Clause, bindings: dict) -> list[AtomResult]:
     """The case of the clause's conditions with the fewest failures, tested under `bindings`."""
     best: list[AtomResult] | None = None
-    for conj in (dnf(clause.when) if clause.when is not None else [()]):
+    for conj in conjunctions(clause):
         results = conjunction(evaluation, conj, bindings)
         if best is None or sum(not r.holds for r in results) < sum(not r.holds for r in best):
             best = results
@@ -202,7 +202,7 @@ def nearest(evaluation: Evaluation, clause: ast.Clause, bindings: dict) -> list[
 
 def _timing_node(evaluation: Evaluation, ob: Obligation) -> Node:
     clause = evaluation.policy.program.clauses[ob.clause]
-    t = next(c for c in clause.then if isinstance(c, ast.Obligation) and c.action.value == ob.action).timing
+    t = clause.obligation(ob.action).timing
     start = str(t.start) if t.start else "reported"
     if ob.triggered is None:
         arose = "in force while its conditions hold (it is about the child, not an episode)"
@@ -221,7 +221,7 @@ def _status_node(evaluation: Evaluation, ob: Obligation) -> Node | None:
         return None
     if ob.done_at is not None:
         done = next((a for a in evaluation.facts.actions if a.child == ob.child and a.action == ob.action
-                     and a.at == ob.done_at), None)
+                     and a.episode in (None, ob.episode) and a.at == ob.done_at), None)
         who = f" by {done.by}" if done else ""
         return Node("status", f"status {ob.status}: {ob.action} recorded {_when(ob.done_at)}{who}", True,
                     span=done.span if done else None)
@@ -249,10 +249,6 @@ def why(evaluation: Evaluation, ob: Obligation) -> Node:
 
 # ---- why not -----------------------------------------------------------------------
 
-def _creates(clause: ast.Clause, action: str) -> bool:
-    return any(isinstance(c, ast.Obligation) and c.action.value == action for c in clause.then)
-
-
 def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None = None) -> Node:
     """Every clause that could create `action` for the child, nearest miss first."""
     program = evaluation.policy.program
@@ -264,7 +260,7 @@ def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None
             overriders.setdefault(t.value, []).append(c.id.value)
     candidates: list[tuple[tuple, Node]] = []
     for clause in program.clauses.values():
-        if not _creates(clause, action):
+        if clause.obligation(action) is None:
             continue
         info = clause_info(evaluation, clause.id.value)
         for bindings in scopes(evaluation, clause, child, episode):

@@ -61,10 +61,6 @@ class Obligation:
         return out
 
 
-def _conclusion(clause: ast.Clause, action: str) -> ast.Obligation:
-    return next(c for c in clause.then if isinstance(c, ast.Obligation) and c.action.value == action)
-
-
 def occurrences(timing: ast.Timing, episode: Episode | None, at: datetime) -> list[tuple[int, datetime | None]]:
     """(occurrence number, moment arisen) for every occurrence arisen by `at`."""
     if episode is None:
@@ -128,7 +124,7 @@ def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSe
     out: list[Obligation] = []
     for child, episode_id, action, actor, modality, clause_id, exception in tuples:
         episode = episodes.get(episode_id) if episode_id else None
-        timing = _conclusion(clauses[clause_id], action).timing
+        timing = clauses[clause_id].obligation(action).timing
         arisen = occurrences(timing, episode, at)
         for i, (number, moment) in enumerate(arisen):
             ob = Obligation(child, episode_id or None, action, actor, modality, moment,

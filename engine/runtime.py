@@ -7,6 +7,7 @@ the policy and the facts stay data (see ../shared/notes/pydatalog.md).
 """
 from __future__ import annotations
 
+import operator
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
@@ -16,6 +17,7 @@ from pyDatalog import pyDatalog, pyEngine, pyParser
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from engine.temporal import BaseFact
 
+COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
 _SENTINEL = "\x00clause-declare\x00"
 
@@ -38,23 +40,13 @@ def _arg(a: Union[Var, str, int], variables: dict[str, object], bindings: Mappin
     return a
 
 
-def term(x: Union[Lit, Cmp], variables: dict[str, object], bindings: Mapping[str, object] | None = None):
-    """A pyDatalog literal for one body element; bound variables become constants."""
+def _literal(x: Union[Lit, Cmp], variables: dict[str, object], bindings: Mapping[str, object] | None = None):
+    """A pyDatalog literal object (pyParser.Query) for one rule element, built without parsing;
+    bound variables become constants."""
     bindings = bindings or {}
     if isinstance(x, Cmp):
-        left = _arg(x.var, variables, bindings)
-        if not isinstance(left, pyDatalog.Variable):
-            raise ValueError("comparison on a bound value; evaluate it in Python")
-        return {">=": left >= x.value, ">": left > x.value, "<=": left <= x.value, "<": left < x.value}[x.op]
-    t = pyParser.Term(x.pred)(*(_arg(a, variables, bindings) for a in x.args))
-    return ~t if x.negated else t
-
-
-def _literal(x: Union[Lit, Cmp], variables: dict[str, object]):
-    """A pyDatalog literal object (pyParser.Query) for one rule element, built without parsing."""
-    if isinstance(x, Cmp):
-        return pyParser.Query(x.op, [_arg(x.var, variables, {}), x.value])
-    return pyParser.Query(("~" if x.negated else "") + x.pred, [_arg(a, variables, {}) for a in x.args])
+        return pyParser.Query(x.op, [_arg(x.var, variables, bindings), x.value])
+    return pyParser.Query(("~" if x.negated else "") + x.pred, [_arg(a, variables, bindings) for a in x.args])
 
 
 def _add_rule(rule: Rule) -> None:
@@ -135,11 +127,10 @@ def holds(lits: tuple[Union[Lit, Cmp], ...], bindings: Mapping[str, object]) -> 
     for x in lits:
         if isinstance(x, Cmp) and x.var.name in bindings:
             value = bindings[x.var.name]
-            ok = {">=": value >= x.value, ">": value > x.value, "<=": value <= x.value, "<": value < x.value}[x.op]
-            if not ok:
+            if not COMPARE[x.op](value, x.value):
                 return []
             continue
-        t = term(x, variables, bindings)
+        t = _literal(x, variables, bindings)
         body = t if body is None else body & t
     if body is None:
         return [dict(bindings)]

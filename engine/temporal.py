@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from compiler.codegen import Program
+from compiler.vocabulary import EPISODE_LEVELS
 from compiler.diagnostics import Span
 from facts.model import EPISODE_BOOLEANS, Episode, FactSet
-from facts.timeparse import LONDON, is_weekend_or_bank_holiday, utc
+from facts.timeparse import LONDON, falls_off, utc
 
-LEVEL_FIELDS = ("police_risk", "inspector_risk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
         back = returned_by(e, at)
         if back is not None:
             add("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {human(back)}")
-        for name in LEVEL_FIELDS:
+        for name in EPISODE_LEVELS:
             value = getattr(e, name)
             if value is not None:
                 add("episode_true", (e.id, name), e.span, f"episode {e.id} has a {name}")
@@ -127,8 +127,8 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
             if moment is None:
                 continue
             when = f"{offset // 60} hours after {anchor} is {human(moment)}"
-            if moment.weekday() >= 5:
+            if falls_off(moment, holidays_too=False):
                 add("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
-            if is_weekend_or_bank_holiday(moment):
+            if falls_off(moment, holidays_too=True):
                 add("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
     return out

@@ -141,6 +141,11 @@ def _bank_holidays(year: int) -> frozenset[date]:
         return frozenset(d for d in list(cal.keys()) if d.year == year)
 
 
+def falls_off(instant: datetime, holidays_too: bool) -> bool:
+    """On a Saturday or Sunday (London date), or also an England bank holiday when asked."""
+    return is_weekend_or_bank_holiday(instant) if holidays_too else instant.astimezone(LONDON).weekday() >= 5
+
+
 def is_weekend_or_bank_holiday(instant: datetime) -> bool:
     """True when the London local date of `instant` is a Saturday, Sunday or England bank holiday."""
     day = to_london(instant).date()
