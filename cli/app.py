@@ -15,7 +15,7 @@ from typing import Callable
 import click
 
 from compiler.diagnostics import ClauseError, render_text
-from compiler.policy import BUNDLED, CompiledPolicy, compile_policy
+from compiler.policy import BUNDLED, CompiledPolicy
 
 EXIT_NO, EXIT_INVALID = 1, 2
 
@@ -37,7 +37,9 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
 
 
 def load_policy(path: str | None) -> CompiledPolicy:
-    return compile_policy(Path(path) if path else BUNDLED)
+    """The policy at `path` (default: the bundled one), compiled or read from the cache (compiler/cache.py)."""
+    from compiler.cache import load_policy_cached
+    return load_policy_cached(Path(path) if path else BUNDLED)
 
 
 def parse_at(value: str | None) -> datetime | None:

@@ -32,7 +32,7 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact):
     from facts.loader import load_path
     if redact and key_is_default():
         click.echo(KEY_WARNING, err=True)
-    return inquire(load_policy(policy_path), load_path(input_path), input_path, child, action, episode,
+    return inquire(load_policy(policy_path), load_path(input_path, child), input_path, child, action, episode,
                    parse_at(at_text), redact)
 
 

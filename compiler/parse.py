@@ -36,9 +36,12 @@ TERMINAL_WORDS = {
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """The compiled grammar, built once per process."""
+    """The compiled grammar, built once per process, its analysis kept in the cache folder
+    (compiler/cache.py) so later processes load it; Lark checks the grammar's hash on load."""
+    from facts.files import cache_dir
+    folder = cache_dir()
     return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False)
+                maybe_placeholders=False, cache=str(folder / "grammar.lark-cache") if folder else False)
 
 
 def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:

@@ -3,10 +3,13 @@
 Input: a `Program` (compiler/codegen.py), the same object pyDatalog runs. Output: an
 `SqlProgram`: one table per predicate (columns c0, c1, ...), and INSERT statements
 that fill the derived tables stratum by stratum. The translation follows Logica's
-(Datalog compiled to SQL): each rule is one SELECT; its positive literals are table
-aliases in FROM, a variable shared between literals is an equality in WHERE,
-constants and comparisons are WHERE conditions, a negated literal is NOT EXISTS;
-the rules of one predicate are UNIONed (set semantics, like Datalog).
+(Datalog compiled to SQL): each rule is one SELECT; its positive literals are joined
+tables, a variable shared between literals is an equality in WHERE, constants and
+comparisons are WHERE conditions, a negated literal is an ANTI JOIN (NOT EXISTS
+without a correlated subquery to plan); the rules of one predicate are UNIONed (set
+semantics, like Datalog). Rules that differ only in their constants share one SELECT
+over a VALUES list of those constants: DuckDB's planning time grows with the number
+of SELECTs, and planning, not execution, dominated a local authority's year.
 
 Strata: a derived predicate is split into partitions by the constants its rule
 heads always carry (`exception_holds(C, E, "LMCP-RISK-INSPECTOR")` is a partition of
@@ -167,9 +170,44 @@ def _strongly_connected(nodes: list[Node], edges: dict[Node, set[Node]]) -> list
     return out
 
 
-def select(rule: Rule, others: tuple[Rule, ...] = ()) -> str:
-    """One rule -> one SELECT producing its head tuples. `others`: rules with the same body whose
-    heads differ only in constants; their heads come from a VALUES list joined once, not a SELECT each."""
+def _constants(rule: Rule) -> list[Union[str, int]]:
+    """The rule's constants in the order `select` writes them: positive literals, comparisons,
+    negated literals, then the head."""
+    lits = [x for x in rule.body if isinstance(x, Lit)]
+    out: list[Union[str, int]] = [a for x in lits if not x.negated for a in x.args if not isinstance(a, Var)]
+    out += [x.value for x in rule.body if isinstance(x, Cmp)]
+    out += [a for x in lits if x.negated for a in x.args if not isinstance(a, Var)]
+    return out + [a for a in rule.head.args if not isinstance(a, Var)]
+
+
+def template(rule: Rule) -> tuple:
+    """The rule's shape: its literals and comparisons with variables renamed in order of appearance
+    and each constant replaced by its type. Rules of one shape differ only in constants."""
+    names: dict[str, str] = {}
+
+    def arg(a: object) -> str:
+        return names.setdefault(a.name, f"V{len(names)}") if isinstance(a, Var) else type(a).__name__
+
+    body = tuple((x.pred, x.negated, tuple(map(arg, x.args))) if isinstance(x, Lit) else (arg(x.var), x.op, "int")
+                 for x in rule.body)
+    return body, rule.head.pred, tuple(map(arg, rule.head.args))
+
+
+def templates(rules: tuple[Rule, ...]) -> list[list[Rule]]:
+    """Rules grouped by `template`, in first-seen order: each group is one SELECT."""
+    groups: dict[tuple, list[Rule]] = {}
+    for r in rules:
+        groups.setdefault(template(r), []).append(r)
+    return list(groups.values())
+
+
+def select(rules: list[Rule], distinct: bool = False) -> str:
+    """Rules of one template -> one SELECT producing all their head tuples. Where their constants
+    differ, the SELECT joins a VALUES list (one row per rule) and reads the constant from it, so
+    DuckDB plans one query instead of one per rule (planning, not execution, dominated a year's load)."""
+    rule, rows = rules[0], [_constants(r) for r in rules]
+    varying = [k for k in range(len(rows[0])) if any(row[k] != rows[0][k] for row in rows)]
+    slot = iter(f"h.p{k}" if k in varying else literal(v) for k, v in enumerate(rows[0]))
     tables, where, bound = [], [], {}
     positives = [x for x in rule.body if isinstance(x, Lit) and not x.negated]
     for i, lit in enumerate(positives):
@@ -183,12 +221,13 @@ def select(rule: Rule, others: tuple[Rule, ...] = ()) -> str:
                 else:
                     bound[a.name] = ref
             else:
-                where.append(f"{ref} = {literal(a)}")
+                where.append(f"{ref} = {next(slot)}")
     for x in rule.body:
         if isinstance(x, Cmp):
             if x.var.name not in bound:
                 raise ValueError(f"unsafe comparison on {x.var} in {rule}")
-            where.append(f"{bound[x.var.name]} {x.op} {literal(x.value)}")
+            where.append(f"{bound[x.var.name]} {x.op} {next(slot)}")
+    anti = []
     for k, x in enumerate(y for y in rule.body if isinstance(y, Lit) and y.negated):
         alias, cond, local = f"n{k}", [], {}
         for j, a in enumerate(x.args):
@@ -200,22 +239,21 @@ def select(rule: Rule, others: tuple[Rule, ...] = ()) -> str:
                     cond.append(f"{ref} = {local[a.name]}")
                 local[a.name] = ref
             else:
-                cond.append(f"{ref} = {literal(a)}")
-        where.append(f"NOT EXISTS (SELECT 1 FROM {x.pred} AS {alias}" + (f" WHERE {' AND '.join(cond)})" if cond else ")"))
-    heads, varying = [], [i for i in range(len(rule.head.args)) if any(o.head.args[i] != rule.head.args[i] for o in others)]
+                cond.append(f"{ref} = {next(slot)}")
+        anti.append(f" ANTI JOIN {x.pred} AS {alias} ON {' AND '.join(cond) or 'true'}")
+    heads = []
     for i, a in enumerate(rule.head.args):
-        if i in varying:
-            heads.append(f"h.{column(i)} AS {column(i)}")
-        elif isinstance(a, Var):
+        if isinstance(a, Var):
             if a.name not in bound:
                 raise ValueError(f"unsafe head variable {a} in {rule}")
             heads.append(f"{bound[a.name]} AS {column(i)}")
         else:
-            heads.append(f"{literal(a)} AS {column(i)}")
+            heads.append(f"{next(slot)} AS {column(i)}")
     if varying:
-        rows = ", ".join("(" + ", ".join(literal(r.head.args[i]) for i in varying) + ")" for r in (rule, *others))
-        tables.append(f"(VALUES {rows}) AS h({', '.join(column(i) for i in varying)})")
-    sql = f"SELECT {', '.join(heads)} FROM {', '.join(tables) if tables else '(SELECT 1) AS one'}"
+        values = ", ".join("(" + ", ".join(literal(row[k]) for k in varying) + ")" for row in rows)
+        tables.append(f"(VALUES {values}) AS h({', '.join(f'p{k}' for k in varying)})")
+    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(heads)} "
+           f"FROM {' CROSS JOIN '.join(tables) if tables else '(SELECT 1) AS one'}{''.join(anti)}")
     return sql + (f" WHERE {' AND '.join(where)}" if where else "")
 
 
@@ -286,16 +324,6 @@ def strata(program: Program) -> list[list[Stratum]]:
     return out
 
 
-def shared_bodies(rules: tuple[Rule, ...]) -> list[list[Rule]]:
-    """Rules grouped (in first-seen order) when their bodies are the same and their heads differ only
-    in constants (e.g. one obligation for several actors): each group is one SELECT."""
-    groups: dict[tuple, list[Rule]] = {}
-    for r in rules:
-        shape = tuple(a.name if isinstance(a, Var) else None for a in r.head.args)
-        groups.setdefault((r.head.pred, shape, tuple(map(str, r.body))), []).append(r)
-    return list(groups.values())
-
-
 def translate(program: Program) -> SqlProgram:
     """Program -> SqlProgram. Raises ValueError for unsafe rules or negation inside a cycle."""
     by_pred: dict[str, list[Rule]] = {}
@@ -306,7 +334,8 @@ def translate(program: Program) -> SqlProgram:
     for level in strata(program):
         stratum = []
         for g in level:
-            body = "\nUNION\n".join(select(rs[0], tuple(rs[1:])) for rs in shared_bodies(g.rules))
+            groups = templates(g.rules)  # one SELECT alone is made DISTINCT: a relation is a set
+            body = "\nUNION\n".join(select(rs, distinct=len(groups) == 1) for rs in groups)
             cols = ", ".join(column(i) for i in range(len(schema[g.table])))
             sql = f"INSERT INTO {g.table} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {g.table}" if g.recursive else body)
             stratum.append(Statement(g.table, g.partitions, sql, g.recursive))

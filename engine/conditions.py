@@ -43,12 +43,14 @@ def scopes(evaluation: Evaluation, clause: ast.Clause, child: str | None = None,
             if child is None or c.id == child]
 
 
-def _index(evaluation: Evaluation) -> dict[str, list[BaseFact]]:
+def _index(evaluation: Evaluation) -> dict[tuple, list[BaseFact]]:
+    """Base facts by predicate, and by predicate and first argument (a child or episode id)."""
     cached = getattr(evaluation, "_fact_index", None)
     if cached is None:
         cached = defaultdict(list)
         for f in evaluation.base:
-            cached[f.pred].append(f)
+            cached[(f.pred,)].append(f)
+            cached[(f.pred, f.args[0])].append(f)
         object.__setattr__(evaluation, "_fact_index", cached)
     return cached
 
@@ -58,7 +60,8 @@ def facts_for(evaluation: Evaluation, lit: Lit, bindings: dict) -> tuple[BaseFac
     if lit.pred not in BASE_PREDICATES:
         return ()
     wanted = [bindings.get(a.name) if isinstance(a, Var) else a for a in lit.args]
-    return tuple(f for f in _index(evaluation)[lit.pred]
+    key = (lit.pred,) if wanted[0] is None else (lit.pred, wanted[0])
+    return tuple(f for f in _index(evaluation).get(key, ())
                  if all(w is None or w == v for w, v in zip(wanted, f.args)))
 
 

@@ -23,6 +23,7 @@ from typing import Callable, Iterator, Mapping
 
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 
@@ -51,16 +52,19 @@ def sql_program(policy: CompiledPolicy) -> SqlProgram:
     return hit[1]
 
 
-def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram) -> None:
-    """Create the derived tables and fill them, stratum by stratum (recursive ones to a fixpoint)."""
+def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram, workers: int = 1) -> None:
+    """Create the derived tables and fill them, stratum by stratum (recursive ones to a fixpoint).
+    A stratum's statements are independent, so `workers` threads run them at once, each on its
+    own cursor: DuckDB plans a query on the calling thread, and planning is much of the work."""
     for create in sql.create_statements():
         con.execute(create)
-    for statement in sql.statements():
-        if not statement.repeat:
-            con.execute(statement.sql)
-            continue
-        while con.execute(statement.sql).fetchone()[0]:
-            pass
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for stratum in sql.strata:
+            once = sorted((s for s in stratum if not s.repeat), key=lambda s: -len(s.sql))  # longest first
+            list(pool.map(lambda s: con.cursor().execute(s.sql).close(), once))
+            for statement in stratum:
+                while statement.repeat and con.execute(statement.sql).fetchone()[0]:
+                    pass
 
 
 def _when(us: int | None) -> datetime | None:
@@ -187,7 +191,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
         macros(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
         build_base(con, policy.program)
         done("base facts")
-        run_rules(con, sql_program(policy))
+        run_rules(con, sql_program(policy), threads or os.cpu_count() or 1)
         done("rules")
         build_obligations(con, policy.program.clauses)
         for table in ("raw_c", "raw_e", "raw_a", "cut_e", "cut_a", "vis", "moment_day", *sql_program(policy).schema):

@@ -52,10 +52,13 @@ def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | No
     return (mine[0][0], mine[0][1]) if mine else (None, None)
 
 
-def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None) -> Evaluation:
-    """`track_status`: give obligations a status; default: when `facts` records any action."""
+def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
+             action: str | None = None) -> Evaluation:
+    """`track_status`: give obligations a status; default: when `facts` records any action.
+    `action`: derive only that action's obligations (for explaining them; the same ones as a whole
+    evaluation gives, since an obligation's status depends only on actions of its own kind)."""
     base = tuple(base_facts(facts, at, policy.program))
-    derived = run(policy.program, base)
+    derived = run(policy.program, base, action)
     obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
     episodes = []
     for e in sorted(facts.episodes, key=lambda e: (e.child, e.reported, e.id)):

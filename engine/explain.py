@@ -230,18 +230,27 @@ def _status_node(evaluation: Evaluation, ob: Obligation) -> Node | None:
     return Node("status", f"status pending: nothing recorded yet (as at {_when(evaluation.at)})")
 
 
-def why(evaluation: Evaluation, ob: Obligation) -> Node:
-    """The derivation of one obligation of this evaluation."""
+def _because(evaluation: Evaluation, ob: Obligation) -> Node:
     bindings = {"C": ob.child, "E": ob.episode or ""}
     rules = _rules(evaluation, "obligation", None, None, ob.action, ob.actor, ob.modality, ob.clause, ob.exception or "")
     found = _holding(evaluation, rules, bindings)
     if found is None:  # an obligation the rules do not derive cannot be explained; never invent a reason
         raise LookupError(f"no rule derives {ob.action} for {ob.child}")
+    return rule_node(evaluation, found[0], found[1], "because ")
+
+
+def why(evaluation: Evaluation, ob: Obligation, memo: dict | None = None) -> Node:
+    """The derivation of one obligation of this evaluation. `memo` (one per evaluation) keeps each
+    derivation for the next obligation with the same head (another occurrence of a recurring one)."""
+    memo = {} if memo is None else memo
+    key = (ob.child, ob.episode, ob.action, ob.actor, ob.modality, ob.clause, ob.exception)
+    if key not in memo:
+        memo[key] = _because(evaluation, ob)
     children = [_timing_node(evaluation, ob)]
     status = _status_node(evaluation, ob)
     if status:
         children.append(status)
-    children.append(rule_node(evaluation, found[0], found[1], "because "))
+    children.append(memo[key])
     where = f", episode {ob.episode}" if ob.episode else ""
     head = f"{ob.actor} {ob.modality} {ob.action} - child {ob.child}{where}"
     return Node("obligation", head, True, children=tuple(children))

@@ -32,9 +32,15 @@ class Inquiry:
 
 def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str, action: str,
             episode: str | None = None, at: datetime | None = None, redact: bool = False) -> list[Inquiry]:
-    runs = [(c.name, c.facts, at or c.as_of) for c in loaded.cases] or [("bulk", loaded.bulk, at or now())]
+    known = set(vocabulary.ACTIONS) | {d.name.value for d in policy.ast.items(ast.Declaration) if d.kind == "action"}
+    if action not in known:
+        close = difflib.get_close_matches(action, sorted(known), n=1)
+        raise ClauseError([error("X002", Span(where), f"unknown action '{action}'",
+                                 f"did you mean '{close[0]}'?" if close else "see the vocabulary")])
+    runs = ([(c.name, c.facts, at or c.as_of, bool(c.facts.actions)) for c in loaded.cases]
+            or [("bulk", loaded.bulk, at or now(), loaded.bulk_records_actions)])
     found = []
-    for name, facts, when in runs:
+    for name, facts, when, track in runs:
         if not any(c.id == child for c in facts.children):
             continue
         mine = facts.for_child(child)
@@ -43,15 +49,10 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
                                      "episodes: " + (", ".join(e.id for e in mine.episodes) or "none"))])
         if redact:
             mine = pseudonymise(mine)
-        found.append(Inquiry(name, evaluate(policy, mine, when, track_status=bool(facts.actions))))
+        found.append(Inquiry(name, evaluate(policy, mine, when, track_status=track, action=action)))
     if not found:
         raise ClauseError([error("X001", Span(where), f"no child '{child}' in {where}",
                                  "give the id as written in the case file or children.csv")])
-    known = set(vocabulary.ACTIONS) | {d.name.value for d in policy.ast.items(ast.Declaration) if d.kind == "action"}
-    if action not in known:
-        close = difflib.get_close_matches(action, sorted(known), n=1)
-        raise ClauseError([error("X002", Span(where), f"unknown action '{action}'",
-                                 f"did you mean '{close[0]}'?" if close else "see the vocabulary")])
     return found
 
 
@@ -65,7 +66,8 @@ def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None
     who = pseudonym(child) if redact else child
     out = []
     for q in found:
-        trees = [why(q.evaluation, o) for o in q.evaluation.obligations
+        memo: dict = {}  # the occurrences of a recurring obligation share one derivation
+        trees = [why(q.evaluation, o, memo) for o in q.evaluation.obligations
                  if o.child == who and o.action == action and (episode is None or o.episode == episode)]
         if trees:
             out.append(_case(q, trees))

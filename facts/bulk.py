@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TextIO
 
 from facts import limits
 from facts.files import atomic
@@ -77,8 +77,22 @@ def _record(row: list[str], line: int, width: int, columns: list[tuple[int, str]
     return Record(fields, Span(file, line, 1))
 
 
-def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
-    """Stream one CSV file into `coll`. Returns False when its rows could not all be read."""
+def _lines(fh: TextIO, child: str | None) -> Iterable[str]:
+    """The file's lines for csv.reader. For one child, when no cell is quoted and no line ends in a
+    carriage return (so each line is one row), a line that cannot be the child's is read as blank:
+    it keeps its line number and costs nothing to parse."""
+    if child is None:
+        return fh
+    text = fh.read()
+    if '"' in text or "\r" in text:
+        return text.splitlines(keepends=True)
+    lines = text.split("\n")
+    return [lines[0] + "\n"] + [line + "\n" if child in line else "\n" for line in lines[1:]]
+
+
+def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = None) -> bool:
+    """Stream one CSV file into `coll` (only the rows of `child`, when given).
+    Returns False when its rows could not all be read."""
     file, diags = str(path), coll.diags
     add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action}[kind]
     try:
@@ -87,7 +101,7 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
             diags.append(limits.too_large(file, size, limits.max_bulk_bytes(), "a bulk CSV file"))
             return False
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh, strict=True)
+            reader = csv.reader(_lines(fh, child), strict=True)
             try:
                 header = next(reader, None)
                 if header is None or not any(h.strip() for h in header):
@@ -98,9 +112,11 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
                 columns, usable = _header(header, file, kind, diags)
                 if not usable:
                     return False
+                key = dict((name, i) for i, name in columns)["id" if kind == "child" else "child"]
                 start = reader.line_num + 1
                 for row in reader:
-                    if any(cell.strip() for cell in row):
+                    if any(cell.strip() for cell in row) and (
+                            child is None or (row[key].strip() if key < len(row) else "") == child):
                         add(_record(row, start, len(header), columns, file, diags))
                     start = reader.line_num + 1
             except UnicodeDecodeError:
@@ -117,12 +133,13 @@ def _read_csv(path: Path, kind: str, coll: FactCollector) -> bool:
     return True
 
 
-def load_bulk(folder: str | Path) -> FactSet:
+def load_bulk(folder: str | Path, child: str | None = None) -> FactSet:
     """A folder holding children.csv, episodes.csv and optionally actions.csv -> FactSet.
 
-    Raises ClauseError with every problem (references to children or episodes are
-    only checked when their file could be read, so one broken file does not flood
-    the report).
+    With `child`, only that child's rows are read and checked (what `clause why` needs:
+    a child's obligations depend on their facts alone). Raises ClauseError with every
+    problem (references to children or episodes are only checked when their file could
+    be read, so one broken file does not flood the report).
     """
     folder = Path(folder)
     coll = FactCollector()
@@ -133,7 +150,7 @@ def load_bulk(folder: str | Path) -> FactSet:
     for name, kind, required in FILES:
         path = folder / name
         if path.is_file():
-            complete[kind] = _read_csv(path, kind, coll)
+            complete[kind] = _read_csv(path, kind, coll, child)
         elif required:
             coll.diags.append(error("F011", Span(str(folder)), f"folder {folder} has no {name}",
                                     "a bulk folder holds children.csv, episodes.csv and optionally actions.csv"))
@@ -141,6 +158,18 @@ def load_bulk(folder: str | Path) -> FactSet:
     facts = coll.finish(complete["child"], complete["episode"])
     raise_if_errors(list(dict.fromkeys(coll.diags)))
     return facts
+
+
+def records_actions(folder: str | Path) -> bool:
+    """Whether the folder's actions.csv holds any row (then every obligation gets a status).
+    Reads only up to the first row; a file that cannot be read counts as none (load_bulk says why)."""
+    try:
+        with (Path(folder) / "actions.csv").open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            return any(any(cell.strip() for cell in row) for row in reader)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
 
 
 # ---- writing ----

@@ -12,28 +12,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.diagnostics import ClauseError, Span, error
-from facts.bulk import load_bulk
+from facts.bulk import load_bulk, records_actions
 from facts.model import Case, FactSet
 from facts.yamlcase import case_files, load_cases
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedInput:
-    """Exactly one is set: regression cases, or one bulk extract (judged at a time given elsewhere)."""
+    """Exactly one is set: regression cases, or one bulk extract (judged at a time given elsewhere).
+    `bulk_records_actions`: whether the whole extract records any action (even when only one
+    child's rows were read), which decides whether obligations get a status."""
 
     cases: tuple[Case, ...] = ()
     bulk: FactSet | None = None
+    bulk_records_actions: bool = False
 
 
-def load_path(path: str | Path) -> LoadedInput:
-    """A case file, a folder of case files, or a bulk CSV folder -> LoadedInput. Raises ClauseError."""
+def load_path(path: str | Path, child: str | None = None) -> LoadedInput:
+    """A case file, a folder of case files, or a bulk CSV folder -> LoadedInput. Raises ClauseError.
+    With `child`, a bulk folder is read for that child's rows only (bulk.load_bulk)."""
     p = Path(path)
     where = Span(str(p))
     if not str(path).strip() or not p.exists():
         raise ClauseError([error("F011", where, f"no such file or folder: {p}")])
     if p.is_dir():
         if (p / "children.csv").is_file():
-            return LoadedInput(bulk=load_bulk(p))
+            facts = load_bulk(p, child)
+            return LoadedInput(bulk=facts, bulk_records_actions=bool(facts.actions) or (
+                child is not None and records_actions(p)))
         if not case_files([p]):
             raise ClauseError([error("F012", where, f"folder {p} holds no case files (*.yaml, *.yml) and no children.csv",
                                      "give a case file, a folder of case files, or a folder holding children.csv")])

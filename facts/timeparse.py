@@ -19,14 +19,15 @@ Invariants:
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
+from contextlib import suppress
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -124,9 +125,43 @@ def format_instant(moment: datetime) -> str:
     return text
 
 
+HOLIDAY_YEARS = range(1900, 2202)  # parse_instant's years, and a little past them for offsets
+
+
 @lru_cache(maxsize=1)
-def _calendar() -> holidays.HolidayBase:
+def _calendar() -> "holidays.HolidayBase":
+    import holidays
     return holidays.country_holidays("GB", subdiv="ENG")
+
+
+@lru_cache(maxsize=1)
+def _holiday_table() -> dict[int, frozenset[date]]:
+    """England's bank holidays for HOLIDAY_YEARS. Building the calendar costs a fifth of a second
+    (the `holidays` package imports every country), so the table is kept in the cache folder
+    (facts.files.cache_dir), one file per release of `holidays`."""
+    from importlib.metadata import version
+
+    from facts.files import atomic_bytes, cache_dir, private
+    folder = cache_dir()
+    path = folder / f"bank-holidays-england-{version('holidays')}.json" if folder else None
+    try:
+        if path is not None and private(path):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            table = {int(y): frozenset(map(date.fromisoformat, days)) for y, days in data.items()}
+            if set(table) == set(HOLIDAY_YEARS):
+                return table
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass  # missing or damaged: build it again
+    import holidays
+    days: dict[int, set[date]] = {y: set() for y in HOLIDAY_YEARS}
+    for day in holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS):
+        days[day.year].add(day)
+    table = {y: frozenset(ds) for y, ds in days.items()}
+    if path is not None:
+        text = json.dumps({y: sorted(d.isoformat() for d in ds) for y, ds in table.items()})
+        with suppress(OSError):
+            atomic_bytes(path, text.encode("utf-8"), 0o600)
+    return table
 
 
 _calendar_lock = threading.Lock()
@@ -135,6 +170,8 @@ _calendar_lock = threading.Lock()
 @lru_cache(maxsize=256)
 def _bank_holidays(year: int) -> frozenset[date]:
     """England's bank holidays of one year (the shared calendar fills years lazily, so lock)."""
+    if year in HOLIDAY_YEARS:
+        return _holiday_table()[year]
     with _calendar_lock:
         cal = _calendar()
         _ = date(year, 1, 1) in cal  # makes the calendar populate `year`

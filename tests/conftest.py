@@ -8,6 +8,9 @@ fails with its diagnostics. Other YAML under tests/ (fact fixtures) is not colle
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +19,16 @@ import pytest
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASE_SUFFIXES = (".yaml", ".yml")
 _POLICY_KEY = pytest.StashKey[Any]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The caches (compiled policy, grammar, bank holidays) live in a folder of this session's own,
+    never in the user's: every test sees them as a fresh machine would at first."""
+    os.environ["CLAUSE_CACHE_DIR"] = tempfile.mkdtemp(prefix="clause-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.get("CLAUSE_CACHE_DIR", ""), ignore_errors=True)
 
 
 def _is_case_file(file_path: Path) -> bool:

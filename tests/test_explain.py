@@ -145,3 +145,29 @@ def test_cli_explain_unknown_child_and_action_exit_2() -> None:
     assert child.exit_code == 2 and "X001" in child.output and "C9" in child.output
     action = runner.invoke(main, ["why-not", "examples", "--child", "C1", "--action", "return_intervew"])
     assert action.exit_code == 2 and "did you mean 'return_interview'" in action.output
+
+
+def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_path: Path) -> None:
+    """`why` reads only the asked child's rows, yet explains the obligations the whole folder's run
+    gives that child, with a status whenever the folder records any action (even none of theirs)."""
+    from facts.bulk import load_bulk, write_bulk
+    from facts.synth import synthesize
+    from facts.model import FactSet
+    facts = synthesize(40, 11)
+    idle, busy = sorted({e.child for e in facts.episodes} & {a.child for a in facts.actions})[:2]
+    write_bulk(FactSet(facts.children, facts.episodes, tuple(a for a in facts.actions if a.child != idle)), tmp_path)
+    assert not load_bulk(tmp_path, idle).actions
+    at = ["--at", "2025-01-01T00:00"]
+    runner = CliRunner()
+    for child in (idle, busy):
+        batch = json.loads(runner.invoke(main, ["obligations", str(tmp_path), "--child", child, "--format", "json",
+                                                "--engine", "pydatalog", *at]).output)
+        rows = [o for run in batch for o in run["obligations"] if o["action"] == "assess_risk"]
+        out = runner.invoke(main, ["why", str(tmp_path), "--child", child, "--action", "assess_risk", "--format", "json", *at])
+        assert out.exit_code == (0 if rows else 1), out.output
+        if rows:
+            [case] = json.loads(out.output)
+            trees = case["children"]
+            assert len(trees) == len(rows) and all(r["status"] for r in rows)
+            statuses = [n["text"].split(":")[0] for t in trees for n in t["children"] if n["kind"] == "status"]
+            assert statuses == [f"status {r['status']}" for r in rows]

@@ -164,3 +164,44 @@ def test_round_trip_property(facts):
     with tempfile.TemporaryDirectory() as tmp:
         write_bulk(facts, tmp)
         assert _canonical(load_bulk(tmp)) == _canonical(facts)
+
+
+def _synthetic_folder(tmp_path: Path) -> Path:
+    from facts.synth import synthesize
+    folder = tmp_path / "year"
+    write_bulk(synthesize(60, 3), folder)
+    return folder
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_one_childs_rows_are_that_child_of_the_whole_load(tmp_path, quoted):
+    folder = _synthetic_folder(tmp_path)
+    if quoted:  # a quoted cell makes the reader parse every row instead of skipping lines unread
+        path = folder / "children.csv"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text(lines[0] + '"' + lines[1].replace(",", '",', 1) + "".join(lines[2:]), encoding="utf-8")
+    whole = load_bulk(folder)
+    busiest = max(whole.children, key=lambda c: sum(e.child == c.id for e in whole.episodes)).id
+    for child in (whole.children[0].id, busiest, whole.children[-1].id):
+        assert load_bulk(folder, child) == whole.for_child(child)
+
+
+def test_one_child_is_not_matched_by_a_longer_id_or_another_column(tmp_path):
+    folder = folder_with(tmp_path, children="id,born\nC1,2010-01-01\nC10,2010-01-01\nX,2010-01-01\n",
+                         episodes="id,child,reported\nC1,C10,2024-01-01T10:00\nE2,C1,2024-01-02T10:00\nE3,X,2024-01-03T10:00\n",
+                         actions=None)
+    mine = load_bulk(folder, "C1")
+    assert [c.id for c in mine.children] == ["C1"] and [e.id for e in mine.episodes] == ["E2"]
+
+
+def test_one_childs_problems_keep_their_lines_and_others_are_not_read(tmp_path):
+    folder = folder_with(tmp_path, children="id,born\nA,not a date\nB,2010-01-01\n",
+                         episodes="id,child,reported\nE1,A,2024-01-01T10:00\nE2,B,yesterday\n", actions=None)
+
+    def where(child: str | None) -> list[tuple[str, int, int]]:
+        with pytest.raises(ClauseError) as info:
+            load_bulk(folder, child)
+        return sorted((Path(d.span.file).name, d.span.line, d.span.column) for d in info.value.diagnostics)
+    assert where(None) == [("children.csv", 2, 2), ("episodes.csv", 3, 3)]
+    assert where("A") == [("children.csv", 2, 2)]
+    assert where("B") == [("episodes.csv", 3, 3)]

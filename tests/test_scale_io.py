@@ -21,7 +21,7 @@ from compiler.policy import compile_policy
 from compiler.sql import literal, translate
 from engine import duck_load, render
 from engine.batch import Run
-from engine.duck import evaluate_duck
+from engine.duck import evaluate_duck, run_rules
 from engine.stream_render import WRITERS
 from facts.bulk import load_bulk, write_bulk
 from facts.model import Child, Episode, FactSet
@@ -141,7 +141,28 @@ def test_sql_text_is_deterministic_and_quotes_constants(policy):
                 (Lit("episode", (e, c)), Lit("elapsed", (e, Var("M"))), Cmp(Var("M"), ">=", 60),
                  Lit("flag", (c, evil), True)), "K", Span(""))
     text = translate(Program((rule,), (), ())).to_text()
-    assert "'x''); DROP TABLE child; --'" in text and "NOT EXISTS" in text and "t1.c1 >= 60" in text
+    assert "'x''); DROP TABLE child; --'" in text and "ANTI JOIN flag" in text and "t1.c1 >= 60" in text
+
+
+def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_set():
+    c, e = Var("C"), Var("E")
+    rules = tuple(Rule(Lit("obligation", (c, e, "locate_child", actor, "must", "K", "")),
+                       (Lit("episode", (e, c)), Lit("status", (c, status)), Lit("flag", (c, "cse"), True)), "K", Span(""))
+                  for status, actor in (("looked_after", "police"), ("child_protection_plan", "police"),
+                                        ("looked_after", "iro")))
+    sql = translate(Program(rules, (), ()))
+    text = sql.to_text()
+    assert text.count("SELECT") == 1 and "SELECT DISTINCT" in text and "(VALUES (" in text
+    con = duckdb.connect(":memory:")
+    for pred, types in sql.schema.items():
+        if pred not in sql.derived:
+            con.execute(f"CREATE TABLE {pred} ({', '.join(f'c{i} {t}' for i, t in enumerate(types))})")
+    con.execute("INSERT INTO episode VALUES ('E1', 'C1'), ('E2', 'C2')")
+    con.execute("INSERT INTO status VALUES ('C1', 'looked_after'), ('C1', 'child_protection_plan'), ('C2', 'looked_after')")
+    con.execute("INSERT INTO flag VALUES ('C2', 'cse')")
+    run_rules(con, sql)
+    rows = con.execute("SELECT c0, c1, c3 FROM obligation ORDER BY ALL").fetchall()
+    assert rows == [("C1", "E1", "iro"), ("C1", "E1", "police")]  # C1 matches the police rule twice: one row
 
 
 def test_cli_engines_agree_on_a_bulk_folder(tmp_path):

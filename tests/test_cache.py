@@ -1,0 +1,149 @@
+"""The on-disk caches: a compiled policy and England's bank holidays are reused only while
+nothing they were built from has changed, and a damaged or foreign entry is never trusted."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from compiler import cache
+from compiler.diagnostics import ClauseError
+from facts import timeparse
+
+SMALL = Path(__file__).resolve().parent / "data" / "policy_small"
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(SMALL, tmp_path / "policy"))
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder, as a new process sees it (nothing remembered in memory)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CLAUSE_CACHE_DIR", str(folder))
+    monkeypatch.delenv("CLAUSE_CACHE", raising=False)
+    cache._recent.clear()
+    return folder
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Records every real compile the cache falls back to."""
+    calls: list[Path] = []
+    real = cache.compile_policy
+
+    def counting(root: Path):
+        calls.append(root)
+        return real(root)
+    monkeypatch.setattr(cache, "compile_policy", counting)
+    return calls
+
+
+def new_process() -> None:
+    cache._recent.clear()
+
+
+def same(a, b) -> bool:
+    return a.program.rules == b.program.rules and a.ast == b.ast and a.quotes == b.quotes and a.warnings == b.warnings
+
+
+def test_a_fresh_entry_is_read_back_instead_of_compiling(policy_dir, store, compiles):
+    first = cache.load_policy_cached(policy_dir)
+    new_process()
+    second = cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 1 and same(first, second)
+    assert [p.name.startswith("policy-") for p in store.glob("policy-*.pickle")] == [True]
+
+
+def test_the_same_process_gets_the_same_object_back(policy_dir, store, compiles):
+    assert cache.load_policy_cached(policy_dir) is cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 1
+
+
+def test_editing_a_clause_file_compiles_again(policy_dir, store, compiles):
+    before = cache.load_policy_cached(policy_dir)
+    rules = policy_dir / "rules.clause"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("must", "should", 1), encoding="utf-8")
+    after = cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2 and not same(before, after)
+
+
+def test_editing_a_quoted_source_compiles_again_and_reports_what_broke(policy_dir, store, compiles):
+    cache.load_policy_cached(policy_dir)
+    (policy_dir / "sources" / "small.txt").write_text("Nothing the clauses quote.\n", encoding="utf-8")
+    new_process()
+    with pytest.raises(ClauseError):  # the quotes no longer match: the checks say so, not a stale entry
+        cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2
+
+
+def test_a_damaged_entry_is_only_a_miss(policy_dir, store, compiles):
+    cache.load_policy_cached(policy_dir)
+    for entry in store.glob("policy-*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    new_process()
+    again = cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2 and again.program.rules
+
+
+def test_an_entry_others_can_write_is_never_read(policy_dir, store, compiles):
+    cache.load_policy_cached(policy_dir)
+    for entry in store.glob("policy-*.pickle"):
+        os.chmod(entry, 0o666)
+    new_process()
+    cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2
+
+
+def test_errors_are_never_cached(tmp_path, store, compiles):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.clause").write_text("clause X-1 \"t\"\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ClauseError):
+            cache.load_policy_cached(broken)
+    assert len(compiles) == 2 and not list(store.glob("policy-*.pickle"))
+
+
+def test_caching_can_be_turned_off(policy_dir, store, compiles, monkeypatch):
+    monkeypatch.setenv("CLAUSE_CACHE", "0")
+    cache.load_policy_cached(policy_dir)
+    cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2 and not store.exists()
+
+
+def test_an_unusable_cache_folder_still_compiles(policy_dir, tmp_path, compiles, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("CLAUSE_CACHE_DIR", str(blocker / "cache"))
+    new_process()
+    assert cache.load_policy_cached(policy_dir).program.rules and len(compiles) == 1
+
+
+def test_bank_holidays_come_from_the_cache_file_and_match_the_calendar(store):
+    timeparse._holiday_table.cache_clear()
+    built = timeparse._holiday_table()
+    files = list(store.glob("bank-holidays-england-*.json"))
+    assert len(files) == 1
+    timeparse._holiday_table.cache_clear()
+    assert timeparse._holiday_table() == built
+    calendar = timeparse._calendar()
+    for year in (1971, 2024, 2100):
+        _ = date(year, 1, 1) in calendar
+        assert built[year] == frozenset(d for d in calendar if d.year == year)
+    assert date(2024, 12, 26) in built[2024] and date(2024, 12, 27) not in built[2024]
+
+
+def test_a_damaged_bank_holiday_file_is_rebuilt(store):
+    timeparse._holiday_table.cache_clear()
+    built = timeparse._holiday_table()
+    path = next(store.glob("bank-holidays-england-*.json"))
+    path.write_text('{"2024": ["not a date"]}', encoding="utf-8")
+    timeparse._holiday_table.cache_clear()
+    assert timeparse._holiday_table() == built
+    timeparse._holiday_table.cache_clear()
