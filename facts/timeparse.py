@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 LONDON = ZoneInfo("Europe/London")
 
 INSTANT_EXAMPLE = "2024-03-08T17:30"
