@@ -3,7 +3,9 @@
 Input: a folder of `.clause` files (searched recursively, in path order) and the
 source texts their `document` lines name. Output: the AST, the checked Datalog
 program, the source texts, and the warnings. Errors from all files and all checks
-are collected and raised together as one `ClauseError`.
+are collected and raised together as one `ClauseError`. The parser (Lark) and the
+checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
+answers: a command on one case should not pay for them.
 """
 from __future__ import annotations
 
@@ -11,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import ast
-from compiler.check import check, inside
 from compiler.codegen import Program, generate
 from compiler.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
-from compiler.parse import parse_file
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"
@@ -38,6 +38,7 @@ class CompiledPolicy:
 
 def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
     """Each document's source text; an unreadable one is left out (the checks report it)."""
+    from compiler.check import inside
     out = {}
     for d in policy.items(ast.Document):
         path = root / d.source.value
@@ -56,6 +57,7 @@ def policy_files(root: Path) -> list[str]:
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
     """Parse every file; syntax errors are collected per file, not raised."""
+    from compiler.parse import parse_file
     diagnostics: list[Diagnostic] = []
     files = []
     paths = sorted(texts) if texts is not None else policy_files(root)
@@ -79,6 +81,7 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     if texts is None and not policy.files and not diagnostics:
         diagnostics.append(error("E000", Span(str(root)), "the folder holds no .clause files"))
     sources = load_sources(policy, root)
+    from compiler.check import check
     found, quotes = check(policy, sources, root)
     diagnostics += found
     raise_if_errors(diagnostics)

@@ -8,15 +8,18 @@ file and line). Explanations and condition coverage both read these results, so
 """
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 
 from compiler import ast
-from compiler.codegen import BASE_PREDICATES, Cmp, Lit, Var, atom_literals
+from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Var, atom_literals
 from compiler.logic import atoms_of, is_episode_scoped
 from engine import runtime
 from engine.evaluate import Evaluation
 from engine.temporal import BaseFact, utc
+
+COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,75 @@ def scopes(evaluation: Evaluation, clause: ast.Clause, child: str | None = None,
             if child is None or c.id == child]
 
 
-def _index(evaluation: Evaluation) -> dict[tuple, list[BaseFact]]:
-    """Base facts by predicate, and by predicate and first argument (a child or episode id)."""
-    cached = getattr(evaluation, "_fact_index", None)
-    if cached is None:
-        cached = defaultdict(list)
+class _Relations:
+    """One evaluation's relations as pyDatalog holds them, by (predicate,) and by (predicate,
+    position, value): the base facts as loaded, and each derived predicate asked of pyDatalog
+    once, whole. Asking pyDatalog a body at a time re-derives its predicates on every question
+    (it keeps no tables between queries): hundreds of questions for one child's explanation."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        self.facts: dict[tuple, list[BaseFact]] = defaultdict(list)
+        self.rows: dict[tuple, list[tuple]] = defaultdict(list)
         for f in evaluation.base:
-            cached[(f.pred,)].append(f)
-            cached[(f.pred, f.args[0])].append(f)
-        object.__setattr__(evaluation, "_fact_index", cached)
+            self.facts[(f.pred,)].append(f)
+            self.facts[(f.pred, f.args[0])].append(f)
+            self._add(f.pred, f.args)
+
+    def _add(self, pred: str, t: tuple) -> None:
+        self.rows[(pred,)].append(t)
+        for i, v in enumerate(t):
+            self.rows[(pred, i, v)].append(t)
+
+    def tuples(self, pred: str, wanted: list) -> list[tuple]:
+        """The fewest tuples that can agree with `wanted` (values, or _FREE), from the best index."""
+        if pred not in BASE_PREDICATES and (pred,) not in self.rows:
+            self.evaluation.ensure_loaded()
+            self.rows[(pred,)] = []
+            for t in runtime.query(pred, DERIVED_PREDICATES[pred]):
+                self._add(pred, t)
+        keys = [(pred, i, w) for i, w in enumerate(wanted) if w is not _FREE] or [(pred,)]
+        return min((self.rows.get(k, []) for k in keys), key=len)
+
+    def matches(self, lit: Lit, bindings: dict) -> list[dict]:
+        """`bindings` extended by each tuple of the literal's predicate that agrees with it."""
+        wanted = [bindings.get(a.name, _FREE) if isinstance(a, Var) else a for a in lit.args]
+        out = []
+        for t in self.tuples(lit.pred, wanted):
+            new = dict(bindings)
+            for a, w, v in zip(lit.args, wanted, t):
+                if w is _FREE and new.setdefault(a.name, v) != v or w is not _FREE and w != v:
+                    break
+            else:
+                out.append(new)
+        return out
+
+
+_FREE = object()
+
+
+def _relations(evaluation: Evaluation) -> _Relations:
+    cached = getattr(evaluation, "_relations", None)
+    if cached is None:
+        cached = _Relations(evaluation)
+        object.__setattr__(evaluation, "_relations", cached)
     return cached
+
+
+def holds(evaluation: Evaluation, lits: tuple[Lit | Cmp, ...], bindings: dict) -> list[dict]:
+    """Every way the literals hold under `bindings`, left to right as pyDatalog reads a body: a
+    positive literal binds its variables, a comparison tests a bound one, a negated literal holds
+    when no tuple agrees. Nothing is derived here: the tuples are pyDatalog's (see `_Relations`)."""
+    relations = _relations(evaluation)
+    rows = [dict(bindings)]
+    for x in lits:
+        if isinstance(x, Cmp):
+            rows = [b for b in rows if COMPARE[x.op](b[x.var.name], x.value)]
+        elif x.negated:
+            rows = [b for b in rows if not relations.matches(x, b)]
+        else:
+            rows = [m for b in rows for m in relations.matches(x, b)]
+    return rows
 
 
 def facts_for(evaluation: Evaluation, lit: Lit, bindings: dict) -> tuple[BaseFact, ...]:
@@ -61,14 +123,13 @@ def facts_for(evaluation: Evaluation, lit: Lit, bindings: dict) -> tuple[BaseFac
         return ()
     wanted = [bindings.get(a.name) if isinstance(a, Var) else a for a in lit.args]
     key = (lit.pred,) if wanted[0] is None else (lit.pred, wanted[0])
-    return tuple(f for f in _index(evaluation).get(key, ())
+    return tuple(f for f in _relations(evaluation).facts.get(key, ())
                  if all(w is None or w == v for w, v in zip(wanted, f.args)))
 
 
 def test_atom(evaluation: Evaluation, atom: ast.Atom, negated: bool, bindings: dict) -> AtomResult:
-    evaluation.ensure_loaded()
     lits = tuple(atom_literals(atom, negated, 0))
-    rows = runtime.holds(lits, bindings)
+    rows = holds(evaluation, lits, bindings)
     seen = rows[0] if rows else bindings
     facts: list[BaseFact] = []
     for lit in lits:

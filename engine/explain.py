@@ -21,8 +21,7 @@ from compiler import ast
 from compiler.codegen import Lit, Rule
 from compiler.diagnostics import Span
 from compiler.logic import conjunctions
-from engine import runtime
-from engine.conditions import AtomResult, conjunction, scopes
+from engine.conditions import AtomResult, conjunction, holds, scopes
 from engine.evaluate import Evaluation
 from engine.obligations import Obligation
 from engine.temporal import human, moment_of
@@ -141,9 +140,8 @@ def _rules(evaluation: Evaluation, pred: str, *head: object) -> list[Rule]:
 
 
 def _holding(evaluation: Evaluation, rules: list[Rule], bindings: dict) -> tuple[Rule, dict] | None:
-    evaluation.ensure_loaded()
     for rule in rules:
-        rows = runtime.holds(rule.body, bindings)
+        rows = holds(evaluation, rule.body, bindings)
         if rows:
             return rule, rows[0]
     return None
@@ -278,7 +276,7 @@ def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None
             where = f" for episode {bindings['E']}" if bindings["E"] else ""
             mine = [o for o in present if o.clause == clause.id.value and (o.episode or "") == bindings["E"]]
             replaced = [x for x in overriders.get(clause.id.value, ())
-                        if runtime.holds((Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
+                        if holds(evaluation, (Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
             children = [condition_node(evaluation, r) for r in results]
             if mine:
                 text = f"{info.id}{where}: all conditions hold; present ({', '.join(sorted({o.actor for o in mine}))})"

@@ -7,7 +7,6 @@ the policy and the facts stay data (see ../shared/notes/pydatalog.md).
 """
 from __future__ import annotations
 
-import operator
 import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
@@ -17,7 +16,6 @@ from pyDatalog import pyDatalog, pyEngine, pyParser
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from engine.temporal import BaseFact
 
-COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
 _SENTINEL = "\x00clause-declare\x00"
 
@@ -30,23 +28,19 @@ class Derived:
     token: object = None
 
 
-def _arg(a: Union[Var, str, int], variables: dict[str, object], bindings: Mapping[str, object]) -> object:
+def _arg(a: Union[Var, str, int], variables: dict[str, object]) -> object:
     if isinstance(a, Var):
-        if a.name in bindings:
-            return bindings[a.name]
         if a.name not in variables:
             variables[a.name] = pyDatalog.Variable(a.name)
         return variables[a.name]
     return a
 
 
-def _literal(x: Union[Lit, Cmp], variables: dict[str, object], bindings: Mapping[str, object] | None = None):
-    """A pyDatalog literal object (pyParser.Query) for one rule element, built without parsing;
-    bound variables become constants."""
-    bindings = bindings or {}
+def _literal(x: Union[Lit, Cmp], variables: dict[str, object]):
+    """A pyDatalog literal object (pyParser.Query) for one rule element, built without parsing."""
     if isinstance(x, Cmp):
-        return pyParser.Query(x.op, [_arg(x.var, variables, bindings), x.value])
-    return pyParser.Query(("~" if x.negated else "") + x.pred, [_arg(a, variables, bindings) for a in x.args])
+        return pyParser.Query(x.op, [_arg(x.var, variables), x.value])
+    return pyParser.Query(("~" if x.negated else "") + x.pred, [_arg(a, variables) for a in x.args])
 
 
 def _add_rule(rule: Rule) -> None:
@@ -55,6 +49,18 @@ def _add_rule(rule: Rule) -> None:
     head = _literal(rule.head, variables)
     body = [_literal(x, variables).lua for x in rule.body]
     pyEngine.assert_(pyEngine.Clause(head.lua, body))
+
+
+def _constant(value: object) -> object:
+    """A fact argument as pyDatalog's own `assert_fact` stores it (it reads the strings 'True' and
+    'False' as booleans; ids so spelt are refused on input, this keeps the two routes identical)."""
+    return True if value == "True" else False if value == "False" else value
+
+
+def _fact(pred: str, args: tuple) -> pyEngine.Clause:
+    """A fact as pyDatalog's engine clause, built directly: `pyDatalog.assert_fact` builds the same
+    clause through its parser objects, at about six times the cost."""
+    return pyEngine.Clause(pyEngine.Literal(pred, [pyEngine.Const(_constant(a)) for a in args]), [])
 
 
 def declare(predicates: Mapping[str, int]) -> None:
@@ -102,7 +108,7 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
     if previous is not None:  # retract in the template that holds them, whatever ran since
         pyDatalog.Logic(previous[0])
         for pred, args in previous[1]:
-            pyDatalog.retract_fact(pred, *args)
+            pyEngine.retract(_fact(pred, args))
         _loaded.facts_in = None
     template = _template(program)
     pyDatalog.Logic(template)
@@ -111,7 +117,7 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
     _loaded.facts_in = (template, loaded)  # recorded first: a failure midway is still retracted next time
     for f in facts:
         loaded.append((f.pred, f.args))
-        pyDatalog.assert_fact(f.pred, *f.args)
+        pyEngine.assert_(_fact(f.pred, f.args))
     return _loaded.token
 
 
@@ -124,27 +130,6 @@ def query(pred: str, arity: int, fixed: Mapping[int, object] | None = None) -> t
     if fixed:  # .data holds the variables' values only: put the fixed ones back
         rows = [tuple(fixed[i] if i in fixed else next(it) for i in range(arity)) for it in map(iter, rows)]
     return tuple(sorted(rows, key=repr))
-
-
-def holds(lits: tuple[Union[Lit, Cmp], ...], bindings: Mapping[str, object]) -> list[dict[str, object]]:
-    """All ways the literals hold under `bindings` in the loaded logic (for explanations)."""
-    variables: dict[str, object] = {}
-    body = None
-    for x in lits:
-        if isinstance(x, Cmp) and x.var.name in bindings:
-            value = bindings[x.var.name]
-            if not COMPARE[x.op](value, x.value):
-                return []
-            continue
-        t = _literal(x, variables, bindings)
-        body = t if body is None else body & t
-    if body is None:
-        return [dict(bindings)]
-    names = list(variables)
-    if not names:
-        return [dict(bindings)] if body.data else []
-    rows = body.data if hasattr(body, "data") else []
-    return [dict(bindings, **dict(zip(names, row))) for row in rows]
 
 
 def run(program: Program, facts: Iterable[BaseFact], action: str | None = None) -> Derived:
