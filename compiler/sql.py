@@ -9,7 +9,9 @@ comparisons are WHERE conditions, a negated literal is an ANTI JOIN (NOT EXISTS
 without a correlated subquery to plan); the rules of one predicate are UNIONed (set
 semantics, like Datalog). Rules that differ only in their constants share one SELECT
 over a VALUES list of those constants: DuckDB's planning time grows with the number
-of SELECTs, and planning, not execution, dominated a local authority's year.
+of SELECTs, and planning, not execution, dominated a local authority's year. For the
+same reason a literal that only tests a rule's scope (an episode or a child) is read
+from a column computed once per stratum (compiler/sql_features.py) instead of joined.
 
 Strata: a derived predicate is split into partitions by the constants its rule
 heads always carry (`exception_holds(C, E, "LMCP-RISK-INSPECTOR")` is a partition of
@@ -25,9 +27,10 @@ already complete for the partitions it can match.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
+from compiler.sql_features import Shape, shape
 
 TEXT, INT = "VARCHAR", "BIGINT"
 BASE_TYPES: dict[str, tuple[str, ...]] = {
@@ -58,7 +61,8 @@ def column(i: int) -> str:
 
 @dataclass(frozen=True)
 class Statement:
-    """One INSERT filling some partitions of one table; `repeat` when recursive."""
+    """One INSERT filling some partitions of one table (`repeat` when recursive), or the statement
+    building a feature table (no partitions)."""
 
     table: str
     partitions: tuple[tuple, ...]
@@ -71,6 +75,7 @@ class SqlProgram:
     schema: dict[str, tuple[str, ...]]         # every predicate -> column types
     derived: tuple[str, ...]                   # tables the statements fill (created empty first)
     strata: tuple[tuple[Statement, ...], ...]
+    features: tuple[str, ...] = ()             # per-stratum feature tables (compiler/sql_features.py)
 
     def create_statements(self) -> list[str]:
         return [f"CREATE OR REPLACE TABLE {p} ({', '.join(f'{column(i)} {t}' for i, t in enumerate(self.schema[p]))})"
@@ -88,6 +93,10 @@ class SqlProgram:
         for n, stratum in enumerate(self.strata, 1):
             out.append(f"\n-- stratum {n}")
             for s in stratum:
+                if s.table in self.features:
+                    out.append(f"-- {s.table}: one row per scope, a column per test the next stratum's rules make of it")
+                    out.append(s.sql + ";")
+                    continue
                 parts = ", ".join("[" + ", ".join(map(str, k)) + "]" if k else "[all]" for k in s.partitions)
                 out.append(f"-- {s.table} {parts}" + (" (recursive: repeat until no rows are added)" if s.repeat else ""))
                 out.append(s.sql + ";")
@@ -180,35 +189,38 @@ def _constants(rule: Rule) -> list[Union[str, int]]:
     return out + [a for a in rule.head.args if not isinstance(a, Var)]
 
 
-def template(rule: Rule) -> tuple:
-    """The rule's shape: its literals and comparisons with variables renamed in order of appearance
-    and each constant replaced by its type. Rules of one shape differ only in constants."""
+def template(shaped: Shape) -> tuple:
+    """The rule's form: its literals and comparisons with variables renamed in order of appearance
+    and each constant replaced by its type, and the flags it reads. Rules of one form differ only
+    in constants."""
     names: dict[str, str] = {}
 
     def arg(a: object) -> str:
         return names.setdefault(a.name, f"V{len(names)}") if isinstance(a, Var) else type(a).__name__
 
+    rule = shaped.rule
     body = tuple((x.pred, x.negated, tuple(map(arg, x.args))) if isinstance(x, Lit) else (arg(x.var), x.op, "int")
                  for x in rule.body)
-    return body, rule.head.pred, tuple(map(arg, rule.head.args))
+    return body, shaped.flags, rule.head.pred, tuple(map(arg, rule.head.args))
 
 
-def templates(rules: tuple[Rule, ...]) -> list[list[Rule]]:
+def templates(shapes: list[Shape]) -> list[list[Shape]]:
     """Rules grouped by `template`, in first-seen order: each group is one SELECT."""
-    groups: dict[tuple, list[Rule]] = {}
-    for r in rules:
-        groups.setdefault(template(r), []).append(r)
+    groups: dict[tuple, list[Shape]] = {}
+    for s in shapes:
+        groups.setdefault(template(s), []).append(s)
     return list(groups.values())
 
 
-def select(rules: list[Rule], distinct: bool = False) -> str:
+def select(shapes: list[Shape], distinct: bool = False) -> str:
     """Rules of one template -> one SELECT producing all their head tuples. Where their constants
     differ, the SELECT joins a VALUES list (one row per rule) and reads the constant from it, so
     DuckDB plans one query instead of one per rule (planning, not execution, dominated a year's load)."""
-    rule, rows = rules[0], [_constants(r) for r in rules]
+    rule, rows = shapes[0].rule, [_constants(s.rule) for s in shapes]
     varying = [k for k in range(len(rows[0])) if any(row[k] != rows[0][k] for row in rows)]
     slot = iter(f"h.p{k}" if k in varying else literal(v) for k, v in enumerate(rows[0]))
-    tables, where, bound = [], [], {}
+    tables, bound = [], {}
+    where = [("NOT " if negated else "") + f"t0.{name}" for name, negated in shapes[0].flags]
     positives = [x for x in rule.body if isinstance(x, Lit) and not x.negated]
     for i, lit in enumerate(positives):
         alias = f"t{i}"
@@ -324,21 +336,39 @@ def strata(program: Program) -> list[list[Stratum]]:
     return out
 
 
+def _complete(levels: list[list[Stratum]], n: int, keys: dict[str, tuple[int, ...]]) -> Callable[[Lit], bool]:
+    """Whether every tuple a literal can match is computed before level `n` (base, or only partitions of lower levels)."""
+    pending = [(g.table, part) for level in levels[n:] for g in level for part in g.partitions]
+
+    def complete(lit: Lit) -> bool:
+        pos = keys.get(lit.pred, ())
+        return not any(table == lit.pred and all(isinstance(lit.args[i], Var) or lit.args[i] == part[k]
+                                                 for k, i in enumerate(pos)) for table, part in pending)
+    return complete
+
+
 def translate(program: Program) -> SqlProgram:
     """Program -> SqlProgram. Raises ValueError for unsafe rules or negation inside a cycle."""
     by_pred: dict[str, list[Rule]] = {}
     for r in program.rules:
         by_pred.setdefault(r.head.pred, []).append(r)
     schema = _types(program, by_pred)
-    out = []
-    for level in strata(program):
+    keys = {p: key_positions(rs) for p, rs in by_pred.items()}
+    levels = strata(program)
+    out, scratch = [], []
+    for n, level in enumerate(levels):
+        features, shapes = shape(tuple(r for g in level for r in g.rules), n + 1, _complete(levels, n, keys))
+        if features:
+            out.append(tuple(Statement(f.table, (), f.sql(literal)) for f in features))
+            scratch += [f.table for f in features]
+        by_rule = dict(zip((r for g in level for r in g.rules), shapes))
         stratum = []
         for g in level:
-            groups = templates(g.rules)  # one SELECT alone is made DISTINCT: a relation is a set
+            groups = templates([by_rule[r] for r in g.rules])  # one SELECT alone is made DISTINCT: a relation is a set
             body = "\nUNION\n".join(select(rs, distinct=len(groups) == 1) for rs in groups)
             cols = ", ".join(column(i) for i in range(len(schema[g.table])))
             sql = f"INSERT INTO {g.table} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {g.table}" if g.recursive else body)
             stratum.append(Statement(g.table, g.partitions, sql, g.recursive))
         out.append(tuple(stratum))
     derived = tuple(sorted(set(DERIVED_PREDICATES) | set(by_pred)))
-    return SqlProgram(schema, derived, tuple(out))
+    return SqlProgram(schema, derived, tuple(out), tuple(scratch))

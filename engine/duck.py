@@ -194,7 +194,8 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
         run_rules(con, sql_program(policy), threads or os.cpu_count() or 1)
         done("rules")
         build_obligations(con, policy.program.clauses)
-        for table in ("raw_c", "raw_e", "raw_a", "cut_e", "cut_a", "vis", "moment_day", *sql_program(policy).schema):
+        sql = sql_program(policy)
+        for table in ("raw_c", "raw_e", "raw_a", "cut_e", "cut_a", "vis", "moment_day", *sql.schema, *sql.features):
             if table not in ("category_by", "risk_by"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
         count = con.execute("SELECT count(*) FROM occ").fetchone()[0]

@@ -139,4 +139,4 @@ def test_compile_emits_sql_deterministically() -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["compile", "--emit", "sql"])
     assert first.exit_code == 0 and first.output == runner.invoke(main, ["compile", "--emit", "sql"]).output
-    assert "CREATE OR REPLACE TABLE obligation" in first.output and "ANTI JOIN exception_holds" in first.output
+    assert "CREATE OR REPLACE TABLE obligation" in first.output and "FROM exception_holds AS x" in first.output

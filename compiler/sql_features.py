@@ -1,0 +1,138 @@
+"""Stage 3b, part two: literals that only test a rule's scope, as columns computed once.
+
+A rule generated from a clause starts with its scope, `episode(E, C)` or `child(C)`;
+most of its other literals only test that scope: `category(E, "missing")`,
+`elapsed(E, M), M >= 4320`, `~exception_holds(C, E, "CFM-CP-3W")`. Joined rule by
+rule, each costs DuckDB a join to plan and to run, and a local authority's year was
+mostly that (734 such literals in the bundled policy; 87 columns). So for
+each stratum, every distinct test becomes a boolean column of a table holding one
+row per scope (`fe{n}` per episode, `fc{n}` per child), built from predicates already
+complete; the rule reads the column (or NOT the column) instead of joining.
+
+Input: one stratum's rules and which predicates they may read complete. Output: the
+feature tables (`Features`: name, columns, the SQL that builds it) and each rule's
+`Shape`: its body with the scope literal reading the feature table and the tests
+removed, and the flag columns it requires. Invariant: a rule's shaped SELECT gives
+exactly the tuples of its plain one (a test holds for a scope row exactly when the
+literal and its comparisons hold for some values of its own variables; tested against
+pyDatalog on every regression case and synthetic loads, tests/test_scale_differential.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Union
+
+from compiler.codegen import Cmp, Lit, Rule, Var
+
+SCOPES = {"episode": "fe", "child": "fc"}
+
+
+@dataclass(frozen=True)
+class Test:
+    """A literal (with the comparisons on its own variables) as a question about one scope row.
+    `args`: per position, ("s", i) the scope's column i, ("v", k) the literal's k-th own variable,
+    or ("k", constant); `compares`: (own variable k, operator, value)."""
+
+    pred: str
+    args: tuple[tuple[str, Union[int, str]], ...]
+    compares: tuple[tuple[int, str, int], ...]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A rule as its SELECT reads it: `rule` with the tests removed (the scope literal renamed to
+    the feature table) and `flags`, the (column, negated) pairs it requires."""
+
+    rule: Rule
+    flags: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True)
+class Features:
+    table: str
+    scope: str
+    columns: tuple[tuple[str, Test], ...]
+
+    def sql(self, literal: Callable[[Union[str, int]], str]) -> str:
+        cols = ", ".join(f"s.c{i}" for i in range(2 if self.scope == "episode" else 1))
+        tests = "".join(f",\n  coalesce({_exists(t, literal)}, false) AS {name}" for name, t in self.columns)
+        return f"CREATE OR REPLACE TABLE {self.table} AS SELECT {cols}{tests}\nFROM {self.scope} AS s"
+
+
+def _exists(t: Test, literal: Callable[[Union[str, int]], str]) -> str:
+    """SQL: whether the test holds for the scope row `s`."""
+    where, own, keys = [], {}, []
+    for j, (kind, v) in enumerate(t.args):
+        if kind == "k":
+            where.append(f"x.c{j} = {literal(v)}")
+        elif kind == "s":
+            keys.append((f"s.c{v}", f"x.c{j}"))
+        elif v in own:
+            where.append(f"x.c{j} = {own[v]}")
+        else:
+            own[v] = f"x.c{j}"
+    where += [f"{own[k]} {op} {literal(value)}" for k, op, value in t.compares]
+    cond = " WHERE " + " AND ".join(where) if where else ""
+    if len(keys) == 1:
+        return f"{keys[0][0]} IN (SELECT {keys[0][1]} FROM {t.pred} AS x{cond})"
+    cond = " AND ".join([f"{b} = {a}" for a, b in keys] + where)
+    return f"EXISTS (SELECT 1 FROM {t.pred} AS x" + (f" WHERE {cond})" if cond else ")")
+
+
+def scope(rule: Rule) -> Lit | None:
+    """The rule's scope literal, when it has one: a first literal episode(E, C) or child(C)."""
+    first = rule.body[0] if rule.body else None
+    if (isinstance(first, Lit) and not first.negated and first.pred in SCOPES
+            and all(isinstance(a, Var) for a in first.args) and len(set(first.args)) == len(first.args)):
+        return first
+    return None
+
+
+def tests(rule: Rule, complete: Callable[[Lit], bool]) -> dict[int, Test]:
+    """Body positions of the literals that only test the scope -> their Test (the comparisons on
+    their own variables go with them). A literal qualifies when `complete` says every tuple it can
+    match is already computed and none of its own variables appears in the head or another literal."""
+    where = scope(rule)
+    if where is None:
+        return {}
+    names = {a.name: i for i, a in enumerate(where.args)}
+    out = {}
+    for n, x in enumerate(rule.body[1:], 1):
+        if not isinstance(x, Lit) or not complete(x):
+            continue
+        own = [a.name for a in x.args if isinstance(a, Var) and a.name not in names]
+        elsewhere = {a.name for y in (rule.head, *rule.body) if isinstance(y, Lit) and y is not x
+                     for a in y.args if isinstance(a, Var)}
+        compared = any(isinstance(c, Cmp) and c.var.name in own for c in rule.body)
+        if any(v in elsewhere for v in own) or (x.negated and compared):
+            continue
+        index = {v: k for k, v in enumerate(dict.fromkeys(own))}
+        args = tuple(("s", names[a.name]) if isinstance(a, Var) and a.name in names else
+                     ("v", index[a.name]) if isinstance(a, Var) else ("k", a) for a in x.args)
+        compares = tuple((index[c.var.name], c.op, c.value) for c in rule.body if isinstance(c, Cmp) and c.var.name in index)
+        out[n] = Test(x.pred, args, compares)
+    return out
+
+
+def shape(rules: tuple[Rule, ...], level: int, complete: Callable[[Lit], bool]) -> tuple[list[Features], list[Shape]]:
+    """One stratum's feature tables and its rules' shapes, in rule order (columns numbered as first used)."""
+    columns: dict[str, dict[Test, str]] = {}
+    shapes = []
+    for rule in rules:
+        found = tests(rule, complete)
+        if not found:
+            shapes.append(Shape(rule, ()))
+            continue
+        where = scope(rule)
+        assert where is not None
+        table = f"{SCOPES[where.pred]}{level}"
+        mine = columns.setdefault(where.pred, {})
+        flags = tuple((mine.setdefault(t, f"f{len(mine)}"), rule.body[n].negated) for n, t in found.items())
+        owned = {a.name for n in found for a in rule.body[n].args if isinstance(a, Var)} - {a.name for a in where.args}
+        body = (Lit(table, where.args),) + tuple(
+            x for n, x in enumerate(rule.body[1:], 1)
+            if n not in found and not (isinstance(x, Cmp) and x.var.name in owned))
+        shapes.append(Shape(replace(rule, body=body), flags))
+    features = [Features(f"{SCOPES[s]}{level}", s, tuple((name, t) for t, name in cols.items()))
+                for s, cols in sorted(columns.items())]
+    return features, shapes
