@@ -355,9 +355,9 @@ def translate(program: Program) -> SqlProgram:
     schema = _types(program, by_pred)
     keys = {p: key_positions(rs) for p, rs in by_pred.items()}
     levels = strata(program)
-    out, scratch = [], []
+    out, scratch, known = [], [], {}
     for n, level in enumerate(levels):
-        features, shapes = shape(tuple(r for g in level for r in g.rules), n + 1, _complete(levels, n, keys))
+        features, shapes = shape(tuple(r for g in level for r in g.rules), n + 1, _complete(levels, n, keys), known)
         if features:
             out.append(tuple(Statement(f.table, (), f.sql(literal)) for f in features))
             scratch += [f.table for f in features]

@@ -49,14 +49,16 @@ class Shape:
 
 @dataclass(frozen=True)
 class Features:
+    """A feature table: `source` (the scope's table, or the scope's previous feature table, whose
+    columns it keeps: a test is computed once however many strata ask it) and its new columns."""
+
     table: str
-    scope: str
+    source: str
     columns: tuple[tuple[str, Test], ...]
 
     def sql(self, literal: Callable[[Union[str, int]], str]) -> str:
-        cols = ", ".join(f"s.c{i}" for i in range(2 if self.scope == "episode" else 1))
         tests = "".join(f",\n  coalesce({_exists(t, literal)}, false) AS {name}" for name, t in self.columns)
-        return f"CREATE OR REPLACE TABLE {self.table} AS SELECT {cols}{tests}\nFROM {self.scope} AS s"
+        return f"CREATE OR REPLACE TABLE {self.table} AS SELECT s.*{tests}\nFROM {self.source} AS s"
 
 
 def _exists(t: Test, literal: Callable[[Union[str, int]], str]) -> str:
@@ -114,25 +116,36 @@ def tests(rule: Rule, complete: Callable[[Lit], bool]) -> dict[int, Test]:
     return out
 
 
-def shape(rules: tuple[Rule, ...], level: int, complete: Callable[[Lit], bool]) -> tuple[list[Features], list[Shape]]:
-    """One stratum's feature tables and its rules' shapes, in rule order (columns numbered as first used)."""
-    columns: dict[str, dict[Test, str]] = {}
+def shape(rules: tuple[Rule, ...], level: int, complete: Callable[[Lit], bool],
+          known: dict[str, tuple[str, dict[Test, str]]]) -> tuple[list[Features], list[Shape]]:
+    """One stratum's feature tables and its rules' shapes, in rule order. `known`: per scope, the
+    latest feature table and its columns (numbered as first used); updated with this stratum's.
+    A stratum that asks no new test of a scope reads the scope's latest table."""
+    found = [tests(rule, complete) for rule in rules]
+    new: dict[str, dict[Test, str]] = {}
+    for rule, mine in zip(rules, found):
+        for t in mine.values():
+            pred = rule.body[0].pred  # the scope (tests() finds none without one)
+            cols, fresh = known.get(pred, ("", {}))[1], new.setdefault(pred, {})
+            if t not in cols and t not in fresh:
+                fresh[t] = f"f{len(cols) + len(fresh)}"
+    features = []
+    for pred, fresh in sorted(new.items()):
+        if fresh:
+            source, cols = known.get(pred, (pred, {}))
+            features.append(Features(f"{SCOPES[pred]}{level}", source, tuple((name, t) for t, name in fresh.items())))
+            known[pred] = (f"{SCOPES[pred]}{level}", {**cols, **fresh})
     shapes = []
-    for rule in rules:
-        found = tests(rule, complete)
-        if not found:
+    for rule, mine in zip(rules, found):
+        if not mine:
             shapes.append(Shape(rule, ()))
             continue
-        where = scope(rule)
-        assert where is not None
-        table = f"{SCOPES[where.pred]}{level}"
-        mine = columns.setdefault(where.pred, {})
-        flags = tuple((mine.setdefault(t, f"f{len(mine)}"), rule.body[n].negated) for n, t in found.items())
-        owned = {a.name for n in found for a in rule.body[n].args if isinstance(a, Var)} - {a.name for a in where.args}
+        where = rule.body[0]
+        table, cols = known[where.pred]
+        flags = tuple((cols[t], rule.body[n].negated) for n, t in mine.items())
+        owned = {a.name for n in mine for a in rule.body[n].args if isinstance(a, Var)} - {a.name for a in where.args}
         body = (Lit(table, where.args),) + tuple(
             x for n, x in enumerate(rule.body[1:], 1)
-            if n not in found and not (isinstance(x, Cmp) and x.var.name in owned))
+            if n not in mine and not (isinstance(x, Cmp) and x.var.name in owned))
         shapes.append(Shape(replace(rule, body=body), flags))
-    features = [Features(f"{SCOPES[s]}{level}", s, tuple((name, t) for t, name in cols.items()))
-                for s, cols in sorted(columns.items())]
     return features, shapes

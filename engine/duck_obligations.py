@@ -79,7 +79,7 @@ def build_obligations(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Cla
     _heads(con, clauses)
     moment = lambda anchor, minutes: (f"CASE WHEN h.{anchor} = 'reported' THEN e.rep + h.{minutes} * {m} "  # noqa: E731
                                       f"WHEN e.ret <= a.at_us THEN e.ret + h.{minutes} * {m} END")
-    con.execute(f"""CREATE OR REPLACE TABLE ob AS
+    ob = f"""
         SELECT o.c0 AS child, o.c1 AS episode, h.hid, h.every_min * {m} AS step, e.rep, e.ret,
                e.id IS NOT NULL AS has_ep, coalesce(e.ret <= a.at_us, false) AS back, a.at_us, a.track,
                CASE WHEN e.id IS NOT NULL THEN {moment('start_anchor', 'start_min')} END AS first,
@@ -88,9 +88,9 @@ def build_obligations(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Cla
         FROM obligation o JOIN heads h ON h.action = o.c2 AND h.actor = o.c3 AND h.modality = o.c4
              AND h.clause = o.c5 AND h.exception = o.c6
         JOIN judged_at a ON a.child = o.c0
-        LEFT JOIN in_episodes e ON e.id = o.c1""")
+        LEFT JOIN in_episodes e ON e.id = o.c1"""
     arisen = "first <= at_us"
-    con.execute(f"""CREATE OR REPLACE TABLE occ0 AS
+    occ0 = f"""
         SELECT child, episode, hid, has_ep, rep, step, at_us, track, 0 AS occurrence, NULL::BIGINT AS triggered, NULL::BIGINT AS anchored_due
         FROM ob WHERE NOT has_ep
         UNION ALL
@@ -100,8 +100,8 @@ def build_obligations(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Cla
             SELECT *, unnest(range(least({MAX_OCCURRENCES}, CASE WHEN back THEN
                                      (CASE WHEN ret > first THEN (ret - first + step - 1) // step ELSE 0 END)
                                      ELSE (at_us - first) // step + 1 END))) AS k
-            FROM ob WHERE has_ep AND step IS NOT NULL AND {arisen})""")
-    con.execute(f"""CREATE OR REPLACE TABLE occ1 AS
+            FROM ob WHERE has_ep AND step IS NOT NULL AND {arisen})"""
+    con.execute(f"""CREATE OR REPLACE TABLE occ1 AS WITH ob AS ({ob}), occ0 AS ({occ0})
         SELECT o.*, CASE WHEN o.triggered IS NULL THEN NULL
                     WHEN h.immediately THEN o.triggered WHEN h.due_min IS NULL THEN NULL
                     WHEN h.due_anchor IS NOT NULL AND o.has_ep THEN o.anchored_due
@@ -126,7 +126,7 @@ def build_obligations(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Cla
         con.execute("""CREATE OR REPLACE TABLE occ AS SELECT child, child AS shown, episode, hid, occurrence, triggered, due,
             NULL::VARCHAR AS status, NULL::BIGINT AS done_at, london_wall(triggered) AS triggered_wall,
             london_wall(due) AS due_wall FROM occ1""")
-    for table in ("ob", "occ0", "occ1", "done"):
+    for table in ("occ1", "done"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
