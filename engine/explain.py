@@ -128,15 +128,16 @@ def condition_node(evaluation: Evaluation, r: AtomResult) -> Node:
 
 
 def _rules(evaluation: Evaluation, pred: str, *head: object) -> list[Rule]:
-    """Generated rules whose head has these leading constants (a Var matches anything)."""
-    out = []
-    for rule in evaluation.policy.program.rules:
-        if rule.head.pred != pred:
-            continue
-        args = rule.head.args
-        if all(not isinstance(a, str | int) or a == h for a, h in zip(args, head) if h is not None):
-            out.append(rule)
-    return out
+    """Generated rules whose head has these leading constants (a Var matches anything); remembered
+    per evaluation, as a child's obligations of one action ask the same heads again and again."""
+    memo = getattr(evaluation, "_rules_memo", None)
+    if memo is None:
+        memo = {}
+        object.__setattr__(evaluation, "_rules_memo", memo)
+    if (pred, head) not in memo:
+        memo[(pred, head)] = [rule for rule in evaluation.policy.program.rules if rule.head.pred == pred and all(
+            not isinstance(a, str | int) or a == h for a, h in zip(rule.head.args, head) if h is not None)]
+    return memo[(pred, head)]
 
 
 def _holding(evaluation: Evaluation, rules: list[Rule], bindings: dict) -> tuple[Rule, dict] | None:
