@@ -4,13 +4,15 @@ A rule generated from a clause starts with its scope, `episode(E, C)` or `child(
 most of its other literals only test that scope: `category(E, "missing")`,
 `elapsed(E, M), M >= 4320`, `~exception_holds(C, E, "CFM-CP-3W")`. Joined rule by
 rule, each costs DuckDB a join to plan and to run, and a local authority's year was
-mostly that (734 such literals in the bundled policy; 87 columns). So for
-each stratum, every distinct test becomes a boolean column of a table holding one
-row per scope (`fe{n}` per episode, `fc{n}` per child), built from predicates already
-complete; the rule reads the column (or NOT the column) instead of joining.
+mostly that (734 such literals in the bundled policy, 57 distinct tests). So each
+distinct test becomes a boolean column of a table holding one row per scope (`fe{n}`
+per episode, `fc{n}` per child), computed once, before the first stratum that asks it,
+from predicates already complete; a later stratum's table keeps the earlier columns.
+The rule reads the column (or NOT the column) instead of joining.
 
-Input: one stratum's rules and which predicates they may read complete. Output: the
-feature tables (`Features`: name, columns, the SQL that builds it) and each rule's
+Input: one stratum's rules, which literals they may read complete, and the feature
+tables so far. Output: the stratum's new feature tables (`Features`: name, the table it
+extends, its new columns, the SQL that builds it) and each rule's
 `Shape`: its body with the scope literal reading the feature table and the tests
 removed, and the flag columns it requires. Invariant: a rule's shaped SELECT gives
 exactly the tuples of its plain one (a test holds for a scope row exactly when the
