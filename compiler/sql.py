@@ -7,11 +7,11 @@ that fill the derived tables stratum by stratum. The translation follows Logica'
 tables, a variable shared between literals is an equality in WHERE, constants and
 comparisons are WHERE conditions, a negated literal is an ANTI JOIN (NOT EXISTS
 without a correlated subquery to plan); the rules of one predicate are UNIONed (set
-semantics, like Datalog). Rules that differ only in their constants share one SELECT
-over a VALUES list of those constants: DuckDB's planning time grows with the number
-of SELECTs, and planning, not execution, dominated a local authority's year. For the
-same reason a literal that only tests a rule's scope (an episode or a child) is read
-from a column computed once per stratum (compiler/sql_features.py) instead of joined.
+semantics, like Datalog). DuckDB's planning time grows with the number of SELECTs and
+joins, and planning, not execution, dominated a local authority's year, so: a literal
+that only tests a rule's scope (an episode or a child) is read from a boolean column
+computed once (compiler/sql_features.py) instead of joined; and rules that then differ
+only in the constants left in them share one SELECT over a VALUES list of those constants.
 
 Strata: a derived predicate is split into partitions by the constants its rule
 heads always carry (`exception_holds(C, E, "LMCP-RISK-INSPECTOR")` is a partition of
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
-from compiler.sql_features import Shape, shape
+from compiler.sql_features import Features, ScopeTest, Shape, shape
 
 TEXT, INT = "VARCHAR", "BIGINT"
 BASE_TYPES: dict[str, tuple[str, ...]] = {
@@ -90,13 +90,16 @@ class SqlProgram:
         for p in sorted(set(self.schema) - set(self.derived)):
             out.append(f"--   {p}({', '.join(f'{column(i)} {t}' for i, t in enumerate(self.schema[p]))})")
         out += [s + ";" for s in self.create_statements()]
-        for n, stratum in enumerate(self.strata, 1):
+        n = 0
+        for stratum in self.strata:
+            if all(s.table in self.features for s in stratum):
+                out.append(f"\n-- before stratum {n + 1}: feature tables (one row per episode or child, a boolean "
+                           "column per test the rules ask of it; each keeps the columns of the one it extends)")
+                out += [s.sql + ";" for s in stratum]
+                continue
+            n += 1
             out.append(f"\n-- stratum {n}")
             for s in stratum:
-                if s.table in self.features:
-                    out.append(f"-- {s.table}: one row per scope, a column per test the next stratum's rules make of it")
-                    out.append(s.sql + ";")
-                    continue
                 parts = ", ".join("[" + ", ".join(map(str, k)) + "]" if k else "[all]" for k in s.partitions)
                 out.append(f"-- {s.table} {parts}" + (" (recursive: repeat until no rows are added)" if s.repeat else ""))
                 out.append(s.sql + ";")
@@ -136,6 +139,11 @@ def _types(program: Program, by_pred: dict[str, list[Rule]]) -> dict[str, tuple[
                 schema[pred] = tuple(types)
                 changed = True
     return schema
+
+
+def _can_match(lit: Lit, part: tuple, keys: tuple[int, ...]) -> bool:
+    """Whether the literal can match tuples of the partition with these key constants."""
+    return all(isinstance(lit.args[i], Var) or lit.args[i] == part[k] for k, i in enumerate(keys))
 
 
 def _strongly_connected(nodes: list[Node], edges: dict[Node, set[Node]]) -> list[list[Node]]:
@@ -297,9 +305,7 @@ def strata(program: Program) -> list[list[Stratum]]:
         by_name.setdefault(n[0], []).append(n)
 
     def matches(lit: Lit) -> list[Node]:
-        pos = keys.get(lit.pred, ())
-        return [n for n in by_name.get(lit.pred, ()) if all(
-            isinstance(lit.args[i], Var) or lit.args[i] == n[1][k] for k, i in enumerate(pos))]
+        return [n for n in by_name.get(lit.pred, ()) if _can_match(lit, n[1], keys.get(lit.pred, ()))]
 
     edges: dict[Node, set[Node]] = {n: set() for n in nodes}
     negative: set[tuple[Node, Node]] = set()
@@ -341,10 +347,33 @@ def _complete(levels: list[list[Stratum]], n: int, keys: dict[str, tuple[int, ..
     pending = [(g.table, part) for level in levels[n:] for g in level for part in g.partitions]
 
     def complete(lit: Lit) -> bool:
-        pos = keys.get(lit.pred, ())
-        return not any(table == lit.pred and all(isinstance(lit.args[i], Var) or lit.args[i] == part[k]
-                                                 for k, i in enumerate(pos)) for table, part in pending)
+        return not any(table == lit.pred and _can_match(lit, part, keys.get(lit.pred, ())) for table, part in pending)
     return complete
+
+
+def _exists(t: ScopeTest) -> str:
+    """SQL: whether the test holds for the scope row `s` (see compiler/sql_features.py)."""
+    where, own, keys = [], {}, []
+    for j, (kind, v) in enumerate(t.args):
+        if kind == "k":
+            where.append(f"x.c{j} = {literal(v)}")
+        elif kind == "s":
+            keys.append((f"s.c{v}", f"x.c{j}"))
+        elif v in own:
+            where.append(f"x.c{j} = {own[v]}")
+        else:
+            own[v] = f"x.c{j}"
+    where += [f"{own[k]} {op} {literal(value)}" for k, op, value in t.compares]
+    if len(keys) == 1:
+        return f"{keys[0][0]} IN (SELECT {keys[0][1]} FROM {t.pred} AS x" + (f" WHERE {' AND '.join(where)})" if where else ")")
+    cond = " AND ".join([f"{b} = {a}" for a, b in keys] + where)
+    return f"EXISTS (SELECT 1 FROM {t.pred} AS x" + (f" WHERE {cond})" if cond else ")")
+
+
+def feature_sql(f: Features) -> str:
+    """The statement building a feature table: the previous one's columns and one boolean per new test."""
+    tests = "".join(f",\n  coalesce({_exists(t)}, false) AS {name}" for name, t in f.columns)
+    return f"CREATE OR REPLACE TABLE {f.table} AS SELECT s.*{tests}\nFROM {f.source} AS s"
 
 
 def translate(program: Program) -> SqlProgram:
@@ -359,7 +388,7 @@ def translate(program: Program) -> SqlProgram:
     for n, level in enumerate(levels):
         features, shapes = shape(tuple(r for g in level for r in g.rules), n + 1, _complete(levels, n, keys), known)
         if features:
-            out.append(tuple(Statement(f.table, (), f.sql(literal)) for f in features))
+            out.append(tuple(Statement(f.table, (), feature_sql(f)) for f in features))
             scratch += [f.table for f in features]
         by_rule = dict(zip((r for g in level for r in g.rules), shapes))
         stratum = []

@@ -12,7 +12,7 @@ The rule reads the column (or NOT the column) instead of joining.
 
 Input: one stratum's rules, which literals they may read complete, and the feature
 tables so far. Output: the stratum's new feature tables (`Features`: name, the table it
-extends, its new columns, the SQL that builds it) and each rule's
+extends, its new columns; compiler/sql.py writes their SQL) and each rule's
 `Shape`: its body with the scope literal reading the feature table and the tests
 removed, and the flag columns it requires. Invariant: a rule's shaped SELECT gives
 exactly the tuples of its plain one (a test holds for a scope row exactly when the
@@ -30,7 +30,7 @@ SCOPES = {"episode": "fe", "child": "fc"}
 
 
 @dataclass(frozen=True)
-class Test:
+class ScopeTest:
     """A literal (with the comparisons on its own variables) as a question about one scope row.
     `args`: per position, ("s", i) the scope's column i, ("v", k) the literal's k-th own variable,
     or ("k", constant); `compares`: (own variable k, operator, value)."""
@@ -52,35 +52,12 @@ class Shape:
 @dataclass(frozen=True)
 class Features:
     """A feature table: `source` (the scope's table, or the scope's previous feature table, whose
-    columns it keeps: a test is computed once however many strata ask it) and its new columns."""
+    columns it keeps: a test is computed once however many strata ask it) and its new columns.
+    compiler/sql.py writes the statement that builds it."""
 
     table: str
     source: str
-    columns: tuple[tuple[str, Test], ...]
-
-    def sql(self, literal: Callable[[Union[str, int]], str]) -> str:
-        tests = "".join(f",\n  coalesce({_exists(t, literal)}, false) AS {name}" for name, t in self.columns)
-        return f"CREATE OR REPLACE TABLE {self.table} AS SELECT s.*{tests}\nFROM {self.source} AS s"
-
-
-def _exists(t: Test, literal: Callable[[Union[str, int]], str]) -> str:
-    """SQL: whether the test holds for the scope row `s`."""
-    where, own, keys = [], {}, []
-    for j, (kind, v) in enumerate(t.args):
-        if kind == "k":
-            where.append(f"x.c{j} = {literal(v)}")
-        elif kind == "s":
-            keys.append((f"s.c{v}", f"x.c{j}"))
-        elif v in own:
-            where.append(f"x.c{j} = {own[v]}")
-        else:
-            own[v] = f"x.c{j}"
-    where += [f"{own[k]} {op} {literal(value)}" for k, op, value in t.compares]
-    cond = " WHERE " + " AND ".join(where) if where else ""
-    if len(keys) == 1:
-        return f"{keys[0][0]} IN (SELECT {keys[0][1]} FROM {t.pred} AS x{cond})"
-    cond = " AND ".join([f"{b} = {a}" for a, b in keys] + where)
-    return f"EXISTS (SELECT 1 FROM {t.pred} AS x" + (f" WHERE {cond})" if cond else ")")
+    columns: tuple[tuple[str, ScopeTest], ...]
 
 
 def scope(rule: Rule) -> Lit | None:
@@ -92,21 +69,21 @@ def scope(rule: Rule) -> Lit | None:
     return None
 
 
-def tests(rule: Rule, complete: Callable[[Lit], bool]) -> dict[int, Test]:
-    """Body positions of the literals that only test the scope -> their Test (the comparisons on
+def scope_tests(rule: Rule, complete: Callable[[Lit], bool]) -> dict[int, ScopeTest]:
+    """Body positions of the literals that only test the scope -> their ScopeTest (the comparisons on
     their own variables go with them). A literal qualifies when `complete` says every tuple it can
     match is already computed and none of its own variables appears in the head or another literal."""
-    where = scope(rule)
-    if where is None:
+    scope_lit = scope(rule)
+    if scope_lit is None:
         return {}
-    names = {a.name: i for i, a in enumerate(where.args)}
+    names = {a.name: i for i, a in enumerate(scope_lit.args)}
     out = {}
     for n, x in enumerate(rule.body[1:], 1):
         if not isinstance(x, Lit) or not complete(x):
             continue
         own = [a.name for a in x.args if isinstance(a, Var) and a.name not in names]
-        elsewhere = {a.name for y in (rule.head, *rule.body) if isinstance(y, Lit) and y is not x
-                     for a in y.args if isinstance(a, Var)}
+        elsewhere = {a.name for y in (rule.head, *rule.body) if isinstance(y, Lit) and y is not x  # identity:
+                     for a in y.args if isinstance(a, Var)}  # a body holds each literal once (codegen.body_for)
         compared = any(isinstance(c, Cmp) and c.var.name in own for c in rule.body)
         if any(v in elsewhere for v in own) or (x.negated and compared):
             continue
@@ -114,20 +91,20 @@ def tests(rule: Rule, complete: Callable[[Lit], bool]) -> dict[int, Test]:
         args = tuple(("s", names[a.name]) if isinstance(a, Var) and a.name in names else
                      ("v", index[a.name]) if isinstance(a, Var) else ("k", a) for a in x.args)
         compares = tuple((index[c.var.name], c.op, c.value) for c in rule.body if isinstance(c, Cmp) and c.var.name in index)
-        out[n] = Test(x.pred, args, compares)
+        out[n] = ScopeTest(x.pred, args, compares)
     return out
 
 
 def shape(rules: tuple[Rule, ...], level: int, complete: Callable[[Lit], bool],
-          known: dict[str, tuple[str, dict[Test, str]]]) -> tuple[list[Features], list[Shape]]:
+          known: dict[str, tuple[str, dict[ScopeTest, str]]]) -> tuple[list[Features], list[Shape]]:
     """One stratum's feature tables and its rules' shapes, in rule order. `known`: per scope, the
     latest feature table and its columns (numbered as first used); updated with this stratum's.
     A stratum that asks no new test of a scope reads the scope's latest table."""
-    found = [tests(rule, complete) for rule in rules]
-    new: dict[str, dict[Test, str]] = {}
+    found = [scope_tests(rule, complete) for rule in rules]
+    new: dict[str, dict[ScopeTest, str]] = {}
     for rule, mine in zip(rules, found):
         for t in mine.values():
-            pred = rule.body[0].pred  # the scope (tests() finds none without one)
+            pred = rule.body[0].pred  # the scope (scope_tests finds none without one)
             cols, fresh = known.get(pred, ("", {}))[1], new.setdefault(pred, {})
             if t not in cols and t not in fresh:
                 fresh[t] = f"f{len(cols) + len(fresh)}"
@@ -142,11 +119,11 @@ def shape(rules: tuple[Rule, ...], level: int, complete: Callable[[Lit], bool],
         if not mine:
             shapes.append(Shape(rule, ()))
             continue
-        where = rule.body[0]
-        table, cols = known[where.pred]
+        scope_lit = rule.body[0]
+        table, cols = known[scope_lit.pred]
         flags = tuple((cols[t], rule.body[n].negated) for n, t in mine.items())
-        owned = {a.name for n in mine for a in rule.body[n].args if isinstance(a, Var)} - {a.name for a in where.args}
-        body = (Lit(table, where.args),) + tuple(
+        owned = {a.name for n in mine for a in rule.body[n].args if isinstance(a, Var)} - {a.name for a in scope_lit.args}
+        body = (Lit(table, scope_lit.args),) + tuple(
             x for n, x in enumerate(rule.body[1:], 1)
             if n not in mine and not (isinstance(x, Cmp) and x.var.name in owned))
         shapes.append(Shape(replace(rule, body=body), flags))

@@ -1,10 +1,13 @@
-"""Condition atoms tested one at a time against the loaded logic.
+"""Rule bodies and condition atoms tested against an evaluation's relations.
 
-Input: an `Evaluation` (re-loaded into pyDatalog if another ran since), a
-clause's atom and the child/episode it is asked about. Output: whether the atom
-holds, the variable bindings, and the base facts that bear on it (with their
-file and line). Explanations and condition coverage both read these results, so
-"why", "why not" and coverage can never disagree with the rules themselves.
+Input: an `Evaluation`, literals (a rule's body, or one clause atom's) and the
+bindings they are asked under (a child, an episode). Output: whether they hold, the
+variable bindings, and the base facts that bear on them (with their file and line).
+The relations are pyDatalog's: its base facts, and each derived predicate as
+pyDatalog derives it for this evaluation (re-loaded into pyDatalog if another ran
+since); matching only looks tuples up, it derives nothing. Explanations and
+condition coverage both read these results, so "why", "why not" and coverage can
+never disagree with the rules themselves.
 """
 from __future__ import annotations
 
@@ -46,17 +49,20 @@ def scopes(evaluation: Evaluation, clause: ast.Clause, child: str | None = None,
             if child is None or c.id == child]
 
 
+_FREE = object()  # an argument position no binding fixes
+
+
 class _Relations:
     """One evaluation's relations as pyDatalog holds them, by (predicate,) and by (predicate,
     position, value): the base facts as loaded, and each derived predicate asked of pyDatalog
     once, whole. Asking pyDatalog a body at a time re-derives its predicates on every question
-    (it keeps no tables between queries): hundreds of questions for one child's explanation."""
+    (it keeps no tables between queries): hundreds of questions for one child's explanation.
+    `facts` keeps the base facts themselves (with their sources) for the explanation's leaves."""
 
-    def __init__(self, evaluation: Evaluation) -> None:
-        self.evaluation = evaluation
+    def __init__(self, base: tuple[BaseFact, ...]) -> None:
         self.facts: dict[tuple, list[BaseFact]] = defaultdict(list)
         self.rows: dict[tuple, list[tuple]] = defaultdict(list)
-        for f in evaluation.base:
+        for f in base:
             self.facts[(f.pred,)].append(f)
             self.facts[(f.pred, f.args[0])].append(f)
             self._add(f.pred, f.args)
@@ -66,37 +72,35 @@ class _Relations:
         for i, v in enumerate(t):
             self.rows[(pred, i, v)].append(t)
 
-    def tuples(self, pred: str, wanted: list) -> list[tuple]:
+    def tuples(self, evaluation: Evaluation, pred: str, wanted: list) -> list[tuple]:
         """The fewest tuples that can agree with `wanted` (values, or _FREE), from the best index."""
         if pred not in BASE_PREDICATES and (pred,) not in self.rows:
-            self.evaluation.ensure_loaded()
+            evaluation.ensure_loaded()
             self.rows[(pred,)] = []
             for t in runtime.query(pred, DERIVED_PREDICATES[pred]):
                 self._add(pred, t)
         keys = [(pred, i, w) for i, w in enumerate(wanted) if w is not _FREE] or [(pred,)]
         return min((self.rows.get(k, []) for k in keys), key=len)
 
-    def matches(self, lit: Lit, bindings: dict) -> list[dict]:
+    def matches(self, evaluation: Evaluation, lit: Lit, bindings: dict) -> list[dict]:
         """`bindings` extended by each tuple of the literal's predicate that agrees with it."""
         wanted = [bindings.get(a.name, _FREE) if isinstance(a, Var) else a for a in lit.args]
         out = []
-        for t in self.tuples(lit.pred, wanted):
+        for t in self.tuples(evaluation, lit.pred, wanted):
             new = dict(bindings)
             for a, w, v in zip(lit.args, wanted, t):
-                if w is _FREE and new.setdefault(a.name, v) != v or w is not _FREE and w != v:
+                agrees = new.setdefault(a.name, v) == v if w is _FREE else w == v  # a free variable binds once
+                if not agrees:
                     break
             else:
                 out.append(new)
         return out
 
 
-_FREE = object()
-
-
 def _relations(evaluation: Evaluation) -> _Relations:
     cached = getattr(evaluation, "_relations", None)
     if cached is None:
-        cached = _Relations(evaluation)
+        cached = _Relations(evaluation.base)
         object.__setattr__(evaluation, "_relations", cached)
     return cached
 
@@ -111,9 +115,9 @@ def holds(evaluation: Evaluation, lits: tuple[Lit | Cmp, ...], bindings: dict) -
         if isinstance(x, Cmp):
             rows = [b for b in rows if COMPARE[x.op](b[x.var.name], x.value)]
         elif x.negated:
-            rows = [b for b in rows if not relations.matches(x, b)]
+            rows = [b for b in rows if not relations.matches(evaluation, x, b)]
         else:
-            rows = [m for b in rows for m in relations.matches(x, b)]
+            rows = [m for b in rows for m in relations.matches(evaluation, x, b)]
     return rows
 
 

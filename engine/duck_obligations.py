@@ -101,7 +101,7 @@ def build_obligations(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Cla
                                      (CASE WHEN ret > first THEN (ret - first + step - 1) // step ELSE 0 END)
                                      ELSE (at_us - first) // step + 1 END))) AS k
             FROM ob WHERE has_ep AND step IS NOT NULL AND {arisen})"""
-    con.execute(f"""CREATE OR REPLACE TABLE occ1 AS WITH ob AS ({ob}), occ0 AS ({occ0})
+    con.execute(f"""CREATE OR REPLACE TABLE occ1 AS WITH ob AS MATERIALIZED ({ob}), occ0 AS ({occ0})
         SELECT o.*, CASE WHEN o.triggered IS NULL THEN NULL
                     WHEN h.immediately THEN o.triggered WHEN h.due_min IS NULL THEN NULL
                     WHEN h.due_anchor IS NOT NULL AND o.has_ep THEN o.anchored_due

@@ -1,7 +1,8 @@
-"""Why and why not: derivation trees, rebuilt by re-querying each rule body.
+"""Why and why not: derivation trees, rebuilt by matching each rule body again.
 
 pyDatalog keeps no proofs, so for an obligation we find the generated rule whose
-head matches it and whose body holds under the obligation's bindings, then test
+head matches it and whose body holds under the obligation's bindings (matched against
+the relations pyDatalog derived, engine/conditions.py), then test
 each of that rule's condition atoms on its own (engine/conditions.py) to collect
 the facts that satisfied it, descending into derived facts (category, risk) and
 into the exceptions that replaced an actor or did not apply. For "why not" every

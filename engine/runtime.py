@@ -66,9 +66,8 @@ def _fact(pred: str, args: tuple) -> pyEngine.Clause:
 def declare(predicates: Mapping[str, int]) -> None:
     """pyDatalog raises on a predicate it has never seen; make each one known, empty."""
     for pred, arity in predicates.items():
-        args = (_SENTINEL,) * arity
-        pyDatalog.assert_fact(pred, *args)
-        pyDatalog.retract_fact(pred, *args)
+        pyEngine.assert_(_fact(pred, (_SENTINEL,) * arity))
+        pyEngine.retract(_fact(pred, (_SENTINEL,) * arity))
 
 
 _loaded = threading.local()
