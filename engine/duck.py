@@ -55,16 +55,18 @@ def sql_program(policy: CompiledPolicy) -> SqlProgram:
 def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram, workers: int = 1) -> None:
     """Create the derived tables and fill them, stratum by stratum (recursive ones to a fixpoint).
     A stratum's statements are independent, so `workers` threads run them at once, each on its
-    own cursor: DuckDB plans a query on the calling thread, and planning is much of the work."""
+    own cursor: DuckDB plans a query on the calling thread, and planning is much of the work.
+    A stratum's recursive statements may feed each other (a cycle through several predicates),
+    so they are run in turn, all of them, until a whole round adds no row."""
     for create in sql.create_statements():
         con.execute(create)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for stratum in sql.strata:
             once = sorted((s for s in stratum if not s.repeat), key=lambda s: -len(s.sql))  # longest first
             list(pool.map(lambda s: con.cursor().execute(s.sql).close(), once))
-            for statement in stratum:
-                while statement.repeat and con.execute(statement.sql).fetchone()[0]:
-                    pass
+            recursive = [s for s in stratum if s.repeat]
+            while recursive and sum([con.execute(s.sql).fetchone()[0] for s in recursive]):
+                pass
 
 
 def _when(us: int | None) -> datetime | None:
