@@ -272,7 +272,8 @@ class Checker:
                 visit(cid, [cid])
 
     def check_stratification(self) -> None:
-        """Derived facts (category, risk) may not depend on themselves through 'not'."""
+        """Derived facts (category, risk) may not depend on themselves: through 'not' the meaning is
+        undefined (E031); without, pyDatalog's search does not finish (E032, found on a category/risk cycle)."""
         edges: dict[str, set[tuple[str, bool]]] = defaultdict(set)
         where: dict[str, Span] = {}
         for clause in self.policy.clauses:
@@ -300,18 +301,23 @@ class Checker:
                             if dep:
                                 edges[h].add((dep, True))
         for start in sorted(edges):
-            if _negative_cycle(edges, start):
+            if _cycle(edges, start, through_not=True):
                 self.add(error("E031", where[start], f"recursion through negation: '{start}' depends on itself through 'not'",
                                "a derived fact cannot be defined by its own absence; restate the condition on facts"))
+            elif _cycle(edges, start, through_not=False):
+                self.add(error("E032", where[start], f"recursion: '{start}' depends on itself",
+                               "pyDatalog, the engine behind every explanation, does not settle a category or risk "
+                               "defined through itself; restate the condition on recorded facts"))
 
 
-def _negative_cycle(edges: dict[str, set[tuple[str, bool]]], start: str) -> bool:
+def _cycle(edges: dict[str, set[tuple[str, bool]]], start: str, through_not: bool) -> bool:
+    """Whether `start` depends on itself (with a 'not' on the way, when `through_not`)."""
     stack, seen = [(start, False)], set()
     while stack:
         node, neg = stack.pop()
         for nxt, n in edges.get(node, ()):
             key = (nxt, neg or n)
-            if nxt == start and (neg or n):
+            if nxt == start and (key[1] or not through_not):
                 return True
             if key not in seen:
                 seen.add(key)
