@@ -306,8 +306,8 @@ class Checker:
                                "a derived fact cannot be defined by its own absence; restate the condition on facts"))
             elif _cycle(edges, start, through_not=False):
                 self.add(error("E032", where[start], f"recursion: '{start}' depends on itself",
-                               "pyDatalog, the engine behind every explanation, does not settle a category or risk "
-                               "defined through itself; restate the condition on recorded facts"))
+                               "a category or risk defined through itself is never settled (the rule engine does not "
+                               "finish); state the condition on recorded facts: statuses, flags, episode fields"))
 
 
 def _cycle(edges: dict[str, set[tuple[str, bool]]], start: str, through_not: bool) -> bool:

@@ -17,7 +17,8 @@ extends, its new columns; compiler/sql.py writes their SQL) and each rule's
 removed, and the flag columns it requires. Invariant: a rule's shaped SELECT gives
 exactly the tuples of its plain one (a test holds for a scope row exactly when the
 literal and its comparisons hold for some values of its own variables; tested against
-pyDatalog on every regression case and synthetic loads, tests/test_scale_differential.py).
+pyDatalog on every regression case and synthetic loads, tests/test_scale_differential.py,
+and on random programs, tests/test_sql_programs.py).
 """
 from __future__ import annotations
 
