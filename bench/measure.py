@@ -24,13 +24,13 @@ def main() -> None:
     engine, folder, at_text = sys.argv[1:4]
     sample = int(sys.argv[4]) if len(sys.argv) > 4 else None
     from compiler.policy import compile_policy
-    from facts.timeparse import parse_instant
+    from compiler.core.london import parse_instant
     at = parse_instant(at_text)
     policy = compile_policy()
     out: dict = {"engine": engine}
     if engine == "duckdb" and sample is None:
-        from engine.duck import evaluate_duck, sql_program
-        from engine.stream_render import write_csv
+        from engine.backends.duck import evaluate_duck, sql_program
+        from engine.output.stream import write_csv
         sql_program(policy)
         marks = {}
         t0 = time.perf_counter()
@@ -50,18 +50,18 @@ def main() -> None:
                                 tuple(a for a in facts.actions if a.child in keep))
         t1 = time.perf_counter()
         if engine == "pydatalog":
-            from engine.evaluate import evaluate
+            from engine.evaluation import evaluate
             obligations = evaluate(policy, facts, at).obligations
         elif engine == "duckdb":
-            from engine.duck import evaluate_duck
+            from engine.backends.duck import evaluate_duck
             obligations = evaluate_duck(policy, facts, at).obligations
         else:
             from reference import evaluate_reference
             obligations, _ = evaluate_reference(policy, facts, at)
         t2 = time.perf_counter()
-        from engine import render
-        from engine.partition import MergedEvaluation
-        from engine.batch import Run
+        from engine.output import render
+        from engine.backends.partition import MergedEvaluation
+        from engine.backends.batch import Run
         render.as_csv([(Run("bulk", None, MergedEvaluation(at, tuple(obligations), ())), list(obligations))])
         t3 = time.perf_counter()
         out.update(read=t1 - t0, evaluate=t2 - t1, write=t3 - t2, obligations=len(obligations),

@@ -1,10 +1,10 @@
 """A plain-Python reference for the benchmark: an interpreter of the same `Program` objects.
 
 Input: a compiled policy, a `FactSet`, the evaluation time. Output: the obligations and
-episode facts `engine.evaluate` gives. It computes the base facts with engine/temporal.py,
+episode facts `engine.evaluation` gives. It computes the base facts with engine/meaning/base_facts.py,
 evaluates the rules stratum by stratum in the order compiler/sql.py uses (hash-indexed
 nested loops over the body literals, left to right; negation as "no matching fact";
-recursive strata to a fixpoint), then builds obligations with engine/obligations.py one
+recursive strata to a fixpoint), then builds obligations with engine/meaning/obligations.py one
 child at a time (so recorded actions are only scanned for their own child).
 
 For the benchmark only: it is what "plain Python, no Datalog engine" costs, the yardstick
@@ -19,9 +19,9 @@ from typing import Iterator
 from compiler.codegen import Cmp, Lit, Rule, Var
 from compiler.policy import CompiledPolicy
 from compiler.sql import strata
-from engine import obligations as obl
-from engine.evaluate import EpisodeFacts
-from engine.temporal import base_facts
+from engine.meaning import obligations as obl
+from engine.evaluation import EpisodeFacts
+from engine.meaning.base_facts import base_facts
 from facts.model import FactSet
 
 OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
@@ -111,7 +111,7 @@ def derive(policy: CompiledPolicy, facts: FactSet, at: datetime) -> Facts:
 
 
 def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> tuple[list, list[EpisodeFacts]]:
-    """(obligations, episodes) as engine.evaluate gives them."""
+    """(obligations, episodes) as engine.evaluation gives them."""
     db = derive(policy, facts, at)
     track = bool(facts.actions)
     tuples, episodes, actions = defaultdict(list), defaultdict(list), defaultdict(list)

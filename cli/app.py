@@ -14,7 +14,7 @@ from typing import Callable
 
 import click
 
-from compiler.diagnostics import ClauseError, render_text
+from compiler.core.diagnostics import ClauseError, render_text
 from compiler.policy import BUNDLED, CompiledPolicy
 
 EXIT_NO, EXIT_INVALID = 1, 2
@@ -45,7 +45,7 @@ def load_policy(path: str | None) -> CompiledPolicy:
 def parse_at(value: str | None) -> datetime | None:
     if value is None:
         return None
-    from facts.timeparse import parse_instant
+    from compiler.core.london import parse_instant
     try:
         return parse_instant(value)
     except ValueError as e:
@@ -59,7 +59,7 @@ def write_output(text: str, output: str | None, redact=None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from facts.files import write_atomic
+    from compiler.core.files import write_atomic
     write_atomic(Path(output), text)
 
 

@@ -28,7 +28,7 @@ from cli.test_cmd import default_paths, load_regression_cases
 def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -> None:
     """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
     from compiler.policy import BUNDLED, compile_policy
-    from engine import diff as d
+    from engine.regression import diff as d
     paths = default_paths(paths)
     head_dir = Path(head) if head else BUNDLED
     with ExitStack() as stack:
@@ -43,7 +43,7 @@ def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: 
         cases = load_regression_cases(paths)
         result = d.diff_policies(base_policy, head_policy, cases, base, head or "working policy")
     if redact:
-        from engine.redact import KEY_WARNING, key_is_default, redact_diff
+        from engine.output.redact import KEY_WARNING, key_is_default, redact_diff
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
         result = redact_diff(result)

@@ -27,8 +27,8 @@ def with_common(fn):
 
 
 def _ask(input_path, policy_path, at_text, child, action, episode, redact):
-    from engine.inquiry import inquire
-    from engine.redact import KEY_WARNING, key_is_default
+    from engine.explain.inquiry import inquire
+    from engine.output.redact import KEY_WARNING, key_is_default
     from facts.loader import load_path
     if redact and key_is_default():
         click.echo(KEY_WARNING, err=True)
@@ -37,8 +37,8 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact):
 
 
 def _render(trees, fmt: str, title: str, output: str | None, redact: bool) -> None:
-    from engine import explain_render as r
-    from engine.redact import for_output
+    from engine.explain import render as r
+    from engine.output.redact import for_output
     text = {"text": r.as_text, "json": r.as_json}.get(fmt, lambda t: r.as_html(t, title))(trees)
     write_output(text, output, for_output(redact))
 
@@ -48,7 +48,7 @@ def _render(trees, fmt: str, title: str, output: str | None, redact: bool) -> No
 @fail_on_domain_errors
 def why(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
     """Why the child has this obligation: the clause, its source sentence and the facts that matched."""
-    from engine.inquiry import why_trees
+    from engine.explain.inquiry import why_trees
     found = _ask(input_path, policy_path, at_text, child, action, episode, redact)
     trees = why_trees(found, child, action, episode, redact)
     who = "this child" if redact else child
@@ -63,7 +63,7 @@ def why(input_path, child, action, episode, policy_path, at_text, fmt, output, r
 @fail_on_domain_errors
 def why_not(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
     """Why the child does not have this obligation: each clause that could create it, nearest miss first."""
-    from engine.inquiry import why_not_trees
+    from engine.explain.inquiry import why_not_trees
     found = _ask(input_path, policy_path, at_text, child, action, episode, redact)
     trees = why_not_trees(found, child, action, episode, redact)
     _render(trees, fmt, f"Why not {action} for {'this child' if redact else child}", output, redact)

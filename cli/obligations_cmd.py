@@ -28,14 +28,14 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     at = parse_at(at_text)
     policy = load_policy(policy_path)
     if redact:
-        from engine.redact import KEY_WARNING, key_is_default
+        from engine.output.redact import KEY_WARNING, key_is_default
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
     if is_bulk_folder(input_path):
         _bulk(policy, input_path, at, child, status, fmt, engine, output, redact)
         return
     from engine.backends import evaluate_case
-    from engine.batch import Run
+    from engine.backends.batch import Run
     from facts.loader import load_path
     runs = []
     for case in load_path(input_path).cases:
@@ -45,12 +45,12 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
 
 
 def _write(runs: list, fmt: str, output: str | None, redact: bool) -> None:
-    from engine import render
+    from engine.output import render
     if redact:
         from dataclasses import replace
 
-        from engine.partition import MergedEvaluation
-        from engine.redact import redact_runs
+        from engine.backends.partition import MergedEvaluation
+        from engine.output.redact import redact_runs
         plain = [(replace(run, evaluation=MergedEvaluation(run.evaluation.at, tuple(run.evaluation.obligations),
                                                            tuple(run.evaluation.episodes))), obs) for run, obs in runs]
         runs = redact_runs(plain)
@@ -79,23 +79,23 @@ def _bar(fmt: str, length: int, label: str):
 def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output, redact: bool) -> None:
     """A bulk extract: DuckDB streams the rows as it writes them; pyDatalog evaluates children in chunks."""
     from engine.backends import choose, episode_lines
-    from engine.batch import Run, now
+    from engine.backends.batch import Run, now
     at = at or now()
     if choose(engine, episode_lines(folder)) == "duckdb":
-        from engine.duck import STEPS, evaluate_duck
-        from engine.stream_render import WRITERS, sink
+        from engine.backends.duck import STEPS, evaluate_duck
+        from engine.output.stream import WRITERS, sink
         with _bar(fmt, STEPS, "Evaluating") as bar:
             ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
         try:
             if redact:
-                from engine.redact import pseudonym
+                from engine.output.redact import pseudonym
                 ev.rename_children(pseudonym)
             with sink(output, sys.stdout) as write:
                 WRITERS[fmt](ev, "bulk", write, child, status)
         finally:
             ev.close()
         return
-    from engine.partition import evaluate_partitioned
+    from engine.backends.partition import evaluate_partitioned
     from facts.bulk import load_bulk
     facts = load_bulk(folder)
     with _bar(fmt, len(facts.children), "Evaluating children") as bar:

@@ -8,7 +8,7 @@ import click
 
 from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, policy_dir, write_output
 from compiler import ast
-from compiler.diagnostics import ClauseError, render_json, render_text
+from compiler.core.diagnostics import ClauseError, render_json, render_text
 
 
 @main.command()
@@ -17,7 +17,7 @@ from compiler.diagnostics import ClauseError, render_json, render_text
 @click.option("--no-analysis", is_flag=True, help="Skip the cross-clause analysis (W104, W105), which evaluates examples.")
 def check(policy_dir: str | None, fmt: str, no_analysis: bool) -> None:
     """Compile POLICY_DIR and report every problem. Exit 1 on errors."""
-    from engine.analysis import analyse
+    from engine.lint import analyse
     try:
         policy = load_policy(policy_dir)
         diagnostics, code = list(policy.warnings) + ([] if no_analysis else analyse(policy)), 0

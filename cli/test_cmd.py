@@ -28,7 +28,7 @@ def default_paths(paths: tuple[str, ...]) -> tuple[str, ...]:
 
 def load_regression_cases(paths: tuple[str, ...]) -> list:
     """Case files and folders -> Cases; ClauseError (F011/F012, case problems) when there is nothing valid."""
-    from compiler.diagnostics import ClauseError, Span, error
+    from compiler.core.diagnostics import ClauseError, Span, error
     from facts.yamlcase import case_files, load_cases
     if not case_files(paths):
         raise ClauseError([error("F012", Span(p), f"{p} holds no case files (*.yaml, *.yml)",
@@ -50,15 +50,15 @@ def load_regression_cases(paths: tuple[str, ...]) -> list:
 def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: str | None,
               show_coverage: bool, fail_under: float | None, verbose: bool, redact: bool) -> None:
     """Check regression cases (default: tests/cases). Exit 1 if any case fails."""
-    from engine.coverage import Coverage, render_text
-    from facts.files import write_atomic
-    from engine.redact import for_output
-    from engine.regress import Suite, junit_xml, suite_text
+    from engine.regression.coverage import Coverage, render_text
+    from compiler.core.files import write_atomic
+    from engine.output.redact import for_output
+    from engine.regression.suite import Suite, junit_xml, suite_text
     paths = default_paths(paths)
     policy = load_policy(policy_path)
     cases = load_regression_cases(paths)
     if redact:
-        from engine.redact import KEY_WARNING, key_is_default, redact_case
+        from engine.output.redact import KEY_WARNING, key_is_default, redact_case
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
         cases = [redact_case(c) for c in cases]

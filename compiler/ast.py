@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 
 
 

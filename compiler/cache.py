@@ -10,7 +10,7 @@ directory (messages name files relative to it), the folder as given, the path an
 bytes of every `.clause` file in it (these name the key), and the text of every
 source document the policy quotes (stored in the entry and compared on every read).
 
-Where: facts.files.cache_dir. Entries are pickles, so an entry is read only when it
+Where: compiler.core.files.cache_dir. Entries are pickles, so an entry is read only when it
 belongs to this user and no one else can write it; a cache that cannot be read or
 written is simply not used. Entries are written atomically.
 Policy text is never executed: a pickle here holds only the compiler's own dataclasses.
@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from compiler.policy import CompiledPolicy, compile_policy, policy_files
-from facts.files import atomic_bytes, cache_dir, private
+from compiler.core.files import atomic_bytes, cache_dir, private
 
 FORMAT = 1
 COMPILER = Path(__file__).resolve().parent

@@ -11,8 +11,10 @@ from pathlib import Path
 from collections import defaultdict
 from typing import Iterable
 
-from compiler import ast, vocabulary as vocab
-from compiler.diagnostics import ClauseError, Diagnostic, Span, error, warning
+from compiler import ast
+
+from compiler.core import vocabulary as vocab
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, warning
 from compiler.logic import atoms_of, dnf, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from compiler import ast
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 from compiler.logic import Conjunction, conjunctions, is_episode_scoped
 
 BASE_PREDICATES = {

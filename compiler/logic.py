@@ -11,7 +11,7 @@ from itertools import product
 from typing import Iterator
 
 from compiler import ast
-from compiler.diagnostics import ClauseError, Span, error
+from compiler.core.diagnostics import ClauseError, Span, error
 
 Literal = tuple[bool, ast.Atom]  # (negated, atom)
 Conjunction = tuple[Literal, ...]

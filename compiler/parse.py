@@ -16,7 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from compiler import ast
-from compiler.diagnostics import ClauseError, Diagnostic, Span, error
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 # Limits that keep every later stage (all recursive over conditions) well inside
@@ -38,7 +38,7 @@ TERMINAL_WORDS = {
 def parser() -> Lark:
     """The compiled grammar, built once per process, its analysis kept in the cache folder
     (compiler/cache.py) so later processes load it; Lark checks the grammar's hash on load."""
-    from facts.files import cache_dir
+    from compiler.core.files import cache_dir
     folder = cache_dir()
     return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
                 maybe_placeholders=False, cache=str(folder / "grammar.lark-cache") if folder else False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from compiler import ast
 from compiler.codegen import Program, generate
-from compiler.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"

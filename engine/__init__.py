@@ -1,17 +1,21 @@
 """The Clause runtime: compiled policy + facts, as at a moment -> obligations and why.
 
-Pipeline: `temporal.py` (facts -> base Datalog facts as at T) -> `runtime.py`
-(pyDatalog logic per program, facts in, queries) -> `obligations.py` (timing,
-recurrence, status) -> `explain.py` (derivation trees, `explain_render.py`: text,
-JSON, HTML). `render.py` prints obligations (table, JSON, CSV); `inquiry.py`
-answers why / why not about one child; `regress.py`, `coverage.py`, `diff.py`
-test policies; `analysis.py` finds cross-clause conflicts.
+Layout, by role:
+* `meaning/`: what every back-end must mean alike (base facts as at T, obligation timing
+  and states), each concept one file with its Python and its SQL side by side;
+* `evaluation.py`: the evaluation interface and its value; `backends/`: pyDatalog (the
+  reference, and the source of explanations), DuckDB (the same program as SQL, at scale),
+  the body matcher, choosing a back-end, chunked evaluation;
+* `explain/`: why and why not, as data, and their renderers;
+* `regression/`: regression cases, coverage, policy diff;
+* `lint.py`: cross-clause analysis (conflicts, dead exceptions);
+* `output/`: obligations as table, JSON, CSV; redaction.
 
 Python API:
     policy = compile_policy("policy")             # once
     result = evaluate(policy, facts, at)          # many times, any fact set
     result.obligations, result.episodes
 """
-from engine.evaluate import Evaluation, evaluate
+from engine.evaluation import Evaluation, evaluate
 
 __all__ = ["Evaluation", "evaluate"]

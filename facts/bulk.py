@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
-from facts.files import atomic
-from compiler.diagnostics import Diagnostic, Span, error, raise_if_errors
+from compiler.core.files import atomic
+from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, utc, format_instant
+from compiler.core.london import LONDON, utc, format_instant
 from facts.validate import ACTION, CHILD, EPISODE, REQUIRED, FactCollector, Field, Record, did_you_mean
 
 FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False))

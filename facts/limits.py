@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from compiler.diagnostics import Diagnostic, Span, error
+from compiler.core.diagnostics import Diagnostic, Span, error
 
 DEFAULT_CASE_BYTES = 16 * 2**20      # 16 MiB: thousands of episodes in one hand-written case
 DEFAULT_BULK_BYTES = 4 * 2**30       # 4 GiB per CSV file

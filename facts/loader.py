@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.diagnostics import ClauseError, Span, error
+from compiler.core.diagnostics import ClauseError, Span, error
 from facts.bulk import load_bulk, records_actions
 from facts.model import Case, FactSet
 from facts.yamlcase import case_files, load_cases

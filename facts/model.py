@@ -10,21 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 
-STATUSES = (
-    "early_help", "child_in_need", "child_protection_plan", "looked_after",
-    "section_47_enquiry", "significant_harm_referral",
-)
-FLAGS = (
-    "cse", "cce", "trafficking", "safeguarding_concerns", "risk_of_removal_abroad",
-    "taken_abroad", "missed_appointments",
-)
-PLACEMENTS = ("liverpool", "merseyside", "outside_merseyside")
-RISK_LEVELS = ("no_apparent_risk", "low", "medium", "high")
-CATEGORIES = ("missing", "absent")
-EPISODE_BOOLEANS = ("whereabouts_known", "with_parents", "safeguarding_concerns", "victim_of_crime")
-OBLIGATION_STATUSES = ("pending", "overdue", "done", "done_late")
 
 
 @dataclass(frozen=True, slots=True)

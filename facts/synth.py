@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, utc, to_london
+from compiler.core.london import LONDON, utc, to_london
 
 EPISODES_PER_CHILD = 216_000 / 75_000
 OTHER_AUTHORITIES = ("sefton", "wirral", "knowsley", "st_helens", "halton", "manchester", "lancashire")

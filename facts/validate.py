@@ -21,13 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
-from compiler.diagnostics import Diagnostic, Span, error
-from compiler.vocabulary import MODALITIES
-from facts.model import (
-    CATEGORIES, FLAGS, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES,
-    Child, Episode, FactSet, RecordedAction,
-)
-from facts.timeparse import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
+from compiler.core.diagnostics import Diagnostic, Span, error
+from compiler.core.vocabulary import CATEGORIES, FLAGS, MODALITIES, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES
+from facts.model import Child, Episode, FactSet, RecordedAction
+from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})

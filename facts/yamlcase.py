@@ -17,7 +17,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from facts import limits
-from compiler.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
 from facts.model import Case, Expectations
 from facts.validate import BAD, FactCollector, Field, Record, convert, ident, instant, mapping, records, text, unknown_field
 

@@ -2,7 +2,7 @@
 
 Regression cases: every `tests/cases/**/*.yaml` (or `.yml`) file is collected as
 one test item, checked against the bundled policy (compiled once per session) by
-engine/regress.py. A failing item reports each failed expectation with its file
+engine/regression/suite.py. A failing item reports each failed expectation with its file
 and line and the nearest derived obligations; an invalid case file or policy
 fails with its diagnostics. Other YAML under tests/ (fact fixtures) is not collected.
 """
@@ -63,7 +63,7 @@ class CaseFailed(Exception):
 def session_policy(config: pytest.Config) -> Any:
     """The bundled policy, compiled on first use and kept for the session (or its ClauseError)."""
     if _POLICY_KEY not in config.stash:
-        from compiler.diagnostics import ClauseError
+        from compiler.core.diagnostics import ClauseError
         from compiler.policy import compile_policy
         try:
             config.stash[_POLICY_KEY] = compile_policy()
@@ -76,7 +76,7 @@ class CaseFile(pytest.File):
     """One case file -> one `CaseItem` named after its case (after the file if it cannot be read)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from compiler.diagnostics import ClauseError, render_text
+        from compiler.core.diagnostics import ClauseError, render_text
         from facts.yamlcase import load_case
         try:
             case = load_case(self.path)
@@ -93,8 +93,8 @@ class CaseItem(pytest.Item):
         self.problem = problem
 
     def runtest(self) -> None:
-        from compiler.diagnostics import ClauseError, render_text
-        from engine.regress import run_case
+        from compiler.core.diagnostics import ClauseError, render_text
+        from engine.regression.suite import run_case
         if self.problem is not None:
             raise CaseProblem(f"invalid case file:\n{self.problem}")
         policy = session_policy(self.config)
@@ -105,7 +105,7 @@ class CaseItem(pytest.Item):
             raise CaseFailed(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from engine.regress import case_text
+        from engine.regression.suite import case_text
         if isinstance(excinfo.value, CaseFailed):
             r = excinfo.value.result
             n = len(r.failures)

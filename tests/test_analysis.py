@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.policy import compile_policy
-from engine.analysis import analyse
+from engine.lint import analyse
 
 SOURCE = "The team manager holds a discussion. The IRO holds a discussion. Nobody is ever absent."
 

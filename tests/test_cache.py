@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from compiler import cache
-from compiler.diagnostics import ClauseError
-from facts import timeparse
+from compiler.core.diagnostics import ClauseError
+from compiler.core import london as timeparse
 
 SMALL = Path(__file__).resolve().parent / "data" / "policy_small"
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from cli.main import main
 from facts.bulk import write_bulk
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import parse_instant
+from compiler.core.london import parse_instant
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "cp-plan-missing-with-parents.yaml"  # the example these tests pin down

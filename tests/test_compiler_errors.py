@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import ClauseError, Diagnostic, display_path
+from compiler.core.diagnostics import ClauseError, Diagnostic, display_path
 from compiler.policy import compile_policy
 
 SOURCE = """Test Procedure

@@ -19,7 +19,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler import ast
-from compiler.diagnostics import ClauseError, render_json, render_text
+from compiler.core.diagnostics import ClauseError, render_json, render_text
 from compiler.policy import CompiledPolicy, compile_policy
 
 ROOT = Path(__file__).resolve().parent.parent

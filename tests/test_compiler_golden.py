@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from cli.main import main
 from compiler import ast, traceability
 from compiler.codegen import Lit, Program, Var
-from compiler.diagnostics import ClauseError, render_text
+from compiler.core.diagnostics import ClauseError, render_text
 from compiler.policy import compile_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.codegen import Lit
-from compiler.diagnostics import ClauseError
+from compiler.core.diagnostics import ClauseError
 from compiler.policy import compile_policy
 from engine import evaluate
-from engine.runtime import run
-from engine.temporal import base_facts
+from engine.backends.pydatalog import run
+from engine.meaning.base_facts import base_facts
 from facts.model import Child, Episode, FactSet
-from facts.timeparse import LONDON
+from compiler.core.london import LONDON
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = [
@@ -135,7 +135,7 @@ def dangerous_calls(source: str, name: str) -> list[str]:
 
 def test_no_module_executes_text() -> None:
     sources = product_sources()
-    assert len(sources) > 10 and any(p.name == "runtime.py" for p in sources)
+    assert len(sources) > 10 and any(p.name == "pydatalog.py" for p in sources)
     assert [c for p in sources for c in dangerous_calls(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))] == []
 
 

@@ -1,4 +1,4 @@
-"""Explanations match rule bodies against the relations pyDatalog derived (engine/conditions.py):
+"""Explanations match rule bodies against the relations pyDatalog derived (engine/backends/matcher.py):
 every answer must be exactly the one pyDatalog gives when asked the same body directly."""
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pyDatalog import pyParser
 
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Var
 from compiler.policy import compile_policy
-from engine import evaluate, runtime
-from engine.conditions import holds, scopes
+from engine.backends import pydatalog as runtime
+from engine import evaluate
+from engine.backends.matcher import holds, scopes
 from facts.yamlcase import load_case
 
 POLICY = compile_policy()

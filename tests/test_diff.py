@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.policy import BUNDLED, compile_policy
-from engine.diff import compare, diff_policies, policy_at_revision, render_markdown, render_text
-from engine.obligations import Obligation
-from facts.timeparse import LONDON
+from engine.regression.diff import compare, diff_policies, policy_at_revision, render_markdown, render_text
+from engine.meaning.obligations import Obligation
+from compiler.core.london import LONDON
 from facts.yamlcase import load_cases
 
 # The bundled policy with two edits: LMCP-MFH-1 at 48 hours instead of 72 (a threshold),

@@ -17,13 +17,14 @@ import pytest
 
 from compiler.codegen import DERIVED_PREDICATES
 from compiler.policy import BUNDLED, CompiledPolicy, compile_policy
-from engine import Evaluation, evaluate
-from engine import obligations as obligations_module
-from engine import render
-from engine.batch import Run
-from engine.runtime import QUERIED, query
+from engine import Evaluation
+from engine import evaluate
+from engine.meaning import obligations as obligations_module
+from engine.output import render
+from engine.backends.batch import Run
+from engine.backends.pydatalog import QUERIED, query
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import parse_instant
+from compiler.core.london import parse_instant
 
 T = parse_instant
 AT = T("2024-05-02T16:00")  # 30 hours after the report below

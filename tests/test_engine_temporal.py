@@ -1,7 +1,7 @@
-"""engine.evaluate at the edges of time: thresholds, calendars, clock changes, windows, recurrence, status.
+"""engine.evaluation at the edges of time: thresholds, calendars, clock changes, windows, recurrence, status.
 
 Every test goes through the public API (compile the bundled policy, build facts,
-`evaluate(policy, facts, at)`) except the unit tests of `engine.temporal`'s helpers
+`evaluate(policy, facts, at)`) except the unit tests of `engine.meaning.base_facts`'s helpers
 at the end. Times are London wall-clock times unless an offset is written.
 """
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from compiler.policy import CompiledPolicy, compile_policy
-from engine import Evaluation, evaluate
-from engine.obligations import Obligation
-from engine.temporal import add_minutes, age_on, minutes_between
+from engine import Evaluation
+from engine import evaluate
+from engine.meaning.obligations import Obligation
+from engine.meaning.base_facts import add_minutes, age_on, minutes_between
 from facts.model import Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, format_instant, parse_instant
+from compiler.core.london import LONDON, format_instant, parse_instant
 from facts.yamlcase import load_case
 
 UTC = timezone.utc
@@ -383,7 +384,7 @@ def test_sort_order_is_by_real_time_in_the_repeated_autumn_hour(policy: Compiled
     assert [o.episode for o in pick(result, action="assess_risk")] == ["EB", "EA"]
 
 
-# ---- engine.temporal helpers ----
+# ---- engine.meaning.base_facts helpers ----
 
 @pytest.mark.parametrize("start, end, minutes", [
     ("2024-03-31T00:00", "2024-03-31T03:00", 120),   # clocks forward: 01:00-02:00 never happens

@@ -7,7 +7,7 @@ from pathlib import Path
 from compiler.policy import compile_policy
 from engine import evaluate
 from facts.model import Child, Episode, FactSet
-from facts.timeparse import LONDON
+from compiler.core.london import LONDON
 
 POLICY = '''document DOC "Doc" source "src.txt"
 section DOC "Doc"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from cli.main import main
 from compiler.policy import compile_policy
 from engine import evaluate
-from engine.explain import Node, why, why_not
+from engine.explain.why import Node, why, why_not
 from facts.yamlcase import case_files, load_case
 
 POLICY = compile_policy()

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from compiler.diagnostics import ClauseError, Diagnostic
+from compiler.core.diagnostics import ClauseError, Diagnostic
 from facts.bulk import load_bulk, write_bulk
-from facts.model import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES, Child, Episode, FactSet, RecordedAction
-from facts.timeparse import LONDON, parse_instant
+from facts.model import Child, Episode, FactSet, RecordedAction
+from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
+from compiler.core.london import LONDON, parse_instant
 
 DATA = Path(__file__).parent / "data" / "facts" / "bulk"
 UTC = timezone.utc

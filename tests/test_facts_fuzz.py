@@ -8,7 +8,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from compiler.diagnostics import ClauseError
+from compiler.core.diagnostics import ClauseError
 from facts.model import Case
 from facts.yamlcase import load_case
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diagnostics import ClauseError, Diagnostic
+from compiler.core.diagnostics import ClauseError, Diagnostic
 from facts.loader import LoadedInput, load_path
 from facts.model import Child, Episode, RecordedAction
-from facts.timeparse import LONDON
+from compiler.core.london import LONDON
 from facts.yamlcase import load_case, load_cases
 
 DATA = Path(__file__).parent / "data" / "facts"

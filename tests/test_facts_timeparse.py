@@ -1,11 +1,11 @@
-"""facts.timeparse: London wall clock, offsets, clock changes, weekends and bank holidays."""
+"""compiler.core.london: London wall clock, offsets, clock changes, weekends and bank holidays."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from facts.timeparse import LONDON, format_instant, is_weekend_or_bank_holiday, parse_date, parse_instant
+from compiler.core.london import LONDON, format_instant, is_weekend_or_bank_holiday, parse_date, parse_instant
 
 UTC = timezone.utc
 

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler.policy import compile_policy
 from engine import evaluate
-from engine.explain import why
-from engine.temporal import age_on
-from facts.model import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES, Child, Episode, FactSet
-from facts.timeparse import LONDON
-from compiler.diagnostics import Span
+from engine.explain.why import why
+from engine.meaning.base_facts import age_on
+from facts.model import Child, Episode, FactSet
+from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
+from compiler.core.london import LONDON
+from compiler.core.diagnostics import Span
 
 POLICY = compile_policy()
 START = datetime(2024, 1, 1, 0, 0, tzinfo=LONDON)

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli.main import main
-from engine.redact import pseudonym
+from engine.output.redact import pseudonym
 
 CASE = "examples/cp-plan-missing-with-parents.yaml"
 

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.policy import compile_policy
-from engine.coverage import Coverage
-from engine.obligations import Obligation
-from engine.regress import Suite, junit_xml, matches, nearest, run_case, suite_text
-from facts.timeparse import LONDON
+from engine.regression.coverage import Coverage
+from engine.meaning.obligations import Obligation
+from engine.regression.suite import Suite, junit_xml, matches, nearest, run_case, suite_text
+from compiler.core.london import LONDON
 from facts.yamlcase import load_case
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from compiler.policy import compile_policy
-from engine.duck import evaluate_duck, evaluate_duck_cases
-from engine.evaluate import evaluate
-from engine.partition import chunks, evaluate_partitioned
+from engine.backends.duck import evaluate_duck, evaluate_duck_cases
+from engine.evaluation import evaluate
+from engine.backends.partition import chunks, evaluate_partitioned
 from facts.bulk import load_bulk, write_bulk
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.synth import synthesize
-from facts.timeparse import LONDON, parse_instant
+from compiler.core.london import LONDON, parse_instant
 from facts.yamlcase import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 The fast reader either loads exactly what the reference loader (facts.bulk.load_bulk) loads
 or declines, and then the reference loader's diagnostics are what the user sees. The
-streamed table, JSON and CSV are byte for byte engine.render's.
+streamed table, JSON and CSV are byte for byte engine.output.render's.
 """
 from __future__ import annotations
 
@@ -16,17 +16,18 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.codegen import Cmp, Lit, Program, Rule, Var
-from compiler.diagnostics import ClauseError, Span
+from compiler.core.diagnostics import ClauseError, Span
 from compiler.policy import compile_policy
 from compiler.sql import literal, translate
-from engine import duck_load, render
-from engine.batch import Run
-from engine.duck import evaluate_duck, run_rules
-from engine.stream_render import WRITERS
+from engine.output import render
+from engine.backends import duck_load
+from engine.backends.batch import Run
+from engine.backends.duck import evaluate_duck, run_rules
+from engine.output.stream import WRITERS
 from facts.bulk import load_bulk, write_bulk
 from facts.model import Child, Episode, FactSet
 from facts.synth import synthesize
-from facts.timeparse import parse_instant
+from compiler.core.london import parse_instant
 
 YEAR_END = parse_instant("2025-01-01T00:00")
 CHILDREN = "id,born,statuses,flags,responsible_authority,placed_in\n"

@@ -11,11 +11,11 @@ import duckdb
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 from compiler.sql import translate
-from engine import runtime
-from engine.duck import run_rules
-from engine.temporal import BaseFact
+from engine.backends import pydatalog as runtime
+from engine.backends.duck import run_rules
+from engine.meaning.base_facts import BaseFact
 
 C, E, X, Y, A = (Var(n) for n in "CEXYA")
 

@@ -5,7 +5,7 @@ import statistics
 from collections import Counter
 
 from facts.synth import synthesize
-from facts.timeparse import is_weekend_or_bank_holiday
+from compiler.core.london import is_weekend_or_bank_holiday
 
 
 def test_shape_of_a_year():

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from compiler.codegen import Program
-from compiler.vocabulary import EPISODE_LEVELS
-from compiler.diagnostics import Span
-from facts.model import EPISODE_BOOLEANS, Episode, FactSet
-from facts.timeparse import LONDON, falls_off, utc
+from compiler.core.vocabulary import EPISODE_LEVELS
+from compiler.core.diagnostics import Span
+from facts.model import Episode, FactSet
+from compiler.core.vocabulary import EPISODE_BOOLEANS
+from compiler.core.london import LONDON, falls_off, utc
 
 
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 from compiler.policy import CompiledPolicy
-from engine.evaluate import EpisodeFacts, Evaluation, evaluate
-from engine.obligations import FIELDS, Obligation
-from engine.temporal import utc
+from engine.evaluation import EpisodeFacts, Evaluation, evaluate
+from engine.meaning.obligations import FIELDS, Obligation
+from engine.meaning.base_facts import utc
 from facts.model import Case
-from facts.timeparse import format_instant
+from compiler.core.london import format_instant
 
 NEAREST = 3
 PRIORITY = ("action", "clause", "child", "episode", "actor", "modality", "triggered", "due", "exception", "status")
@@ -76,7 +76,7 @@ class Unexpected:
     obligation: Obligation
     clause: str
     why: str
-    explanation: str | None = None  # the full derivation (engine/explain.py), when available
+    explanation: str | None = None  # the full derivation (engine/explain/why.py), when available
 
     def to_json(self) -> dict:
         return {"obligation": self.obligation.to_json(), "clause": self.clause, "why": self.why,
@@ -156,10 +156,10 @@ def _one_line_why(evaluation: Evaluation, ob: Obligation) -> str:
 
 
 def _explanation(evaluation: Evaluation, ob: Obligation) -> str | None:
-    """The full derivation from engine/explain.py, or None where it cannot give one."""
+    """The full derivation from engine/explain/why.py, or None where it cannot give one."""
     try:
-        from engine.explain import why
-        from engine.explain_render import as_text
+        from engine.explain.why import why
+        from engine.explain.render import as_text
     except ImportError:
         return None
     try:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from compiler.diagnostics import ClauseError, Span, error
+from compiler.core.diagnostics import ClauseError, Span, error
 from compiler.policy import CompiledPolicy
-from engine.evaluate import evaluate
-from engine.obligations import Obligation
+from engine.evaluation import evaluate
+from engine.meaning.obligations import Obligation
 from facts.model import Case
-from facts.timeparse import format_instant
+from compiler.core.london import format_instant
 
 COMPARED = ("actor", "modality", "triggered", "due", "exception", "status")
 KINDS = ("removed", "added", "changed")

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from compiler import ast
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Var, atom_literals
 from compiler.logic import atoms_of, is_episode_scoped
-from engine import runtime
-from engine.evaluate import Evaluation
-from engine.temporal import BaseFact, utc
+from engine.backends import pydatalog as runtime
+from engine.evaluation import Evaluation
+from engine.meaning.base_facts import BaseFact, utc
 
 COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 

@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Iterator
 
 from compiler import ast
-from compiler.diagnostics import Diagnostic, warning
+from compiler.core.diagnostics import Diagnostic, warning
 from compiler.logic import Conjunction, conjunctions, satisfiable
 from compiler.policy import CompiledPolicy
-from engine.evaluate import evaluate
-from engine.temporal import add_minutes
+from engine.evaluation import evaluate
+from engine.meaning.base_facts import add_minutes
 from facts.model import Child, Episode, FactSet
-from facts.timeparse import LONDON, falls_off, format_instant
+from compiler.core.london import LONDON, falls_off, format_instant
 
 BASE = datetime(2024, 3, 4, 9, 0, tzinfo=LONDON)  # a Monday morning
 

@@ -7,7 +7,7 @@ and the clauses (their timing). Output: the tables
 `occ` (one row per obligation: child, episode, head, occurrence, triggered, due, status,
 done_at, the two times as London clock times, and `shown`: the child id as printed) and `episode_facts`; `RESULT` is the query that lists them in output order.
 
-The semantics are engine/obligations.py's, row for row:
+The semantics are engine/meaning/obligations.py's, row for row:
 * the moment an obligation arises is its `from` moment (default the report) of its episode;
   none while that moment is in the future, or is the return and the child has not returned;
   a child-scoped obligation has no times;
@@ -30,8 +30,8 @@ import duckdb
 
 from compiler import ast
 from compiler.sql import literal
-from engine import london
-from engine.obligations import MAX_OCCURRENCES
+from compiler.core import london_tables as london
+from engine.meaning.obligations import MAX_OCCURRENCES
 
 RESULT = """SELECT {columns} FROM occ o JOIN heads h USING (hid){where}
 ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2"""

@@ -15,8 +15,8 @@ from typing import Iterable
 
 from compiler import ast
 from facts.model import Episode, FactSet, RecordedAction
-from facts.timeparse import format_instant
-from engine.temporal import add_minutes, moment_of, returned_by, utc
+from compiler.core.london import format_instant
+from engine.meaning.base_facts import add_minutes, moment_of, returned_by, utc
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts after every real time
 MAX_OCCURRENCES = 520  # ten years of weekly meetings: an evaluation time decades late cannot exhaust memory

@@ -2,14 +2,14 @@
 
 pyDatalog keeps no proofs, so for an obligation we find the generated rule whose
 head matches it and whose body holds under the obligation's bindings (matched against
-the relations pyDatalog derived, engine/conditions.py), then test
-each of that rule's condition atoms on its own (engine/conditions.py) to collect
+the relations pyDatalog derived, engine/backends/matcher.py), then test
+each of that rule's condition atoms on its own (engine/backends/matcher.py) to collect
 the facts that satisfied it, descending into derived facts (category, risk) and
 into the exceptions that replaced an actor or did not apply. For "why not" every
 clause that could create the action is tried on every episode of the child and
 ranked by how many conditions failed.
 
-Input: an `Evaluation`. Output: `Node` trees (data; engine/explain_render.py
+Input: an `Evaluation`. Output: `Node` trees (data; engine/explain/render.py
 renders them). Invariants: a "why" tree cites only clauses whose rules held; its
 leaves are base facts of the evaluation, each with its file and line.
 """
@@ -20,13 +20,13 @@ from typing import Iterable
 
 from compiler import ast
 from compiler.codegen import Lit, Rule
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 from compiler.logic import conjunctions
-from engine.conditions import AtomResult, conjunction, holds, scopes
-from engine.evaluate import Evaluation
-from engine.obligations import Obligation
-from engine.temporal import human, moment_of
-from facts.timeparse import falls_off
+from engine.backends.matcher import AtomResult, conjunction, holds, scopes
+from engine.evaluation import Evaluation
+from engine.meaning.obligations import Obligation
+from engine.meaning.base_facts import human, moment_of
+from compiler.core.london import falls_off
 
 
 @dataclass(frozen=True)

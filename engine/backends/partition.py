@@ -22,14 +22,14 @@ from datetime import datetime
 from typing import Callable, Iterator
 
 from compiler.policy import CompiledPolicy
-from engine.evaluate import EpisodeFacts, evaluate
-from engine.obligations import Obligation
+from engine.evaluation import EpisodeFacts, evaluate
+from engine.meaning.obligations import Obligation
 from facts.model import FactSet
 
 
 @dataclass(frozen=True)
 class MergedEvaluation:
-    """What `engine.batch.Run` and `engine.render` read: the time, obligations, episodes."""
+    """What `engine.backends.batch.Run` and `engine.output.render` read: the time, obligations, episodes."""
 
     at: datetime
     obligations: tuple[Obligation, ...]
@@ -58,7 +58,7 @@ def evaluate_partitioned(policy: CompiledPolicy, facts: FactSet, at: datetime, s
     episodes: list[list[EpisodeFacts]] = []
     for part in chunks(facts, size):
         if engine == "duckdb":
-            from engine.duck import evaluate_duck
+            from engine.backends.duck import evaluate_duck
             ev = evaluate_duck(policy, part, at, track_status=track)
             obligations.append(list(ev.obligations))
             episodes.append(list(ev.episodes))

@@ -5,7 +5,7 @@ still loaded). A clause counts as exercised by a case when the case derives an
 obligation from it, an obligation names it as its `exception`, an exception of
 that name held (`exception_holds`), or it set an episode's category or risk.
 A condition counts as covered when the cases saw it both true and false
-(engine.conditions.condition_truths, the same tests explanations use).
+(engine.backends.matcher.condition_truths, the same tests explanations use).
 Output: a `CoverageReport` (counts, percentages, what no case exercises) as text
 or JSON. Invariants: clauses keep policy order; case lists keep input order.
 """
@@ -15,10 +15,10 @@ import os
 from dataclasses import dataclass, field
 
 from compiler import ast
-from compiler.diagnostics import Span
+from compiler.core.diagnostics import Span
 from compiler.policy import CompiledPolicy
-from engine.conditions import atoms_of, condition_truths
-from engine.evaluate import Evaluation
+from engine.backends.matcher import atoms_of, condition_truths
+from engine.evaluation import Evaluation
 from facts.model import Case
 
 
@@ -141,7 +141,7 @@ class Coverage:
                 mine.setdefault(where, set()).update(values)
 
     def observe(self, case: Case, evaluation: Evaluation) -> None:
-        """The `observe` hook of engine.regress: one case, by its name."""
+        """The `observe` hook of engine.regression.suite: one case, by its name."""
         self.add(case.name, evaluation)
 
     def report(self) -> CoverageReport:

@@ -5,7 +5,19 @@ A policy adds actions and actors with `declare`; everything else is fixed here.
 """
 from __future__ import annotations
 
-from facts.model import CATEGORIES, EPISODE_BOOLEANS, FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
+STATUSES = (
+    "early_help", "child_in_need", "child_protection_plan", "looked_after",
+    "section_47_enquiry", "significant_harm_referral",
+)
+FLAGS = (
+    "cse", "cce", "trafficking", "safeguarding_concerns", "risk_of_removal_abroad",
+    "taken_abroad", "missed_appointments",
+)
+PLACEMENTS = ("liverpool", "merseyside", "outside_merseyside")
+RISK_LEVELS = ("no_apparent_risk", "low", "medium", "high")
+CATEGORIES = ("missing", "absent")
+EPISODE_BOOLEANS = ("whereabouts_known", "with_parents", "safeguarding_concerns", "victim_of_crime")
+OBLIGATION_STATUSES = ("pending", "overdue", "done", "done_late")
 
 MODALITIES = ("must", "should", "consider", "good_practice")
 
@@ -40,5 +52,5 @@ EPISODE_LEVELS = {"police_risk": RISK_LEVELS, "inspector_risk": RISK_LEVELS}
 
 __all__ = [
     "ACTIONS", "ACTORS", "CATEGORIES", "CHILD_FIELDS", "EPISODE_BOOLEANS", "EPISODE_LEVELS",
-    "FLAGS", "MODALITIES", "PLACEMENTS", "RISK_LEVELS", "STATUSES",
+    "FLAGS", "MODALITIES", "OBLIGATION_STATUSES", "PLACEMENTS", "RISK_LEVELS", "STATUSES",
 ]

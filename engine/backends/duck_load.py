@@ -5,7 +5,7 @@ Output: three tables, times as integer microseconds since the epoch, UTC ("us"):
   in_episodes(id, child, rep, ret, whereabouts_known, with_parents, safeguarding_concerns,
               police_risk, inspector_risk, victim_of_crime)
   in_actions(action, child, episode, actor, at_us)
-plus `tz(utc_us, offset_us, local_us)` (engine/london.py) covering every year the facts use.
+plus `tz(utc_us, offset_us, local_us)` (compiler/core/london_tables.py) covering every year the facts use.
 
 `load_folder` is a fast reader for a strict subset of the bulk format (facts/bulk.py):
 UTF-8 without a byte-order mark, no quotes, known unique columns, no row longer than
@@ -26,10 +26,11 @@ from pathlib import Path
 
 import duckdb
 
-from engine import london
+from compiler.core import london_tables as london
 from facts import limits
 from facts.bulk import COLUMNS
-from facts.model import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES, FactSet
+from facts.model import FactSet
+from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
 from facts.validate import REQUIRED
 
 INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"

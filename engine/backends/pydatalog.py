@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Union
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
-from engine.temporal import BaseFact
+from engine.meaning.base_facts import BaseFact
 
 QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
 _SENTINEL = "\x00clause-declare\x00"

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Iterable
 
 from compiler.policy import CompiledPolicy
-from engine.evaluate import Evaluation, evaluate
-from engine.obligations import Obligation
+from engine.evaluation import Evaluation, evaluate
+from engine.meaning.obligations import Obligation
 from facts.loader import LoadedInput
 from facts.model import Case
-from facts.timeparse import LONDON
+from compiler.core.london import LONDON
 
 
 @dataclass(frozen=True)

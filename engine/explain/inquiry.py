@@ -13,15 +13,17 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
-from compiler import ast, vocabulary
-from compiler.diagnostics import ClauseError, Span, error
+from compiler import ast
+
+from compiler.core import vocabulary
+from compiler.core.diagnostics import ClauseError, Span, error
 from compiler.policy import CompiledPolicy
-from engine.batch import now
-from engine.evaluate import Evaluation, evaluate
-from engine.explain import Node, why, why_not
-from engine.redact import pseudonymise, pseudonym
+from engine.backends.batch import now
+from engine.evaluation import Evaluation, evaluate
+from engine.explain.why import Node, why, why_not
+from engine.output.redact import pseudonymise, pseudonym
 from facts.loader import LoadedInput
-from facts.timeparse import format_instant
+from compiler.core.london import format_instant
 
 
 @dataclass(frozen=True)

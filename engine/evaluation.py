@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from compiler.policy import CompiledPolicy
-from engine import obligations as obl
-from engine.runtime import Derived, load, loaded_token, run
-from engine.temporal import BaseFact, base_facts
+from engine.meaning import obligations as obl
+from engine.backends.pydatalog import Derived, load, loaded_token, run
+from engine.meaning.base_facts import BaseFact, base_facts
 from facts.model import FactSet
 
 

@@ -1,7 +1,7 @@
 """Which engine evaluates an input: pyDatalog (the reference) or DuckDB (the same rules as SQL).
 
 Input: the user's choice (auto, pydatalog, duckdb) and the size of the input. Output:
-the engine to use and, for cases, an evaluation `engine.render` can print. Invariant:
+the engine to use and, for cases, an evaluation `engine.output.render` can print. Invariant:
 both engines give the same obligations and episode facts (tests/test_scale_differential.py),
 so `auto` only trades start-up cost (DuckDB: ~0.3 s) against pyDatalog's cost per
 episode (~30 ms): DuckDB above THRESHOLD episodes.
@@ -44,7 +44,7 @@ def choose(engine: str, episodes: int) -> str:
 def evaluate_case(policy: CompiledPolicy, facts: FactSet, at: datetime, engine: str):
     """One case's evaluation by the chosen engine (an Evaluation or a DuckEvaluation)."""
     if choose(engine, len(facts.episodes)) == "duckdb":
-        from engine.duck import evaluate_duck
+        from engine.backends.duck import evaluate_duck
         return evaluate_duck(policy, facts, at)
-    from engine.evaluate import evaluate
+    from engine.evaluation import evaluate
     return evaluate(policy, facts, at)

@@ -1,13 +1,13 @@
 """Base facts as at a moment, in bulk: the in_* tables -> one DuckDB table per base predicate.
 
-Input: a connection holding in_children, in_episodes, in_actions, tz (engine/duck_load.py) and
+Input: a connection holding in_children, in_episodes, in_actions, tz (engine/backends/duck_load.py) and
 judged_at(child, at_us, at_wall, track): each child's evaluation time (us; usually one for all),
 and the program (its window sizes and calendar moments).
 Output: the tables child, status, flag, child_field, episode, episode_true, episode_value,
 age, elapsed, window_count, off_day, weekend with columns c0, c1, ... (compiler/sql.py's
 schema), and `vis` (the episodes reported by then, with `back`: returned by then).
 
-The semantics are engine/temporal.py's, set at a time:
+The semantics are engine/meaning/base_facts.py's, set at a time:
 * an episode exists once reported (rep <= at); a return counts once it happened (ret <= at);
 * elapsed minutes are real time, floor((return or at) - reported) / 1 minute;
 * window_count counts the child's existing episodes reported from the window's start (the same
@@ -22,9 +22,9 @@ from __future__ import annotations
 import duckdb
 
 from compiler.codegen import Program
-from engine import london
-from engine.duck_load import offset_case
-from facts.model import EPISODE_BOOLEANS
+from compiler.core import london_tables as london
+from engine.backends.duck_load import offset_case
+from compiler.core.vocabulary import EPISODE_BOOLEANS
 
 LEVEL_FIELDS = ("police_risk", "inspector_risk")
 

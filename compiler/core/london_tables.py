@@ -4,11 +4,11 @@ Input: a range of years. Output: rows for DuckDB tables, all times as integer
 microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
 * `transitions(years)`: (utc_us, offset_us, local_switch_us): from `utc_us` on the
   London offset is `offset_us`; a wall-clock time `w` is read (fold=0, as
-  `facts.timeparse.parse_instant` reads it) with the offset of the last row whose
+  `compiler.core.london.parse_instant` reads it) with the offset of the last row whose
   `local_switch_us <= w`: the offset before a change for a time in the spring gap or
   the autumn overlap, the new one from the end of the gap or overlap on.
 * `bank_holidays(years)`: England's bank holidays (the same `holidays` calendar as
-  `facts.timeparse.is_weekend_or_bank_holiday`) as day numbers.
+  `compiler.core.london.is_weekend_or_bank_holiday`) as day numbers.
 Invariants: transitions are found from `zoneinfo` itself (to the microsecond), so
 the tables agree with Python's datetime arithmetic for every instant in the range.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from facts.timeparse import LONDON, _bank_holidays
+from compiler.core.london import LONDON, _bank_holidays
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)

@@ -2,7 +2,7 @@
 
 Input: a `CompiledPolicy`, facts (a `FactSet`, or a bulk CSV folder read directly) and the
 evaluation time. Output: a `DuckEvaluation` with the same obligations (every field, in the
-same order) and episode categories and risks as `engine.evaluate` (pyDatalog), which stays
+same order) and episode categories and risks as `engine.evaluation` (pyDatalog), which stays
 the reference and the engine behind explanations. Steps, all inside DuckDB:
 facts -> in_* tables (duck_load) -> base predicates as at the time (duck_base) -> the
 program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
@@ -29,15 +29,15 @@ import duckdb
 
 from compiler.policy import CompiledPolicy
 from compiler.sql import SqlProgram, translate
-from engine import london
-from engine.duck_base import build_base, macros
-from engine.duck_load import create_tz, load_factset, load_folder
-from engine.duck_obligations import RESULT, build_episode_facts, build_obligations
-from engine.evaluate import EpisodeFacts
-from engine.obligations import Obligation
+from compiler.core import london_tables as london
+from engine.meaning.base_facts_sql import build_base, macros
+from engine.backends.duck_load import create_tz, load_factset, load_folder
+from engine.meaning.obligations_sql import RESULT, build_episode_facts, build_obligations
+from engine.evaluation import EpisodeFacts
+from engine.meaning.obligations import Obligation
 from facts.bulk import load_bulk
 from facts.model import FactSet
-from facts.timeparse import LONDON
+from compiler.core.london import LONDON
 
 _translated: dict[int, tuple[object, SqlProgram]] = {}
 BATCH = 20_000
@@ -75,7 +75,7 @@ def _when(us: int | None) -> datetime | None:
 
 @dataclass
 class DuckEvaluation:
-    """Results held in DuckDB; `obligations` and `episodes` as engine.evaluate gives them."""
+    """Results held in DuckDB; `obligations` and `episodes` as engine.evaluation gives them."""
 
     at: datetime
     con: duckdb.DuckDBPyConnection = field(repr=False)
@@ -171,7 +171,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
                   child_times: Mapping[str, tuple[datetime, bool]] | None = None) -> DuckEvaluation:
     """Evaluate `facts` (a FactSet or a bulk folder) as at `at`.
 
-    `track_status` defaults to whether the input records any action (as engine.evaluate);
+    `track_status` defaults to whether the input records any action (as engine.evaluation);
     give it to evaluate part of an input exactly as the whole would be. `child_times`
     judges the children it names at their own time, with or without status (so several
     cases, their ids kept apart, run in one evaluation: `evaluate_duck_cases`). `progress`

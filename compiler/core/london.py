@@ -137,10 +137,10 @@ def _calendar() -> "holidays.HolidayBase":
 def _holiday_table() -> dict[int, frozenset[date]]:
     """England's bank holidays for HOLIDAY_YEARS. Building the calendar costs a fifth of a second
     (the `holidays` package imports every country), so the table is kept in the cache folder
-    (facts.files.cache_dir), one file per release of `holidays`."""
+    (compiler.core.files.cache_dir), one file per release of `holidays`."""
     from importlib.metadata import version
 
-    from facts.files import atomic_bytes, cache_dir, private
+    from compiler.core.files import atomic_bytes, cache_dir, private
     folder = cache_dir()
     path = folder / f"bank-holidays-england-{version('holidays')}.json" if folder else None
     try:

@@ -11,9 +11,9 @@ import json
 from datetime import datetime
 from typing import Iterable
 
-from engine.batch import Run
-from engine.obligations import FIELDS, Obligation
-from facts.timeparse import format_instant
+from engine.backends.batch import Run
+from engine.meaning.obligations import FIELDS, Obligation
+from compiler.core.london import format_instant
 
 COLUMNS = ("due", "status", "child", "episode", "action", "actor", "modality", "triggered", "clause")
 

@@ -1,7 +1,7 @@
 """Obligations held in DuckDB, written as they are read: table, JSON or CSV, a batch at a time.
 
 Input: a `DuckEvaluation`, the run's name, optional filters, a text sink. Output: exactly
-the text `engine.render.table`, `as_json` and `as_csv` give for the same run (tested), but
+the text `engine.output.render.table`, `as_json` and `as_csv` give for the same run (tested), but
 produced row by row: times are formatted in SQL (London clock, as `_when` and
 `format_instant` do), table columns are padded in SQL to widths computed first, so a
 national year is never held in memory as Python objects or as one string.
@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
-from engine.duck import DuckEvaluation
-from engine.duck_obligations import RESULT
-from engine.obligations import FIELDS
-from engine.render import COLUMNS, _when
+from engine.backends.duck import DuckEvaluation
+from engine.meaning.obligations_sql import RESULT
+from engine.meaning.obligations import FIELDS
+from engine.output.render import COLUMNS, _when
 
 Write = Callable[[str], object]
 
@@ -116,7 +116,7 @@ def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = 
 
 
 def _iso_at(ev: DuckEvaluation) -> str:
-    from facts.timeparse import format_instant
+    from compiler.core.london import format_instant
     return format_instant(ev.at)
 
 

@@ -1,6 +1,6 @@
 """Explanation trees as text, JSON or one self-contained HTML page.
 
-Input: `Node` trees from engine/explain.py. Output: strings. Rendering only:
+Input: `Node` trees from engine/explain/why.py. Output: strings. Rendering only:
 every word of substance comes from the tree, so all three formats agree.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import html
 import json
 from typing import Iterable
 
-from engine.explain import Node
+from engine.explain.why import Node
 
 MARK = {True: "✓", False: "✗"}
 
