@@ -22,6 +22,7 @@ from compiler.sql import strata
 from engine.meaning import obligations as obl
 from engine.evaluation import EpisodeFacts
 from engine.meaning.base_facts import base_facts
+from engine.meaning.episodes import listed
 from facts.model import FactSet
 
 OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
@@ -132,9 +133,7 @@ def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> 
             if (pred, e) not in first or (value, clause) < first[(pred, e)]:
                 first[(pred, e)] = (value, clause)
     eps = []
-    for e in sorted(facts.episodes, key=lambda e: (e.child, e.reported, e.id)):
-        if e.reported > at:
-            continue
+    for e in listed(facts, at):
         cat, risk = first.get(("category_by", e.id), (None, None)), first.get(("risk_by", e.id), (None, None))
         eps.append(EpisodeFacts(e.id, e.child, cat[0], risk[0], cat[1], risk[1]))
     return out, eps

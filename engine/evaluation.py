@@ -14,6 +14,7 @@ from compiler.policy import CompiledPolicy
 from engine.meaning import obligations as obl
 from engine.backends.pydatalog import Derived, load, loaded_token, run
 from engine.meaning.base_facts import BaseFact, base_facts
+from engine.meaning.episodes import listed
 from facts.model import FactSet
 
 
@@ -61,9 +62,7 @@ def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status:
     derived = run(policy.program, base, action)
     obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
     episodes = []
-    for e in sorted(facts.episodes, key=lambda e: (e.child, e.reported, e.id)):
-        if e.reported > at:
-            continue
+    for e in listed(facts, at):
         category, cat_clause = _single(derived.tuples["category_by"], e.id)
         risk, risk_clause = _single(derived.tuples["risk_by"], e.id)
         episodes.append(EpisodeFacts(e.id, e.child, category, risk, cat_clause, risk_clause))

@@ -111,7 +111,7 @@ def _edge_facts() -> FactSet:
     return FactSet(tuple(children), tuple(eps), tuple(acts))
 
 
-@pytest.mark.parametrize("at", ["2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-03-31T03:00",
+@pytest.mark.parametrize("at", ["2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-10-27T01:10+00:00", "2024-03-31T03:00",
                                 "2024-12-27T10:00", "2025-03-04T12:00"])
 def test_clock_changes_and_holidays(policy, at):
     facts = _edge_facts()
@@ -119,6 +119,17 @@ def test_clock_changes_and_holidays(policy, at):
     assert_same(evaluate(policy, facts, moment), evaluate_duck(policy, facts, moment))
     utc_moment = moment.astimezone(timezone.utc)  # another zone: compared as instants
     assert_same(evaluate(policy, facts, utc_moment), evaluate_duck(policy, facts, utc_moment))
+
+
+def test_episode_reported_in_the_repeated_hour_is_listed_by_both(policy):
+    """Reported 01:30 BST, judged 01:10 GMT (40 minutes later): both back-ends list the episode
+    (compared as instants, not by the wall clock) with its obligations."""
+    [case] = load_cases([ROOT / "tests" / "cases" / "lmcp-categorisation" / "cat-clock-change-reported-in-repeated-hour.yaml"])
+    assert case.as_of.utcoffset() == timedelta(0) and case.facts.episodes[0].reported.utcoffset() == timedelta(hours=1)
+    reference, duck = evaluate(policy, case.facts, case.as_of), evaluate_duck(policy, case.facts, case.as_of)
+    assert [(e.id, e.category) for e in reference.episodes] == [("E1", "missing")]
+    assert reference.obligations
+    assert_same(reference, duck)
 
 
 def test_fast_csv_reader_equals_reference_loader(policy, tmp_path):

@@ -9,6 +9,10 @@ microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
   the autumn overlap, the new one from the end of the gap or overlap on.
 * `bank_holidays(years)`: England's bank holidays (the same `holidays` calendar as
   `compiler.core.london.is_weekend_or_bank_holiday`) as day numbers.
+* `offset_case` and `macros(transitions)`: the clock as SQL over those rows: `london_wall(u)`
+  (an instant -> its London clock time as us), `london_day(u)` (-> the London day number),
+  `london_local(w)` (a clock time read as `parse_instant` reads it, fold=0 -> the instant),
+  and `floor_div`.
 Invariants: transitions are found from `zoneinfo` itself (to the microsecond), so
 the tables agree with Python's datetime arithmetic for every instant in the range.
 """
@@ -67,3 +71,19 @@ def bank_holidays(first_year: int, last_year: int) -> list[int]:
     """England's bank holidays in [first_year, last_year] as days since 1970-01-01."""
     epoch = date(1970, 1, 1)
     return sorted((d - epoch).days for y in range(first_year, last_year + 1) for d in _bank_holidays(y))
+
+
+def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str:
+    """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0."""
+    out = f"{rows[0][1]}"
+    for utc_us, offset, local_us in rows[1:]:
+        out = f"CASE WHEN {expr} >= {local_us if local else utc_us} THEN {offset} ELSE {out} END"
+    return out
+
+
+def macros(rows: list[tuple[int, int, int]]) -> list[str]:
+    """The statements that define floor_div, london_wall, london_day and london_local over `transitions` rows."""
+    return ["CREATE OR REPLACE MACRO floor_div(a, b) AS CASE WHEN a >= 0 THEN a // b ELSE -((-a - 1) // b) - 1 END",
+            f"CREATE OR REPLACE MACRO london_wall(u) AS u + ({offset_case('u', rows, False)})",
+            f"CREATE OR REPLACE MACRO london_day(u) AS floor_div(london_wall(u), {DAY_US})",
+            f"CREATE OR REPLACE MACRO london_local(w) AS w - ({offset_case('w', rows, True)})"]

@@ -4,9 +4,10 @@ Input: a `CompiledPolicy`, facts (a `FactSet`, or a bulk CSV folder read directl
 evaluation time. Output: a `DuckEvaluation` with the same obligations (every field, in the
 same order) and episode categories and risks as `engine.evaluation` (pyDatalog), which stays
 the reference and the engine behind explanations. Steps, all inside DuckDB:
-facts -> in_* tables (duck_load) -> base predicates as at the time (duck_base) -> the
-program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
-timing, occurrences and status (duck_obligations).
+facts -> in_* tables (duck_load) -> base predicates as at the time (engine/meaning/base_facts.py)
+-> the program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
+timing, occurrences and status (engine/meaning/obligations_sql.py); the episode list is
+engine/meaning/episodes.py's.
 
 Invariants: nothing from a policy or the facts is spliced into SQL except as a quoted
 literal (compiler/sql.py) or a number; one in-memory database per evaluation, closed
@@ -16,7 +17,7 @@ national year never has to be held as Python objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -30,9 +31,10 @@ import duckdb
 from compiler.policy import CompiledPolicy
 from compiler.sql import SqlProgram, translate
 from compiler.core import london_tables as london
-from engine.meaning.base_facts_sql import build_base, macros
+from engine.meaning.base_facts import build_base, london_sql
 from engine.backends.duck_load import create_tz, load_factset, load_folder
-from engine.meaning.obligations_sql import RESULT, build_episode_facts, build_obligations
+from engine.meaning.episodes import build_episode_facts
+from engine.meaning.obligations_sql import RESULT, build_obligations
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation
 from facts.bulk import load_bulk
@@ -143,25 +145,19 @@ STEPS = 4
 MEMORY_LIMIT = "1500MB"  # DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides): a UK year stays under 2 GB
 
 
-def _wall_us(at: datetime) -> int | None:
-    """The London clock time of `at` as us when `at` is given in London time (Python then compares by the clock)."""
-    return london.to_us(at.replace(tzinfo=timezone.utc)) if at.tzinfo is LONDON else None
-
-
 def _asof(con: duckdb.DuckDBPyConnection, at: datetime, track: bool | None,
           child_times: Mapping[str, tuple[datetime, bool]] | None) -> None:
-    """judged_at(child, at_us, at_wall, track): when each child is judged, and whether its obligations get a status."""
+    """judged_at(child, at_us, track): when each child is judged (an instant), and whether its obligations get a status."""
     if track is None:
         track = bool(con.execute("SELECT count(*) FROM in_actions").fetchone()[0])
     con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, {london.to_us(at)}::BIGINT AS at_us,
-        {_wall_us(at) if _wall_us(at) is not None else 'NULL'}::BIGINT AS at_wall, {track} AS track FROM in_children""")
+        {track} AS track FROM in_children""")
     if child_times:
         ids = list(child_times)
         con.execute("""CREATE OR REPLACE TABLE judged_given AS SELECT unnest(?) AS child, unnest(?)::BIGINT AS at_us,
-                       unnest(?)::BIGINT AS at_wall, unnest(?) AS track""",
-                    [ids, [london.to_us(child_times[i][0]) for i in ids], [_wall_us(child_times[i][0]) for i in ids],
-                     [bool(child_times[i][1]) for i in ids]])
-        con.execute("""UPDATE judged_at SET at_us = g.at_us, at_wall = g.at_wall, track = g.track
+                       unnest(?) AS track""",
+                    [ids, [london.to_us(child_times[i][0]) for i in ids], [bool(child_times[i][1]) for i in ids]])
+        con.execute("""UPDATE judged_at SET at_us = g.at_us, track = g.track
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
@@ -190,7 +186,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
         done("facts read")
         _asof(con, at, track_status, child_times)
         lo, hi = _years(con)
-        macros(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
+        london_sql(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
         build_base(con, policy.program)
         done("base facts")
         run_rules(con, sql_program(policy), threads or os.cpu_count() or 1)

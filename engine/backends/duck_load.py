@@ -52,14 +52,6 @@ def sql_list(values) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str:
-    """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0."""
-    out = f"{rows[0][1]}"
-    for utc_us, offset, local_us in rows[1:]:
-        out = f"CASE WHEN {expr} >= {local_us if local else utc_us} THEN {offset} ELSE {out} END"
-    return out if len(rows) > 1 else str(rows[0][1])
-
-
 def create_tz(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> list[tuple[int, int, int]]:
     rows = london.transitions(first_year, last_year)
     con.execute("CREATE OR REPLACE TABLE tz (utc_us BIGINT, offset_us BIGINT, local_us BIGINT)")
@@ -182,7 +174,7 @@ def _instants(table: str, columns: list[tuple[str, str]], keep: str, tz: list[tu
     parts = ", ".join(_parts(src, f"p_{name}") for src, name in columns)
     walls = ", ".join(f"{_wall(f'p_{name}')} AS w_{name}, p_{name}.tz AS z_{name}, "
                       f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
-    final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
+    final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({london.offset_case(f'w_{name}', tz, True)}) "
                       f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
     return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM {table}))")
 
@@ -264,7 +256,7 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
         OR police_risk NOT IN ({sql_list(RISK_LEVELS)[1:-1]}) OR inspector_risk NOT IN ({sql_list(RISK_LEVELS)[1:-1]})
         OR child NOT IN (SELECT id FROM in_children)
       UNION ALL SELECT count(*) FROM in_episodes e JOIN in_children c ON c.id = e.child
-        WHERE DATE '1970-01-01' + floor_div(e.rep + ({offset_case('e.rep', tz, False)}), {london.DAY_US})::INTEGER < c.born
+        WHERE DATE '1970-01-01' + floor_div(e.rep + ({london.offset_case('e.rep', tz, False)}), {london.DAY_US})::INTEGER < c.born
       UNION ALL SELECT count(*) FROM in_children WHERE id IN ('True', 'False') OR responsible_authority IN ('True', 'False')
       UNION ALL SELECT count(*) FROM in_episodes WHERE id IN ('True', 'False') OR child IN ('True', 'False')
       UNION ALL SELECT count(*) FROM in_actions WHERE action IN ('True', 'False') OR child IN ('True', 'False')

@@ -20,7 +20,8 @@ from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Var,
 from compiler.logic import atoms_of, is_episode_scoped
 from engine.backends import pydatalog as runtime
 from engine.evaluation import Evaluation
-from engine.meaning.base_facts import BaseFact, utc
+from engine.meaning.base_facts import BaseFact
+from engine.meaning.episodes import listed
 
 COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -42,9 +43,8 @@ def scopes(evaluation: Evaluation, clause: ast.Clause, child: str | None = None,
            episode: str | None = None) -> list[dict[str, str]]:
     """The bindings a clause is asked about: each visible episode, or each child."""
     if is_episode_scoped(clause):
-        return [{"C": e.child, "E": e.id} for e in sorted(evaluation.facts.episodes, key=lambda e: (e.child, utc(e.reported), e.id))
-                if utc(e.reported) <= utc(evaluation.at)
-                and (child is None or e.child == child) and (episode is None or e.id == episode)]
+        return [{"C": e.child, "E": e.id} for e in listed(evaluation.facts, evaluation.at)
+                if (child is None or e.child == child) and (episode is None or e.id == episode)]
     return [{"C": c.id, "E": ""} for c in sorted(evaluation.facts.children, key=lambda c: c.id)
             if child is None or c.id == child]
 

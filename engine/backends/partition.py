@@ -23,6 +23,7 @@ from typing import Callable, Iterator
 
 from compiler.policy import CompiledPolicy
 from engine.evaluation import EpisodeFacts, evaluate
+from engine.meaning.episodes import order_key
 from engine.meaning.obligations import Obligation
 from facts.model import FactSet
 
@@ -69,7 +70,7 @@ def evaluate_partitioned(policy: CompiledPolicy, facts: FactSet, at: datetime, s
             episodes.append(list(ev.episodes))
         if progress is not None:
             progress(len(part.children))
-    reported = {e.id: e.reported for e in facts.episodes}
+    by_id = {e.id: e for e in facts.episodes}
     return MergedEvaluation(
         at, tuple(heapq.merge(*obligations, key=Obligation.sort_key)),
-        tuple(heapq.merge(*episodes, key=lambda e: (e.child, reported[e.id], e.id))))
+        tuple(heapq.merge(*episodes, key=lambda e: order_key(by_id[e.id]))))

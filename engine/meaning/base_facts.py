@@ -1,12 +1,23 @@
-"""Facts as at a moment -> the base Datalog facts the rules read.
+"""Base facts as at a moment: for each base predicate, its Python definition and its SQL side by side.
 
-Input: a `FactSet`, the evaluation time, and the program (which window sizes and
-calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact
-it came from and a plain-English detail for explanations. Invariants: episodes
-reported after the evaluation time do not exist yet; a return after it has not
-happened yet; elapsed time is real time (UTC arithmetic), so clock changes count
-an hour more or less of wall time; calendar tests use the London local date; count windows open at the same
-London wall-clock time so many days earlier (calendar days).
+Input (Python): a `FactSet`, the evaluation time and the program (which window sizes and
+calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact it came
+from and a plain-English detail for explanations.
+Input (SQL, `build_base`): a connection holding in_children, in_episodes, judged_at and the
+London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
+(child, status, flag, child_field, episode, episode_true, episode_value, age, elapsed,
+window_count, weekend, off_day) with compiler/sql.py's columns c0, c1, ...
+Invariants (both sides; tests/test_scale_differential.py checks they agree):
+* the episodes are engine/meaning/episodes.py's: those reported by the time, a return only
+  once it has happened (instants, not wall clocks);
+* elapsed minutes are real time: floor(((return or time) - reported) / 1 minute);
+* a count window opens at the same London wall-clock time so many days before the report
+  (read with fold=0) and counts the child's existing episodes up to and including the
+  report, ties included;
+* age is whole years on the London date of the report;
+* weekend/off_day test the London date of reported/returned + offset (added in real time):
+  Saturday or Sunday, off days also England's bank holidays.
+The vocabulary's field lists come from compiler/core/vocabulary.py only.
 """
 from __future__ import annotations
 
@@ -14,14 +25,22 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterator
+
+import duckdb
 
 from compiler.codegen import Program
-from compiler.core.vocabulary import EPISODE_LEVELS
+from compiler.core import london_tables
 from compiler.core.diagnostics import Span
-from facts.model import Episode, FactSet
-from compiler.core.vocabulary import EPISODE_BOOLEANS
 from compiler.core.london import LONDON, falls_off, utc
+from compiler.core.vocabulary import EPISODE_BOOLEANS, EPISODE_LEVELS
+from engine.meaning.episodes import build_visible, listed, returned_by
+from facts.model import Child, Episode, FactSet
 
+__all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "human", "london_sql",
+           "minutes_between", "moment_of", "returned_by", "utc", "window_start"]
+
+M = london_tables.MINUTE_US
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +56,102 @@ def human(moment: datetime) -> str:
     return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
 
 
-def minutes_between(start: datetime, end: datetime) -> int:
-    return int((utc(end) - utc(start)).total_seconds() // 60)
+def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], holidays: list[int]) -> None:
+    """The London clock (compiler/core/london_tables.py macros over `tz`) and bank_holiday(day)."""
+    for statement in london_tables.macros(tz):
+        con.execute(statement)
+    con.execute("CREATE OR REPLACE TABLE bank_holiday (day BIGINT)")
+    if holidays:
+        con.execute("INSERT INTO bank_holiday SELECT unnest(?)", [holidays])
 
+
+# ---- child, status, flag, child_field: the child's record as written ----
+
+def _child(c: Child) -> Iterator[BaseFact]:
+    yield BaseFact("child", (c.id,), c.span, f"child {c.id}, born {c.born.isoformat()}")
+    for s in c.statuses:
+        yield BaseFact("status", (c.id, s), c.span, f"child {c.id} has status {s}")
+    for f in c.flags:
+        yield BaseFact("flag", (c.id, f), c.span, f"child {c.id} has flag {f}")
+    yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span, f"child {c.id} is placed in {c.placed_in}")
+    yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span,
+                   f"child {c.id}'s responsible authority is {c.responsible_authority}")
+
+
+CHILD_SQL = {
+    "child": "SELECT id AS c0 FROM in_children",
+    "status": "SELECT id AS c0, unnest(statuses) AS c1 FROM in_children",
+    "flag": "SELECT id AS c0, unnest(flags) AS c1 FROM in_children",
+    "child_field": """SELECT id AS c0, 'placed_in' AS c1, placed_in AS c2 FROM in_children
+                      UNION ALL SELECT id, 'responsible_authority', responsible_authority FROM in_children""",
+}
+
+
+# ---- episode, episode_true, episode_value: the episode's fields, and its return ----
+
+def _fields(e: Episode, at: datetime) -> Iterator[BaseFact]:
+    yield BaseFact("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {human(e.reported)}")
+    for name in EPISODE_BOOLEANS:
+        if getattr(e, name):
+            yield BaseFact("episode_true", (e.id, name), e.span, f"episode {e.id} has {name}")
+    back = returned_by(e, at)
+    if back is not None:
+        yield BaseFact("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {human(back)}")
+    for name in EPISODE_LEVELS:
+        value = getattr(e, name)
+        if value is not None:
+            yield BaseFact("episode_true", (e.id, name), e.span, f"episode {e.id} has a {name}")
+            yield BaseFact("episode_value", (e.id, name, value), e.span, f"episode {e.id}: {name} {value}")
+
+
+FIELDS_SQL = {
+    "episode": "SELECT id AS c0, child AS c1 FROM vis",
+    "episode_true": " UNION ALL ".join(
+        [f"SELECT id AS c0, '{b}' AS c1 FROM vis WHERE {b}" for b in EPISODE_BOOLEANS]
+        + ["SELECT id, 'returned' FROM vis WHERE back"]
+        + [f"SELECT id, '{f}' FROM vis WHERE {f} IS NOT NULL" for f in EPISODE_LEVELS]),
+    "episode_value": " UNION ALL ".join(f"SELECT id AS c0, '{f}' AS c1, {f} AS c2 FROM vis WHERE {f} IS NOT NULL"
+                                        for f in EPISODE_LEVELS),
+}
+
+
+# ---- age: whole years on the London date of the report ----
 
 def age_on(born, day) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def add_minutes(moment: datetime, minutes: int) -> datetime:
-    """Real elapsed time: add in UTC, show in London."""
-    return (utc(moment) + timedelta(minutes=minutes)).astimezone(LONDON)
+def _age(e: Episode, child: Child) -> Iterator[BaseFact]:
+    day = e.reported.astimezone(LONDON).date()  # the London date, whatever zone the time was given in
+    years = age_on(child.born, day)
+    yield BaseFact("age", (e.id, years), child.span,
+                   f"child {e.child}, born {child.born.isoformat()}, was {years} on {day.isoformat()}")
 
+
+AGE_SQL = """SELECT c0, year(d) - year(born) - CASE WHEN month(d) < month(born)
+                    OR (month(d) = month(born) AND day(d) < day(born)) THEN 1 ELSE 0 END AS c1
+             FROM (SELECT v.id AS c0, c.born, DATE '1970-01-01' + london_day(v.rep)::INTEGER AS d
+                   FROM vis v JOIN in_children c ON c.id = v.child)"""
+
+
+# ---- elapsed: real minutes from the report to the return, or to the evaluation time ----
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return int((utc(end) - utc(start)).total_seconds() // 60)
+
+
+def _elapsed(e: Episode, at: datetime) -> Iterator[BaseFact]:
+    back = returned_by(e, at)
+    mins = minutes_between(e.reported, back or at)
+    until = f"returned {human(back)}" if back else f"not returned by {human(at)}"
+    yield BaseFact("elapsed", (e.id, mins), e.span,
+                   f"reported {human(e.reported)}, {until}: {mins // 60} hours {mins % 60} minutes")
+
+
+ELAPSED_SQL = f"SELECT id AS c0, ((CASE WHEN back THEN ret ELSE at_us END) - rep) // {M} AS c1 FROM vis"
+
+
+# ---- window_count: the child's episodes reported in the D calendar days up to this report ----
 
 def window_start(reported: datetime, minutes: int) -> datetime:
     """Where a count window opens: the same London wall-clock time, so many days before.
@@ -60,12 +163,32 @@ def window_start(reported: datetime, minutes: int) -> datetime:
     return utc(wall.replace(tzinfo=LONDON))
 
 
-def visible_episodes(facts: FactSet, at: datetime) -> list[Episode]:
-    return [e for e in facts.episodes if utc(e.reported) <= utc(at)]
+def _windows(e: Episode, times: list[datetime], windows: tuple[int, ...]) -> Iterator[BaseFact]:
+    """`times`: the report instants (UTC) of the child's existing episodes, sorted."""
+    for window in windows:
+        lo = bisect.bisect_left(times, window_start(e.reported, window))
+        hi = bisect.bisect_right(times, utc(e.reported))
+        n = hi - lo
+        dates = ", ".join(human(t) for t in times[lo:hi])
+        yield BaseFact("window_count", (e.id, window, n), e.span,
+                       f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days "
+                       f"up to {human(e.reported)}: {dates}")
 
 
-def returned_by(e: Episode, at: datetime) -> datetime | None:
-    return e.returned if e.returned is not None and utc(e.returned) <= utc(at) else None
+def _windows_sql(windows: tuple[int, ...]) -> str | None:
+    if not windows:
+        return None
+    starts = " UNION ALL ".join(f"SELECT id, child, rep, {w}::BIGINT AS w, london_local(london_wall(rep) - {w * M}) AS start "
+                                f"FROM vis" for w in windows)
+    return f"""SELECT s.id, s.w, count(*) FROM ({starts}) s
+               JOIN vis o ON o.child = s.child AND o.rep >= s.start AND o.rep <= s.rep GROUP BY s.id, s.w"""
+
+
+# ---- weekend, off_day: the London date of a moment (reported or returned + offset) ----
+
+def add_minutes(moment: datetime, minutes: int) -> datetime:
+    """Real elapsed time: add in UTC, show in London."""
+    return (utc(moment) + timedelta(minutes=minutes)).astimezone(LONDON)
 
 
 def moment_of(e: Episode, anchor: str, offset: int, at: datetime) -> datetime | None:
@@ -73,63 +196,66 @@ def moment_of(e: Episode, anchor: str, offset: int, at: datetime) -> datetime | 
     return None if base is None else add_minutes(base, offset)
 
 
+def _calendar(e: Episode, at: datetime, moments: tuple[tuple[str, int], ...]) -> Iterator[BaseFact]:
+    for anchor, offset in moments:
+        moment = moment_of(e, anchor, offset, at)
+        if moment is None:
+            continue
+        when = f"{offset // 60} hours after {anchor} is {human(moment)}"
+        if falls_off(moment, holidays_too=False):
+            yield BaseFact("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
+        if falls_off(moment, holidays_too=True):
+            yield BaseFact("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
+
+
+def _moment_days_sql(moments: tuple[tuple[str, int], ...]) -> str | None:
+    parts = []
+    for anchor, offset in moments:
+        base = "rep" if anchor == "reported" else "CASE WHEN back THEN ret END"
+        parts.append(f"SELECT id, '{anchor}' AS anchor, {offset}::BIGINT AS off, "
+                     f"london_day(({base}) + {offset * M}) AS day FROM vis WHERE ({base}) IS NOT NULL")
+    return " UNION ALL ".join(parts) or None
+
+
+WEEKEND_SQL = "((day + 3) % 7 + 7) % 7 >= 5"  # Python's weekday(): 1970-01-01 was a Thursday (3)
+CALENDAR_SQL = {
+    "weekend": f"SELECT id AS c0, anchor AS c1, off AS c2 FROM moment_day WHERE {WEEKEND_SQL}",
+    "off_day": f"""SELECT id AS c0, anchor AS c1, off AS c2 FROM moment_day
+                   WHERE {WEEKEND_SQL} OR day IN (SELECT day FROM bank_holiday)""",
+}
+
+
+# ---- all of them ----
+
 def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]:
     out: list[BaseFact] = []
-    add = lambda pred, args, span, detail: out.append(BaseFact(pred, args, span, detail))  # noqa: E731
-    children = {c.id: c for c in facts.children}
     for c in facts.children:
-        add("child", (c.id,), c.span, f"child {c.id}, born {c.born.isoformat()}")
-        for s in c.statuses:
-            add("status", (c.id, s), c.span, f"child {c.id} has status {s}")
-        for f in c.flags:
-            add("flag", (c.id, f), c.span, f"child {c.id} has flag {f}")
-        add("child_field", (c.id, "placed_in", c.placed_in), c.span, f"child {c.id} is placed in {c.placed_in}")
-        add("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span,
-            f"child {c.id}'s responsible authority is {c.responsible_authority}")
-    episodes = visible_episodes(facts, at)
+        out += _child(c)
+    children = {c.id: c for c in facts.children}
+    episodes = listed(facts, at)
     by_child: dict[str, list[datetime]] = defaultdict(list)
-    for e in episodes:
+    for e in episodes:  # listed in report order within each child: already sorted
         by_child[e.child].append(utc(e.reported))
-    for times in by_child.values():
-        times.sort()
     for e in episodes:
-        rep = human(e.reported)
-        add("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {rep}")
-        for name in EPISODE_BOOLEANS:
-            if getattr(e, name):
-                add("episode_true", (e.id, name), e.span, f"episode {e.id} has {name}")
-        back = returned_by(e, at)
-        if back is not None:
-            add("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {human(back)}")
-        for name in EPISODE_LEVELS:
-            value = getattr(e, name)
-            if value is not None:
-                add("episode_true", (e.id, name), e.span, f"episode {e.id} has a {name}")
-                add("episode_value", (e.id, name, value), e.span, f"episode {e.id}: {name} {value}")
-        child = children.get(e.child)
-        if child is not None:
-            day = e.reported.astimezone(LONDON).date()  # the London date, whatever zone the time was given in
-            years = age_on(child.born, day)
-            add("age", (e.id, years), child.span, f"child {e.child}, born {child.born.isoformat()}, was {years} on {day.isoformat()}")
-        end = back or at
-        mins = minutes_between(e.reported, end)
-        until = f"returned {human(back)}" if back else f"not returned by {human(at)}"
-        add("elapsed", (e.id, mins), e.span, f"reported {rep}, {until}: {mins // 60} hours {mins % 60} minutes")
-        times = by_child[e.child]
-        for window in program.windows:
-            lo = bisect.bisect_left(times, window_start(e.reported, window))
-            hi = bisect.bisect_right(times, utc(e.reported))
-            n = hi - lo
-            dates = ", ".join(human(t) for t in times[lo:hi])
-            add("window_count", (e.id, window, n), e.span,
-                f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days up to {rep}: {dates}")
-        for anchor, offset in program.moments:
-            moment = moment_of(e, anchor, offset, at)
-            if moment is None:
-                continue
-            when = f"{offset // 60} hours after {anchor} is {human(moment)}"
-            if falls_off(moment, holidays_too=False):
-                add("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
-            if falls_off(moment, holidays_too=True):
-                add("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
+        out += _fields(e, at)
+        if e.child in children:
+            out += _age(e, children[e.child])
+        out += _elapsed(e, at)
+        out += _windows(e, by_child[e.child], program.windows)
+        out += _calendar(e, at, program.moments)
     return out
+
+
+def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
+    """The base tables, each child judged as at its time in `judged_at(child, at_us, track)`."""
+    build_visible(con)
+    for pred, sql in (*CHILD_SQL.items(), *FIELDS_SQL.items(), ("age", AGE_SQL), ("elapsed", ELAPSED_SQL)):
+        con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
+    con.execute("CREATE OR REPLACE TABLE window_count (c0 VARCHAR, c1 BIGINT, c2 BIGINT)")
+    if (windows := _windows_sql(program.windows)) is not None:
+        con.execute(f"INSERT INTO window_count {windows}")
+    con.execute("CREATE OR REPLACE TABLE moment_day (id VARCHAR, anchor VARCHAR, off BIGINT, day BIGINT)")
+    if (days := _moment_days_sql(program.moments)) is not None:
+        con.execute(f"INSERT INTO moment_day {days}")
+    for pred, sql in CALENDAR_SQL.items():
+        con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
