@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
+from compiler.core.files import atomic
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.obligations_sql import RESULT
 from engine.meaning.obligations import FIELDS
@@ -175,18 +176,11 @@ WRITERS = {"table": write_table, "json": write_json, "csv": write_csv}
 
 @contextmanager
 def sink(output: str | None, stdout: TextIO) -> Iterator[Write]:
-    """stdout, or a file written beside its final path and renamed into place when complete."""
+    """stdout, or a file through the one atomic writer (compiler/core/files.py): written beside its
+    final path, flushed to disk, given the usual permissions and renamed into place when complete."""
     if output is None:
         yield stdout.write
         stdout.flush()
         return
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh.write
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic(Path(output)) as fh:
+        yield fh.write
