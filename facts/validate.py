@@ -4,7 +4,9 @@ Input: `Record`s (field name -> `Field(value, span)`), built by `yamlcase.py` fr
 YAML mappings and by `bulk.py` from CSV rows. Values are scalars (str, int, float,
 bool, None, date, datetime), lists of `Field`s, or nested `Record`s. Output: model
 objects collected by a `FactCollector`, plus `Diagnostic`s for every problem.
-Invariants: every check lives here exactly once; a record with any problem yields
+Invariants: every check lives here exactly once, and what a valid field is is data (`RULES`:
+kind, required, allowed values from the vocabulary) from which the fast CSV reader's SQL
+is made too (engine/backends/duck_load.py); a record with any problem yields
 no object, but its id is still registered so one mistake is reported once and
 does not cascade into "unknown reference" errors.
 
@@ -22,7 +24,8 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from compiler.core.diagnostics import Diagnostic, Span, error
-from compiler.core.vocabulary import CATEGORIES, FLAGS, MODALITIES, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES
+from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALITIES, OBLIGATION_STATUSES,
+                                      PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
 
@@ -194,18 +197,46 @@ def mapping(f: Field, name: str, label: str, diags: Diags) -> Any:
 
 # ---- record specs ----
 
-CHILD = {"id": ident, "born": a_date, "statuses": choices(STATUSES, "status"), "flags": choices(FLAGS, "flag"),
-         "responsible_authority": ident, "placed_in": choice(PLACEMENTS, "placement")}
-EPISODE = {"id": ident, "child": ident, "reported": instant, "returned": instant,
-           "whereabouts_known": boolean, "with_parents": boolean, "safeguarding_concerns": boolean,
-           "police_risk": choice(RISK_LEVELS, "risk level"), "inspector_risk": choice(RISK_LEVELS, "risk level"),
-           "victim_of_crime": boolean}
-ACTION = {"action": ident, "child": ident, "episode": ident, "by": ident, "at": instant}
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a valid value of one fact field is. The Python checks below and the fast CSV reader's
+    SQL (engine/backends/duck_load.py) are both made from `RULES`, so they accept the same values."""
+
+    kind: str  # "id", "date", "instant", "boolean", "choice" (one of `values`) or "choices" (a list of them)
+    required: bool = False
+    values: tuple[str, ...] = ()
+    noun: str = ""  # what one of `values` is called in a message
+
+
+RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column order
+    "child": {"id": Rule("id", True), "born": Rule("date", True),
+              "statuses": Rule("choices", values=STATUSES, noun="status"),
+              "flags": Rule("choices", values=FLAGS, noun="flag"),
+              "responsible_authority": Rule("id"), "placed_in": Rule("choice", values=PLACEMENTS, noun="placement")},
+    "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True),
+                "returned": Rule("instant"), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
+                "safeguarding_concerns": Rule("boolean"),
+                **{level: Rule("choice", values=values, noun="risk level") for level, values in EPISODE_LEVELS.items()},
+                "victim_of_crime": Rule("boolean")},
+    "action": {"action": Rule("id", True), "child": Rule("id", True), "episode": Rule("id"), "by": Rule("id", True),
+               "at": Rule("instant", True)},
+}
+
+
+def _check(rule: Rule) -> Check:
+    if rule.kind == "choice":
+        return choice(rule.values, rule.noun)
+    if rule.kind == "choices":
+        return choices(rule.values, rule.noun)
+    return {"id": ident, "date": a_date, "instant": instant, "boolean": boolean}[rule.kind]
+
+
+CHILD, EPISODE, ACTION = ({name: _check(r) for name, r in RULES[kind].items()} for kind in ("child", "episode", "action"))
+REQUIRED = {kind: tuple(name for name, r in rules.items() if r.required) for kind, rules in RULES.items()}
 EXPECT_OBLIGATION = {"child": ident, "episode": ident, "action": ident, "actor": ident,
                      "modality": choice(MODALITIES, "modality"), "triggered": instant, "due": instant,
                      "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status")}
 EXPECT_EPISODE = {"id": ident, "category": choice(CATEGORIES, "category"), "risk": choice(RISK_LEVELS, "risk level")}
-REQUIRED = {"child": ("id", "born"), "episode": ("id", "child", "reported"), "action": ("action", "child", "by", "at")}
 EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1",
             "reported": f"reported: {INSTANT_EXAMPLE}", "at": f"at: {INSTANT_EXAMPLE}",
             "action": "action: strategy_discussion", "by": "by: team_manager", "case": "case: my-case-name",

@@ -9,7 +9,8 @@ plus `tz(utc_us, offset_us, local_us)` (compiler/core/london_tables.py) covering
 
 `load_folder` is a fast reader for a strict subset of the bulk format (facts/bulk.py):
 UTF-8 without a byte-order mark, no quotes, known unique columns, no row longer than
-the header, no cell with surrounding whitespace, every value valid, every reference resolved. It returns False, having
+the header, no cell with surrounding whitespace, every value valid (by facts/validate.py's `RULES`:
+the SQL checks are made from them), every reference resolved. It returns False, having
 loaded nothing, the moment it is not sure; the caller then reads the folder with
 `facts.bulk.load_bulk` (the reference loader, which says exactly what is wrong) and
 calls `load_factset`. Invariant: whenever `load_folder` returns True, the tables
@@ -22,16 +23,18 @@ import mmap
 import os
 import re
 import tempfile
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import duckdb
 
 from compiler.core import london_tables as london
+from compiler.core.london import YEARS
+from compiler.sql import literal
 from facts import limits
 from facts.bulk import COLUMNS
-from facts.model import FactSet
-from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
-from facts.validate import REQUIRED
+from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.validate import FALSE_WORDS, REQUIRED, RULES, TRUE_WORDS, Rule
 
 INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
            r"([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
@@ -44,8 +47,17 @@ SPACE_BYTES = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f"
 LONE_CR = re.compile(rb"\r(?!\n)")
 PADDED = re.compile(rb"(?:^|[,\n])" + _SPACE + rb"|" + _SPACE + rb"(?:[,\r\n]|$)")
 EXTRA = 4  # spare columns that catch rows longer than the header
-YEARS = (1900, 2200)  # dates and times outside these years are left to the reference loader
-BOOLEANS = ("whereabouts_known", "with_parents", "safeguarding_concerns", "victim_of_crime")
+NUL = "\\N"
+SQL_NAME = {"reported": "rep", "returned": "ret", "by": "actor", "at": "at_us"}  # fields whose in_* column is renamed
+SQL_TYPE = {"date": "DATE", "instant": "BIGINT", "boolean": "BOOLEAN", "choices": "VARCHAR[]"}
+TABLES = {"child": "in_children", "episode": "in_episodes", "action": "in_actions"}
+RAW = {"child": "raw_c", "episode": "raw_e", "action": "raw_a"}
+MODELS = {"child": Child, "episode": Episode, "action": RecordedAction}
+
+
+def column(name: str) -> str:
+    """A fact field's column in the in_* tables."""
+    return SQL_NAME.get(name, name)
 
 
 def sql_list(values) -> str:
@@ -72,31 +84,33 @@ def _read(path: str, columns: dict[str, str]) -> str:
             f"escape='\"', auto_detect=false, nullstr='\\N')")
 
 
+def _cell(rule: Rule, value: object) -> object:
+    """A model value as load_factset's temporary CSV holds it."""
+    if value is None:
+        return NUL
+    if rule.kind == "instant":
+        return london.to_us(value)
+    if rule.kind == "boolean":
+        return int(value)
+    if rule.kind == "choices":
+        return ";".join(value)
+    return value.isoformat() if rule.kind == "date" else value
+
+
 def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     """FactSet -> the in_* tables (through temporary CSV files: DuckDB reads them fastest)."""
     years = [t.year for e in facts.episodes for t in (e.reported, e.returned) if t is not None]
     years += [a.at.year for a in facts.actions]
-    nul = "\\N"
+    read_as = {"date": "DATE", "instant": "BIGINT", "boolean": "INTEGER"}
     with tempfile.TemporaryDirectory(prefix="clause-duck-") as tmp:
-        kids = _tmp_csv(tmp, "c.csv", ([c.id, c.born.isoformat(), ";".join(c.statuses), ";".join(c.flags),
-                                        c.responsible_authority, c.placed_in] for c in facts.children))
-        eps = _tmp_csv(tmp, "e.csv", ([e.id, e.child, london.to_us(e.reported),
-                                       nul if e.returned is None else london.to_us(e.returned),
-                                       *(int(getattr(e, b)) for b in BOOLEANS),
-                                       e.police_risk or nul, e.inspector_risk or nul] for e in facts.episodes))
-        acts = _tmp_csv(tmp, "a.csv", ([a.action, a.child, nul if a.episode is None else a.episode, a.by,
-                                        london.to_us(a.at)] for a in facts.actions))
-        v = "VARCHAR"
-        con.execute(f"""CREATE OR REPLACE TABLE in_children AS SELECT id, born,
-            list_filter(string_split(statuses, ';'), lambda x: x <> '') AS statuses,
-            list_filter(string_split(flags, ';'), lambda x: x <> '') AS flags, responsible_authority, placed_in
-            FROM {_read(kids, dict(id=v, born='DATE', statuses=v, flags=v, responsible_authority=v, placed_in=v))}""")
-        con.execute(f"""CREATE OR REPLACE TABLE in_episodes AS SELECT id, child, rep, ret,
-            {', '.join(f'{b} = 1 AS {b}' for b in BOOLEANS)}, police_risk, inspector_risk
-            FROM {_read(eps, dict(id=v, child=v, rep='BIGINT', ret='BIGINT', **{b: 'INTEGER' for b in BOOLEANS},
-                                  police_risk=v, inspector_risk=v))}""")
-        con.execute(f"""CREATE OR REPLACE TABLE in_actions AS SELECT * FROM
-            {_read(acts, dict(action=v, child=v, episode=v, actor=v, at_us='BIGINT'))}""")
+        for kind, objects in (("child", facts.children), ("episode", facts.episodes), ("action", facts.actions)):
+            rules = RULES[kind]
+            path = _tmp_csv(tmp, f"{kind}.csv", ([_cell(r, getattr(o, n)) for n, r in rules.items()] for o in objects))
+            types = {column(n): read_as.get(r.kind, "VARCHAR") for n, r in rules.items()}
+            values = ", ".join(f"list_filter(string_split({column(n)}, ';'), lambda x: x <> '') AS {column(n)}"
+                               if r.kind == "choices" else f"{column(n)} = 1 AS {column(n)}" if r.kind == "boolean"
+                               else column(n) for n, r in rules.items())
+            con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {values} FROM {_read(path, types)}")
     create_tz(con, min(years, default=2000) - 1, max(years, default=2000) + 1)
 
 
@@ -203,9 +217,66 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: str | Path) -> bool:
         return False
 
 
+def _value(rule: Rule, src: str, default: object) -> str:
+    """SQL: a cell's text (NULL when blank) -> the field's value as the Python checks give it, NULL when invalid.
+    Instants are read separately (`_instants`)."""
+    if rule.kind == "date":
+        return f"CASE WHEN regexp_matches({src}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN try_cast({src} AS DATE) END"
+    if rule.kind == "boolean":
+        return (f"CASE WHEN lower({src}) IN ({sql_list(sorted(TRUE_WORDS))[1:-1]}) THEN true WHEN {src} IS NULL "
+                f"OR lower({src}) IN ({sql_list(sorted(FALSE_WORDS))[1:-1]}) THEN false END")
+    if rule.kind == "choices":
+        return (f"list_distinct_ordered(list_filter(list_transform(string_split(coalesce({src}, ''), ';'), "
+                f"lambda x: trim(x)), lambda x: x <> ''))")
+    return src if default in (None, MISSING) else f"coalesce({src}, {literal(default)})"
+
+
+def _invalid(rule: Rule, col: str) -> list[str]:
+    """SQL conditions on an in_* row: this field breaks its rule."""
+    out = [f"{col} IS NULL"] if rule.required or rule.kind == "boolean" else []
+    if not rule.required and rule.kind in ("date", "instant"):
+        out.append(f"(has_{col} AND {col} IS NULL)")  # written, but not a real date or time
+    if rule.kind == "id":
+        out.append(f"{col} IN ('True', 'False')")
+    if rule.kind == "date":
+        out.append(f"year({col}) NOT BETWEEN {YEARS[0]} AND {YEARS[1]}")
+    if rule.kind == "choice":
+        out.append(f"{col} NOT IN ({sql_list(rule.values)[1:-1]})")
+    if rule.kind == "choices":
+        out.append(f"NOT list_has_all({sql_list(rule.values)}, {col})")
+    return out
+
+
+def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list[tuple[int, int, int]]) -> str:
+    """raw text rows -> the in_* table of `kind` (with has_* columns for optional dates and times);
+    returns SQL counting the rows whose fields break `RULES`."""
+    defaults = {f.name: f.default for f in fields(MODELS[kind])}
+    cut, times, order = [], [], []
+    for name, rule in RULES[kind].items():
+        col, src = column(name), _col(header, name)
+        order.append(col)
+        if rule.kind == "instant":
+            cut.append(f"{src} AS t_{col}")
+            times.append((f"t_{col}", col))
+        else:
+            cut.append(f"{_value(rule, src, defaults.get(name))} AS {col}")
+        if not rule.required and rule.kind in ("date", "instant"):
+            cut.append(f"{src} IS NOT NULL AS has_{col}")
+            order.append(f"has_{col}")
+    blank = " AND ".join(f"{_col(header, h)} IS NULL" for h in header)
+    con.execute(f"CREATE OR REPLACE TABLE cut_{kind} AS SELECT {', '.join(cut)} FROM {RAW[kind]} WHERE NOT ({blank})")
+    keep = ", ".join(c for c in order if c not in {name for _, name in times})
+    source = _instants(f"cut_{kind}", times, keep, tz) if times else f"SELECT * FROM cut_{kind}"
+    con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {', '.join(order)} FROM ({source})")
+    conds = [c for name, rule in RULES[kind].items() for c in _invalid(rule, column(name))]
+    return f"SELECT count(*) FROM {TABLES[kind]} WHERE " + " OR ".join(conds)
+
+
 def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> bool:
-    hc, he = headers["child"], headers["episode"]
-    ha = headers.get("action")
+    """The raw tables -> in_* tables; False when any row breaks a field rule (`RULES`) or one of the
+    rules across records FactCollector checks: unique ids, references, returned >= reported, reported
+    on or after the child's birth (the London date)."""
+    he, ha = headers["episode"], headers.get("action")
     times = [("raw_e", "reported"), ("raw_e", "returned")] + ([("raw_a", "at")] if ha else [])
     years = " UNION ALL ".join(f"SELECT try_cast(left(\"{c}\", 4) AS INT) AS y FROM {t}" for t, c in times
                                if c in (he if t == "raw_e" else ha))
@@ -214,58 +285,26 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
     if hi - lo > 150:
         return False
     tz = create_tz(con, max(lo - 1, 1), hi + 1)
-    c = lambda h, n: _col(h, n)  # noqa: E731
-    items = lambda h, n: (f"list_distinct_ordered(list_filter(list_transform(string_split(coalesce({c(h, n)}, ''), ';'), "  # noqa: E731
-                                   f"lambda x: trim(x)), lambda x: x <> ''))")
-    con.execute("CREATE OR REPLACE MACRO floor_div(a, b) AS CASE WHEN a >= 0 THEN a // b ELSE -((-a - 1) // b) - 1 END")
+    for statement in london.macros(tz):
+        con.execute(statement)
     con.execute("CREATE OR REPLACE MACRO list_distinct_ordered(l) AS "
                 "list_filter(l, lambda x, i: list_position(l, x) = i)")
-    con.execute(f"""CREATE OR REPLACE TABLE in_children AS SELECT {c(hc, 'id')} AS id,
-        CASE WHEN regexp_matches({c(hc, 'born')}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN try_cast({c(hc, 'born')} AS DATE) END AS born,
-        {items(hc, 'statuses')} AS statuses, {items(hc, 'flags')} AS flags,
-        coalesce({c(hc, 'responsible_authority')}, 'liverpool') AS responsible_authority,
-        coalesce({c(hc, 'placed_in')}, 'liverpool') AS placed_in
-        FROM raw_c WHERE NOT ({' AND '.join(f'{c(hc, h)} IS NULL' for h in hc)})""")
-    bools = ", ".join(f"CASE WHEN lower({c(he, b)}) IN ('true', 'yes', '1') THEN true "
-                      f"WHEN {c(he, b)} IS NULL OR lower({c(he, b)}) IN ('false', 'no', '0') THEN false END AS {b}"
-                      for b in BOOLEANS)
-    con.execute(f"""CREATE OR REPLACE TABLE cut_e AS SELECT {c(he, 'id')} AS id, {c(he, 'child')} AS child,
-        {c(he, 'reported')} AS t_rep, {c(he, 'returned')} AS t_ret, {bools},
-        {c(he, 'police_risk')} AS police_risk, {c(he, 'inspector_risk')} AS inspector_risk
-        FROM raw_e WHERE NOT ({' AND '.join(f'{c(he, h)} IS NULL' for h in he)})""")
-    keep = "id, child, " + ", ".join(BOOLEANS) + ", police_risk, inspector_risk, t_ret IS NOT NULL AS has_ret"
-    con.execute("CREATE OR REPLACE TABLE in_episodes AS SELECT id, child, rep, ret, " + ", ".join(BOOLEANS)
-                + ", police_risk, inspector_risk, has_ret FROM ("
-                + _instants("cut_e", [("t_rep", "rep"), ("t_ret", "ret")], keep, tz) + ")")
-    if ha:
-        con.execute(f"""CREATE OR REPLACE TABLE cut_a AS SELECT {c(ha, 'action')} AS action, {c(ha, 'child')} AS child,
-            {c(ha, 'episode')} AS episode, {c(ha, 'by')} AS actor, {c(ha, 'at')} AS t_at
-            FROM raw_a WHERE NOT ({' AND '.join(f'{c(ha, h)} IS NULL' for h in ha)})""")
-        con.execute("CREATE OR REPLACE TABLE in_actions AS SELECT action, child, episode, actor, at_us FROM ("
-                    + _instants("cut_a", [("t_at", "at_us")], "action, child, episode, actor", tz) + ")")
-    else:
-        con.execute("CREATE OR REPLACE TABLE in_actions (action VARCHAR, child VARCHAR, episode VARCHAR, actor VARCHAR, "
-                    "at_us BIGINT)")
-    bad = f"""
-      SELECT count(*) FROM in_children WHERE id IS NULL OR born IS NULL OR year(born) NOT BETWEEN {YEARS[0]} AND {YEARS[1]}
-        OR NOT list_has_all({sql_list(STATUSES)}, statuses) OR NOT list_has_all({sql_list(FLAGS)}, flags)
-        OR placed_in NOT IN ({sql_list(PLACEMENTS)[1:-1]})
+    field_checks = [_load(con, kind, headers[kind], tz) for kind in ("child", "episode", "action") if kind in headers]
+    if not ha:
+        columns = ", ".join(f"{column(n)} {SQL_TYPE.get(r.kind, 'VARCHAR')}" for n, r in RULES["action"].items())
+        con.execute(f"CREATE OR REPLACE TABLE in_actions ({columns})")
+    bad = " UNION ALL ".join(field_checks) + """
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_children
-      UNION ALL SELECT count(*) FROM in_episodes WHERE id IS NULL OR child IS NULL OR rep IS NULL
-        OR (has_ret AND ret IS NULL) OR ret < rep OR {' OR '.join(f'{b} IS NULL' for b in BOOLEANS)}
-        OR police_risk NOT IN ({sql_list(RISK_LEVELS)[1:-1]}) OR inspector_risk NOT IN ({sql_list(RISK_LEVELS)[1:-1]})
-        OR child NOT IN (SELECT id FROM in_children)
-      UNION ALL SELECT count(*) FROM in_episodes e JOIN in_children c ON c.id = e.child
-        WHERE DATE '1970-01-01' + floor_div(e.rep + ({london.offset_case('e.rep', tz, False)}), {london.DAY_US})::INTEGER < c.born
-      UNION ALL SELECT count(*) FROM in_children WHERE id IN ('True', 'False') OR responsible_authority IN ('True', 'False')
-      UNION ALL SELECT count(*) FROM in_episodes WHERE id IN ('True', 'False') OR child IN ('True', 'False')
-      UNION ALL SELECT count(*) FROM in_actions WHERE action IN ('True', 'False') OR child IN ('True', 'False')
-        OR episode IN ('True', 'False') OR actor IN ('True', 'False')
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_episodes
-      UNION ALL SELECT count(*) FROM in_actions a WHERE action IS NULL OR child IS NULL OR actor IS NULL OR at_us IS NULL
-        OR child NOT IN (SELECT id FROM in_children)
+      UNION ALL SELECT count(*) FROM in_episodes WHERE ret < rep OR child NOT IN (SELECT id FROM in_children)
+      UNION ALL SELECT count(*) FROM in_episodes e JOIN in_children c ON c.id = e.child
+        WHERE DATE '1970-01-01' + london_day(e.rep)::INTEGER < c.born
+      UNION ALL SELECT count(*) FROM in_actions a WHERE child NOT IN (SELECT id FROM in_children)
         OR (episode IS NOT NULL AND NOT EXISTS (SELECT 1 FROM in_episodes e WHERE e.id = a.episode AND e.child = a.child))"""
     if any(n for (n,) in con.execute(bad).fetchall()):
         return False
-    con.execute("ALTER TABLE in_episodes DROP has_ret")
+    for kind in ("child", "episode", "action"):
+        for name, rule in RULES[kind].items():
+            if not rule.required and rule.kind in ("date", "instant") and kind in headers:
+                con.execute(f"ALTER TABLE {TABLES[kind]} DROP has_{column(name)}")
     return True
