@@ -1,44 +1,30 @@
-"""Obligations as a practitioner's table, JSON or CSV. Reads `Run`s; decides nothing.
+"""Obligations as a practitioner's table, JSON or CSV, from Python objects. Reads `Run`s; decides nothing.
 
-Invariants: the order is the engine's (due first, then arising time, child,
-episode, action, actor); every format shows the same rows and fields.
+Input: (run, obligations) pairs. Output: the text. The columns and each cell's formatting are
+engine/output/columns.py's (the `python` side; engine/output/stream.py writes the same text from
+DuckDB rows with the `sql` side). Invariants: the order is the engine's (due first, then arising
+time, child, episode, action, actor); every format shows the same rows and fields.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import datetime
 from typing import Iterable
 
-from engine.backends.batch import Run
-from engine.meaning.obligations import FIELDS, Obligation
 from compiler.core.london import format_instant
-
-COLUMNS = ("due", "status", "child", "episode", "action", "actor", "modality", "triggered", "clause")
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%a %d %b %Y %H:%M") if moment else "-"
-
-
-def _row(o: Obligation) -> tuple[str, ...]:
-    status = (o.status or "").upper() if o.status == "overdue" else (o.status or "")
-    action = o.action + (f" #{o.occurrence}" if o.occurrence else "")
-    clause = o.clause + (f" (via {o.exception})" if o.exception else "")
-    return (_when(o.due), status, o.child, o.episode or "-", action, o.actor, o.modality, _when(o.triggered), clause)
+from engine.backends.batch import Run
+from engine.meaning.obligations import Obligation
+from engine.output.columns import CSV_HEADER, HEADERS, STATUS, TABLE, csv_row, data, heading
 
 
 def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     out = []
     for run, obligations in runs:
-        ep = ", ".join(f"{e.id} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}"
-                       for e in run.evaluation.episodes)
-        out.append(f"{run.name}: as at {_when(run.evaluation.at)}"
-                   f" - {len(obligations)} obligation{'s' * (len(obligations) != 1)}" + (f"; episodes: {ep}" if ep else ""))
-        rows = [COLUMNS] + [_row(o) for o in obligations]
+        out.append(heading(run.name, run.evaluation.at, len(obligations), run.evaluation.episodes))
+        rows = [HEADERS] + [tuple(c.python(o) for c in TABLE) for o in obligations]
         if not any(o.status for o in obligations):
-            rows = [r[:1] + r[2:] for r in rows]
+            rows = [r[:STATUS] + r[STATUS + 1:] for r in rows]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for i, r in enumerate(rows):
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -52,16 +38,14 @@ def as_json(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     return json.dumps([{
         "case": run.name, "as_of": format_instant(run.evaluation.at),
         "episodes": [e.to_json() for e in run.evaluation.episodes],
-        "obligations": [o.to_json() for o in obligations],
+        "obligations": [data(o) for o in obligations],
     } for run, obligations in runs], indent=2, ensure_ascii=False) + "\n"
 
 
 def as_csv(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(("case", *FIELDS, "occurrence"))
+    writer.writerow(CSV_HEADER)
     for run, obligations in runs:
-        for o in obligations:
-            j = o.to_json()
-            writer.writerow((run.name, *("" if j[f] is None else j[f] for f in FIELDS), o.occurrence or ""))
+        writer.writerows(csv_row(run.name, o) for o in obligations)
     return buf.getvalue()

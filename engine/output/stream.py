@@ -2,56 +2,33 @@
 
 Input: a `DuckEvaluation`, the run's name, optional filters, a text sink. Output: exactly
 the text `engine.output.render.table`, `as_json` and `as_csv` give for the same run (tested), but
-produced row by row: times are formatted in SQL (London clock, as `_when` and
-`format_instant` do), table columns are padded in SQL to widths computed first, so a
-national year is never held in memory as Python objects or as one string.
+produced row by row from the `sql` side of engine/output/columns.py (the cells formatted in
+SQL, table columns padded in SQL to widths computed first), so a national year is never held
+in memory as Python objects or as one string. A file goes through the one atomic writer.
 """
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
 from compiler.core.files import atomic
+from compiler.core.london import format_instant
+from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.obligations_sql import RESULT
-from engine.meaning.obligations import FIELDS
-from engine.output.render import COLUMNS, _when
+from engine.output.columns import CSV_HEADER, DATA, HEADERS, OCCURRENCE, STATUS, TABLE, heading
 
 Write = Callable[[str], object]
 
-# SQL over occ `o` and heads `h`; the table's cells, in COLUMNS order.
-CELLS = (
-    "coalesce(strftime(make_timestamp(o.due_wall), '%a %d %b %Y %H:%M'), '-')",
-    "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' ELSE coalesce(o.status, '') END",
-    "o.shown",
-    "CASE WHEN o.episode = '' THEN '-' ELSE o.episode END",
-    "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END",
-    "h.actor", "h.modality",
-    "coalesce(strftime(make_timestamp(o.triggered_wall), '%a %d %b %Y %H:%M'), '-')",
-    "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END",
-)
-
-
-def iso(expr: str, wall: str) -> str:
-    """SQL: `format_instant` of an instant in us, given its London clock time (NULL stays NULL):
-    seconds when not zero, and the offset when the clock time would read back as another
-    instant (the second 01:xx of an autumn clock change)."""
-    offset = f"({wall} - {expr})"
-    return (f"strftime(make_timestamp({wall}), '%Y-%m-%dT%H:%M') || CASE WHEN floor_div({wall}, 1000000) % 60 <> 0 "
-            f"THEN strftime(make_timestamp({wall}), ':%S') ELSE '' END || CASE WHEN london_local({wall}) <> {expr} "
-            f"THEN (CASE WHEN {offset} < 0 THEN '-' ELSE '+' END) || lpad((abs({offset}) // 3600000000)::VARCHAR, 2, '0') "
-            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END")
-
-
-JSON_COLUMNS_LIST = ("o.shown", "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END", "h.action", "h.actor",
-                     "h.modality", iso("o.triggered", "o.triggered_wall"), iso("o.due", "o.due_wall"), "h.clause",
-                     "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status")
-JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", o.occurrence"
+CELLS = tuple(c.sql for c in TABLE)  # the table's cells, in its column order
+JSON_COLUMNS_LIST = tuple(c.sql for c in DATA)
+JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", " + OCCURRENCE.sql
 
 
 def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], bool, int, bool]:
@@ -69,19 +46,14 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
             widths = [max(w, len(x)) for w, x in zip(widths, r)]
     else:
         widths = [c or 0 for c in chars]
-    return [max(w, len(h)) for w, h in zip(widths, COLUMNS)], any_status, count, ascii_only
-
-
-def _episodes_phrase(ev: DuckEvaluation) -> str:
-    return ", ".join(f"{e.id} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in ev.episodes)
+    return [max(w, len(h)) for w, h in zip(widths, HEADERS)], any_status, count, ascii_only
 
 
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
     widths, any_status, count, ascii_only = _widths(ev, child, status)
-    ep = _episodes_phrase(ev)
-    write(f"{name}: as at {_when(ev.at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "") + "\n")
-    keep = [i for i in range(len(COLUMNS)) if any_status or i != 1]
-    head = [COLUMNS[i] for i in keep]
+    write(heading(name, ev.at, count, ev.episodes) + "\n")
+    keep = [i for i in range(len(HEADERS)) if any_status or i != STATUS]
+    head = [HEADERS[i] for i in keep]
     w = [widths[i] for i in keep]
     write(("  " + "  ".join(c.ljust(n) for c, n in zip(head, w))).rstrip() + "\n")
     write(("  " + "  ".join("-" * n for n in w)).rstrip() + "\n")
@@ -106,24 +78,22 @@ def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = 
                                 + "\n    ]") + ",\n")
     write('    "obligations": ')
     first = True
-    keys = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "exception", "status")
+    keys = tuple(c.name for c in DATA)
     for r in ev.rows(JSON_COLUMNS, child, status):
         d = dict(zip(keys, r))
-        if r[10]:
-            d["occurrence"] = r[10]
+        if r[len(keys)]:
+            d["occurrence"] = r[len(keys)]
         write(("[\n" if first else ",\n") + _indent(dump(d), "      "))
         first = False
     write("[]\n  }\n]\n" if first else "\n    ]\n  }\n]\n")
 
 
 def _iso_at(ev: DuckEvaluation) -> str:
-    from compiler.core.london import format_instant
     return format_instant(ev.at)
 
 
 def _safe_ids(ev: DuckEvaluation, name: str, pattern: str) -> bool:
     """True when no child or episode id (nor the run's name) holds a character matching `pattern`."""
-    import re
     if re.search(pattern, name):
         return False
     found = ev.con.execute(f"SELECT bool_or(regexp_matches(id, '{pattern}')) FROM "
@@ -145,10 +115,10 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
             write(s)
 
     writer = csv.writer(Sink(), lineterminator="\n")
-    writer.writerow(("case", *FIELDS, "occurrence"))
+    writer.writerow(CSV_HEADER)
     batch = []
     for r in ev.rows(JSON_COLUMNS, child, status):
-        batch.append((name, *("" if v is None else v for v in r[:10]), r[10] or ""))
+        batch.append((name, *("" if v is None else v for v in r[:len(DATA)]), r[len(DATA)] or ""))
         if len(batch) >= 10_000:
             writer.writerows(batch)
             batch = []
@@ -157,11 +127,9 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
 
 def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to a temporary file (empty text as NULL, so nothing is quoted), then pass it on."""
-    from compiler.sql import literal
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
-    cols = [f"{literal(name)} AS \"case\""] + [
-        f"nullif({expr}, '') AS \"{f}\"" for expr, f in zip(JSON_COLUMNS_LIST, FIELDS)] + [
-        "nullif(o.occurrence, 0) AS occurrence"]
+    cols = [f"{literal(name)} AS \"case\""] + [f"nullif({c.sql}, '') AS \"{c.name}\"" for c in DATA] + [
+        f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:
         path = os.path.join(tmp, "out.csv")

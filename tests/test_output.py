@@ -1,5 +1,6 @@
-"""Output files go through the one atomic writer (compiler/core/files.py) on both back-ends:
-the same permissions under a given umask, and a failed write leaves the old file as it was."""
+"""The output: one definition of its columns (engine/output/columns.py), and files through the one
+atomic writer (compiler/core/files.py) on both back-ends: the same permissions under a given umask,
+and a failed write leaves the old file as it was. (tests/test_scale_io.py compares the text byte for byte.)"""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,11 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.core.files import atomic
+from compiler.core.london import parse_instant
+from compiler.policy import compile_policy
+from engine.evaluation import evaluate
+from engine.meaning.obligations import FIELDS
+from engine.output.columns import DATA, data
 from engine.output.stream import sink
 from facts.bulk import write_bulk
 from facts.synth import synthesize
@@ -28,6 +34,14 @@ def folder(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bulk")
     write_bulk(synthesize(8, 3), out)
     return out
+
+
+def test_the_data_columns_are_the_obligation_fields_and_give_its_json():
+    assert tuple(c.name for c in DATA) == FIELDS
+    facts = synthesize(12, 5)
+    obligations = evaluate(compile_policy(), facts, parse_instant("2025-01-01T00:00")).obligations
+    assert any(o.occurrence for o in obligations) and any(o.exception for o in obligations)
+    assert [data(o) for o in obligations] == [o.to_json() for o in obligations]
 
 
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])

@@ -1,0 +1,114 @@
+"""The output's one definition: the table's columns and the obligation fields of JSON and CSV,
+each cell with its Python formatting (an `Obligation` -> text or value) and its SQL formatting
+(over DuckDB's `occ o JOIN heads h`, engine/meaning/obligations_sql.py) side by side.
+
+Input: an `Obligation`, or the names of SQL columns. Output: cell text and values, and the
+heading line. engine/output/render.py writes Python objects with the `python` side,
+engine/output/stream.py writes DuckDB rows with the `sql` side. Invariants: both sides give
+the same text for the same obligation (tests/test_scale_io.py compares the outputs byte for
+byte); times show on the London clock: the table as `Sat 02 Mar 2024 17:30`, JSON and CSV as
+`format_instant` (seconds when not zero, the offset in the repeated autumn hour).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from compiler.core.london import format_instant
+from engine.meaning.obligations import Obligation
+
+WHEN = "%a %d %b %Y %H:%M"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    python: Callable[[Obligation], object]
+    sql: str
+
+
+# ---- times ----
+
+def when(moment: datetime | None) -> str:
+    """A moment as the table shows it ('-' for none); the moment is a London time."""
+    return moment.strftime(WHEN) if moment else "-"
+
+
+def when_sql(wall: str) -> str:
+    """SQL: `when` of a London clock time in us (NULL -> '-')."""
+    return f"coalesce(strftime(make_timestamp({wall}), '{WHEN}'), '-')"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return format_instant(moment) if moment else None
+
+
+def iso_sql(expr: str, wall: str) -> str:
+    """SQL: `iso` of an instant in us, given its London clock time (NULL stays NULL): seconds when
+    not zero, and the offset when the clock time would read back as another instant (the second
+    01:xx of an autumn clock change)."""
+    offset = f"({wall} - {expr})"
+    return (f"strftime(make_timestamp({wall}), '%Y-%m-%dT%H:%M') || CASE WHEN floor_div({wall}, 1000000) % 60 <> 0 "
+            f"THEN strftime(make_timestamp({wall}), ':%S') ELSE '' END || CASE WHEN london_local({wall}) <> {expr} "
+            f"THEN (CASE WHEN {offset} < 0 THEN '-' ELSE '+' END) || lpad((abs({offset}) // 3600000000)::VARCHAR, 2, '0') "
+            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END")
+
+
+# ---- the table ----
+
+TABLE = (
+    Column("due", lambda o: when(o.due), when_sql("o.due_wall")),
+    Column("status", lambda o: "OVERDUE" if o.status == "overdue" else (o.status or ""),
+           "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' ELSE coalesce(o.status, '') END"),
+    Column("child", lambda o: o.child, "o.shown"),
+    Column("episode", lambda o: o.episode or "-", "CASE WHEN o.episode = '' THEN '-' ELSE o.episode END"),
+    Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
+           "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END"),
+    Column("actor", lambda o: o.actor, "h.actor"),
+    Column("modality", lambda o: o.modality, "h.modality"),
+    Column("triggered", lambda o: when(o.triggered), when_sql("o.triggered_wall")),
+    Column("clause", lambda o: o.clause + (f" (via {o.exception})" if o.exception else ""),
+           "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"),
+)
+STATUS = 1  # the table's status column, left out when no obligation has a status
+HEADERS = tuple(c.name for c in TABLE)
+
+
+# ---- JSON and CSV: the obligation's fields (engine.meaning.obligations.FIELDS, in order), then its occurrence ----
+
+DATA = (
+    Column("child", lambda o: o.child, "o.shown"),
+    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END"),
+    Column("action", lambda o: o.action, "h.action"),
+    Column("actor", lambda o: o.actor, "h.actor"),
+    Column("modality", lambda o: o.modality, "h.modality"),
+    Column("triggered", lambda o: iso(o.triggered), iso_sql("o.triggered", "o.triggered_wall")),
+    Column("due", lambda o: iso(o.due), iso_sql("o.due", "o.due_wall")),
+    Column("clause", lambda o: o.clause, "h.clause"),
+    Column("exception", lambda o: o.exception, "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END"),
+    Column("status", lambda o: o.status, "o.status"),
+)
+OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
+CSV_HEADER = ("case", *(c.name for c in DATA), OCCURRENCE.name)
+
+
+def data(o: Obligation) -> dict:
+    """An obligation as JSON shows it: every field, and `occurrence` when it recurs."""
+    out = {c.name: c.python(o) for c in DATA}
+    if o.occurrence:
+        out["occurrence"] = o.occurrence
+    return out
+
+
+def csv_row(name: str, o: Obligation) -> tuple:
+    """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty)."""
+    return (name, *("" if (v := c.python(o)) is None else v for c in DATA), o.occurrence or "")
+
+
+# ---- the heading of a run ----
+
+def heading(name: str, at: datetime, count: int, episodes: Iterable) -> str:
+    """'NAME: as at TIME - N obligations; episodes: E1 missing, risk high, ...' (no newline)."""
+    ep = ", ".join(f"{e.id} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in episodes)
+    return f"{name}: as at {when(at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "")
