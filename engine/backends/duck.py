@@ -32,7 +32,7 @@ from compiler.policy import CompiledPolicy
 from compiler.sql import SqlProgram, translate
 from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
-from engine.backends.duck_load import create_tz, load_factset, load_folder
+from engine.backends.duck_load import SCRATCH, create_tz, load_factset, load_folder
 from engine.meaning.episodes import build_episode_facts
 from engine.meaning.obligations_sql import RESULT, build_obligations
 from engine.evaluation import EpisodeFacts
@@ -193,7 +193,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
         done("rules")
         build_obligations(con, policy.program.clauses)
         sql = sql_program(policy)
-        for table in ("raw_c", "raw_e", "raw_a", "cut_e", "cut_a", "vis", "moment_day", *sql.schema, *sql.features):
+        for table in (*SCRATCH, "vis", "moment_day", *sql.schema, *sql.features):
             if table not in ("category_by", "risk_by"):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
         count = con.execute("SELECT count(*) FROM occ").fetchone()[0]

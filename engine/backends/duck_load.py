@@ -53,6 +53,7 @@ SQL_TYPE = {"date": "DATE", "instant": "BIGINT", "boolean": "BOOLEAN", "choices"
 TABLES = {"child": "in_children", "episode": "in_episodes", "action": "in_actions"}
 RAW = {"child": "raw_c", "episode": "raw_e", "action": "raw_a"}
 MODELS = {"child": Child, "episode": Episode, "action": RecordedAction}
+SCRATCH = (*RAW.values(), *(f"cut_{kind}" for kind in RAW))  # tables the fast reader leaves for the caller to drop
 
 
 def column(name: str) -> str:
