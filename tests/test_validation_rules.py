@@ -67,7 +67,7 @@ def one_changed_field(draw):
     return kind, row, name, value
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(one_changed_field())
 def test_fast_reader_accepts_and_refuses_what_the_reference_does(change):
     kind, row, name, value = change
