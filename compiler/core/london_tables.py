@@ -12,7 +12,7 @@ microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
 * `offset_case` and `macros(transitions)`: the clock as SQL over those rows: `london_wall(u)`
   (an instant -> its London clock time as us), `london_day(u)` (-> the London day number),
   `london_local(w)` (a clock time read as `parse_instant` reads it, fold=0 -> the instant),
-  and `floor_div`.
+  and `floor_div`; `instants_sql`: ISO 8601 text read as `parse_instant` reads it, in SQL.
 Invariants: transitions are found from `zoneinfo` itself (to the microsecond), so
 the tables agree with Python's datetime arithmetic for every instant in the range.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from compiler.core.london import LONDON, _bank_holidays
+from compiler.core.london import LONDON, YEARS, _bank_holidays
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
@@ -87,3 +87,48 @@ def macros(rows: list[tuple[int, int, int]]) -> list[str]:
             f"CREATE OR REPLACE MACRO london_wall(u) AS u + ({offset_case('u', rows, False)})",
             f"CREATE OR REPLACE MACRO london_day(u) AS floor_div(london_wall(u), {DAY_US})",
             f"CREATE OR REPLACE MACRO london_local(w) AS w - ({offset_case('w', rows, True)})"]
+
+
+# ---- parse_instant in SQL ----
+
+INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
+           r"([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+def _parts(expr: str, name: str) -> str:
+    """SQL: the parts of an instant's text as a struct column `name` (empty strings when it does not match)."""
+    return f"regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']) AS {name}"
+
+
+def _wall(p: str) -> str:
+    """SQL: the parts -> the written clock time as us (NULL when not a real time)."""
+    day = f"try_cast(concat({p}.y, '-', {p}.mo, '-', {p}.d) AS DATE)"
+    digits = f"replace(substr({p}.tz, 2), ':', '')"
+    ok = (f"{p}.y <> '' AND {day} IS NOT NULL AND {p}.y::INT BETWEEN {YEARS[0]} AND {YEARS[1]} AND {p}.h::INT < 24 AND {p}.mi::INT < 60 "
+          f"AND coalesce(nullif({p}.s, '')::INT, 0) < 60 AND (length({p}.tz) <= 1 OR (left({digits}, 2)::INT < 24 "
+          f"AND coalesce(nullif(substr({digits}, 3), '')::INT, 0) < 60 AND length({digits}) IN (2, 4)))")
+    return (f"CASE WHEN {ok} THEN ({day} - DATE '1970-01-01')::BIGINT * {DAY_US} + {p}.h::BIGINT * 3600000000 "
+            f"+ {p}.mi::BIGINT * 60000000 + coalesce(nullif({p}.s, '')::BIGINT, 0) * 1000000 "
+            f"+ coalesce(rpad(nullif({p}.f, ''), 6, '0')::BIGINT, 0) END")
+
+
+def _given(p: str) -> str:
+    """SQL: the explicit offset in the parts, as us (0 for Z)."""
+    digits = f"replace(substr({p}.tz, 2), ':', '')"
+    sign = f"(CASE WHEN left({p}.tz, 1) = '-' THEN -1 ELSE 1 END)"
+    return (f"CASE WHEN upper({p}.tz) = 'Z' THEN 0 ELSE {sign} * (left({digits}, 2)::BIGINT * 3600000000 "
+            f"+ coalesce(nullif(substr({digits}, 3), '')::BIGINT, 0) * 60000000) END")
+
+
+def instants_sql(table: str, columns: list[tuple[str, str]], keep: str, tz: list[tuple[int, int, int]]) -> str:
+    """SQL: `table` with each text column of `columns` (source, name) read as an instant in us, as
+    `compiler.core.london.parse_instant` reads it (NULL when it is not a real time in YEARS).
+
+    Three stages, so each part is computed once: the regex parts, the written clock time,
+    then London's offset (fold=0) unless the text gives one."""
+    parts = ", ".join(_parts(src, f"p_{name}") for src, name in columns)
+    walls = ", ".join(f"{_wall(f'p_{name}')} AS w_{name}, p_{name}.tz AS z_{name}, "
+                      f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
+    final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
+                      f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
+    return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM {table}))")

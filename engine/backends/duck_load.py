@@ -36,8 +36,6 @@ from facts.bulk import COLUMNS
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.validate import FALSE_WORDS, REQUIRED, RULES, TRUE_WORDS, Rule
 
-INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
-           r"([Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 # Python's str.strip() removes these (as UTF-8 bytes); a cell starting or ending with one is left to the
 # reference loader. Without quotes in the file, cells start after a comma or a line break and end before one.
 _SPACE = (rb"(?:[ \t\x0b\x0c\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]"
@@ -156,44 +154,6 @@ def _col(header: list[str], name: str) -> str:
     return f'NULLIF("{name}", \'\')' if name in header else "NULL"
 
 
-def _parts(expr: str, name: str) -> str:
-    """SQL: the parts of an instant's text as a struct column `name` (empty strings when it does not match)."""
-    return f"regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']) AS {name}"
-
-
-def _wall(p: str) -> str:
-    """SQL: the parts -> the written clock time as us (NULL when not a real time)."""
-    day = f"try_cast(concat({p}.y, '-', {p}.mo, '-', {p}.d) AS DATE)"
-    digits = f"replace(substr({p}.tz, 2), ':', '')"
-    ok = (f"{p}.y <> '' AND {day} IS NOT NULL AND {p}.y::INT BETWEEN {YEARS[0]} AND {YEARS[1]} AND {p}.h::INT < 24 AND {p}.mi::INT < 60 "
-          f"AND coalesce(nullif({p}.s, '')::INT, 0) < 60 AND (length({p}.tz) <= 1 OR (left({digits}, 2)::INT < 24 "
-          f"AND coalesce(nullif(substr({digits}, 3), '')::INT, 0) < 60 AND length({digits}) IN (2, 4)))")
-    return (f"CASE WHEN {ok} THEN ({day} - DATE '1970-01-01')::BIGINT * {london.DAY_US} + {p}.h::BIGINT * 3600000000 "
-            f"+ {p}.mi::BIGINT * 60000000 + coalesce(nullif({p}.s, '')::BIGINT, 0) * 1000000 "
-            f"+ coalesce(rpad(nullif({p}.f, ''), 6, '0')::BIGINT, 0) END")
-
-
-def _given(p: str) -> str:
-    """SQL: the explicit offset in the parts, as us (0 for Z)."""
-    digits = f"replace(substr({p}.tz, 2), ':', '')"
-    sign = f"(CASE WHEN left({p}.tz, 1) = '-' THEN -1 ELSE 1 END)"
-    return (f"CASE WHEN upper({p}.tz) = 'Z' THEN 0 ELSE {sign} * (left({digits}, 2)::BIGINT * 3600000000 "
-            f"+ coalesce(nullif(substr({digits}, 3), '')::BIGINT, 0) * 60000000) END")
-
-
-def _instants(table: str, columns: list[tuple[str, str]], keep: str, tz: list[tuple[int, int, int]]) -> str:
-    """SQL: `table` with each text column of `columns` (source, name) read as an instant in us.
-
-    Three stages, so each part is computed once: the regex parts, the written clock time,
-    then London's offset (fold=0) unless the text gives one."""
-    parts = ", ".join(_parts(src, f"p_{name}") for src, name in columns)
-    walls = ", ".join(f"{_wall(f'p_{name}')} AS w_{name}, p_{name}.tz AS z_{name}, "
-                      f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
-    final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({london.offset_case(f'w_{name}', tz, True)}) "
-                      f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
-    return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM {table}))")
-
-
 def load_folder(con: duckdb.DuckDBPyConnection, folder: str | Path) -> bool:
     """Read a bulk folder straight into the in_* tables. False (nothing usable loaded) when unsure."""
     folder = Path(folder)
@@ -220,7 +180,7 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: str | Path) -> bool:
 
 def _value(rule: Rule, src: str, default: object) -> str:
     """SQL: a cell's text (NULL when blank) -> the field's value as the Python checks give it, NULL when invalid.
-    Instants are read separately (`_instants`)."""
+    Instants are read separately (`london_tables.instants_sql`)."""
     if rule.kind == "date":
         return f"CASE WHEN regexp_matches({src}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}$') THEN try_cast({src} AS DATE) END"
     if rule.kind == "boolean":
@@ -267,7 +227,7 @@ def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list
     blank = " AND ".join(f"{_col(header, h)} IS NULL" for h in header)
     con.execute(f"CREATE OR REPLACE TABLE cut_{kind} AS SELECT {', '.join(cut)} FROM {RAW[kind]} WHERE NOT ({blank})")
     keep = ", ".join(c for c in order if c not in {name for _, name in times})
-    source = _instants(f"cut_{kind}", times, keep, tz) if times else f"SELECT * FROM cut_{kind}"
+    source = london.instants_sql(f"cut_{kind}", times, keep, tz) if times else f"SELECT * FROM cut_{kind}"
     con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {', '.join(order)} FROM ({source})")
     conds = [c for name, rule in RULES[kind].items() for c in _invalid(rule, column(name))]
     return f"SELECT count(*) FROM {TABLES[kind]} WHERE " + " OR ".join(conds)
