@@ -23,6 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from compiler.core.files import atomic, write_atomic
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / ".data"
@@ -47,7 +49,7 @@ def subset(folder: Path, n: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     keep: set[str] = set()
     for name, key in (("children.csv", "id"), ("episodes.csv", "child"), ("actions.csv", "child")):
-        with (folder / name).open(newline="", encoding="utf-8") as src, (out / name).open("w", newline="", encoding="utf-8") as dst:
+        with (folder / name).open(newline="", encoding="utf-8") as src, atomic(out / name) as dst:
             reader, writer = csv.DictReader(src), None
             for row in reader:
                 if writer is None:
@@ -169,7 +171,7 @@ def main() -> None:
             "evaluate: base facts, rules, obligations with status; write: every obligation as CSV. "
             "Evaluation speed vs reference: episodes evaluated a second, over the plain-Python interpreter's "
             "(bench/reference.py) on its load.\n\n" + "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n")
-    (HERE / "results.md").write_text(text, encoding="utf-8")
+    write_atomic(HERE / "results.md", text)
     print(text)
 
 
