@@ -22,7 +22,7 @@ from compiler.sql import strata
 from engine.meaning import obligations as obl
 from engine.evaluation import EpisodeFacts
 from engine.meaning.base_facts import base_facts
-from engine.meaning.episodes import listed
+from engine.meaning.episodes import first_derived, listed
 from facts.model import FactSet
 
 OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
@@ -127,13 +127,9 @@ def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> 
         part = FactSet((), tuple(episodes[child]), tuple(actions[child]))
         out += obl.build(ts, policy.program.clauses, part, at, track)
     out.sort(key=obl.Obligation.sort_key)
-    first: dict[tuple[str, str], tuple] = {}
-    for pred in ("category_by", "risk_by"):
-        for e, value, clause in db.rows[pred]:
-            if (pred, e) not in first or (value, clause) < first[(pred, e)]:
-                first[(pred, e)] = (value, clause)
+    categories, risks = first_derived(db.rows["category_by"]), first_derived(db.rows["risk_by"])
     eps = []
     for e in listed(facts, at):
-        cat, risk = first.get(("category_by", e.id), (None, None)), first.get(("risk_by", e.id), (None, None))
+        cat, risk = categories.get(e.id, (None, None)), risks.get(e.id, (None, None))
         eps.append(EpisodeFacts(e.id, e.child, cat[0], risk[0], cat[1], risk[1]))
     return out, eps

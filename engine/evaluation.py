@@ -14,7 +14,7 @@ from compiler.policy import CompiledPolicy
 from engine.meaning import obligations as obl
 from engine.backends.pydatalog import Derived, load, loaded_token, run
 from engine.meaning.base_facts import BaseFact, base_facts
-from engine.meaning.episodes import listed
+from engine.meaning.episodes import first_derived, listed
 from facts.model import FactSet
 
 
@@ -47,12 +47,6 @@ class Evaluation:
             object.__setattr__(self, "derived", Derived(self.derived.tuples, load(self.policy.program, self.base)))
 
 
-def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | None]:
-    """The value derived for an episode, and the clause that derived it (first in order)."""
-    mine = sorted(r[1:] for r in rows if r[0] == episode)
-    return (mine[0][0], mine[0][1]) if mine else (None, None)
-
-
 def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
              action: str | None = None) -> Evaluation:
     """`track_status`: give obligations a status; default: when `facts` records any action.
@@ -62,8 +56,9 @@ def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status:
     derived = run(policy.program, base, action)
     obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
     episodes = []
+    categories, risks = first_derived(derived.tuples["category_by"]), first_derived(derived.tuples["risk_by"])
     for e in listed(facts, at):
-        category, cat_clause = _single(derived.tuples["category_by"], e.id)
-        risk, risk_clause = _single(derived.tuples["risk_by"], e.id)
+        category, cat_clause = categories.get(e.id, (None, None))
+        risk, risk_clause = risks.get(e.id, (None, None))
         episodes.append(EpisodeFacts(e.id, e.child, category, risk, cat_clause, risk_clause))
     return Evaluation(policy, facts, at, base, derived, tuple(obligations), tuple(episodes))

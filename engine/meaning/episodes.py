@@ -10,11 +10,13 @@ listing order; whether an episode's return has happened. Invariants:
   (UTC), never by the London wall clock, so in the repeated autumn hour an episode
   reported 01:30 BST exists at 01:10 GMT (40 minutes later in real time);
 * a return counts once it has happened: returned <= at, as instants;
-* the listing order is child, report instant, episode id.
+* the listing order is child, report instant, episode id;
+* an episode's category (risk) is the least (value, clause) derived for it.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable
 
 import duckdb
 
@@ -57,6 +59,16 @@ def listed(facts: FactSet, at: datetime) -> list[Episode]:
     return sorted((e for e in facts.episodes if exists(e, at)), key=order_key)
 
 
+def first_derived(rows: Iterable[tuple]) -> dict[str, tuple[str, str]]:
+    """(episode, value, clause) tuples (category_by, risk_by) -> each episode's value and the clause that
+    derived it: the least (value, clause), as `build_episode_facts` picks in SQL."""
+    out: dict[str, tuple[str, str]] = {}
+    for episode, value, clause in rows:
+        if episode not in out or (value, clause) < out[episode]:
+            out[episode] = (value, clause)
+    return out
+
+
 def build_visible(con: duckdb.DuckDBPyConnection) -> None:
     """vis: the existing episodes with `at_us` (the child's evaluation time) and `back` (returned by then)."""
     con.execute(f"""CREATE OR REPLACE TABLE vis AS SELECT e.*, a.at_us, {RETURNED_SQL} AS back
@@ -65,7 +77,7 @@ def build_visible(con: duckdb.DuckDBPyConnection) -> None:
 
 def build_episode_facts(con: duckdb.DuckDBPyConnection) -> None:
     """episode_facts(ord, id, child, category, category_clause, risk, risk_clause): the list with each
-    episode's derived category and risk (the first by value, then clause, as `Evaluation` picks)."""
+    episode's derived category and risk (the least by value, then clause, as `first_derived`)."""
     first = lambda t: (f"(SELECT c0, c1, c2 FROM (SELECT *, row_number() OVER (PARTITION BY c0 ORDER BY c1, c2) AS rn "  # noqa: E731
                        f"FROM {t}) WHERE rn = 1)")
     con.execute(f"""CREATE OR REPLACE TABLE episode_facts AS
