@@ -16,8 +16,8 @@ from compiler import ast
 from compiler.core import vocabulary as vocab
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, warning
 from compiler.logic import Conjunction, atoms_of, conjunctions, satisfiable, scope_of
-from compiler.strata import components
 from compiler.sources import SourceText, normalise
+from compiler.strata import components
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
