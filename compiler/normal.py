@@ -4,8 +4,8 @@ Input: a `Policy` that passed the checks (compiler/check.py): clause ids are uni
 every override names a clause, exceptions form no cycle, every condition expands to at
 most MAX_CONJUNCTIONS cases. Output: `normalise(policy)`, clause id -> `NormalClause`
 in policy order, kept on the `CompiledPolicy` as `policy.normal` (and pickled with it by
-compiler/cache.py). Code generation, lint, coverage and explanations read it instead of
-re-deriving a clause's cases, scope or overriders.
+compiler/cache.py). Code generation, lint and coverage read it instead of re-deriving a
+clause's cases, scope or overriders (explanations and the body matcher are to follow).
 
 Invariants: `cases` is exactly `compiler.logic.conjunctions(clause)` (one empty case for
 a clause without conditions); an episode-scoped clause binds an episode in every case
