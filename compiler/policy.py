@@ -1,8 +1,9 @@
 """The whole compiler: a policy folder -> `CompiledPolicy` (or every problem at once).
 
 Input: a folder of `.clause` files (searched recursively, in path order) and the
-source texts their `document` lines name. Output: the AST, the checked Datalog
-program, the source texts, and the warnings. Errors from all files and all checks
+source texts their `document` lines name. Output: the AST, each clause's normal form
+(compiler/normal.py), the Datalog program generated from it, the source texts, and the
+warnings. Errors from all files and all checks
 are collected and raised together as one `ClauseError`. The parser (Lark) and the
 checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
 answers: a command on one case should not pay for them.
@@ -15,6 +16,7 @@ from pathlib import Path
 from compiler import ast
 from compiler.codegen import Program, generate
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.normal import NormalClause, normalise
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"
@@ -28,6 +30,7 @@ class CompiledPolicy:
     sources: dict[str, SourceText]
     warnings: tuple[Diagnostic, ...]
     quotes: dict[tuple[str, int], tuple[str, int, int]]  # (id, i) -> (doc, start, end)
+    normal: dict[str, NormalClause]  # clause id -> its normal form (cases, scope, overriders), policy order
 
     def clause(self, clause_id: str) -> ast.Clause | None:
         return self.program.clauses.get(clause_id)
@@ -85,4 +88,5 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     found, quotes = check(policy, sources, root)
     diagnostics += found
     raise_if_errors(diagnostics)
-    return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)
+    normal = normalise(policy)
+    return CompiledPolicy(root, policy, generate(normal), sources, tuple(diagnostics), quotes, normal)

@@ -7,7 +7,7 @@ that name held (`exception_holds`), or it set an episode's category or risk.
 A condition counts as covered when the cases saw it both true and false
 (engine.backends.matcher.condition_truths, the same tests explanations use).
 Output: a `CoverageReport` (counts, percentages, what no case exercises) as text
-or JSON. Invariants: clauses keep policy order; case lists keep input order.
+or JSON; each clause's conditions as written are its normal form's `atoms` (policy.normal). Invariants: clauses keep policy order; case lists keep input order.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from compiler import ast
 from compiler.core.diagnostics import Span
 from compiler.policy import CompiledPolicy
-from engine.backends.matcher import atoms_of, condition_truths
+from engine.backends.matcher import condition_truths
 from engine.evaluation import Evaluation
 from facts.model import Case
 
@@ -146,13 +146,13 @@ class Coverage:
 
     def report(self) -> CoverageReport:
         out = []
-        for cid, clause in self.policy.program.clauses.items():
+        for cid, n in self.policy.normal.items():
             seen = self.truths.get(cid, {})
             conds = tuple(ConditionCoverage(cid, atom.span, ast.describe(atom),
                                             tuple(sorted(seen.get((atom.span.line, atom.span.column), ()))))
-                          for atom in atoms_of(clause.when))
-            out.append(ClauseCoverage(cid, clause.title.value, "exception" if clause.is_exception else "clause",
-                                      clause.span, tuple(self.fired.get(cid, ())), conds))
+                          for atom in n.atoms)
+            out.append(ClauseCoverage(cid, n.clause.title.value, "exception" if n.is_exception else "clause",
+                                      n.clause.span, tuple(self.fired.get(cid, ())), conds))
         return CoverageReport(self.cases, tuple(out))
 
 
