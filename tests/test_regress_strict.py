@@ -94,3 +94,25 @@ def test_strict_refuses_a_case_that_expects_nothing(tmp_path: Path) -> None:
 def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = RUN.invoke(main, ["test", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
+
+
+def test_obligations_for_a_child_not_in_the_data_is_an_error(tmp_path: Path) -> None:
+    """'0 obligations' for a mistyped id reads as 'nothing is required': exit 2 with the nearest ids."""
+    case = cp_case(tmp_path, "obligations:\n  - action: missing_cp_conference\n")
+    result = RUN.invoke(main, ["obligations", str(case), "--child", "C9"])
+    assert result.exit_code == 2 and "X001" in result.stderr and "did you mean 'C1'?" in result.stderr
+    hidden = RUN.invoke(main, ["obligations", str(case), "--child", "C9", "--redact"])
+    assert hidden.exit_code == 2 and "'C1'" not in hidden.stderr  # no real id in a redacted run's hint
+
+
+def test_obligations_for_an_unknown_child_in_a_bulk_folder_on_either_engine(tmp_path: Path) -> None:
+    from facts.bulk import write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(12, 3), tmp_path / "bulk")
+    hints = set()
+    for engine in ("duckdb", "pydatalog"):
+        result = RUN.invoke(main, ["obligations", str(tmp_path / "bulk"), "--child", "C00001", "--engine", engine,
+                                   "--at", "2025-01-01T00:00"])
+        assert result.exit_code == 2 and "X001" in result.stderr, result.output
+        hints.add(next(line for line in result.stderr.splitlines() if "hint" in line))
+    assert len(hints) == 1 and "did you mean" in hints.pop()  # the same answer whichever engine read it
