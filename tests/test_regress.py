@@ -430,21 +430,51 @@ def test_cli_coverage_and_fail_under(tiny, tmp_path):
 
 # ---- pytest collection of tests/cases ---------------------------------------------------------
 
-def test_pytest_collects_case_files_and_reports_failures(tmp_path):
-    tests = tmp_path / "tests"
-    write(tests / "conftest.py", (Path(__file__).parent / "conftest.py").read_text(encoding="utf-8"))
-    cp_case(tests / "cases" / "cp", "obligations:\n  - action: missing_cp_conference\n", "good")
-    cp_case(tests / "cases" / "cp", "obligations:\n  - action: missing_cp_conference\n    actor: team_manager\n", "wrong-actor")
-    write(tests / "cases" / "broken.yaml", "case: broken\n")
-    write(tests / "data" / "not-a-case.yaml", "case: ignored\n")  # outside tests/cases: not collected
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "tests"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
+                          cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def test_an_authoritys_own_folder_runs_under_plain_pytest_with_the_plugin(tmp_path):
+    """Outside this repository: a policy copy and three cases; `pytest -p clause` collects the cases,
+    checks them against ./policy, and a failing case (or an invalid file) fails pytest."""
+    import shutil
+    from compiler.policy import BUNDLED
+    shutil.copytree(BUNDLED, tmp_path / "policy")
+    cp_case(tmp_path / "cases", "obligations:\n  - action: missing_cp_conference\n", "good")
+    cp_case(tmp_path / "cases", "obligations:\n  - action: missing_cp_conference\n    actor: team_manager\n", "wrong-actor")
+    write(tmp_path / "cases" / "broken.yaml", "case: broken\n")
+    write(tmp_path / "data" / "not-a-case.yaml", "children: []\n")  # no 'case:' line: not collected
+    done = _pytest(tmp_path, "-p", "clause")
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     assert "2 failed, 1 passed" in out
-    assert "PASSED tests/cases/cp/good.yaml::good" in out
-    assert "FAILED tests/cases/cp/wrong-actor.yaml::wrong-actor" in out
+    assert "PASSED cases/good.yaml::good" in out
+    assert "FAILED cases/wrong-actor.yaml::wrong-actor" in out
     assert "wrong-actor.yaml:14: expected obligation not derived" in out
     assert "nearest derived:" in out and "iro must missing_cp_conference" in out
     assert "invalid case file" in out and "as_of" in out
     assert "not-a-case" not in out
+    # the local policy is the one used: break it and every case says so
+    (tmp_path / "policy" / "documents.clause").write_text("document oops\n", encoding="utf-8")
+    broken = _pytest(tmp_path, "-p", "clause", "cases/good.yaml")
+    assert broken.returncode == 1 and "the policy does not compile" in broken.stdout
+
+
+def test_plugin_options_policy_and_strict(tmp_path):
+    """--clause-policy names the policy; --clause-strict fails a case that expects nothing; an
+    unknown name in an expectation fails with the nearest name."""
+    import shutil
+    from compiler.policy import BUNDLED
+    shutil.copytree(BUNDLED, tmp_path / "elsewhere")
+    write(tmp_path / "cases" / "nothing.yaml", "case: nothing\nas_of: 2024-03-12T09:00\n"
+                                                "children: [{id: C1, born: 2012-05-01}]\n")
+    cp_case(tmp_path / "cases", "not_obligations:\n  - action: retrun_interview\n", "typo")
+    plain = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "cases/nothing.yaml")
+    assert plain.returncode == 0, plain.stdout
+    strict = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "--clause-strict", "cases/nothing.yaml")
+    assert strict.returncode == 1 and "F015" in strict.stdout
+    typo = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "cases/typo.yaml")
+    assert typo.returncode == 1 and "did you mean 'return_interview'?" in typo.stdout
+
+
