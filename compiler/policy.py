@@ -38,6 +38,17 @@ class CompiledPolicy:
     def document(self, doc_id: str) -> ast.Document | None:
         return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
 
+    def known_names(self) -> dict[str, tuple[str, ...]]:
+        """The names an obligation of this policy can carry: the vocabulary's actions and actors plus
+        the policy's declarations, and its clause and exception ids (sorted)."""
+        from compiler.core import vocabulary
+        declared = {kind: {d.name.value for d in self.ast.items(ast.Declaration) if d.kind == kind}
+                    for kind in ("action", "actor")}
+        ids = tuple(sorted(self.program.clauses))
+        return {"action": tuple(sorted(set(vocabulary.ACTIONS) | declared["action"])),
+                "actor": tuple(sorted(set(vocabulary.ACTORS) | declared["actor"])),
+                "clause": ids, "exception": ids}
+
 
 def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
     """Each document's source text; an unreadable one is left out (the checks report it)."""
