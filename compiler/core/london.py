@@ -40,6 +40,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _show(value: Any) -> str:
+    """A value, cut to 40 characters for a message; a list or mapping is named, never printed
+    (a few YAML aliases can make one that would take gigabytes to print)."""
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"a {type(value).__name__}"
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
