@@ -142,12 +142,17 @@ def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
 
 
 def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
+    limit = limits.max_case_bytes()
     try:
-        size = path.stat().st_size
-        if size > limits.max_case_bytes():
-            diags.append(limits.too_large(file, size, limits.max_case_bytes(), "a case file"))
+        refused = limits.refuse(path, file, limit, "a case file")
+        if refused is not None:
+            diags.append(refused)
             return None
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # a file that grew since it was measured is cut, not swallowed
+        if len(data) > limit:
+            diags.append(limits.too_large(file, len(data), limit, "a case file"))
+            return None
     except FileNotFoundError:
         diags.append(error("F011", Span(file), f"no such file or folder: {file}"))
         return None
