@@ -77,3 +77,21 @@ def test_invalid_size_limits_in_the_environment_are_errors(monkeypatch) -> None:
     monkeypatch.setenv("CLAUSE_MAX_CASE_BYTES", "100")
     small = CliRunner().invoke(main, ["obligations", "examples/missing-from-home-weekend.yaml"])
     assert small.exit_code == 2 and "F013" in small.stderr
+
+
+def test_ctrl_c_during_a_duckdb_query_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    """SIGINT inside a DuckDB query raises duckdb.InterruptException: it printed a traceback (6 of 20)."""
+    import duckdb
+    from engine.backends import duck
+    from facts.bulk import write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(5, 1), tmp_path / "bulk")
+    out = tmp_path / "out.csv"
+    out.write_text("the old report\n", encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+    monkeypatch.setattr(duck, "evaluate_duck", interrupted)
+    result = CliRunner().invoke(main, ["obligations", str(tmp_path / "bulk"), "--engine", "duckdb", "-o", str(out)])
+    assert result.exit_code == 130 and "interrupted" in result.stderr and "Traceback" not in result.output
+    assert out.read_text(encoding="utf-8") == "the old report\n"
