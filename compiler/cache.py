@@ -33,8 +33,8 @@ COMPILER = Path(__file__).resolve().parent
 @lru_cache(maxsize=1)
 def compiler_digest() -> str:
     h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
-    for path in sorted(p for p in COMPILER.iterdir() if p.suffix in (".py", ".lark")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in COMPILER.rglob("*") if p.suffix in (".py", ".lark")):  # compiler/core too
+        h.update(path.relative_to(COMPILER).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

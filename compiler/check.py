@@ -6,7 +6,7 @@ README. The checks never stop at the first problem: each clause is checked fully
 """
 from __future__ import annotations
 
-import difflib
+from dataclasses import replace
 from pathlib import Path
 from collections import defaultdict
 from typing import Iterable
@@ -15,16 +15,14 @@ from compiler import ast
 
 from compiler.core import vocabulary as vocab
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, warning
+from compiler.core.suggest import suggestion
 from compiler.logic import atoms_of, dnf, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
 
 
-def _hint(name: str, known: Iterable[str]) -> str:
-    known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "known names: " + ", ".join(known) if known else ""
+_hint = suggestion
+# Warnings a policy may accept with `accept CODE ID... "why"`; W102 is accepted by its own `overlaps`.
+ACCEPTABLE = ("W101", "W104", "W105")
 
 
 class Checker:
@@ -43,6 +41,9 @@ class Checker:
         declared = policy.items(ast.Declaration)
         self.actors = set(vocab.ACTORS) | {d.name.value for d in declared if d.kind == "actor"}
         self.actions = set(vocab.ACTIONS) | {d.name.value for d in declared if d.kind == "action"}
+        homes = [f.path for f in policy.files if any(isinstance(i, ast.Declaration) for i in f.items)] or \
+            [f.path for f in policy.files if any(isinstance(i, ast.Document) for i in f.items)]
+        self.declarations_file = homes[0] if homes else ""  # where a new `declare` line belongs
 
     def run(self) -> list[Diagnostic]:
         for clause in self.policy.clauses:
@@ -59,6 +60,7 @@ class Checker:
             self.check_quotes(item.document, item.section, item.says, item.span)
         self.check_exception_cycles()
         self.check_stratification()
+        self.check_acceptances()
         return sorted(self.diagnostics, key=Diagnostic.sort_key)
 
     def add(self, d: Diagnostic) -> None:
@@ -161,9 +163,11 @@ class Checker:
                 self.add(error("E011", x.span, f"unknown clause '{x.value}'", _hint(x.value, self.clauses)))
             if not unknown:
                 names = ", ".join(x.value for x in o.others)
-                self.add(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
-                                 "both are encoded faithfully; practitioners see every obligation",
-                                 tuple(self.clauses[x.value].span for x in o.others)))
+                # a declared overlap is accepted by its own line, which names both clauses and says why
+                self.add(replace(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
+                                         "both are encoded faithfully; practitioners see every obligation",
+                                         tuple(self.clauses[x.value].span for x in o.others)),
+                                 accepted=o.reason.value))
         if clause.when is not None and not any(satisfiable(conj) for conj in dnf(clause.when)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
                              "check the 'and' / 'not' combinations"))
@@ -171,7 +175,13 @@ class Checker:
     def _name(self, name: ast.Name, known: Iterable[str], code: str, what: str) -> None:
         known = tuple(known)
         if name.value not in known:
-            self.add(error(code, name.span, f"unknown {what} '{name.value}'", _hint(name.value, known)))
+            hint = _hint(name.value, known)
+            if what in ("action", "actor"):
+                where = f" to {self.declarations_file}" if self.declarations_file else ""
+                line = f'declare {what} {name.value} "what it means"'
+                hint = f"{hint} If it is a new {what}, add{where}: {line}" if hint.startswith("did") else \
+                    f"a new {what} is declared{where}: {line}"
+            self.add(error(code, name.span, f"unknown {what} '{name.value}'", hint))
 
     def check_atom(self, atom: ast.Atom) -> None:
         if isinstance(atom, ast.HasStatus):
@@ -252,6 +262,20 @@ class Checker:
                            "add a condition about the episode, such as 'the episode is missing'"))
 
     # -- whole-policy checks ---------------------------------------------------
+    def check_acceptances(self) -> None:
+        """`accept CODE ID... "why"` names a warning that can be accepted, and clauses that exist."""
+        for a in self.policy.items(ast.Acceptance):
+            if a.code.value == "W102":
+                self.add(error("E014", a.code.span, "a declared overlap (W102) is already accepted by its 'overlaps' line",
+                               "remove this 'accept' line"))
+            elif a.code.value not in ACCEPTABLE:
+                self.add(error("E014", a.code.span, f"'{a.code.value}' is not a warning that can be accepted",
+                               f"accept one of {', '.join(ACCEPTABLE)}; fix anything else (W103: remove the declaration)"))
+            for x in a.clauses:
+                if x.value not in self.clauses:
+                    self.add(error("E011", x.span, f"unknown clause '{x.value}' in the 'accept' line",
+                                   _hint(x.value, self.clauses)))
+
     def check_exception_cycles(self) -> None:
         graph = {cid: [t.value for t in c.overrides if t.value in self.clauses] for cid, c in self.clauses.items()}
         state: dict[str, int] = {}
