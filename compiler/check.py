@@ -139,9 +139,12 @@ class Checker:
                 continue
             matched, at = source.longest_prefix(quote.value)
             line, col = source.position(at)
-            near = normalise(quote.value)[:matched]
+            text = normalise(quote.value)
+            near, theirs = text[:matched], source.char_at(at + matched)
+            ours = text[matched] if matched < len(text) else ""
+            differs = f": the quote has '{ours}' where the source has '{theirs}'" if ours and theirs else ""
             hint = (f"the first {matched} characters match {document} at line {line}, column {col}; "
-                    f"the quote differs after \"{near[-30:]}\"") if matched >= 10 else \
+                    f"the quote differs after \"{near[-30:]}\"{differs}") if matched >= 10 else \
                 f"check the wording against {source.path}"
             self.add(error("E020", quote.span, f"quote not found in the source text of {document}", hint))
 

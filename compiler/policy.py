@@ -3,18 +3,20 @@
 Input: a folder of `.clause` files (searched recursively, in path order) and the
 source texts their `document` lines name. Output: the AST, the checked Datalog
 program, the source texts, and the warnings. Errors from all files and all checks
-are collected and raised together as one `ClauseError`. The parser (Lark) and the
+are collected and raised together as one `ClauseError`. A warning the policy
+accepts (`accept CODE ID... "why"`) stays in the list, marked with its reason. The parser (Lark) and the
 checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
 answers: a command on one case should not pay for them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Collection, Iterable
 
 from compiler import ast
 from compiler.codegen import Program, generate
-from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors, warning
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"
@@ -83,6 +85,29 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     sources = load_sources(policy, root)
     from compiler.check import check
     found, quotes = check(policy, sources, root)
-    diagnostics += found
+    diagnostics = accept_warnings(policy, diagnostics + found, judged=("W101",))
     raise_if_errors(diagnostics)
     return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)
+
+
+def accept_warnings(policy: ast.Policy, diagnostics: Iterable[Diagnostic], judged: Collection[str]) -> list[Diagnostic]:
+    """Mark each warning an `accept` line names (same code, same clauses) as accepted, with its reason.
+
+    `judged` are the codes these diagnostics were checked for (the compiler finds W101; the
+    analysis, engine/lint.py, W104 and W105): an acceptance of one of them that matches no
+    warning is itself a warning (W106), so an acceptance cannot outlive what it accepted.
+    """
+    out = list(diagnostics)
+    for a in policy.items(ast.Acceptance):
+        if a.code.value not in judged:
+            continue
+        names = {x.value for x in a.clauses}
+        hits = [i for i, d in enumerate(out) if d.code == a.code.value and d.severity == "warning"
+                and not d.accepted and set(d.subjects) == names]
+        for i in hits:
+            out[i] = replace(out[i], accepted=a.reason.value)
+        if not hits:
+            about = " and ".join(sorted(names))
+            out.append(warning("W106", a.span, f"this 'accept' matches no {a.code.value} warning about {about}",
+                               "remove it, or name exactly the clauses the warning names"))
+    return out

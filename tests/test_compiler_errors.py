@@ -147,7 +147,7 @@ def test_hints_point_at_the_fix(root: Path) -> None:
     assert typo.hint == "did you mean 'looked_after'?"
     [quote] = diagnostics(root, CASES["E020"][0])
     assert quote.hint == ('the first 23 characters match DOC at line 5, column 1; '
-                          'the quote differs after "The police are told at "')
+                          'the quote differs after "The police are told at ": the quote has \'l\' where the source has \'o\'')
     [far] = diagnostics(root, HEAD + clause(None, "police must locate_child").replace(SAYS, 'says "Nothing like it."'))
     assert far.code == "E020" and far.hint == f"check the wording against {display_path(root / 'sources' / 'src.txt')}"
     [unknown] = diagnostics(root, CASES["E011-exception"][0])
