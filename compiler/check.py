@@ -73,7 +73,7 @@ class Checker:
             kind = "document" if isinstance(item, ast.Document) else \
                 "declaration" if isinstance(item, ast.Declaration) else \
                 "section" if isinstance(item, ast.Section) else "clause"
-            if kind == "section":
+            if kind == "section" or isinstance(item, ast.Acceptance):
                 continue
             name = item.name if isinstance(item, ast.Declaration) else item.id
             key = (kind, name.value)
@@ -183,7 +183,7 @@ class Checker:
                 where = f" to {self.declarations_file}" if self.declarations_file else ""
                 line = f'declare {what} {name.value} "what it means"'
                 hint = f"{hint} If it is a new {what}, add{where}: {line}" if hint.startswith("did") else \
-                    f"a new {what} is declared{where}: {line}"
+                    f"if it is a new {what}, add{where}: {line}"
             self.add(error(code, name.span, f"unknown {what} '{name.value}'", hint))
 
     def check_atom(self, atom: ast.Atom) -> None:

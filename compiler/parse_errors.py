@@ -130,16 +130,18 @@ def _bracket_slip(text: str, pos: int, found: str, expected: set[str]) -> Slip |
 
 def _capital_slip(text: str, pos: int, expected: set[str], keywords: dict[str, str]) -> Slip | None:
     word = re.match(r"[A-Za-z][A-Za-z0-9_-]*", text[pos:])
-    if word is None or not word.group()[0].isupper():
+    if word is None:
         return None
     w = word.group()
-    words = set(keywords.values())
-    allowed = {keywords[t] for t in expected if t in keywords}
-    if w.lower() in words and (w.lower() in allowed or "ID" not in expected):
-        return (pos, pos + len(w), f"keywords are lower case: write '{w.lower()}', not '{w}'", "")
     if "ID" in expected and "NAME" not in expected:
         return (pos, pos + len(w), f"'{w}' is not a clause id: ids are capitals, digits and dashes, like LMCP-CP-1",
                 f"write {w.upper()}")
+    if not w[0].isupper():
+        return None
+    words = set(keywords.values())
+    allowed = {keywords[t] for t in expected if t in keywords}
+    if w.lower() in allowed or (w.lower() in words and "NAME" not in expected):
+        return (pos, pos + len(w), f"keywords are lower case: write '{w.lower()}', not '{w}'", "")
     if "NAME" not in expected:
         return None
     run, end = [w], pos + len(w)

@@ -98,10 +98,11 @@ def accept_warnings(policy: ast.Policy, diagnostics: Iterable[Diagnostic], judge
     warning is itself a warning (W106), so an acceptance cannot outlive what it accepted.
     """
     out = list(diagnostics)
+    clauses = {c.id.value for c in policy.clauses}
     for a in policy.items(ast.Acceptance):
-        if a.code.value not in judged:
-            continue
         names = {x.value for x in a.clauses}
+        if a.code.value not in judged or not names <= clauses:
+            continue  # not judged here, or an unknown clause (E011)
         hits = [i for i, d in enumerate(out) if d.code == a.code.value and d.severity == "warning"
                 and not d.accepted and set(d.subjects) == names]
         for i in hits:
