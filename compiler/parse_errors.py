@@ -54,12 +54,13 @@ def syntax_error(path: str, text: str, e: UnexpectedInput, keywords: dict[str, s
         found = f"'{text[pos]}'" if pos < len(text) else "end of file"
     slip = (_quote_slip(text, pos, isinstance(e, UnexpectedCharacters)) or _bracket_slip(text, pos, found, expected)
             or _capital_slip(text, pos, expected, keywords) or _then_slip(text, pos, e, expected)
-            or _split_name_slip(text, pos, e, expected))
+            or _split_name_slip(text, pos, e, expected, keywords))
     if slip is None:
         at, end = pos, pos + 1
         message, hint = f"syntax error: unexpected {found}", "expected " + describe(text, pos, expected, keywords)
     else:
         at, end, message, hint = slip
+    at = max(0, min(at, len(text)))
     line, col = _line_col(text, at)
     end_line, end_col = _line_col(text, max(end, at + 1))
     return error("E001", Span(path, line, col, end_line, end_col), message, hint)
@@ -171,14 +172,18 @@ def _then_slip(text: str, pos: int, e: UnexpectedInput, expected: set[str]) -> S
     return None
 
 
-def _split_name_slip(text: str, pos: int, e: UnexpectedInput, expected: set[str]) -> Slip | None:
+def _split_name_slip(text: str, pos: int, e: UnexpectedInput, expected: set[str],
+                     keywords: dict[str, str]) -> Slip | None:
     """`then team manager must ...`: a name of several words, found when the obligation runs on."""
     if not isinstance(e, UnexpectedToken) or e.token.type != "NAME" or "WITHIN" not in expected:
         return None
-    starts = list(re.finditer(r"\b(then|also)\b", text[:pos]))
+    line_start = text.rfind("\n", 0, pos) + 1
+    starts = list(re.finditer(r"\b(then|also)\b", text[line_start:pos]))  # the conclusion, on this line
     if not starts:
         return None
-    words = text[starts[-1].end():pos + len(e.token.value)].split()
+    words = text[line_start + starts[-1].end():pos + len(e.token.value)].split()
+    if set(words) & (set(keywords.values()) - {"and"}):
+        return None  # a keyword in between: the names are whole, something else is wrong
     m = next((i for i, w in enumerate(words) if w in vocab.MODALITIES), None)
     if m is None:
         return None

@@ -160,6 +160,8 @@ CLAUSE = 'clause T-1 "Told"\n  says "x"\n'  # lines 2-3
      4, 29, "names are lower case, one word joined by underscores: write looked_after, not 'Child In Care'"),
     (CLAUSE + "  then team manager must hold strategy_discussion\n",
      4, 8, "an actor's name is one word: write team_manager, not 'team manager'"),
+    (CLAUSE + "  then police and team manager must hold strategy_discussion\n",
+     4, 19, "an actor's name is one word: write team_manager, not 'team manager'"),
     (CLAUSE + "  then team_manager must hold strategy discussion\n",
      4, 31, "an action's name is one word: write strategy_discussion, not 'strategy discussion'"),
     ('clause cp-1 "Told"\n', 2, 8, "'cp-1' is not a clause id: ids are capitals, digits and dashes, like LMCP-CP-1"),
