@@ -146,6 +146,8 @@ class Checker:
             hint = (f"the first {matched} characters match {document} at line {line}, column {col}; "
                     f"the quote differs after \"{near[-30:]}\"{differs}") if matched >= 10 else \
                 f"check the wording against {source.path}"
+            if any(c in quote.value for c in "'\"‘’“”"):
+                hint += " (straight and curly quotation marks match each other)"
             self.add(error("E020", quote.span, f"quote not found in the source text of {document}", hint))
 
     # -- one clause -------------------------------------------------------------

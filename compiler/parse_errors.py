@@ -135,8 +135,9 @@ def _capital_slip(text: str, pos: int, expected: set[str], keywords: dict[str, s
         return None
     w = word.group()
     if "ID" in expected and "NAME" not in expected:
-        return (pos, pos + len(w), f"'{w}' is not a clause id: ids are capitals, digits and dashes, like LMCP-CP-1",
-                f"write {w.upper()}")
+        fix = f"write {w.upper()}" if w.upper() != w else \
+            "an id is at least two capitals or digits (LMCP), or parts joined by dashes (LMCP-CP-1)"
+        return (pos, pos + len(w), f"'{w}' is not a clause id: ids are capitals, digits and dashes, like LMCP-CP-1", fix)
     if not w[0].isupper():
         return None
     words = set(keywords.values())

@@ -221,7 +221,8 @@ def test_a_quote_matches_whatever_its_apostrophes(tmp_path: Path) -> None:
     assert diagnostics(tmp_path, text) == []
     straight = "The police are told at once.".replace("police", "police’s")
     [d] = [d for d in diagnostics(tmp_path, POLICY.replace("The police are told at once.", straight)) if d.code == "E020"]
-    assert d.hint.endswith("the quote differs after \"The police\": the quote has '’' where the source has ' '")
+    assert d.hint.endswith("the quote differs after \"The police\": the quote has '’' where the source has ' ' "
+                           "(straight and curly quotation marks match each other)")
 
 
 @pytest.mark.parametrize("written, code, meant", [
