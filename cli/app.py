@@ -18,7 +18,7 @@ from typing import Callable
 import click
 
 from compiler.core.diagnostics import ClauseError, render_text
-from compiler.policy import BUNDLED, CompiledPolicy
+from compiler.policy import CompiledPolicy, discover_policy
 
 EXIT_NO, EXIT_INVALID = 1, 2
 
@@ -37,19 +37,6 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
             click.echo(f"error: {e.strerror or e}{where}", err=True)
             sys.exit(EXIT_INVALID)
     return wrapper
-
-
-def discover_policy(start: Path | None = None) -> tuple[Path, str]:
-    """The nearest `policy/` folder holding `.clause` files, from `start` (the current folder)
-    upwards, else the bundled policy; and how it was found."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "policy"
-        if candidate.is_dir() and next(candidate.rglob("*.clause"), None) is not None:
-            if candidate == BUNDLED.resolve():
-                break
-            return candidate, "found from the current folder"
-    return BUNDLED.resolve(), "bundled"
 
 
 def policy_folder(path: str | None) -> Path:
