@@ -181,7 +181,8 @@ class Checker:
                                  accepted=o.reason.value))
         if clause.when is not None and not any(satisfiable(conj) for conj in self.cases(clause)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
-                             "check the 'and' / 'not' combinations"))
+                             "check the 'and' / 'not' combinations; if it is intended, add: "
+                             f"accept W101 {clause.id.value} \"why\""))
 
     def _name(self, name: ast.Name, known: Iterable[str], code: str, what: str) -> None:
         known = tuple(known)

@@ -270,6 +270,7 @@ def test_strict_fails_on_warnings(tmp_path: Path) -> None:
     write_policy(tmp_path, NEVER)
     plain, strict = run("check", str(tmp_path)), run("check", "--strict", str(tmp_path))
     assert plain.exit_code == 0 and "warning[W101]" in plain.stdout
+    assert 'if it is intended, add: accept W101 T-1 "why"' in plain.stdout  # the line that accepts it
     assert strict.exit_code == 1 and strict.stdout.rstrip().endswith("0 errors, 1 warning")
 
 
