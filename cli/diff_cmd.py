@@ -1,8 +1,9 @@
 """`clause diff`: how a policy change alters the obligations of the regression cases.
 
 --base is a policy folder or a git revision (the head folder as it was at that
-revision); --head is a policy folder (default: the working policy). Exit 0
-whatever the differences (with --exit-code: 1 when any obligation changed, as
+revision, in the git repository that holds the head folder); --head is a policy
+folder (default: the policy discovered as every command finds it, cli/app.py).
+Exit 0 whatever the differences (with --exit-code: 1 when any obligation changed, as
 `git diff --exit-code`); 2 on invalid input (policy, cases, revision).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import EXIT_NO, fail_on_domain_errors, main, redact_option, write_output
+from cli.app import EXIT_NO, fail_on_domain_errors, main, policy_folder, redact_option, write_output
 from cli.test_cmd import default_paths, load_regression_cases
 
 
@@ -21,7 +22,7 @@ from cli.test_cmd import default_paths, load_regression_cases
 @click.option("--base", "base", required=True, metavar="FOLDER_OR_REVISION",
               help="The old policy: a folder, or a git revision such as HEAD~1.")
 @click.option("--head", "head", type=click.Path(file_okay=False), metavar="FOLDER",
-              help="The new policy folder (default: the working policy folder).")
+              help="The new policy folder (default: the nearest policy/ from the current folder up, else the bundled one).")
 @click.argument("paths", nargs=-1, metavar="[CASES_OR_FOLDERS]...", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
@@ -31,10 +32,10 @@ from cli.test_cmd import default_paths, load_regression_cases
 def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None, exit_code: bool,
          redact: bool) -> None:
     """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
-    from compiler.policy import BUNDLED, compile_policy
+    from compiler.policy import compile_policy
     from engine.regression import diff as d
     paths = default_paths(paths)
-    head_dir = Path(head) if head else BUNDLED
+    head_dir = policy_folder(head)
     with ExitStack() as stack:
         if Path(base).is_dir():
             base_dir = Path(base)

@@ -316,7 +316,17 @@ class Declaration:
     span: Span
 
 
-Item = Union[Document, Section, Declaration, Clause, NotEncoded]
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """`accept W104 A B "why"`: a warning about these clauses is intended; it is counted, not shown."""
+
+    code: Name
+    clauses: tuple[Name, ...]
+    reason: Text
+    span: Span
+
+
+Item = Union[Document, Section, Declaration, Clause, NotEncoded, Acceptance]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Input: the text of one `.clause` file and its path. Output: a `PolicyFile` of
 frozen AST nodes, or a `ClauseError` holding one E001 diagnostic (the first
-syntax error, with what was expected there). The Lark tree never leaves this
+syntax error, in the words of compiler/parse_errors.py). The Lark tree never leaves this
 module; every node's `Span` names the file, position and enclosing clause id.
 """
 from __future__ import annotations
@@ -13,26 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from compiler import ast
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
+from compiler.parse_errors import syntax_error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 # Limits that keep every later stage (all recursive over conditions) well inside
 # Python's recursion limit, and every duration inside what datetime can represent.
 MAX_DEPTH = 100
 MAX_NUMBER = 9999
-
-TERMINAL_WORDS = {
-    "ID": "a clause id such as LMCP-CP-1",
-    "NAME": "a snake_case name",
-    "STRING": 'a quoted "string"',
-    "INT": "a whole number",
-    "MORE_THAN": "'more than'",
-    "$END": "the end of the file",
-}
-
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
@@ -81,7 +72,7 @@ def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:
     try:
         tree = parser().parse(text)
     except UnexpectedInput as e:
-        raise ClauseError([_syntax_error(path, text, e)]) from None
+        raise ClauseError([syntax_error(path, text, e, _keywords())]) from None
     deep = _too_deep(tree)
     if deep is not None:
         raise ClauseError([_nesting_error(Span(path, deep.meta.line, deep.meta.column))])
@@ -114,49 +105,16 @@ def _nesting_error(span: Span) -> Diagnostic:
                  "split the clause, or remove redundant brackets")
 
 
-def _describe_expected(expected: set[str]) -> str:
-    names = []
-    terminals = {t.name: t for t in parser().terminals}
-    for name in sorted(expected):
-        if name in TERMINAL_WORDS:
-            names.append(TERMINAL_WORDS[name])
-        elif name in terminals and terminals[name].pattern.type == "str":
-            names.append(f"'{terminals[name].pattern.value}'")
-        else:
-            names.append(name.lower())
-    return ", ".join(sorted(set(names)))
-
-
-def _expected(e: UnexpectedInput) -> set[str]:
-    """The terminals the parser would accept here. Taken from the parse table: when the
-    lexer fails, Lark's own list names only the regex terminals, not the keywords."""
-    state = getattr(e, "state", None)
-    try:
-        return {t for t in state.parse_conf.states[state.position] if t.isupper()}
-    except (AttributeError, KeyError, TypeError):
-        return set(getattr(e, "expected", None) or getattr(e, "allowed", None) or ())
-
-
-def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
-    line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
-    expected = _describe_expected(_expected(e))
-    if isinstance(e, UnexpectedToken):
-        tok = e.token
-        if tok.type == "$END":
-            lines = text.rstrip().split("\n")  # just after the last word, counting lines as the parser does
-            line, col = len(lines), len(lines[-1]) + 1
-            found = "end of file"
-        else:
-            found = f"'{tok.value}'"
-    elif isinstance(e, UnexpectedCharacters):
-        found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "end of file"
-    else:
-        found = "end of file"
-    hint = "names are snake_case (strategy_discussion), ids look like LMCP-CP-1, text is in double quotes"
-    return error("E001", Span(path, line, col, line, col + 1), f"syntax error: unexpected {found}; expected {expected}", hint)
+@lru_cache(maxsize=1)
+def _keywords() -> dict[str, str]:
+    """Keyword terminals and their words ("THEN" -> "then"), for syntax errors."""
+    return {t.name: t.pattern.value for t in parser().terminals if t.pattern.type == "str"}
 
 
 def _unquote(token: Token) -> str:
+    """The text between the quotes: a straight-quoted text takes backslash escapes, a curly one is verbatim."""
+    if str(token).startswith("“"):
+        return str(token)[1:-1]
     return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
 
 
@@ -373,6 +331,9 @@ class _Builder(Transformer):
     def exception(self, meta, c):
         override_actor, ids = c[2]
         return self._clause(meta, c[0], c[1], c[3], ids, override_actor)
+
+    def acceptance(self, meta, c):
+        return ast.Acceptance(self.name(c[0]), tuple(self.name(t) for t in c[1:-1]), self.text(c[-1]), self.span(meta))
 
     def not_encoded(self, meta, c):
         says = tuple(v for k, v in c[2:-1])
