@@ -63,6 +63,7 @@ class Checker:
         self.check_exception_cycles()
         self.check_stratification()
         self.check_acceptances()
+        self.check_versions()
         return sorted(self.diagnostics, key=Diagnostic.sort_key)
 
     def add(self, d: Diagnostic) -> None:
@@ -287,6 +288,45 @@ class Checker:
                 if x.value not in self.clauses:
                     self.add(error("E011", x.span, f"unknown clause '{x.value}' in the 'accept' line",
                                    _hint(x.value, self.clauses)))
+    def check_versions(self) -> None:
+        """`version of X` names a clause that is no version itself; every version of X (X included)
+        has dates in force, its own or its document's, and no two overlap (E015); a gap between
+        consecutive versions, when no version judges the episodes reported then, is W107."""
+        dates = {d.id.value: d.in_force for d in self.policy.items(ast.Document)}
+        families: dict[str, list[ast.Clause]] = defaultdict(list)
+        for c in self.policy.clauses:
+            if c.version_of is None:
+                continue
+            target = self.clauses.get(c.version_of.value)
+            if target is None:
+                self.add(error("E011", c.version_of.span, f"unknown clause '{c.version_of.value}' in 'version of'",
+                               _hint(c.version_of.value, self.clauses)))
+            elif target.version_of is not None:
+                self.add(error("E015", c.version_of.span, f"{target.id.value} is itself a version of "
+                               f"{target.version_of.value}", f"write: version of {target.version_of.value}"))
+            elif target.is_exception != c.is_exception:
+                self.add(error("E015", c.version_of.span, "a clause and an exception cannot be versions of each other"))
+            else:
+                families[target.id.value].append(c)
+        for family, versions in families.items():
+            members = [self.clauses[family], *versions]
+            periods = [(m, m.in_force or dates.get(m.document)) for m in members]
+            undated = [m for m, p in periods if p is None]
+            for m in undated:
+                self.add(error("E015", m.id.span, f"{m.id.value} is one of several versions of {family}, so it needs "
+                               "the dates it is in force", "add e.g. 'in force until 2023-10-24' after its title"))
+            if undated:
+                continue
+            dated = sorted(periods, key=lambda mp: (mp[1].start is not None, mp[1].start or mp[1].end))
+            for (a, pa), (b, pb) in zip(dated, dated[1:]):
+                if pa.overlaps(pb):
+                    self.add(error("E015", (b.in_force or pb).span, f"versions {a.id.value} ({pa}) and {b.id.value} "
+                                   f"({pb}) of {family} are both in force on some days",
+                                   "end one version the day before the next begins", ((a.in_force or pa).span,)))
+                elif pa.end is None or pb.start is None or (pb.start - pa.end).days > 1:
+                    self.add(warning("W107", (b.in_force or pb).span, f"no version of {family} is in force between "
+                                     f"{a.id.value} ({pa}) and {b.id.value} ({pb})",
+                                     "episodes reported then are judged by no version of it; close the gap if unintended"))
 
     def check_exception_cycles(self) -> None:
         graph = {cid: [t.value for t in c.overrides if t.value in self.clauses] for cid, c in self.clauses.items()}

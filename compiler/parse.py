@@ -7,6 +7,8 @@ module; every node's `Span` names the file, position and enclosing clause id.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import bisect
 import re
 from functools import lru_cache
@@ -308,9 +310,27 @@ class _Builder(Transformer):
     def actor_instead(self, meta, c):
         return ast.ActorInstead(self.name(c[0]), self.span(meta))
 
+    # -- versions --
+    def _date(self, tok: Token) -> date:
+        try:
+            return date.fromisoformat(str(tok))
+        except ValueError:
+            raise ClauseError([error("E001", self.tok_span(tok), f"{tok} is not a date",
+                                     "write dates as YYYY-MM-DD, e.g. 2023-10-25")]) from None
+
+    def in_force_from(self, meta, c):
+        return ast.Period(self._date(c[0]), self._date(c[1]) if len(c) > 1 else None, self.span(meta))
+
+    def in_force_until(self, meta, c):
+        return ast.Period(None, self._date(c[0]), self.span(meta))
+
+    def version(self, meta, c):
+        return ("version", self.name(c[0]))
+
     # -- items --
     def document(self, meta, c):
-        return ast.Document(self.name(c[0]), self.text(c[1]), self.text(c[2]), self.span(meta))
+        return ast.Document(self.name(c[0]), self.text(c[1]), self.text(c[2]), self.span(meta),
+                            c[3] if len(c) > 3 else None)
 
     def section(self, meta, c):
         self.current_section = (str(c[0]), _unquote(c[1]))
@@ -319,18 +339,21 @@ class _Builder(Transformer):
     def declaration(self, meta, c):
         return ast.Declaration(c[0], self.name(c[1]), self.text(c[2]), self.span(meta))
 
-    def _clause(self, meta, ident: Token, title: Token, body: dict, overrides=(), override_actor=False) -> ast.Clause:
+    def _clause(self, meta, ident: Token, title: Token, body: dict, overrides=(), override_actor=False,
+                header: list | None = None) -> ast.Clause:
         when = body["when"][0] if body["when"] else None
+        version = next((x[1] for x in header or () if isinstance(x, tuple)), None)
+        period = next((x for x in header or () if isinstance(x, ast.Period)), None)
         return ast.Clause(self.name(ident), self.text(title), self.current_section[0], self.current_section[1],
                           tuple(body["says"]), tuple(body["note"]), tuple(body["overlaps"]), when,
-                          body["then"][0], tuple(overrides), override_actor, self.span(meta))
+                          body["then"][0], tuple(overrides), override_actor, self.span(meta), version, period)
 
     def clause(self, meta, c):
-        return self._clause(meta, c[0], c[1], c[2])
+        return self._clause(meta, c[0], c[1], c[-1], header=c[2:-1])
 
     def exception(self, meta, c):
-        override_actor, ids = c[2]
-        return self._clause(meta, c[0], c[1], c[3], ids, override_actor)
+        override_actor, ids = c[-2]
+        return self._clause(meta, c[0], c[1], c[-1], ids, override_actor, header=c[2:-2])
 
     def acceptance(self, meta, c):
         return ast.Acceptance(self.name(c[0]), tuple(self.name(t) for t in c[1:-1]), self.text(c[-1]), self.span(meta))

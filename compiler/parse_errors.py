@@ -147,7 +147,7 @@ def _capital_slip(text: str, pos: int, expected: set[str], keywords: dict[str, s
     if "NAME" not in expected:
         return None
     run, end = [w], pos + len(w)
-    stop = words | set(vocab.MODALITIES)
+    stop = (words - {"in", "force"}) | set(vocab.MODALITIES)  # 'in force' only follows a title: "Child In Care"
     following = re.compile(r"[ \t]+([A-Z][\w’'-]*)")  # further capitalised words: "Team Manager"
     while (m := following.match(text, end)) is not None and m.group(1).lower() not in stop:
         run.append(m.group(1))
