@@ -6,7 +6,7 @@ from and a plain-English detail for explanations.
 Input (SQL, `build_base`): a connection holding in_children, in_episodes, judged_at and the
 London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
 (child, status, flag, child_field, episode, episode_true, episode_value, age, elapsed,
-window_count, weekend, off_day) with compiler/sql.py's columns c0, c1, ...
+window_count, weekend, off_day, law_day, law_day_child) with compiler/sql.py's columns c0, c1, ...
 Invariants (both sides; tests/test_scale_differential.py checks they agree):
 * the episodes are engine/meaning/episodes.py's: those reported by the time, a return only
   once it has happened (instants, not wall clocks);
@@ -16,7 +16,9 @@ Invariants (both sides; tests/test_scale_differential.py checks they agree):
   report, ties included;
 * age is whole years on the London date of the report;
 * weekend/off_day test the London date of reported/returned + offset (added in real time):
-  Saturday or Sunday, off days also England's bank holidays.
+  Saturday or Sunday, off days also England's bank holidays;
+* law_day is the London date of the report (law_day_child: of the evaluation time), as YYYYMMDD,
+  present only when the program has dated versions (the SQL side has no `law_date` override).
 The vocabulary's field lists come from compiler/core/vocabulary.py only.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterator
 
 import duckdb
@@ -37,7 +39,7 @@ from compiler.core.vocabulary import EPISODE_BOOLEANS, EPISODE_LEVELS
 from engine.meaning.episodes import build_visible, listed, returned_by
 from facts.model import Child, Episode, FactSet
 
-__all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "human", "london_sql",
+__all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "human", "law_day_facts", "london_sql",
            "minutes_between", "moment_of", "returned_by", "utc", "window_start"]
 
 M = london_tables.MINUTE_US
@@ -225,9 +227,38 @@ CALENDAR_SQL = {
 }
 
 
+# ---- law_day, law_day_child: the day whose clauses judge an episode (its report's London date) or a child ----
+
+def _day_number(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def law_day_facts(facts: FactSet, episodes: list[Episode], at: datetime, law_date: date | None) -> list[BaseFact]:
+    """law_day(E, YYYYMMDD): the London date of the episode's report; law_day_child(C, YYYYMMDD): the
+    evaluation's London date, for clauses about the child. `law_date` puts every judgement on one day
+    instead (`clause diff --base-date/--head-date`)."""
+    out = []
+    for e in episodes:
+        day = law_date or e.reported.astimezone(LONDON).date()
+        out.append(BaseFact("law_day", (e.id, _day_number(day)), e.span, f"episode {e.id} is judged by the clauses in force on {day}"))
+    for c in facts.children:
+        day = law_date or at.astimezone(LONDON).date()
+        out.append(BaseFact("law_day_child", (c.id, _day_number(day)), c.span, f"child {c.id} is judged by the clauses in force on {day}"))
+    return out
+
+
+DAY_NUMBER_SQL = "(year(d) * 10000 + month(d) * 100 + day(d))::BIGINT"
+LAW_DAY_SQL = {
+    "law_day": f"SELECT id, {DAY_NUMBER_SQL} FROM (SELECT id, DATE '1970-01-01' + london_day(rep)::INTEGER AS d FROM vis)",
+    "law_day_child": f"""SELECT x.id, {DAY_NUMBER_SQL} FROM (
+                         SELECT c.id, DATE '1970-01-01' + london_day(a.at_us)::INTEGER AS d
+                         FROM in_children c JOIN judged_at a ON a.child = c.id) x""",
+}
+
+
 # ---- all of them ----
 
-def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]:
+def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | None = None) -> list[BaseFact]:
     out: list[BaseFact] = []
     for c in facts.children:
         out += _child(c)
@@ -243,6 +274,8 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
         out += _elapsed(e, at)
         out += _windows(e, by_child[e.child], program.windows)
         out += _calendar(e, at, program.moments)
+    if program.law_days:
+        out += law_day_facts(facts, episodes, at, law_date)
     return out
 
 
@@ -259,3 +292,7 @@ def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
         con.execute(f"INSERT INTO moment_day {days}")
     for pred, sql in CALENDAR_SQL.items():
         con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
+    for pred, sql in LAW_DAY_SQL.items():
+        con.execute(f"CREATE OR REPLACE TABLE {pred} (c0 VARCHAR, c1 BIGINT)")
+        if program.law_days:
+            con.execute(f"INSERT INTO {pred} {sql}")
