@@ -11,6 +11,9 @@ Predicates the engine asserts as facts (computed "as at" the evaluation time):
   episode_true(E,Field) episode_value(E,Field,V) age(E,Years) elapsed(E,Minutes)
   window_count(E,WindowMinutes,N) window_true(E,WindowMinutes,Flag) off_day(E,Anchor,OffsetMinutes)
   weekend(E,Anchor,OffsetMinutes)
+  law_day(E,YYYYMMDD) law_day_child(C,YYYYMMDD): the day whose law judges an episode (its London
+  report date) or a child-scoped clause (the evaluation date); asserted only when some clause has
+  dates in force (`in force from ... until ...`), whose rules then compare it
 Derived: category_by(E,Cat,Clause) risk_by(E,Level,Clause) exception_holds(C,E,Clause)
   obligation(C,E,Action,Actor,Modality,Clause,Exception); category/risk/known are views.
 A child-scoped clause uses "" for the episode.
@@ -30,6 +33,7 @@ BASE_PREDICATES = {
     "child": 1, "episode": 2, "status": 2, "flag": 2, "child_field": 3, "episode_true": 2,
     "episode_value": 3, "age": 2, "elapsed": 2, "window_count": 3, "off_day": 3, "weekend": 3,
     "window_true": 3,
+    "law_day": 2, "law_day_child": 2,
 }
 DERIVED_PREDICATES = {"known": 1, "category_by": 3, "category": 2, "risk_by": 3, "risk": 2,
                       "exception_holds": 3, "obligation": 7}
@@ -90,6 +94,7 @@ class Program:
     windows: tuple[int, ...]                  # window sizes (minutes) to count
     moments: tuple[tuple[str, int], ...]      # (anchor, offset minutes) to test for off days
     clauses: dict[str, ast.Clause] = field(default_factory=dict)
+    law_days: bool = False                    # some clause has dates in force: assert law_day facts
     flag_windows: tuple[tuple[int, str], ...] = ()  # (window minutes, episode flag) to look for
 
     def to_text(self) -> str:
@@ -165,6 +170,24 @@ def body_for(conj: Conjunction, episode_scoped: bool, start: int = 0) -> tuple[U
     return tuple(dict.fromkeys((scope, *positive, *compares, *negative)))
 
 
+def day_number(day) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def in_force(n: NormalClause, scoped: bool) -> tuple[Union[Lit, Cmp], ...]:
+    """The literals that keep a clause's rules to the days it is in force (none when always)."""
+    period = n.in_force
+    if period is None:
+        return ()
+    day = Var("LAW")
+    out: list[Union[Lit, Cmp]] = [Lit("law_day", (E, day)) if scoped else Lit("law_day_child", (C, day))]
+    if period.start is not None:
+        out.append(Cmp(day, ">=", day_number(period.start)))
+    if period.end is not None:
+        out.append(Cmp(day, "<=", day_number(period.end)))
+    return tuple(out)
+
+
 def _heads(clause: ast.Clause, c: ast.Conclusion, episode: Arg) -> list[Lit]:
     if isinstance(c, ast.SetCategory):
         return [Lit("category_by", (E, c.category.value, clause.id.value))]
@@ -220,19 +243,21 @@ def generate(normal: Mapping[str, NormalClause]) -> Program:
                     for conj in cases:
                         # An exception holds on its own conditions: an exception to it replaces its
                         # conclusion, not the fact that it displaces the clause it overrides (Catala).
-                        rules.append(Rule(Lit("exception_holds", (C, episode, cid)), body_for(conj, x_scoped),
-                                          cid, clause.span, conj))
+                        body = body_for(conj, x_scoped)
+                        rules.append(Rule(Lit("exception_holds", (C, episode, cid)),
+                                          body[:1] + in_force(n, x_scoped) + body[1:], cid, clause.span, conj))
         if n.override_kind == "actor":
             # Re-derive each overridden obligation with the new actor, under both clauses' conditions.
             assert n.instead is not None  # checked: an actor override concludes 'ACTOR instead'
-            for target in n.overrides:
-                base = normal[target]
+            for base in (m for t in n.overrides for m in normal.values() if m.family == t):  # every version
                 b_scoped = base.episode_scoped or scoped
                 episode = E if b_scoped else NO_EPISODE
+                dated = in_force(base, b_scoped) + in_force(n, b_scoped)
                 for b_conj in base.cases:
                     for x_conj in cases:
                         # exceptions to this one, and exceptions replacing the base clause whole
-                        body = body_for(b_conj + x_conj, b_scoped) + guards(cid, episode) + \
+                        body = body_for(b_conj + x_conj, b_scoped)
+                        body = body[:1] + tuple(dict.fromkeys(dated)) + body[1:] + guards(cid, episode) + \
                             guards(base.id, episode, replacing_only=True)
                         for c in base.obligations:
                             head = Lit("obligation", (C, episode, c.action.value, n.instead, c.modality.value, base.id, cid))
@@ -240,7 +265,8 @@ def generate(normal: Mapping[str, NormalClause]) -> Program:
             continue
         episode = E if scoped else NO_EPISODE
         for conj in cases:
-            body = body_for(conj, scoped) + guards(cid, episode)
+            body = body_for(conj, scoped)
+            body = body[:1] + in_force(n, scoped) + body[1:] + guards(cid, episode)
             for c in clause.then:
                 extra: tuple[Lit, ...] = ()
                 if isinstance(c, ast.SetRisk) and c.from_field is not None:
@@ -250,4 +276,5 @@ def generate(normal: Mapping[str, NormalClause]) -> Program:
                     rules.append(Rule(head, full, cid, clause.span, conj))
     unique = list({str(r) + r.clause: r for r in rules}.values())
     return Program(tuple(unique), tuple(sorted(windows)), tuple(sorted(moments)),
-                   {n.id: n.clause for n in normal.values()}, tuple(sorted(flag_windows)))
+                   {n.id: n.clause for n in normal.values()}, law_days=any(n.in_force for n in normal.values()),
+                   flag_windows=tuple(sorted(flag_windows)))
