@@ -6,14 +6,14 @@ from and a plain-English detail for explanations.
 Input (SQL, `build_base`): a connection holding in_children, in_episodes, judged_at and the
 London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
 (child, status, flag, child_field, episode, episode_true, episode_value, age, elapsed,
-window_count, weekend, off_day, law_day, law_day_child) with compiler/sql.py's columns c0, c1, ...
+window_count, window_true, weekend, off_day, law_day, law_day_child) with compiler/sql.py's columns c0, c1, ...
 Invariants (both sides; tests/test_scale_differential.py checks they agree):
 * the episodes are engine/meaning/episodes.py's: those reported by the time, a return only
   once it has happened (instants, not wall clocks);
 * elapsed minutes are real time: floor(((return or time) - reported) / 1 minute);
 * a count window opens at the same London wall-clock time so many days before the report
   (read with fold=0) and counts the child's existing episodes up to and including the
-  report, ties included;
+  report, ties included; window_true(E, D, F) holds when one of those episodes has flag F;
 * age is whole years on the London date of the report;
 * weekend/off_day test the London date of reported/returned + offset (added in real time):
   Saturday or Sunday, off days also England's bank holidays;
@@ -186,6 +186,31 @@ def _windows_sql(windows: tuple[int, ...]) -> str | None:
                JOIN vis o ON o.child = s.child AND o.rep >= s.start AND o.rep <= s.rep GROUP BY s.id, s.w"""
 
 
+# ---- window_true: some episode of the child in this episode's count window has episode flag F ----
+
+def _flag_windows(e: Episode, times: list[datetime], in_order: list[Episode],
+                  flag_windows: tuple[tuple[int, str], ...]) -> Iterator[BaseFact]:
+    """`in_order`: the child's existing episodes in listing order, as `times`."""
+    for window, flag in flag_windows:
+        lo = bisect.bisect_left(times, window_start(e.reported, window))
+        hi = bisect.bisect_right(times, utc(e.reported))
+        flagged = [o for o in in_order[lo:hi] if getattr(o, flag)]
+        if flagged:
+            which = ", ".join(f"{o.id} (reported {human(o.reported)})" for o in flagged)
+            yield BaseFact("window_true", (e.id, window, flag), flagged[-1].span,
+                           f"{flag} on episode{'s' * (len(flagged) != 1)} {which} of child {e.child}, "
+                           f"in the {window // 1440} days up to {human(e.reported)}")
+
+
+def _flag_windows_sql(flag_windows: tuple[tuple[int, str], ...]) -> Iterator[str]:
+    for w, flag in flag_windows:
+        if flag not in EPISODE_BOOLEANS:  # a column name, so only the vocabulary's
+            raise ValueError(f"not an episode flag: {flag!r}")
+        yield f"""SELECT DISTINCT s.id, {w}::BIGINT, '{flag}' FROM vis s
+                  JOIN vis o ON o.child = s.child AND o.{flag}
+                   AND o.rep >= london_local(london_wall(s.rep) - {w * M}) AND o.rep <= s.rep"""
+
+
 # ---- weekend, off_day: the London date of a moment (reported or returned + offset) ----
 
 def add_minutes(moment: datetime, minutes: int) -> datetime:
@@ -265,14 +290,17 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
     children = {c.id: c for c in facts.children}
     episodes = listed(facts, at)
     by_child: dict[str, list[datetime]] = defaultdict(list)
+    in_order: dict[str, list[Episode]] = defaultdict(list)
     for e in episodes:  # listed in report order within each child: already sorted
         by_child[e.child].append(utc(e.reported))
+        in_order[e.child].append(e)
     for e in episodes:
         out += _fields(e, at)
         if e.child in children:
             out += _age(e, children[e.child])
         out += _elapsed(e, at)
         out += _windows(e, by_child[e.child], program.windows)
+        out += _flag_windows(e, by_child[e.child], in_order[e.child], program.flag_windows)
         out += _calendar(e, at, program.moments)
     if program.law_days:
         out += law_day_facts(facts, episodes, at, law_date)
@@ -287,6 +315,9 @@ def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
     con.execute("CREATE OR REPLACE TABLE window_count (c0 VARCHAR, c1 BIGINT, c2 BIGINT)")
     if (windows := _windows_sql(program.windows)) is not None:
         con.execute(f"INSERT INTO window_count {windows}")
+    con.execute("CREATE OR REPLACE TABLE window_true (c0 VARCHAR, c1 BIGINT, c2 VARCHAR)")
+    for sql in _flag_windows_sql(program.flag_windows):
+        con.execute(f"INSERT INTO window_true {sql}")
     con.execute("CREATE OR REPLACE TABLE moment_day (id VARCHAR, anchor VARCHAR, off BIGINT, day BIGINT)")
     if (days := _moment_days_sql(program.moments)) is not None:
         con.execute(f"INSERT INTO moment_day {days}")
