@@ -110,7 +110,7 @@ class CaseLoader(yaml.SafeLoader):
         if tag in makers:
             try:
                 return makers[tag](node)
-            except (ValueError, KeyError, TypeError, OverflowError):
+            except (ValueError, KeyError, TypeError, OverflowError, IndexError):  # IndexError: `!!int` on an empty value
                 return node.value
         self._tag_ok(node, ("str",))
         return node.value

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import example, HealthCheck, given, settings, strategies as st
 
 from compiler.core.diagnostics import ClauseError
 from facts.model import Case
@@ -51,6 +51,7 @@ def test_random_bytes(case_file, data):
 @FUZZ
 @given(st.integers(0, len(GOOD)), st.integers(0, 40), st.binary(max_size=12) | st.sampled_from(
     [b"\n", b"  ", b"- ", b": ", b"[", b"]", b"{", b"&a ", b"*a", b"!!int ", b"~", b"'", b"\t", b"007", b"yes"]))
+@example(at=905, cut=14, insert=b"!!int")  # `!!int` with an empty value: PyYAML's IndexError, now a diagnostic
 def test_mutated_good_case(case_file, at, cut, insert):
     outcome(case_file, GOOD[:at] + insert + GOOD[at + cut:])
 
