@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from compiler.core.vocabulary import OBLIGATION_STATUSES
 from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
 
 
@@ -13,7 +14,7 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @policy_option
 @click.option("--at", "at_text", metavar="TIME", help="Evaluate as at this London time (default: each case's as_of; now for bulk).")
 @click.option("--child", help="Only this child's obligations.")
-@click.option("--status", type=click.Choice(["pending", "overdue", "done", "done_late"]), help="Only obligations with this status.")
+@click.option("--status", type=click.Choice(OBLIGATION_STATUSES), help="Only obligations with this status.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
               help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "

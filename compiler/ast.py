@@ -189,6 +189,8 @@ class Timing:
 
     `start` defaults to the report; `due_after` counts from each occurrence unless
     `due_anchor` fixes it to an episode moment; `immediately` means due on arising.
+    `until_returned` (written `until returned`, implied by `every`): the duty ends
+    when the child returns, so one not done by then is `ended`, not a failure.
     """
 
     start: Moment | None = None
@@ -196,6 +198,7 @@ class Timing:
     due_anchor: Moment | None = None
     immediately: bool = False
     every: Duration | None = None
+    until_returned: bool = False
 
 
 @dataclass(frozen=True, slots=True)

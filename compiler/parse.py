@@ -304,6 +304,9 @@ class _Builder(Transformer):
     def every(self, meta, c):
         return ("every", self._duration(c[0], c[1]))
 
+    def until_returned(self, meta, c):
+        return ("until_returned", True)
+
     def obligation(self, meta, c):
         actors, words, timings = c[0], [t for t in c[1:] if isinstance(t, Token)], [t for t in c[1:] if isinstance(t, tuple)]
         modality, *rest = words
@@ -312,7 +315,8 @@ class _Builder(Transformer):
         for key, value in timings:
             t[key] = value
         due_after, due_anchor = t.get("within", (None, None))
-        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"))
+        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"),
+                            t.get("until_returned", False) or "every" in t)
         return ast.Obligation(actors, self.name(modality), self.name(verb) if verb else None, self.name(action),
                               timing, self.span(meta))
 

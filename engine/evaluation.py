@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from compiler.policy import CompiledPolicy
-from engine.meaning import obligations as obl
+from engine.meaning import lifecycle, obligations as obl
 from engine.backends.pydatalog import Derived, load, loaded_token, run
 from engine.meaning.base_facts import BaseFact, base_facts
 from facts.model import FactSet
@@ -52,14 +52,12 @@ def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | No
     return (mine[0][0], mine[0][1]) if mine else (None, None)
 
 
-def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
-             action: str | None = None) -> Evaluation:
-    """`track_status`: give obligations a status; default: when `facts` records any action.
-    `action`: derive only that action's obligations (for explaining them; the same ones as a whole
+def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, action: str | None = None) -> Evaluation:
+    """`action`: derive only that action's obligations (for explaining them; the same ones as a whole
     evaluation gives, since an obligation's status depends only on actions of its own kind)."""
     base = tuple(base_facts(facts, at, policy.program))
     derived = run(policy.program, base, action)
-    obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
+    obligations = lifecycle.build(derived.tuples["obligation"], policy.program.clauses, facts, at)
     episodes = []
     for e in sorted(facts.episodes, key=lambda e: (e.child, e.reported, e.id)):
         if e.reported > at:
