@@ -8,9 +8,10 @@ tests/test_scale_differential.py holds the two to identical answers.
 
 The rules (the README's "The state of a duty"):
 * one duty, one row: occurrences of one child and episode with the same action, actor,
-  occurrence number and arising moment are one duty; it shows the member with the earliest
-  due time (none last), then the strongest modality, then the first clause id; `clauses`
-  lists that clause first, then the others in id order;
+  occurrence number, arising moment and due time are one duty (several clauses creating it);
+  it shows the member with the strongest modality, then the first clause id (and exception);
+  `clauses` lists that clause first, then the others in id order (different due times stay
+  apart: lint's W104 reports them);
 * discharge: a recorded action of the same child and kind (episode equal, or either absent),
   at or before the evaluation time, discharges a duty that had arisen at or before it; for a
   duty that ends on the return, only an action at or before the return counts. A recurring
@@ -34,7 +35,7 @@ from compiler import ast
 from compiler.core import london_tables as london
 from compiler.core.london import utc
 from engine.meaning.base_facts import minutes_between, returned_by
-from engine.meaning.obligations import _NEVER, STRENGTH, Obligation, arisen
+from engine.meaning.obligations import STRENGTH, Obligation, arisen
 from facts.model import Episode, FactSet, RecordedAction
 
 RESULT = """SELECT {columns} FROM occ o JOIN heads h USING (hid){where}
@@ -50,10 +51,11 @@ def _strength(modality: str) -> int:
 def one_row_per_duty(obs: Iterable[Obligation]) -> list[Obligation]:
     groups: dict[tuple, list[Obligation]] = defaultdict(list)
     for o in obs:
-        groups[(o.child, o.episode, o.action, o.actor, o.occurrence, utc(o.triggered) if o.triggered else None)].append(o)
+        groups[(o.child, o.episode, o.action, o.actor, o.occurrence, utc(o.triggered) if o.triggered else None,
+                utc(o.due) if o.due else None)].append(o)
     out = []
     for members in groups.values():
-        members.sort(key=lambda o: (utc(o.due) if o.due else _NEVER, _strength(o.modality), o.clause, o.exception or ""))
+        members.sort(key=lambda o: (_strength(o.modality), o.clause, o.exception or ""))
         first = members[0]
         out.append(replace(first, clauses=(first.clause, *sorted({o.clause for o in members} - {first.clause}))))
     return out
@@ -125,18 +127,16 @@ MATCH = """a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     """occ(child, shown, episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
     clauses, open_for) from `arisen` and `heads`, by the rules above."""
-    never = 9223372036854775807
-    con.execute(f"""CREATE OR REPLACE TABLE duty AS
-        SELECT g.child, g.episode, g.actor, g.occurrence, g.triggered, g.best.hid AS hid, nullif(g.best.due, {never}) AS due,
+    con.execute("""CREATE OR REPLACE TABLE duty AS
+        SELECT g.child, g.episode, g.actor, g.occurrence, g.triggered, g.best.hid AS hid, g.due,
                g.best.clause AS first_clause, g.all_clauses, g.ret, g.at_us,
                CASE WHEN h.until_ret THEN g.ret END AS back, h.action, h.every_min IS NOT NULL AS recurs
-        FROM (SELECT a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered,
-                     min({{'due': coalesce(a.due, {never}), 'strength': h.strength, 'clause': h.clause,
-                          'exception': h.exception, 'hid': a.hid}}) AS best,
+        FROM (SELECT a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered, a.due,
+                     min({'strength': h.strength, 'clause': h.clause, 'exception': h.exception, 'hid': a.hid}) AS best,
                      list_sort(list_distinct(list(h.clause))) AS all_clauses,
                      any_value(a.ret) AS ret, any_value(a.at_us) AS at_us
               FROM arisen a JOIN heads h USING (hid)
-              GROUP BY a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered) g
+              GROUP BY a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered, a.due) g
         JOIN heads h ON h.hid = g.best.hid""")
     con.execute(f"""CREATE OR REPLACE TABLE done AS
         SELECT d.rowid AS did, min(a.at_us) AS done_at FROM duty d JOIN in_actions a ON {MATCH}

@@ -179,7 +179,8 @@ def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, st
     from compiler.sql import literal
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
     cols = [f"{literal(name)} AS \"case\""] + [
-        f"nullif({expr}, '') AS \"{f}\"" for expr, f in zip(JSON_COLUMNS_LIST, FIELDS)] + [
+        (f"{expr} AS \"{f}\"" if f == "open_for" else f"nullif({expr}, '') AS \"{f}\"")
+        for expr, f in zip(JSON_COLUMNS_LIST, FIELDS)] + [
         "nullif(o.occurrence, 0) AS occurrence"]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:
