@@ -126,41 +126,44 @@ MATCH = """a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d
 
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     """occ(child, shown, episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
-    clauses, open_for) from `arisen` and `heads`, by the rules above."""
-    con.execute("""CREATE OR REPLACE TABLE duty AS
-        SELECT g.child, g.episode, g.actor, g.occurrence, g.triggered, g.best.hid AS hid, g.due,
-               g.best.clause AS first_clause, g.all_clauses, g.ret, g.at_us,
-               CASE WHEN h.until_ret THEN g.ret END AS back, h.action, h.every_min IS NOT NULL AS recurs
-        FROM (SELECT a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered, a.due,
-                     min({'strength': h.strength, 'clause': h.clause, 'exception': h.exception, 'hid': a.hid}) AS best,
-                     list_sort(list_distinct(list(h.clause))) AS all_clauses,
-                     any_value(a.ret) AS ret, any_value(a.at_us) AS at_us
-              FROM arisen a JOIN heads h USING (hid)
-              GROUP BY a.child, a.episode, h.action, h.actor, a.occurrence, a.triggered, a.due) g
-        JOIN heads h ON h.hid = g.best.hid""")
+    clauses, open_for) from `arisen` and `heads`, by the rules above. Discharge and state are worked out row
+    by row before rows are made one: the rows of one duty share child, episode, action, arising and due
+    time, so they match the same actions; the duty then takes its first row's state, as Python does."""
     con.execute(f"""CREATE OR REPLACE TABLE done AS
-        SELECT d.rowid AS did, min(a.at_us) AS done_at FROM duty d JOIN in_actions a ON {MATCH}
+        SELECT d.rowid AS did, min(a.at_us) AS done_at FROM arisen d JOIN in_actions a ON {MATCH}
            AND NOT d.recurs AND (d.triggered IS NULL OR a.at_us >= d.triggered)
         GROUP BY d.rowid""")
     series = "d.child, d.episode, d.hid"
     con.execute(f"""INSERT INTO done
-        WITH s AS (SELECT DISTINCT child, episode, hid, action, back, at_us FROM duty d WHERE recurs),
+        WITH s AS (SELECT DISTINCT child, episode, hid, action, back, at_us FROM arisen d WHERE recurs),
         meet AS (SELECT {series}, a.at_us AS m, row_number() OVER (PARTITION BY {series} ORDER BY a.at_us) AS j
                  FROM s d JOIN in_actions a ON {MATCH}),
         arose AS (SELECT x.child, x.episode, x.hid, x.m, x.j, count(d.triggered) AS n FROM meet x
-                  LEFT JOIN duty d ON d.child = x.child AND d.episode = x.episode AND d.hid = x.hid AND d.triggered <= x.m
+                  LEFT JOIN arisen d ON d.child = x.child AND d.episode = x.episode AND d.hid = x.hid AND d.triggered <= x.m
                   GROUP BY ALL),
         taken AS (SELECT *, j + least(0, min(n - j) OVER (PARTITION BY child, episode, hid ORDER BY j)) AS c FROM arose)
-        SELECT d.rowid, min(t.m) FROM duty d JOIN taken t USING (child, episode, hid)
+        SELECT d.rowid, min(t.m) FROM arisen d JOIN taken t USING (child, episode, hid)
         WHERE d.recurs AND t.c >= d.occurrence GROUP BY d.rowid""")
     status = """CASE WHEN x.done_at IS NOT NULL THEN (CASE WHEN d.due IS NOT NULL AND x.done_at > d.due THEN 'done_late' ELSE 'done' END)
         WHEN d.back IS NOT NULL AND (d.due IS NULL OR d.due >= d.back) THEN 'ended'
         WHEN d.due IS NOT NULL AND d.due < d.at_us THEN 'overdue' ELSE 'open' END"""
-    clauses = "array_to_string(list_concat([d.first_clause], list_filter(d.all_clauses, lambda c: c <> d.first_clause)), ';')"
-    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT child, shown, episode, hid, occurrence, triggered, due, status,
-            done_at, london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall, clauses,
+    # only heads whose action and actor another head shares can make one duty of several rows
+    con.execute("CREATE OR REPLACE TABLE shared AS SELECT hid FROM heads QUALIFY count(*) OVER (PARTITION BY r1) > 1")
+    rows = f"""SELECT d.child, d.episode, d.hid, d.occurrence, d.triggered, d.due, x.done_at, {status} AS status, d.at_us
+        FROM arisen d LEFT JOIN done x ON x.did = d.rowid"""
+    best = "{'strength': h.strength, 'clause': h.clause, 'exception': h.exception, 'hid': r.hid, 'done_at': r.done_at, 'status': r.status}"
+    clauses = "array_to_string(list_concat([g.best.clause], list_filter(g.all_clauses, lambda c: c <> g.best.clause)), ';')"
+    one = f"""
+        SELECT r.*, h.clause AS clauses FROM r JOIN heads h USING (hid) ANTI JOIN shared s ON s.hid = r.hid
+        UNION ALL
+        SELECT g.child, g.episode, g.best.hid, g.occurrence, g.triggered, g.due, g.best.done_at, g.best.status, g.at_us, {clauses}
+        FROM (SELECT r.child, r.episode, h.r1, r.occurrence, r.triggered, r.due, min({best}) AS best,
+                     list_sort(list_distinct(list(h.clause))) AS all_clauses, any_value(r.at_us) AS at_us
+              FROM r JOIN heads h USING (hid) SEMI JOIN shared s ON s.hid = r.hid
+              GROUP BY r.child, r.episode, h.r1, r.occurrence, r.triggered, r.due) g"""
+    con.execute(f"""CREATE OR REPLACE TABLE occ AS WITH r AS MATERIALIZED ({rows}) SELECT child, child AS shown, episode, hid, occurrence, triggered, due,
+            status, done_at, london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall, clauses,
             CASE WHEN status IN ('open', 'overdue') THEN (at_us - triggered) // {london.MINUTE_US} END AS open_for
-        FROM (SELECT d.*, d.child AS shown, x.done_at, {status} AS status, {clauses} AS clauses
-              FROM duty d LEFT JOIN done x ON x.did = d.rowid)""")
-    for table in ("arisen", "duty", "done"):
+        FROM ({one})""")
+    for table in ("arisen", "done", "shared"):
         con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -207,14 +207,17 @@ def _later(first: str, periods: str, h: str = "h") -> str:
 
 
 def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
-    """arisen(child, episode, hid, occurrence, triggered, due, ret, at_us): `arisen()` for every row of
-    `obligation`, each child judged as at its `judged_at` time; `ret` is the return when it has happened."""
+    """arisen(child, episode, hid, occurrence, triggered, due, at_us, back, action, recurs): `arisen()` for every
+    row of `obligation`, each child judged as at its `judged_at` time; `back`: the return, when it has happened
+    and the duty ends on it (lifecycle.py); `recurs`: whether it is an occurrence of a recurring duty."""
     m = london.MINUTE_US
     moment = lambda anchor, minutes: (f"CASE WHEN h.{anchor} = 'reported' THEN e.rep + h.{minutes} * {m} "  # noqa: E731
                                       f"WHEN e.ret <= a.at_us THEN e.ret + h.{minutes} * {m} END")
     ob = f"""
         SELECT o.c0 AS child, o.c1 AS episode, h.hid, e.id IS NOT NULL AS has_ep,
-               CASE WHEN e.ret <= a.at_us THEN e.ret END AS ret, a.at_us,
+               CASE WHEN e.ret <= a.at_us THEN e.ret END AS ret, a.at_us, h.every_min, h.every_days, h.immediately,
+               h.due_min, h.due_anchor IS NOT NULL AS anchored, h.action, h.every_min IS NOT NULL AS recurs,
+               CASE WHEN h.until_ret AND e.ret <= a.at_us THEN e.ret END AS back,
                CASE WHEN e.id IS NOT NULL THEN {moment('start_anchor', 'start_min')} END AS first,
                CASE WHEN e.id IS NOT NULL AND h.due_anchor IS NOT NULL
                     THEN {moment('due_anchor', 'due_anchor_min')} + h.due_min * {m} END AS anchored_due
@@ -223,24 +226,20 @@ def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
         JOIN judged_at a ON a.child = o.c0
         LEFT JOIN in_episodes e ON e.id = o.c1"""
     # a generous count of periods by the clock (offsets differ by an hour at most), then the exact test
-    periods = f"(london_wall(at_us) - london_wall(first)) // (h.every_min * {m}) + 2"
-    occ = f"""
-        SELECT child, episode, hid, 0 AS occurrence, NULL::BIGINT AS triggered, NULL::BIGINT AS anchored_due,
-               NULL::BIGINT AS period_end, ret, at_us
+    periods = f"(london_wall(at_us) - london_wall(first)) // (every_min * {m}) + 2"
+    once_due = (f"CASE WHEN immediately THEN first WHEN due_min IS NULL THEN NULL WHEN anchored THEN anchored_due "
+                f"ELSE first + due_min * {m} END")
+    every_due = f"CASE WHEN immediately THEN t WHEN due_min IS NULL THEN t_end ELSE t + due_min * {m} END"
+    con.execute(f"""CREATE OR REPLACE TABLE arisen AS WITH ob AS MATERIALIZED ({ob})
+        SELECT child, episode, hid, 0 AS occurrence, NULL::BIGINT AS triggered, NULL::BIGINT AS due, at_us, back, action,
+               recurs
         FROM ob WHERE NOT has_ep
         UNION ALL
-        SELECT child, episode, ob.hid, 0, first, anchored_due, NULL, ret, at_us FROM ob JOIN heads h USING (hid)
-        WHERE has_ep AND h.every_min IS NULL AND first <= at_us
+        SELECT child, episode, hid, 0, first, {once_due}, at_us, back, action, recurs FROM ob
+        WHERE has_ep AND every_min IS NULL AND first <= at_us
         UNION ALL
-        SELECT child, episode, hid, k + 1, t, anchored_due, t_end, ret, at_us FROM (
-            SELECT s.*, {_later('s.first', 's.k')} AS t, {_later('s.first', 's.k + 1')} AS t_end FROM (
-                SELECT ob.*, unnest(range(least({MAX_OCCURRENCES}, {periods}))) AS k
-                FROM ob JOIN heads h USING (hid) WHERE has_ep AND h.every_min IS NOT NULL AND first <= at_us) s
-            JOIN heads h USING (hid))
-        WHERE t <= at_us AND (ret IS NULL OR t < ret)"""
-    due = (f"CASE WHEN o.triggered IS NULL THEN NULL WHEN h.immediately THEN o.triggered "
-           "WHEN h.due_min IS NULL THEN o.period_end "
-           f"WHEN h.due_anchor IS NOT NULL THEN o.anchored_due ELSE o.triggered + h.due_min * {m} END")
-    con.execute(f"""CREATE OR REPLACE TABLE arisen AS WITH ob AS MATERIALIZED ({ob}), occ0 AS ({occ})
-        SELECT o.child, o.episode, o.hid, o.occurrence, o.triggered, {due} AS due, o.ret, o.at_us
-        FROM occ0 o JOIN heads h USING (hid)""")
+        SELECT child, episode, hid, k + 1, t, {every_due}, at_us, back, action, recurs FROM (
+            SELECT s.*, {_later('s.first', 's.k', 's')} AS t, {_later('s.first', 's.k + 1', 's')} AS t_end FROM (
+                SELECT *, unnest(range(least({MAX_OCCURRENCES}, {periods}))) AS k
+                FROM ob WHERE has_ep AND every_min IS NOT NULL AND first <= at_us) s)
+        WHERE t <= at_us AND (ret IS NULL OR t < ret)""")
