@@ -199,6 +199,7 @@ class Timing:
     immediately: bool = False
     every: Duration | None = None
     until_returned: bool = False
+    standard: str | None = None  # the local standard that set `due_after` (compiler/policy.py), not the source text
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +320,19 @@ class Declaration:
     span: Span
 
 
-Item = Union[Document, Section, Declaration, Clause, NotEncoded]
+@dataclass(frozen=True, slots=True)
+class LocalStandard:
+    """`local standard LS-1 "title" for ACTION within N hours|days`: the authority's own due time for
+    duties of ACTION whose procedure sets none. Not the source text, so no quote is checked."""
+
+    id: Name
+    title: Text
+    action: Name
+    within: Duration
+    span: Span
+
+
+Item = Union[Document, Section, Declaration, Clause, NotEncoded, LocalStandard]
 
 
 @dataclass(frozen=True, slots=True)

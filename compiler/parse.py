@@ -148,7 +148,7 @@ class _Builder(Transformer):
         self.current_section: tuple[str, str] = ("", "")
         starts, ids = [], []
         for item in tree.children:
-            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded") and not item.meta.empty:
+            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded", "local_standard") and not item.meta.empty:
                 starts.append(item.meta.start_pos)
                 ids.append((item.meta.end_pos, str(item.children[0])))
         self._starts, self._ids = starts, ids
@@ -355,6 +355,10 @@ class _Builder(Transformer):
     def exception(self, meta, c):
         override_actor, ids = c[2]
         return self._clause(meta, c[0], c[1], c[3], ids, override_actor)
+
+    def local_standard(self, meta, c):
+        return ast.LocalStandard(self.name(c[0]), self.text(c[1]), self.name(c[2]), self._duration(c[3], c[4]),
+                                 self.span(meta))
 
     def not_encoded(self, meta, c):
         says = tuple(v for k, v in c[2:-1])

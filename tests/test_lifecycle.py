@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from compiler import ast
+from compiler.core.diagnostics import ClauseError
 from compiler.core.london import format_instant, parse_instant
 from compiler.policy import compile_policy
 from engine.backends.duck import evaluate_duck
@@ -110,3 +113,37 @@ episodes:
                                             ("7 d", None), ("-1d", None), ("7w", None)])
 def test_parse_horizon(text: str, minutes: int | None) -> None:
     assert parse_horizon(text) == minutes
+
+
+# ---- local standards ----
+
+LOCAL = Path(__file__).resolve().parent / "data" / "policy_local_standard"
+
+
+def test_a_local_standard_sets_the_due_time_only_where_the_procedure_sets_none() -> None:
+    """LS-1 gives the 72-hour discussion (no time in the procedure) a day; LS-2 does not replace P-2's 24 hours."""
+    policy = compile_policy(LOCAL)
+    facts = FactSet((Child("C1", date(2010, 1, 1)),), (Episode("E1", "C1", T("2024-06-05T23:00")),), ())
+    obs = {o.clause: o for o in both(policy, facts, T("2024-06-10T09:00"))}
+    assert (format_instant(obs["P-1"].due), obs["P-1"].standard, obs["P-1"].status) == ("2024-06-09T23:00", "LS-1", "overdue")
+    assert (format_instant(obs["P-2"].due), obs["P-2"].standard) == ("2024-06-06T23:00", None)
+    assert obs["P-1"].to_json()["standard"] == "LS-1"
+    assert not compile_policy().ast.items(ast.LocalStandard)  # the bundled policy ships none
+
+
+def test_local_standard_mistakes_are_diagnosed(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "p.txt").write_text("The police are told.\n", encoding="utf-8")
+    (tmp_path / "p.clause").write_text("""document PP "p" source "sources/p.txt"
+local standard LS-1 "one" for strategy_discusion within 24 hours
+local standard LS-2 "two" for inform_police within 12 hours
+local standard LS-3 "three" for inform_police within 6 hours
+section PP "p"
+clause PP-1 "told"
+  says "The police are told."
+  then carer must inform_police
+""", encoding="utf-8")
+    with pytest.raises(ClauseError) as caught:
+        compile_policy(tmp_path)
+    found = {(d.code, d.span.line) for d in caught.value.diagnostics}
+    assert {("E005", 2), ("E010", 4)} <= found

@@ -17,7 +17,7 @@ The rules (the README's "Obligations"):
 * due: the arising time when `immediately`; `within` after the arising time or after the
   named moment (real time; none while that moment has not happened); for a recurring duty
   without `within`, the next occurrence's arising time (the end of its period); else none
-  (a local standard may then set one: lifecycle.py);
+  (a local standard may have set one: `standard`, compiler/policy.py's with_local_standards);
 * order: due, arising time (none last), child, episode, action, actor, occurrence, then
   modality, clause, exception.
 """
@@ -39,7 +39,7 @@ from facts.model import Episode
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts after every real time
 MAX_OCCURRENCES = 520  # ten years of weekly meetings: an evaluation time decades late cannot exhaust memory
 FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "clauses", "exception",
-          "status", "open_for")
+          "status", "open_for", "standard")
 STRENGTH = ("must", "should", "consider", "good_practice")  # strongest first: one duty, one row keeps the strongest
 
 
@@ -85,10 +85,8 @@ class Obligation:
             "triggered": format_instant(self.triggered) if self.triggered else None,
             "due": format_instant(self.due) if self.due else None,
             "clause": self.clause, "clauses": list(self.clauses or (self.clause,)), "exception": self.exception,
-            "status": self.status, "open_for": self.open_for,
+            "status": self.status, "open_for": self.open_for, "standard": self.standard,
         }
-        if self.standard:
-            out["standard"] = self.standard
         if self.occurrence:
             out["occurrence"] = self.occurrence
         return out
@@ -151,9 +149,9 @@ def arisen(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], episodes: di
         episode = episodes.get(episode_id) if episode_id else None
         timing = clauses[clause_id].obligation(action).timing
         for number, moment, end in occurrences(timing, episode, at):
-            out.append(Obligation(child, episode_id or None, action, actor, modality, moment,
-                                  due_time(timing, moment, end, episode, at), clause_id, exception or None,
-                                  occurrence=number))
+            due = due_time(timing, moment, end, episode, at)
+            out.append(Obligation(child, episode_id or None, action, actor, modality, moment, due, clause_id,
+                                  exception or None, occurrence=number, standard=timing.standard if due else None))
     return out
 
 
@@ -165,7 +163,7 @@ def _sql(value: object) -> str:
 
 def timing_rows(clauses: dict[str, ast.Clause]) -> list[tuple]:
     """(clause, action, start anchor, start minutes, every minutes, every in days, immediately, within minutes,
-    due anchor, due anchor minutes, until returned) for every obligation a clause creates."""
+    due anchor, due anchor minutes, until returned, local standard) for every obligation a clause creates."""
     rows, seen = [], set()
     for cid in sorted(clauses):
         for c in clauses[cid].then:
@@ -177,7 +175,7 @@ def timing_rows(clauses: dict[str, ast.Clause]) -> list[tuple]:
                              t.every.minutes if t.every else None, bool(t.every and t.every.unit == "days"),
                              t.immediately, t.due_after.minutes if t.due_after else None,
                              t.due_anchor.anchor if t.due_anchor else None,
-                             t.due_anchor.minutes if t.due_anchor else None, t.until_returned))
+                             t.due_anchor.minutes if t.due_anchor else None, t.until_returned, t.standard))
     return rows
 
 
@@ -186,7 +184,7 @@ def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) 
     modality's strength, and ranks of the names so the big sort compares integers."""
     con.execute("""CREATE OR REPLACE TABLE timing (clause VARCHAR, action VARCHAR, start_anchor VARCHAR,
                    start_min BIGINT, every_min BIGINT, every_days BOOLEAN, immediately BOOLEAN, due_min BIGINT,
-                   due_anchor VARCHAR, due_anchor_min BIGINT, until_ret BOOLEAN)""")
+                   due_anchor VARCHAR, due_anchor_min BIGINT, until_ret BOOLEAN, standard VARCHAR)""")
     rows = timing_rows(clauses)
     if rows:
         con.execute("INSERT INTO timing VALUES " + ", ".join("(" + ", ".join(map(_sql, r)) + ")" for r in rows))

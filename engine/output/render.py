@@ -50,7 +50,8 @@ def _row(o: Obligation) -> tuple[str, ...]:
     action = o.action + (f" #{o.occurrence}" if o.occurrence else "")
     clause = o.clause + (f" (via {o.exception})" if o.exception else "") + "".join(
         ", " + c for c in o.clauses[1:])
-    return (_when(o.due), status, o.child, o.episode or "-", action, o.actor, o.modality, _when(o.triggered), clause)
+    due = _when(o.due) + (f" ({o.standard})" if o.standard else "")
+    return (due, status, o.child, o.episode or "-", action, o.actor, o.modality, _when(o.triggered), clause)
 
 
 def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:

@@ -27,7 +27,8 @@ Write = Callable[[str], object]
 
 # SQL over occ `o` and heads `h`; the table's cells, in COLUMNS order.
 CELLS = (
-    "coalesce(strftime(make_timestamp(o.due_wall), '%a %d %b %Y %H:%M'), '-')",
+    "coalesce(strftime(make_timestamp(o.due_wall), '%a %d %b %Y %H:%M'), '-')"
+    " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL THEN ' (' || h.standard || ')' ELSE '' END",
     "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for IS NOT NULL "
     "THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END",
     "o.shown",
@@ -65,10 +66,10 @@ def iso(expr: str, wall: str) -> str:
 JSON_COLUMNS_LIST = ("o.shown", "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END", "h.action", "h.actor",
                      "h.modality", iso("o.triggered", "o.triggered_wall"), iso("o.due", "o.due_wall"), "h.clause",
                      "o.clauses", "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status",
-                     "o.open_for")
+                     "o.open_for", "CASE WHEN o.due IS NOT NULL THEN h.standard END")
 JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", o.occurrence"
 KEYS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "clauses", "exception", "status",
-        "open_for")
+        "open_for", "standard")
 
 
 def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], bool, int, bool]:
