@@ -133,7 +133,7 @@ def test_json_has_the_vocabulary_fields() -> None:
                 parse_instant(ob[field])
     assert {"child": "C1", "episode": "E1", "action": "missing_cp_conference", "actor": "iro", "modality": "must",
             "triggered": "2024-03-11T08:00", "due": None, "clause": "LMCP-CPP-2", "clauses": ["LMCP-CPP-2"],
-            "exception": None, "status": "open", "open_for": 1500} in obligations
+            "exception": None, "status": "open", "open_for": 1500, "standard": None} in obligations
     weekly = [ob for ob in obligations if ob["action"] == "weekly_strategy_meeting"]
     assert [ob["occurrence"] for ob in weekly] == [1, 2]
 

@@ -72,8 +72,7 @@ def test_code_in_policy_text_is_data(hostile: tuple[Path, str, Path]) -> None:
     policy = compile_policy(folder)
     assert policy.clause("T-1").notes[0].value == code
     result = evaluate(policy, facts(code), datetime(2024, 3, 5, 9, tzinfo=LONDON))
-    # T-1 and T-2 give the police the same duty at the same moment: one row citing both
-    assert [(o.child, o.clauses, o.action) for o in result.obligations] == [(code, ("T-1", "T-2"), "check_in")]
+    assert {(o.child, o.clause, o.action) for o in result.obligations} == {(code, "T-1", "check_in"), (code, "T-2", "check_in")}
     runner = CliRunner()
     for args in (["compile", "--emit", "datalog"], ["compile", "--emit", "ast"], ["sources", "--format", "html"],
                  ["sources", "--format", "json"], ["check", "--format", "json"]):

@@ -63,6 +63,22 @@ def one_row_per_duty(obs: Iterable[Obligation]) -> list[Obligation]:
 
 # -- discharge and state -----------------------------------------------------------------
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def span_words(minutes: int) -> str:
+    """How long a duty has been open, as the table and explanations say it: "3 days 4 hours",
+    "5 hours 10 minutes", "7 minutes" (engine/output/stream.py's span_words macro is the same in SQL)."""
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _plural(days, "day") + (" " + _plural(hours, "hour") if hours else "")
+    if hours:
+        return _plural(hours, "hour") + (" " + _plural(mins, "minute") if mins else "")
+    return _plural(mins, "minute")
+
+
 def _matches(a: RecordedAction, o: Obligation, at: datetime, until: datetime | None) -> bool:
     return (a.child == o.child and a.action == o.action
             and (a.episode is None or o.episode is None or a.episode == o.episode)

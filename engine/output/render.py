@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Iterable
 
 from engine.backends.batch import Run
+from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import FIELDS, Obligation
 from compiler.core.london import format_instant
 
@@ -20,21 +21,6 @@ COLUMNS = ("due", "status", "child", "episode", "action", "actor", "modality", "
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %d %b %Y %H:%M") if moment else "-"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def span_words(minutes: int) -> str:
-    """"3 days 4 hours", "5 hours 10 minutes", "7 minutes": how long a duty has been open."""
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _plural(days, "day") + (" " + _plural(hours, "hour") if hours else "")
-    if hours:
-        return _plural(hours, "hour") + (" " + _plural(mins, "minute") if mins else "")
-    return _plural(mins, "minute")
 
 
 def _status(o: Obligation) -> str:
