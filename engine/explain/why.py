@@ -287,7 +287,7 @@ def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None
             results = nearest(evaluation, clause, bindings)
             failed = sum(not r.holds for r in results)
             where = f" for episode {bindings['E']}" if bindings["E"] else ""
-            mine = [o for o in present if o.clause == clause.id.value and (o.episode or "") == bindings["E"]]
+            mine = [o for o in present if clause.id.value in o.clauses and (o.episode or "") == bindings["E"]]
             replaced = [x for x in overriders.get(clause.id.value, ())
                         if holds(evaluation, (Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
             children = [condition_node(evaluation, r) for r in results]

@@ -142,9 +142,10 @@ MATCH = """a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d
 
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     """occ(child, shown, episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
-    clauses, open_for) from `arisen` and `heads`, by the rules above. Discharge and state are worked out row
-    by row before rows are made one: the rows of one duty share child, episode, action, arising and due
-    time, so they match the same actions; the duty then takes its first row's state, as Python does."""
+    clauses, open_for) from `arisen` and `heads`, by the rules above; `clauses` is NULL for a duty one clause
+    creates (readers show heads.clause). Discharge and state are worked out row by row before rows are made
+    one: the rows of one duty share child, episode, action, arising and due time, so they match the same
+    actions; the duty then keeps its first row's state, as Python does."""
     con.execute(f"""CREATE OR REPLACE TABLE done AS
         SELECT d.rowid AS did, min(a.at_us) AS done_at FROM arisen d JOIN in_actions a ON {MATCH}
            AND NOT d.recurs AND (d.triggered IS NULL OR a.at_us >= d.triggered)
@@ -163,23 +164,22 @@ def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     status = """CASE WHEN x.done_at IS NOT NULL THEN (CASE WHEN d.due IS NOT NULL AND x.done_at > d.due THEN 'done_late' ELSE 'done' END)
         WHEN d.back IS NOT NULL AND (d.due IS NULL OR d.due >= d.back) THEN 'ended'
         WHEN d.due IS NOT NULL AND d.due < d.at_us THEN 'overdue' ELSE 'open' END"""
-    # only heads whose action and actor another head shares can make one duty of several rows
+    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.child AS shown, d.episode, d.hid, d.occurrence,
+            d.triggered, d.due, {status} AS status, x.done_at, london_wall(d.triggered) AS triggered_wall,
+            london_wall(d.due) AS due_wall, NULL::VARCHAR AS clauses,
+            CASE WHEN status IN ('open', 'overdue') THEN (d.at_us - d.triggered) // {london.MINUTE_US} END AS open_for
+        FROM arisen d LEFT JOIN done x ON x.did = d.rowid""")
+    # one duty, one row: only heads sharing an action and actor with another head can make several rows one
+    # duty; the first row (strongest modality, then clause, exception) stays, with every clause in `clauses`
     con.execute("CREATE OR REPLACE TABLE shared AS SELECT hid FROM heads QUALIFY count(*) OVER (PARTITION BY r1) > 1")
-    rows = f"""SELECT d.child, d.episode, d.hid, d.occurrence, d.triggered, d.due, x.done_at, {status} AS status, d.at_us
-        FROM arisen d LEFT JOIN done x ON x.did = d.rowid"""
-    best = "{'strength': h.strength, 'clause': h.clause, 'exception': h.exception, 'hid': r.hid, 'done_at': r.done_at, 'status': r.status}"
-    clauses = "array_to_string(list_concat([g.best.clause], list_filter(g.all_clauses, lambda c: c <> g.best.clause)), ';')"
-    one = f"""
-        SELECT r.*, h.clause AS clauses FROM r JOIN heads h USING (hid) ANTI JOIN shared s ON s.hid = r.hid
-        UNION ALL
-        SELECT g.child, g.episode, g.best.hid, g.occurrence, g.triggered, g.due, g.best.done_at, g.best.status, g.at_us, {clauses}
-        FROM (SELECT r.child, r.episode, h.r1, r.occurrence, r.triggered, r.due, min({best}) AS best,
-                     list_sort(list_distinct(list(h.clause))) AS all_clauses, any_value(r.at_us) AS at_us
-              FROM r JOIN heads h USING (hid) SEMI JOIN shared s ON s.hid = r.hid
-              GROUP BY r.child, r.episode, h.r1, r.occurrence, r.triggered, r.due) g"""
-    con.execute(f"""CREATE OR REPLACE TABLE occ AS WITH r AS MATERIALIZED ({rows}) SELECT child, child AS shown, episode, hid, occurrence, triggered, due,
-            status, done_at, london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall, clauses,
-            CASE WHEN status IN ('open', 'overdue') THEN (at_us - triggered) // {london.MINUTE_US} END AS open_for
-        FROM ({one})""")
-    for table in ("arisen", "done", "shared"):
+    con.execute("""CREATE OR REPLACE TABLE dup AS
+        SELECT list(o.rowid ORDER BY h.strength, h.clause, h.exception) AS ids,
+               list(h.clause ORDER BY h.strength, h.clause, h.exception)[1] AS first, list_sort(list_distinct(list(h.clause))) AS cl
+        FROM occ o JOIN heads h USING (hid) SEMI JOIN shared s ON s.hid = o.hid
+        GROUP BY o.child, o.episode, h.r1, o.occurrence, o.triggered, o.due HAVING count(*) > 1""")
+    con.execute("DELETE FROM occ WHERE rowid IN (SELECT unnest(ids[2:]) FROM dup)")
+    con.execute("""UPDATE occ SET clauses = d.clauses FROM (SELECT ids[1] AS rid,
+        array_to_string(list_concat([first], list_filter(cl, lambda c: c <> first)), ';') AS clauses FROM dup) d
+        WHERE occ.rowid = d.rid""")
+    for table in ("arisen", "done", "shared", "dup"):
         con.execute(f"DROP TABLE IF EXISTS {table}")

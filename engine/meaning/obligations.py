@@ -220,24 +220,20 @@ def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN e.id IS NOT NULL AND h.due_anchor IS NOT NULL
                     THEN {moment('due_anchor', 'due_anchor_min')} + h.due_min * {m} END AS anchored_due
         FROM obligation o JOIN heads h ON h.action = o.c2 AND h.actor = o.c3 AND h.modality = o.c4
-             AND h.clause = o.c5 AND h.exception = o.c6
+             AND h.clause = o.c5 AND h.exception = o.c6 AND h.every_min IS {{}} NULL
         JOIN judged_at a ON a.child = o.c0
         LEFT JOIN in_episodes e ON e.id = o.c1"""
     # a generous count of periods by the clock (offsets differ by an hour at most), then the exact test
     periods = f"(london_wall(at_us) - london_wall(first)) // (every_min * {m}) + 2"
-    once_due = (f"CASE WHEN immediately THEN first WHEN due_min IS NULL THEN NULL WHEN anchored THEN anchored_due "
-                f"ELSE first + due_min * {m} END")
+    once_due = (f"CASE WHEN first IS NULL OR immediately THEN first WHEN due_min IS NULL THEN NULL "
+                f"WHEN anchored THEN anchored_due ELSE first + due_min * {m} END")
     every_due = f"CASE WHEN immediately THEN t WHEN due_min IS NULL THEN t_end ELSE t + due_min * {m} END"
-    con.execute(f"""CREATE OR REPLACE TABLE arisen AS WITH ob AS MATERIALIZED ({ob})
-        SELECT child, episode, hid, 0 AS occurrence, NULL::BIGINT AS triggered, NULL::BIGINT AS due, at_us, back, action,
-               recurs
-        FROM ob WHERE NOT has_ep
-        UNION ALL
-        SELECT child, episode, hid, 0, first, {once_due}, at_us, back, action, recurs FROM ob
-        WHERE has_ep AND every_min IS NULL AND first <= at_us
-        UNION ALL
+    con.execute(f"""CREATE OR REPLACE TABLE arisen AS
+        SELECT child, episode, hid, 0 AS occurrence, first AS triggered, {once_due} AS due, at_us, back, action, recurs
+        FROM ({ob.format('')}) WHERE NOT has_ep OR first <= at_us""")
+    con.execute(f"""INSERT INTO arisen
         SELECT child, episode, hid, k + 1, t, {every_due}, at_us, back, action, recurs FROM (
             SELECT s.*, {_later('s.first', 's.k', 's')} AS t, {_later('s.first', 's.k + 1', 's')} AS t_end FROM (
                 SELECT *, unnest(range(least({MAX_OCCURRENCES}, {periods}))) AS k
-                FROM ob WHERE has_ep AND every_min IS NOT NULL AND first <= at_us) s)
+                FROM ({ob.format('NOT')}) WHERE has_ep AND first <= at_us) s)
         WHERE t <= at_us AND (ret IS NULL OR t < ret)""")

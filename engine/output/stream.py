@@ -65,7 +65,7 @@ def iso(expr: str, wall: str) -> str:
 
 JSON_COLUMNS_LIST = ("o.shown", "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END", "h.action", "h.actor",
                      "h.modality", iso("o.triggered", "o.triggered_wall"), iso("o.due", "o.due_wall"), "h.clause",
-                     "o.clauses", "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status",
+                     "coalesce(o.clauses, h.clause)", "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status",
                      "o.open_for", "CASE WHEN o.due IS NOT NULL THEN h.standard END")
 JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", o.occurrence"
 KEYS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "clauses", "exception", "status",
