@@ -172,11 +172,15 @@ def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     # one duty, one row: only heads sharing an action and actor with another head can make several rows one
     # duty; the first row (strongest modality, then clause, exception) stays, with every clause in `clauses`
     con.execute("CREATE OR REPLACE TABLE shared AS SELECT hid FROM heads QUALIFY count(*) OVER (PARTITION BY r1) > 1")
-    con.execute("""CREATE OR REPLACE TABLE dup AS
-        SELECT list(o.rowid ORDER BY h.strength, h.clause, h.exception) AS ids,
-               list(h.clause ORDER BY h.strength, h.clause, h.exception)[1] AS first, list_sort(list_distinct(list(h.clause))) AS cl
-        FROM occ o JOIN heads h USING (hid) SEMI JOIN shared s ON s.hid = o.hid
-        GROUP BY o.child, o.episode, h.r1, o.occurrence, o.triggered, o.due HAVING count(*) > 1""")
+    key = "o.child, o.episode, h.r1, o.occurrence, o.triggered, o.due"
+    con.execute(f"""CREATE OR REPLACE TABLE dup AS
+        WITH rows AS (SELECT o.rowid AS rid, {key}, h.strength, h.clause, h.exception
+                      FROM occ o JOIN heads h ON h.hid = o.hid AND h.hid IN (SELECT hid FROM shared)),
+        keys AS (SELECT hash(child, episode, r1, occurrence, triggered, due) AS k FROM rows GROUP BY k HAVING count(*) > 1)
+        SELECT list(rid ORDER BY strength, clause, exception) AS ids,
+               list(clause ORDER BY strength, clause, exception)[1] AS first, list_sort(list_distinct(list(clause))) AS cl
+        FROM rows WHERE hash(child, episode, r1, occurrence, triggered, due) IN (SELECT k FROM keys)
+        GROUP BY child, episode, r1, occurrence, triggered, due HAVING count(*) > 1""")
     con.execute("DELETE FROM occ WHERE rowid IN (SELECT unnest(ids[2:]) FROM dup)")
     con.execute("""UPDATE occ SET clauses = d.clauses FROM (SELECT ids[1] AS rid,
         array_to_string(list_concat([first], list_filter(cl, lambda c: c <> first)), ';') AS clauses FROM dup) d
