@@ -1,9 +1,13 @@
 """The whole compiler: a policy folder -> `CompiledPolicy` (or every problem at once).
 
 Input: a folder of `.clause` files (searched recursively, in path order) and the
-source texts their `document` lines name. Output: the AST, the checked Datalog
-program, the source texts, and the warnings. Errors from all files and all checks
-are collected and raised together as one `ClauseError`. The parser (Lark) and the
+source texts their `document` lines name. Output: the AST, each clause's normal form
+(compiler/normal.py), the Datalog program generated from it, the source texts, and the
+warnings. Errors from all files and all checks
+are collected and raised together as one `ClauseError`. A warning the policy
+accepts (`accept CODE ID... "why"`) stays in the list, marked with its reason.
+`discover_policy` finds the folder a command uses when none is given (as git finds
+its repository). The parser (Lark) and the
 checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
 answers: a command on one case should not pay for them.
 """
@@ -11,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Collection, Iterable
 
 from compiler import ast
 from compiler.codegen import Program, generate
-from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors, warning
+from compiler.normal import NormalClause, normalise
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"
@@ -28,12 +34,37 @@ class CompiledPolicy:
     sources: dict[str, SourceText]
     warnings: tuple[Diagnostic, ...]
     quotes: dict[tuple[str, int], tuple[str, int, int]]  # (id, i) -> (doc, start, end)
+    normal: dict[str, NormalClause]  # clause id -> its normal form (cases, scope, overriders), policy order
 
     def clause(self, clause_id: str) -> ast.Clause | None:
         return self.program.clauses.get(clause_id)
 
     def document(self, doc_id: str) -> ast.Document | None:
         return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
+
+    def known_names(self) -> dict[str, tuple[str, ...]]:
+        """The names an obligation of this policy can carry: the vocabulary's actions and actors plus
+        the policy's declarations, and its clause and exception ids (sorted)."""
+        from compiler.core import vocabulary
+        declared = {kind: {d.name.value for d in self.ast.items(ast.Declaration) if d.kind == kind}
+                    for kind in ("action", "actor")}
+        ids = tuple(sorted(self.program.clauses))
+        return {"action": tuple(sorted(set(vocabulary.ACTIONS) | declared["action"])),
+                "actor": tuple(sorted(set(vocabulary.ACTORS) | declared["actor"])),
+                "clause": ids, "exception": ids}
+
+
+def discover_policy(start: Path | None = None) -> tuple[Path, str]:
+    """The nearest `policy/` folder holding `.clause` files, from `start` (the current folder)
+    upwards, else the bundled policy; and how it was found."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "policy"
+        if candidate.is_dir() and next(candidate.rglob("*.clause"), None) is not None:
+            if candidate == BUNDLED.resolve():
+                break
+            return candidate, "found from the current folder"
+    return BUNDLED.resolve(), "bundled"
 
 
 def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
@@ -57,11 +88,16 @@ def policy_files(root: Path) -> list[str]:
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
     """Parse every file; syntax errors are collected per file, not raised."""
+    from compiler.check import inside
     from compiler.parse import parse_file
     diagnostics: list[Diagnostic] = []
     files = []
     paths = sorted(texts) if texts is not None else policy_files(root)
     for path in paths:
+        if texts is None and not inside(Path(path), root):  # a link out of the folder: never read it
+            diagnostics.append(error("E025", Span(path), "this .clause file is a link to a file outside the policy folder",
+                                     "keep policy files inside the policy folder; copy the file in instead of linking it"))
+            continue
         try:
             files.append(parse_file(path, texts[path] if texts is not None else None))
         except ClauseError as e:
@@ -83,10 +119,12 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     sources = load_sources(policy, root)
     from compiler.check import check
     found, quotes = check(policy, sources, root)
-    diagnostics += found
+    diagnostics = accept_warnings(policy, diagnostics + found, judged=("W101",))
     raise_if_errors(diagnostics)
     policy = with_local_standards(policy)
-    return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)
+    normal = normalise(policy)
+    return CompiledPolicy(root, policy, generate(normal), sources, tuple(diagnostics), quotes, normal)
+
 
 
 def with_local_standards(policy: ast.Policy) -> ast.Policy:
@@ -107,3 +145,27 @@ def with_local_standards(policy: ast.Policy) -> ast.Policy:
     files = tuple(replace(f, items=tuple(replace(i, then=tuple(timed(c) for c in i.then)) if isinstance(i, ast.Clause)
                                          else i for i in f.items)) for f in policy.files)
     return ast.Policy(files)
+
+
+def accept_warnings(policy: ast.Policy, diagnostics: Iterable[Diagnostic], judged: Collection[str]) -> list[Diagnostic]:
+    """Mark each warning an `accept` line names (same code, same clauses) as accepted, with its reason.
+
+    `judged` are the codes these diagnostics were checked for (the compiler finds W101; the
+    analysis, engine/lint.py, W104 and W105): an acceptance of one of them that matches no
+    warning is itself a warning (W106), so an acceptance cannot outlive what it accepted.
+    """
+    out = list(diagnostics)
+    clauses = {c.id.value for c in policy.clauses}
+    for a in policy.items(ast.Acceptance):
+        names = {x.value for x in a.clauses}
+        if a.code.value not in judged or not names <= clauses:
+            continue  # not judged here, or an unknown clause (E011)
+        hits = [i for i, d in enumerate(out) if d.code == a.code.value and d.severity == "warning"
+                and not d.accepted and set(d.subjects) == names]
+        for i in hits:
+            out[i] = replace(out[i], accepted=a.reason.value)
+        if not hits:
+            about = " and ".join(sorted(names))
+            out.append(warning("W106", a.span, f"this 'accept' matches no {a.code.value} warning about {about}",
+                               "remove it, or name exactly the clauses the warning names"))
+    return out
