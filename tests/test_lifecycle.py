@@ -98,12 +98,12 @@ episodes:
     table = runner.invoke(main, ["obligations", str(case), "--horizon", "7d"])
     assert table.exit_code == 0, table.output
     assert "upcoming" in table.output and "ooh_team_leader" in table.output and "Sat 08 Jun 2024 23:00" in table.output
-    (run,) = json.loads(runner.invoke(main, ["obligations", str(case), "--horizon", "7d", "--format", "json"]).output)
+    (run,) = json.loads(runner.invoke(main, ["obligations", str(case), "--horizon", "7d", "--format", "json"]).stdout)
     assert {"status": "upcoming", "actor": "ooh_team_leader", "triggered": "2024-06-08T23:00"}.items() <= next(
         o for o in run["obligations"] if o["action"] == "strategy_discussion").items()
-    plain = runner.invoke(main, ["obligations", str(case), "--format", "json"]).output
+    plain = runner.invoke(main, ["obligations", str(case), "--format", "json"]).stdout
     assert "upcoming" not in plain  # listed only when a horizon is asked for
-    csv = runner.invoke(main, ["obligations", str(case), "--horizon", "7d", "--format", "csv", "--status", "upcoming"]).output
+    csv = runner.invoke(main, ["obligations", str(case), "--horizon", "7d", "--format", "csv", "--status", "upcoming"]).stdout
     assert csv.count("\n") > 1 and all(",upcoming," in line for line in csv.splitlines()[1:])
     bad = runner.invoke(main, ["obligations", str(case), "--horizon", "soon"])
     assert bad.exit_code == 2 and "--horizon" in bad.output and "Traceback" not in bad.output
