@@ -19,7 +19,7 @@ from typing import Iterator
 from compiler.codegen import Cmp, Lit, Rule, Var
 from compiler.policy import CompiledPolicy
 from compiler.sql import strata
-from engine.meaning import obligations as obl
+from engine.meaning import lifecycle, obligations as obl
 from engine.evaluation import EpisodeFacts
 from engine.meaning.base_facts import base_facts
 from facts.model import FactSet
@@ -113,7 +113,6 @@ def derive(policy: CompiledPolicy, facts: FactSet, at: datetime) -> Facts:
 def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> tuple[list, list[EpisodeFacts]]:
     """(obligations, episodes) as engine.evaluation gives them."""
     db = derive(policy, facts, at)
-    track = bool(facts.actions)
     tuples, episodes, actions = defaultdict(list), defaultdict(list), defaultdict(list)
     for t in sorted(db.rows["obligation"], key=repr):
         tuples[t[0]].append(t)
@@ -124,7 +123,7 @@ def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> 
     out = []
     for child, ts in tuples.items():
         part = FactSet((), tuple(episodes[child]), tuple(actions[child]))
-        out += obl.build(ts, policy.program.clauses, part, at, track)
+        out += lifecycle.build(ts, policy.program.clauses, part, at)
     out.sort(key=obl.Obligation.sort_key)
     first: dict[tuple[str, str], tuple] = {}
     for pred in ("category_by", "risk_by"):

@@ -130,7 +130,7 @@ class _Builder(Transformer):
         self.current_section: tuple[str, str] = ("", "")
         starts, ids = [], []
         for item in tree.children:
-            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded") and not item.meta.empty:
+            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded", "local_standard") and not item.meta.empty:
                 starts.append(item.meta.start_pos)
                 ids.append((item.meta.end_pos, str(item.children[0])))
         self._starts, self._ids = starts, ids
@@ -289,6 +289,9 @@ class _Builder(Transformer):
     def every(self, meta, c):
         return ("every", self._duration(c[0], c[1]))
 
+    def until_returned(self, meta, c):
+        return ("until_returned", True)
+
     def obligation(self, meta, c):
         actors, words, timings = c[0], [t for t in c[1:] if isinstance(t, Token)], [t for t in c[1:] if isinstance(t, tuple)]
         modality, *rest = words
@@ -297,7 +300,8 @@ class _Builder(Transformer):
         for key, value in timings:
             t[key] = value
         due_after, due_anchor = t.get("within", (None, None))
-        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"))
+        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"),
+                            t.get("until_returned", False) or "every" in t)
         return ast.Obligation(actors, self.name(modality), self.name(verb) if verb else None, self.name(action),
                               timing, self.span(meta))
 
@@ -360,6 +364,10 @@ class _Builder(Transformer):
 
     def acceptance(self, meta, c):
         return ast.Acceptance(self.name(c[0]), tuple(self.name(t) for t in c[1:-1]), self.text(c[-1]), self.span(meta))
+
+    def local_standard(self, meta, c):
+        return ast.LocalStandard(self.name(c[0]), self.text(c[1]), self.name(c[2]), self._duration(c[3], c[4]),
+                                 self.span(meta))
 
     def not_encoded(self, meta, c):
         says = tuple(v for k, v in c[2:-1])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from compiler.policy import CompiledPolicy
-from engine.meaning import obligations as obl
+from engine.meaning import lifecycle, obligations as obl
 from engine.backends.pydatalog import Derived, load, loaded_token, run
 from engine.meaning.base_facts import BaseFact, base_facts
 from facts.model import FactSet
@@ -52,15 +52,14 @@ def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | No
     return (mine[0][0], mine[0][1]) if mine else (None, None)
 
 
-def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
-             action: str | None = None, law_date: date | None = None) -> Evaluation:
-    """`track_status`: give obligations a status; default: when `facts` records any action.
-    `action`: derive only that action's obligations (for explaining them; the same ones as a whole
-    evaluation gives, since an obligation's status depends only on actions of its own kind).
+def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, action: str | None = None,
+             law_date: date | None = None) -> Evaluation:
+    """`action`: derive only that action's obligations (for explaining them; the same ones as a whole
+    evaluation gives, since an obligation's state depends only on actions of its own kind).
     `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
     base = tuple(base_facts(facts, at, policy.program, law_date))
     derived = run(policy.program, base, action)
-    obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
+    obligations = lifecycle.build(derived.tuples["obligation"], policy.program.clauses, facts, at)
     episodes = []
     for e in sorted(facts.episodes, key=lambda e: (e.child, e.reported, e.id)):
         if e.reported > at:

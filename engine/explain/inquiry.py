@@ -54,10 +54,9 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
         close = difflib.get_close_matches(action, sorted(known), n=1)
         raise ClauseError([error("X002", Span(where), f"unknown action '{action}'",
                                  f"did you mean '{close[0]}'?" if close else "see the vocabulary")])
-    runs = ([(c.name, c.facts, at or c.as_of, bool(c.facts.actions)) for c in loaded.cases]
-            or [("bulk", loaded.bulk, at or now(), loaded.bulk_records_actions)])
+    runs = ([(c.name, c.facts, at or c.as_of) for c in loaded.cases] or [("bulk", loaded.bulk, at or now())])
     found = []
-    for name, facts, when, track in runs:
+    for name, facts, when in runs:
         if not any(c.id == child for c in facts.children):
             continue
         mine = facts.for_child(child)
@@ -66,9 +65,9 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
                                      "episodes: " + (", ".join(e.id for e in mine.episodes) or "none"))])
         if redact:
             mine = pseudonymise(mine)
-        found.append(Inquiry(name, evaluate(policy, mine, when, track_status=track, action=action)))
+        found.append(Inquiry(name, evaluate(policy, mine, when, action=action)))
     if not found:
-        raise no_such_child(where, child, sorted({c.id for _, facts, _, _ in runs for c in facts.children}), redact)
+        raise no_such_child(where, child, sorted({c.id for _, facts, _ in runs for c in facts.children}), redact)
     return found
 
 

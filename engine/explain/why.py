@@ -24,6 +24,7 @@ from compiler.core.diagnostics import Span
 from compiler.logic import conjunctions
 from engine.backends.matcher import AtomResult, conjunction, holds, scopes
 from engine.evaluation import Evaluation
+from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import Obligation
 from engine.meaning.base_facts import human, moment_of
 from compiler.core.london import falls_off
@@ -215,6 +216,10 @@ def _timing_node(evaluation: Evaluation, ob: Obligation) -> Node:
         due = "no due time is set by the procedure"
     else:
         rule = "immediately" if t.immediately else f"within {t.due_after}" + (f" of {t.due_anchor}" if t.due_anchor else "")
+        if t.every is not None and t.due_after is None:
+            rule = f"by the next occurrence, {t.every} on"
+        if ob.standard:
+            rule += f": local standard {ob.standard}, the authority's own standard, not the procedure's"
         due = f"due {_when(ob.due)} ({rule})"
     return Node("timing", f"{arose}; {due}")
 
@@ -230,7 +235,13 @@ def _status_node(evaluation: Evaluation, ob: Obligation) -> Node | None:
                     span=done.span if done else None)
     if ob.status == "overdue":
         return Node("status", f"status overdue: nothing recorded by {_when(ob.due)} (as at {_when(evaluation.at)})")
-    return Node("status", f"status pending: nothing recorded yet (as at {_when(evaluation.at)})")
+    if ob.status == "ended":
+        return Node("status", f"status ended: the child returned before it was done, and it ends on the return "
+                              f"(as at {_when(evaluation.at)})")
+    if ob.status == "upcoming":
+        return Node("status", f"status upcoming: it will arise {_when(ob.triggered)} if nothing changes")
+    since = f"; open {span_words(ob.open_for)}" if ob.open_for is not None else ""
+    return Node("status", f"status open: nothing recorded yet{since} (as at {_when(evaluation.at)})")
 
 
 def _because(evaluation: Evaluation, ob: Obligation) -> Node:
@@ -279,7 +290,7 @@ def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None
             results = nearest(evaluation, clause, bindings)
             failed = sum(not r.holds for r in results)
             where = f" for episode {bindings['E']}" if bindings["E"] else ""
-            mine = [o for o in present if o.clause == clause.id.value and (o.episode or "") == bindings["E"]]
+            mine = [o for o in present if clause.id.value in o.clauses and (o.episode or "") == bindings["E"]]
             replaced = [x for x in overriders.get(clause.id.value, ())
                         if holds(evaluation, (Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
             children = [condition_node(evaluation, r) for r in results]

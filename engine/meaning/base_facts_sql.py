@@ -1,11 +1,12 @@
 """Base facts as at a moment, in bulk: the in_* tables -> one DuckDB table per base predicate.
 
 Input: a connection holding in_children, in_episodes, in_actions, tz (engine/backends/duck_load.py) and
-judged_at(child, at_us, at_wall, track): each child's evaluation time (us; usually one for all),
+judged_at(child, at_us, at_wall): each child's evaluation time (us; usually one for all),
 and the program (its window sizes and calendar moments).
 Output: the tables child, status, flag, child_field, episode, episode_true, episode_value,
 age, elapsed, window_count, window_true, off_day, weekend with columns c0, c1, ... (compiler/sql.py's
-schema), and `vis` (the episodes reported by then, with `back`: returned by then).
+schema), `vis` (the episodes reported by then, with `back`: returned by then), and on demand
+`episode_facts` (each visible episode's category and risk, in evaluate()'s order).
 
 The semantics are engine/meaning/base_facts.py's, set at a time:
 * an episode exists once reported (rep <= at); a return counts once it happened (ret <= at);
@@ -43,7 +44,7 @@ def macros(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], holid
 
 
 def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
-    """The base tables, each child judged as at its time in `judged_at(child, at_us, at_wall, track)`."""
+    """The base tables, each child judged as at its time in `judged_at(child, at_us, at_wall)`."""
     m = london.MINUTE_US
     run = con.execute
     run("""CREATE OR REPLACE TABLE vis AS SELECT e.*, a.at_us, (e.ret IS NOT NULL AND e.ret <= a.at_us) AS back
@@ -110,3 +111,19 @@ def build_law_days(con: duckdb.DuckDBPyConnection, program: Program) -> None:
     con.execute(f"""INSERT INTO law_day_child SELECT x.id, {number} FROM (
                     SELECT c.id, DATE '1970-01-01' + london_day(a.at_us)::INTEGER AS d
                     FROM in_children c JOIN judged_at a ON a.child = c.id) x""")
+
+
+def build_episode_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """episode_facts(ord, id, child, category, category_clause, risk, risk_clause), in evaluate()'s order.
+
+    judged_at's `at_wall` is the evaluation time's London clock time when it is given in London time:
+    Python then compares report times with it by the clock, so the same is done here."""
+    first = lambda t: (f"(SELECT c0, c1, c2 FROM (SELECT *, row_number() OVER (PARTITION BY c0 ORDER BY c1, c2) AS rn "  # noqa: E731
+                       f"FROM {t}) WHERE rn = 1)")
+    cut = "CASE WHEN a.at_wall IS NOT NULL THEN london_wall(e.rep) <= a.at_wall ELSE e.rep <= a.at_us END"
+    con.execute(f"""CREATE OR REPLACE TABLE episode_facts AS
+        SELECT row_number() OVER (ORDER BY e.child, london_wall(e.rep), e.id) AS ord, e.id, e.child,
+               k.c1 AS category, k.c2 AS category_clause, r.c1 AS risk, r.c2 AS risk_clause
+        FROM in_episodes e JOIN judged_at a ON a.child = e.child
+        LEFT JOIN {first('category_by')} k ON k.c0 = e.id LEFT JOIN {first('risk_by')} r ON r.c0 = e.id
+        WHERE {cut}""")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Iterable
 
 from engine.backends.batch import Run
+from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import FIELDS, Obligation
 from compiler.core.london import format_instant
 
@@ -22,11 +23,21 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %d %b %Y %H:%M") if moment else "-"
 
 
+def _status(o: Obligation) -> str:
+    if o.status == "overdue":
+        return "OVERDUE"
+    if o.status == "open" and o.open_for is not None:
+        return "open " + span_words(o.open_for)
+    return o.status or ""
+
+
 def _row(o: Obligation) -> tuple[str, ...]:
-    status = (o.status or "").upper() if o.status == "overdue" else (o.status or "")
+    status = _status(o)
     action = o.action + (f" #{o.occurrence}" if o.occurrence else "")
-    clause = o.clause + (f" (via {o.exception})" if o.exception else "")
-    return (_when(o.due), status, o.child, o.episode or "-", action, o.actor, o.modality, _when(o.triggered), clause)
+    clause = o.clause + (f" (via {o.exception})" if o.exception else "") + "".join(
+        ", " + c for c in o.clauses[1:])
+    due = _when(o.due) + (f" ({o.standard})" if o.standard else "")
+    return (due, status, o.child, o.episode or "-", action, o.actor, o.modality, _when(o.triggered), clause)
 
 
 def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
@@ -37,8 +48,6 @@ def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
         out.append(f"{run.name}: as at {_when(run.evaluation.at)}"
                    f" - {len(obligations)} obligation{'s' * (len(obligations) != 1)}" + (f"; episodes: {ep}" if ep else ""))
         rows = [COLUMNS] + [_row(o) for o in obligations]
-        if not any(o.status for o in obligations):
-            rows = [r[:1] + r[2:] for r in rows]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for i, r in enumerate(rows):
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -56,6 +65,11 @@ def as_json(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     } for run, obligations in runs], indent=2, ensure_ascii=False) + "\n"
 
 
+def _cell(value: object) -> object:
+    """A CSV cell: nothing for none, a list `;`-separated (as the bulk input writes lists)."""
+    return "" if value is None else ";".join(value) if isinstance(value, list) else value
+
+
 def as_csv(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -63,5 +77,5 @@ def as_csv(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     for run, obligations in runs:
         for o in obligations:
             j = o.to_json()
-            writer.writerow((run.name, *("" if j[f] is None else j[f] for f in FIELDS), o.occurrence or ""))
+            writer.writerow((run.name, *(_cell(j[f]) for f in FIELDS), o.occurrence or ""))
     return buf.getvalue()

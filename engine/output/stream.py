@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
 from engine.backends.duck import DuckEvaluation
-from engine.meaning.obligations_sql import RESULT
+import duckdb
+
+from engine.meaning.lifecycle import RESULT
 from engine.meaning.obligations import FIELDS
 from engine.output.render import COLUMNS, _when
 
@@ -25,15 +27,29 @@ Write = Callable[[str], object]
 
 # SQL over occ `o` and heads `h`; the table's cells, in COLUMNS order.
 CELLS = (
-    "coalesce(strftime(make_timestamp(o.due_wall), '%a %d %b %Y %H:%M'), '-')",
-    "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' ELSE coalesce(o.status, '') END",
+    "coalesce(strftime(make_timestamp(o.due_wall), '%a %d %b %Y %H:%M'), '-')"
+    " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL THEN ' (' || h.standard || ')' ELSE '' END",
+    "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for IS NOT NULL "
+    "THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END",
     "o.shown",
     "CASE WHEN o.episode = '' THEN '-' ELSE o.episode END",
     "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END",
     "h.actor", "h.modality",
     "coalesce(strftime(make_timestamp(o.triggered_wall), '%a %d %b %Y %H:%M'), '-')",
-    "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END",
+    "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"
+    " || CASE WHEN contains(o.clauses, ';') THEN ', ' || replace(substr(o.clauses, strpos(o.clauses, ';') + 1), ';', ', ') "
+    "ELSE '' END",
 )
+
+
+def span_macro(con: duckdb.DuckDBPyConnection) -> None:
+    """span_words(minutes): render.span_words in SQL."""
+    plural = lambda n, w: f"({n})::VARCHAR || ' {w}' || CASE WHEN ({n}) = 1 THEN '' ELSE 's' END"  # noqa: E731
+    d, h, mi = "m // 1440", "m % 1440 // 60", "m % 60"
+    con.execute(f"""CREATE OR REPLACE MACRO span_words(m) AS CASE
+        WHEN {d} > 0 THEN {plural(d, 'day')} || CASE WHEN {h} > 0 THEN ' ' || {plural(h, 'hour')} ELSE '' END
+        WHEN {h} > 0 THEN {plural(h, 'hour')} || CASE WHEN {mi} > 0 THEN ' ' || {plural(mi, 'minute')} ELSE '' END
+        ELSE {plural(mi, 'minute')} END""")
 
 
 def iso(expr: str, wall: str) -> str:
@@ -49,8 +65,11 @@ def iso(expr: str, wall: str) -> str:
 
 JSON_COLUMNS_LIST = ("o.shown", "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END", "h.action", "h.actor",
                      "h.modality", iso("o.triggered", "o.triggered_wall"), iso("o.due", "o.due_wall"), "h.clause",
-                     "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status")
+                     "coalesce(o.clauses, h.clause)", "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END", "o.status",
+                     "o.open_for", "CASE WHEN o.due IS NOT NULL THEN h.standard END")
 JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", o.occurrence"
+KEYS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "clauses", "exception", "status",
+        "open_for", "standard")
 
 
 def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], bool, int, bool]:
@@ -76,10 +95,11 @@ def _episodes_phrase(ev: DuckEvaluation) -> str:
 
 
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
+    span_macro(ev.con)
     widths, any_status, count, ascii_only = _widths(ev, child, status)
     ep = _episodes_phrase(ev)
     write(f"{name}: as at {_when(ev.at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "") + "\n")
-    keep = [i for i in range(len(COLUMNS)) if any_status or i != 1]
+    keep = list(range(len(COLUMNS)))
     head = [COLUMNS[i] for i in keep]
     w = [widths[i] for i in keep]
     write(("  " + "  ".join(c.ljust(n) for c, n in zip(head, w))).rstrip() + "\n")
@@ -105,11 +125,12 @@ def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = 
                                 + "\n    ]") + ",\n")
     write('    "obligations": ')
     first = True
-    keys = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "exception", "status")
+    n = len(KEYS)
     for r in ev.rows(JSON_COLUMNS, child, status):
-        d = dict(zip(keys, r))
-        if r[10]:
-            d["occurrence"] = r[10]
+        d = dict(zip(KEYS, r))
+        d["clauses"] = d["clauses"].split(";")
+        if r[n]:
+            d["occurrence"] = r[n]
         write(("[\n" if first else ",\n") + _indent(dump(d), "      "))
         first = False
     write("[]\n  }\n]\n" if first else "\n    ]\n  }\n]\n")
@@ -147,7 +168,7 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
     writer.writerow(("case", *FIELDS, "occurrence"))
     batch = []
     for r in ev.rows(JSON_COLUMNS, child, status):
-        batch.append((name, *("" if v is None else v for v in r[:10]), r[10] or ""))
+        batch.append((name, *("" if v is None else v for v in r[:len(KEYS)]), r[len(KEYS)] or ""))
         if len(batch) >= 10_000:
             writer.writerows(batch)
             batch = []
@@ -159,7 +180,8 @@ def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, st
     from compiler.sql import literal
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
     cols = [f"{literal(name)} AS \"case\""] + [
-        f"nullif({expr}, '') AS \"{f}\"" for expr, f in zip(JSON_COLUMNS_LIST, FIELDS)] + [
+        (f"{expr} AS \"{f}\"" if f == "open_for" else f"nullif({expr}, '') AS \"{f}\"")
+        for expr, f in zip(JSON_COLUMNS_LIST, FIELDS)] + [
         "nullif(o.occurrence, 0) AS occurrence"]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:

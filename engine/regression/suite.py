@@ -50,8 +50,10 @@ def show_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def matched_fields(expected: dict[str, Any], ob: Obligation) -> tuple[str, ...]:
-    """The expected fields that `ob` has equal values for (unknown fields never match)."""
-    return tuple(k for k, v in expected.items() if k in FIELDS and _same(v, getattr(ob, k, _ABSENT)))
+    """The expected fields that `ob` has equal values for (unknown fields never match). `clause` matches
+    any clause that creates the duty (one duty, one row: `ob.clauses`)."""
+    return tuple(k for k, v in expected.items() if k in FIELDS and (
+        v in (ob.clauses or (ob.clause,)) if k == "clause" else _same(v, getattr(ob, k, _ABSENT))))
 
 
 def matches(expected: dict[str, Any], ob: Obligation) -> bool:
