@@ -1,0 +1,66 @@
+"""`clause fmt [--check] [--diff] [PATHS...]`: lay out .clause files the one canonical way.
+
+Paths are files or folders (searched for .clause files); none means the bundled policy.
+Without --check, files that change are rewritten atomically. With --check nothing is
+written: the files that would change are listed (with a unified diff under --diff) and
+the exit code is 1 if any would. A file that does not parse is left alone and its
+diagnostic shown: exit 2.
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+from cli.app import EXIT_INVALID, EXIT_NO, main
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, render_text
+from compiler.policy import BUNDLED
+
+
+def _files(paths: tuple[str, ...]) -> tuple[list[Path], list[Diagnostic]]:
+    found, missing = [], []
+    for p in map(Path, paths or (str(BUNDLED),)):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*.clause") if f.is_file())
+        elif p.is_file():
+            found.append(p)
+        else:
+            missing.append(error("E000", Span(str(p)), "no such file or folder", "give .clause files or policy folders"))
+    return found, missing
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="With --check, show each change as a unified diff.")
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Format .clause files (default: the bundled policy). Comments and quotes are kept exactly."""
+    from compiler.core.files import write_atomic
+    from compiler.fmt import format_file
+    files, problems = _files(paths)
+    changed = 0
+    for path in files:
+        shown = display_path(path)
+        try:
+            text, new = format_file(path, shown)
+        except ClauseError as e:
+            problems += e.diagnostics
+            continue
+        if new == text:
+            continue
+        changed += 1
+        if check:
+            click.echo(f"would reformat {shown}")
+            if show_diff:
+                click.echo("".join(difflib.unified_diff(text.splitlines(keepends=True), new.splitlines(keepends=True),
+                                                        f"{shown} (as it is)", f"{shown} (formatted)")), nl=False)
+        else:
+            write_atomic(path, new)
+            click.echo(f"formatted {shown}")
+    if problems:
+        click.echo(render_text(problems), err=True)
+    verb = "would be reformatted" if check else "reformatted"
+    click.echo(f"{changed} of {len(files)} file{'s' * (len(files) != 1)} {verb}", err=True)
+    sys.exit(EXIT_INVALID if problems else EXIT_NO if check and changed else 0)
