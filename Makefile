@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
 
 test: $(STAMP)
+	$(BIN)/clause fmt --check policy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
