@@ -29,7 +29,7 @@ from lark.exceptions import UnexpectedInput
 from compiler.core.diagnostics import ClauseError, Span, error
 
 PARTS = {"says", "note", "overlaps", "when", "then", "because"}
-PART_WORDS = {"also", "source"}  # keywords that start a line of their own inside a part or an item
+LINE_WORDS = {("then", "also"), ("document", "source")}  # (rule, keyword): the keyword starts a line
 BLOCKS = {"clause", "exception", "not_encoded", "section"}  # items set off by blank lines
 INDENT = 2
 _COMMENT = re.compile(r"#[^\n]*")
@@ -79,9 +79,13 @@ def format_text(text: str, path: str = "<text>") -> str:
     words, gaps = _read(text, path)
     out = _layout(words, gaps)
     if _signature(words, gaps) != _signature(*_read(out, path)):
-        raise ClauseError([error("E001", Span(path), "the formatter would change this file's meaning; it is left as "
-                                 "it is", "please report this as a bug, with the file")])
+        raise _refused(path)
     return out
+
+
+def _refused(path: str) -> ClauseError:
+    return ClauseError([error("E001", Span(path), "the formatter would change this file's meaning; it is left as it is",
+                              "please report this as a bug, with the file")])
 
 
 def format_file(path: Path, shown: str) -> tuple[str, str]:
@@ -116,16 +120,16 @@ def _read(text: str, path: str) -> tuple[list[_Word], list[_Gap]]:
     words = [w for item in _tree(text, path).children for w in _item_words(item)]
     gaps, end = [], 0
     for w in words:
-        gaps.append(_gap(text[end:w.token.start_pos], first=not gaps))
+        gaps.append(_gap(text[end:w.token.start_pos], not gaps, path))
         end = w.token.end_pos
-    gaps.append(_gap(text[end:], first=not words))
+    gaps.append(_gap(text[end:], not words, path))
     return words, gaps
 
 
-def _gap(text: str, first: bool) -> _Gap:
-    """The comments in the text between two tokens; what is left must be whitespace."""
+def _gap(text: str, first: bool, path: str) -> _Gap:
+    """The comments in the text between two tokens; the rest is whitespace (the parser ignores nothing else)."""
     if _COMMENT.sub("", text).strip():
-        raise ValueError(f"text between tokens that is neither a comment nor whitespace: {text!r}")
+        raise _refused(path)
     comments, at = [], 0
     for m in _COMMENT.finditer(text):
         before = text[at:m.start()]
@@ -135,13 +139,11 @@ def _gap(text: str, first: bool) -> _Gap:
     return _Gap(tuple(comments), text[at:].count("\n") >= 2)
 
 
-def _item_words(item: Tree | Token) -> Iterator[_Word]:
-    kind = item.data if isinstance(item, Tree) else str(item.type)
+def _item_words(item: Tree) -> Iterator[_Word]:
     starts: dict[int, int] = {}  # id(token) -> indent of the line it starts
-    if isinstance(item, Tree):
-        _mark(item, starts)
+    _mark(item, starts)
     for i, tok in enumerate(_tokens(item)):
-        yield _Word(tok, 0 if i == 0 else starts.get(id(tok)), str(kind), i == 0)
+        yield _Word(tok, 0 if i == 0 else starts.get(id(tok)), str(item.data), i == 0)
 
 
 def _tokens(node: Tree | Token) -> Iterator[Token]:
@@ -156,7 +158,7 @@ def _mark(node: Tree, starts: dict[int, int]) -> None:
     """Record the tokens that start a line inside `node`, with their indents."""
     for child in node.children:
         if isinstance(child, Token):
-            if (node.data, str(child)) in (("then", "also"), ("document", "source")):
+            if (node.data, str(child)) in LINE_WORDS:
                 starts[id(child)] = INDENT
             continue
         first = next(_tokens(child), None)
