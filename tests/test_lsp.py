@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 from cli.lsp.features import analyse, completions, definition, hover, policy_root
+from compiler.fmt import format_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "policy_small"
@@ -145,6 +146,19 @@ def test_an_editor_session(editor: Editor, policy: Path) -> None:
     editor.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
                                              "contentChanges": [{"text": on_disk}]})
     assert not [d for d in editor.diagnostics_for(uri) if d["severity"] == 1]
+
+    # formatting: nothing to do on the canonical layout; one edit, the whole text, on another
+    options = {"tabSize": 2, "insertSpaces": True}
+    assert editor.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options}) == []
+    messy = on_disk.replace("\n  says", " says").replace("\n   and", " and")
+    editor.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                             "contentChanges": [{"text": messy}]})
+    editor.diagnostics_for(uri)
+    (edit,) = editor.request("textDocument/formatting", {"textDocument": {"uri": uri}, "options": options})
+    lines = messy.split("\n")
+    assert edit["range"] == {"start": {"line": 0, "character": 0},
+                             "end": {"line": len(lines) - 1, "character": len(lines[-1])}}
+    assert edit["newText"] == format_text(messy) == on_disk
 
     assert editor.request("shutdown", None) is None
     editor.notify("exit", None)

@@ -1,7 +1,7 @@
 """The language server's protocol side, on pygls: editor messages in, LSP answers out.
 
 Input: JSON-RPC over stdio from an editor (didOpen, didChange, didSave, didClose, hover,
-definition, completion). Output: publishDiagnostics for every file of the policy folder
+definition, completion, formatting: `clause fmt` of the open text). Output: publishDiagnostics for every file of the policy folder
 an edited file belongs to (an empty list clears a file's old ones), and the answers to
 requests. Invariants: positions go out as 0-based lines and characters in the units the
 client and server agreed (UTF-16 unless the client offers another), converted from the
@@ -17,7 +17,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from cli.lsp.features import Analysis, analyse, completions, definition, hover, policy_root, word_end
-from compiler.core.diagnostics import Diagnostic, Span
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span
+from compiler.fmt import format_text
 
 Units = Callable[[str], int]
 
@@ -169,6 +170,20 @@ def build() -> ClauseServer:
         items = [lsp.CompletionItem(name, kind=kinds.get(what, lsp.CompletionItemKind.EnumMember), detail=what)
                  for name, what in completions(at[0] if at else None, before)]
         return lsp.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    def on_formatting(ls: ClauseServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
+        path = _path(params.text_document.uri)
+        if path is None:
+            return None
+        text = ls.workspace.get_text_document(params.text_document.uri).source
+        try:
+            new = format_text(text, path)
+        except ClauseError:
+            return None  # a file that does not parse is left as it is; its diagnostic is already shown
+        lines = text.split("\n")
+        end = lsp.Position(len(lines) - 1, ls.units()(lines[-1]))
+        return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), end), new)] if new != text else []
 
     return server
 
