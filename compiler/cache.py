@@ -5,7 +5,7 @@ read back from the cache when nothing it was built from has changed, else compil
 (and, when it compiles without errors, stored).
 
 What an entry depends on, all checked before it is used: the compiler itself (the
-bytes of every file in compiler/, grammar included), the Python version, the working
+bytes of every file in compiler/ and its sub-packages, grammar included), the Python version, the working
 directory (messages name files relative to it), the folder as given, the path and
 bytes of every `.clause` file in it (these name the key), and the text of every
 source document the policy quotes (stored in the entry and compared on every read).
@@ -33,8 +33,8 @@ COMPILER = Path(__file__).resolve().parent
 @lru_cache(maxsize=1)
 def compiler_digest() -> str:
     h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
-    for path in sorted(p for p in COMPILER.iterdir() if p.suffix in (".py", ".lark")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in COMPILER.rglob("*") if p.suffix in (".py", ".lark") and p.is_file()):
+        h.update(path.relative_to(COMPILER).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

@@ -10,8 +10,9 @@ and times are read by `timeparse`, not by YAML's timestamp rules.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable, Mapping
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -26,6 +27,7 @@ TOP = {"case": ident, "description": text, "as_of": instant, "children": records
 EXPECT_KEYS = ("obligations", "not_obligations", "episodes")
 _YAML = "tag:yaml.org,2002:"
 SUFFIXES = (".yaml", ".yml")
+Known = Mapping[str, Collection[str]]
 
 
 class CaseLoader(yaml.SafeLoader):
@@ -219,7 +221,7 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
 
-def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
+def _load_one(path: Path, diags: list[Diagnostic], known: Known | None = None) -> Case | None:
     file = str(path)
     text_ = _read(path, file, diags)
     if text_ is None:
@@ -227,16 +229,19 @@ def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
     root = _parse(text_, file, diags)
     if root is None:
         return None
-    coll = FactCollector()
+    coll = FactCollector(known=known or {})
     case = _case(root, coll)
     diags.extend(_dedupe(coll.diags))
     return case
 
 
-def load_case(path: str | Path) -> Case:
-    """One case file -> Case. Raises ClauseError with every problem in the file."""
+def load_case(path: str | Path, known: Known | None = None) -> Case:
+    """One case file -> Case. Raises ClauseError with every problem in the file.
+
+    `known`: the names a policy has (field -> names, e.g. `CompiledPolicy.known_names()`); an
+    expectation naming another action, actor or clause is an error (F015)."""
     diags: list[Diagnostic] = []
-    case = _load_one(Path(path), diags)
+    case = _load_one(Path(path), diags, known)
     raise_if_errors(_dedupe(diags))
     if case is None:  # cannot happen: no case means a diagnostic was recorded
         raise ClauseError([error("F001", Span(str(path)), "the case could not be read")])
@@ -256,26 +261,43 @@ def case_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def load_cases(paths: Iterable[str | Path]) -> list[Case]:
+@dataclass(frozen=True)
+class InvalidCase:
+    """A case file that cannot be run, with every problem in it."""
+
+    path: Path
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_each(paths: Iterable[str | Path], known: Known | None = None) -> list[Case | InvalidCase]:
+    """Case files and folders -> one Case or InvalidCase per file, in file order, so one bad file
+    does not hide the others' results. Case names must be unique (F008, on the later file)."""
+    out: list[Case | InvalidCase] = []
+    seen: dict[str, Span] = {}
+    for path in case_files(paths):
+        diags: list[Diagnostic] = []
+        case = _load_one(path, diags, known)
+        if case is not None and case.name in seen:
+            first = seen[case.name]
+            diags.append(error("F008", case.span, f"duplicate case name '{case.name}' (also in {first.file})",
+                               "give every case a unique 'case' name", (first,)))
+        errors = [d for d in _dedupe(diags) if d.severity == "error"]
+        if case is None or errors:
+            out.append(InvalidCase(path, tuple(errors or _dedupe(diags))))
+            continue
+        seen[case.name] = case.span
+        out.append(case)
+    return out
+
+
+def load_cases(paths: Iterable[str | Path], known: Known | None = None) -> list[Case]:
     """Case files and folders -> Cases in file order. Case names must be unique (F008).
 
     Raises ClauseError with every problem of every file.
     """
-    diags: list[Diagnostic] = []
-    cases: list[Case] = []
-    seen: dict[str, Span] = {}
-    for path in case_files(paths):
-        case = _load_one(path, diags)
-        if case is None:
-            continue
-        if case.name in seen:
-            first = seen[case.name]
-            diags.append(error("F008", case.span, f"duplicate case name '{case.name}' (also in {first.file})",
-                               "give every case a unique 'case' name", (first,)))
-        seen.setdefault(case.name, case.span)
-        cases.append(case)
-    raise_if_errors(_dedupe(diags))
-    return cases
+    loaded = load_each(paths, known)
+    raise_if_errors([d for x in loaded if isinstance(x, InvalidCase) for d in x.diagnostics])
+    return [x for x in loaded if isinstance(x, Case)]
 
 
-__all__ = ["CaseLoader", "ClauseError", "case_files", "load_case", "load_cases"]
+__all__ = ["CaseLoader", "ClauseError", "InvalidCase", "case_files", "load_case", "load_cases", "load_each"]

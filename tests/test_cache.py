@@ -49,7 +49,8 @@ def new_process() -> None:
 
 
 def same(a, b) -> bool:
-    return a.program.rules == b.program.rules and a.ast == b.ast and a.quotes == b.quotes and a.warnings == b.warnings
+    return a.program.rules == b.program.rules and a.ast == b.ast and a.quotes == b.quotes and a.warnings == b.warnings \
+        and a.normal == b.normal
 
 
 def test_a_fresh_entry_is_read_back_instead_of_compiling(policy_dir, store, compiles):
@@ -58,6 +59,21 @@ def test_a_fresh_entry_is_read_back_instead_of_compiling(policy_dir, store, comp
     second = cache.load_policy_cached(policy_dir)
     assert len(compiles) == 1 and same(first, second)
     assert [p.name.startswith("policy-") for p in store.glob("policy-*.pickle")] == [True]
+
+
+def test_the_compiler_digest_covers_its_sub_packages(tmp_path, monkeypatch):
+    """compiler/core (the vocabulary, London time) shapes a compiled policy as much as compiler/ does."""
+    copy = Path(shutil.copytree(cache.COMPILER, tmp_path / "compiler", ignore=shutil.ignore_patterns("__pycache__")))
+    monkeypatch.setattr(cache, "COMPILER", copy)
+    cache.compiler_digest.cache_clear()
+    before = cache.compiler_digest()
+    vocabulary = copy / "core" / "vocabulary.py"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    cache.compiler_digest.cache_clear()
+    try:
+        assert cache.compiler_digest() != before
+    finally:
+        cache.compiler_digest.cache_clear()
 
 
 def test_the_same_process_gets_the_same_object_back(policy_dir, store, compiles):

@@ -240,9 +240,9 @@ def render_text(d: PolicyDiff) -> str:
         out.append(f"{c.case} ({c.file}, as at {c.as_of}):")
         out += [f"  {SIGN[x.kind]} {x.kind:<7} {_change_words(x)}" for x in c.changes]
         out.append("")
-    unchanged = [c.case for c in d.cases if not c.changes]
-    if unchanged:
-        out += [f"unchanged: {', '.join(unchanged)}", ""]
+    unchanged = sum(not c.changes for c in d.cases)
+    if unchanged:  # counted, not listed: the changes are what a reviewer reads (JSON lists every case)
+        out += [f"{unchanged} case{'s' * (unchanged != 1)} unchanged", ""]
     out.append(d.summary())
     return "\n".join(out) + "\n"
 
