@@ -90,7 +90,7 @@ SAMPLE = '''clause LMCP-CP-1 "CP plan, missing 72 hours: strategy discussion"  #
    and not the episode has lasted more than 72 hours
   then team_manager and iro must hold strategy_discussion from 72 hours after reported
 not encoded LMCP-NE-1 "x" because "y"
-declare action escalation_meeting "strategy meeting"
+declare action escalation_meeting “strategy meeting, "TM" # not a comment”
 section LMCP "Child protection plan"'''
 
 
@@ -119,7 +119,7 @@ def test_a_sample_is_highlighted() -> None:
         ('"x"', "string.quoted.double.clause"), ("because", "keyword.other.part.clause"),
         ('"y"', "string.quoted.double.clause"),
         ("declare action", "keyword.control.item.clause"), ("escalation_meeting", "variable.other.name.clause"),
-        ('"strategy meeting"', "string.quoted.double.clause"),
+        ('“strategy meeting, "TM" # not a comment”', "string.quoted.other.curly.clause"),
         ("section", "keyword.control.item.clause"), ("LMCP", "entity.name.type.document-id.clause"),
         ('"Child protection plan"', "string.quoted.double.clause"),
     ]
