@@ -91,7 +91,8 @@ SAMPLE = '''clause LMCP-CP-1 "CP plan, missing 72 hours: strategy discussion"  #
   then team_manager and iro must hold strategy_discussion from 72 hours after reported
 not encoded LMCP-NE-1 "x" because "y"
 declare action escalation_meeting “strategy meeting, "TM" # not a comment”
-section LMCP "Child protection plan"'''
+section LMCP "Child protection plan"
+accept W102 LMCP-CP-1 "intended"'''
 
 
 def test_a_sample_is_highlighted() -> None:
@@ -122,5 +123,7 @@ def test_a_sample_is_highlighted() -> None:
         ('“strategy meeting, "TM" # not a comment”', "string.quoted.other.curly.clause"),
         ("section", "keyword.control.item.clause"), ("LMCP", "entity.name.type.document-id.clause"),
         ('"Child protection plan"', "string.quoted.double.clause"),
+        ("accept", "keyword.control.item.clause"), ("W102", "constant.other.diagnostic-code.clause"),
+        ("LMCP-CP-1", "entity.name.function.clause-id.clause"), ('"intended"', "string.quoted.double.clause"),
     ]
     assert got == expect
