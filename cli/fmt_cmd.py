@@ -20,15 +20,28 @@ from compiler.policy import BUNDLED
 
 
 def _files(paths: tuple[str, ...]) -> tuple[list[Path], list[Diagnostic]]:
-    found, missing = [], []
+    """The .clause files to format. A link is never rewritten (that would replace the link with a
+    file): one inside a folder is skipped (its target is in the folder too), any other refused."""
+    from compiler.check import inside
+    found, problems = [], []
     for p in map(Path, paths or (str(BUNDLED),)):
         if p.is_dir():
-            found += sorted(f for f in p.rglob("*.clause") if f.is_file())
+            for f in sorted(f for f in p.rglob("*.clause") if f.is_file()):
+                if not f.is_symlink():
+                    found.append(f)
+                elif not inside(f, p):
+                    problems.append(_link(f))
+        elif p.is_symlink():
+            problems.append(_link(p))
         elif p.is_file():
             found.append(p)
         else:
-            missing.append(error("E000", Span(str(p)), "no such file or folder", "give .clause files or policy folders"))
-    return found, missing
+            problems.append(error("E000", Span(str(p)), "no such file or folder", "give .clause files or policy folders"))
+    return found, problems
+
+
+def _link(path: Path) -> Diagnostic:
+    return error("E025", Span(str(path)), "this .clause file is a link; it is not formatted", "format the file it links to")
 
 
 @main.command()

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from compiler.core.diagnostics import ClauseError, Span, error
@@ -34,17 +33,6 @@ BLOCKS = {"clause", "exception", "not_encoded", "section"}  # items set off by b
 INDENT = 2
 _COMMENT = re.compile(r"#[^\n]*")
 _NO_SPACE_AFTER, _NO_SPACE_BEFORE = {"("}, {")", ","}
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    """The policy grammar with every token kept: keywords say where parts start."""
-    from compiler.core.files import cache_dir
-    from compiler.parse import GRAMMAR
-    folder = cache_dir()
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                keep_all_tokens=True, maybe_placeholders=False,
-                cache=str(folder / "fmt-grammar.lark-cache") if folder else False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +97,8 @@ def _signature(words: list[_Word], gaps: list[_Gap]) -> tuple:
 
 def _tree(text: str, path: str) -> Tree:
     try:
-        return _parser().parse(text)
+        from compiler.parse import parser
+        return parser(keep_all_tokens=True).parse(text)
     except UnexpectedInput as e:
         raise ClauseError([error("E001", Span(path, getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1),
                                  "syntax error: the formatter cannot read the file here")]) from None

@@ -71,11 +71,16 @@ def policy_files(root: Path) -> list[str]:
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
     """Parse every file; syntax errors are collected per file, not raised."""
+    from compiler.check import inside
     from compiler.parse import parse_file
     diagnostics: list[Diagnostic] = []
     files = []
     paths = sorted(texts) if texts is not None else policy_files(root)
     for path in paths:
+        if texts is None and not inside(Path(path), root):  # a link out of the folder: never read it
+            diagnostics.append(error("E025", Span(path), "this .clause file is a link to a file outside the policy folder",
+                                     "keep policy files inside the policy folder; copy the file in instead of linking it"))
+            continue
         try:
             files.append(parse_file(path, texts[path] if texts is not None else None))
         except ClauseError as e:

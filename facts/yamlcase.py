@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from facts import limits
@@ -35,15 +36,29 @@ class CaseLoader(yaml.SafeLoader):
 
     Mappings become `Record`s (keeping each key's and value's position) and
     sequences lists of `Field`s; duplicate keys, non-text keys, unsupported tags and
-    self-referencing aliases become diagnostics. Only plain data is ever built.
+    aliases become diagnostics. Only plain data is ever built. Aliases (`*name`) are
+    refused where they are composed, before anything is expanded: a 2 KB file of nested
+    aliases would otherwise stand for gigabytes of data, and a case is written to be read.
     """
 
     def __init__(self, stream: str, file: str) -> None:
         super().__init__(stream)
         self.file = file
         self.diags: list[Diagnostic] = []
-        self._built: dict[int, Any] = {}  # aliases share nodes: build each node once
-        self._active: set[int] = set()
+        self._refused: set[str] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.get_event()
+            mark = event.start_mark
+            if event.anchor in self._refused:  # each alias name once: a bomb repeats them
+                return ScalarNode("tag:yaml.org,2002:null", "", mark, event.end_mark)
+            self._refused.add(event.anchor)
+            self.diags.append(error("F009", Span(self.file, mark.line + 1, mark.column + 1),
+                                    f"a YAML alias ('*{event.anchor}') is not allowed in a case file",
+                                    "write the value out in full; case files are read by people"))
+            return ScalarNode("tag:yaml.org,2002:null", "", mark, event.end_mark)
+        return super().compose_node(parent, index)
 
     def span(self, node: Node) -> Span:
         """Where `node` starts; scalars also record where they end (for the caret)."""
@@ -52,28 +67,13 @@ class CaseLoader(yaml.SafeLoader):
             return Span(self.file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
         return Span(self.file, s.line + 1, s.column + 1)
 
-    def build(self, node: Node) -> Any:
-        key = id(node)
-        if key in self._built:
-            return self._built[key]
-        if key in self._active:
-            self.diags.append(error("F009", self.span(node), "a YAML alias refers to the entry that contains it",
-                                    "write the value out instead of using '*alias'"))
-            return None
-        self._active.add(key)
-        try:
-            value = self._build(node)
-        finally:
-            self._active.discard(key)
-        self._built[key] = value
-        return value
-
     def _tag_ok(self, node: Node, allowed: tuple[str, ...]) -> None:
         if node.tag not in tuple(_YAML + t for t in allowed):
             self.diags.append(error("F009", self.span(node), f"unsupported YAML tag '{node.tag}'",
                                     "remove the '!' tag; case files hold plain text, numbers, lists and mappings"))
 
-    def _build(self, node: Node) -> Any:
+    def build(self, node: Node) -> Any:
+        """Plain data for a node (no node is shared: aliases are refused when composed)."""
         if isinstance(node, MappingNode):
             self._tag_ok(node, ("map",))
             fields: dict[str, Field] = {}
@@ -142,12 +142,17 @@ def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
 
 
 def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
+    limit = limits.max_case_bytes()
     try:
-        size = path.stat().st_size
-        if size > limits.max_case_bytes():
-            diags.append(limits.too_large(file, size, limits.max_case_bytes(), "a case file"))
+        refused = limits.refuse(path, file, limit, "a case file")
+        if refused is not None:
+            diags.append(refused)
             return None
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # a file that grew since it was measured is cut, not swallowed
+        if len(data) > limit:
+            diags.append(limits.too_large(file, len(data), limit, "a case file"))
+            return None
     except FileNotFoundError:
         diags.append(error("F011", Span(file), f"no such file or folder: {file}"))
         return None

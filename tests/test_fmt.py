@@ -155,3 +155,15 @@ def test_a_file_with_a_syntax_error_is_left_alone_and_reported(folder: Path) -> 
 def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["fmt", "--check", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "E000" in result.stderr and "no such file or folder" in result.stderr
+
+
+def test_links_are_never_rewritten(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "out.clause"
+    outside.write_text(MESSY, encoding="utf-8")
+    (folder / "out.clause").symlink_to(outside)
+    (folder / "in.clause").symlink_to(folder / "sub" / "messy.clause")
+    result = CliRunner().invoke(main, ["fmt", str(folder)])
+    assert result.exit_code == 2 and "E025" in result.stderr and f"{folder / 'out.clause'}" in result.stderr
+    assert outside.read_text(encoding="utf-8") == MESSY
+    assert (folder / "in.clause").is_symlink() and (folder / "out.clause").is_symlink()
+    assert (folder / "sub" / "messy.clause").read_text(encoding="utf-8") == EXPECTED  # formatted as itself, once

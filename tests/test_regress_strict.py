@@ -116,3 +116,34 @@ def test_obligations_for_an_unknown_child_in_a_bulk_folder_on_either_engine(tmp_
         assert result.exit_code == 2 and "X001" in result.stderr, result.output
         hints.add(next(line for line in result.stderr.splitlines() if "hint" in line))
     assert len(hints) == 1 and "did you mean" in hints.pop()  # the same answer whichever engine read it
+
+
+def test_junit_stays_well_formed_with_control_characters_in_names(tmp_path: Path) -> None:
+    """YAML escapes can put any character in a case name; XML 1.0 cannot hold most control characters."""
+    write(tmp_path / "evil.yaml", r'''
+        case: "evil\x1b[2J\x07\x00name"
+        as_of: 2024-03-12T09:00
+        children: [{id: C1, born: 2012-05-01}]
+        episodes: [{id: E1, child: C1, reported: 2024-03-04T08:00}]
+        expect:
+          obligations: [{action: missing_cp_conference}]
+    ''')
+    junit = tmp_path / "junit.xml"
+    result = RUN.invoke(main, ["test", str(tmp_path / "evil.yaml"), "--junit", str(junit)])
+    assert result.exit_code == 1
+    root = ET.parse(junit).getroot()  # raises if not well-formed
+    [case] = root.iter("testcase")
+    assert case.get("name") == "evil\\x1b[2J\\x07\\x00name"
+
+
+def test_diff_markdown_escapes_html_and_markdown(tmp_path: Path) -> None:
+    from engine.meaning.obligations import Obligation
+    from engine.regression.diff import CaseDiff, Change, PolicyDiff, render_markdown
+    ob = Obligation("<b onmouseover=x>C1</b>", None, "locate_child", "police", "must", None, None, "[X](javascript:y)")
+    d = PolicyDiff("<img src=x onerror=alert(1)>", "head`x",
+                   (CaseDiff("<script>alert(1)</script>", "a.yaml", "t", (Change("added", None, ob),)),))
+    md = render_markdown(d)
+    assert "`<img src=x onerror=alert(1)>`" in md  # in a code span: shown, never rendered
+    assert "<script>" not in md and "<b " not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "\\[X\\](javascript:y)" in md
+    assert "`` head`x ``" in md

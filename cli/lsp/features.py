@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import ast
-from compiler.check import check
+from compiler.check import check, inside
 from compiler.core import vocabulary as vocab
-from compiler.core.diagnostics import ClauseError, Diagnostic, Span
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
 from compiler.parse import GRAMMAR
 from compiler.policy import load_sources, parse_policy
 from compiler.sources import SourceText, normalise
@@ -61,7 +61,9 @@ def analyse(root: Path, open_texts: dict[str, str]) -> Analysis:
     root = root.resolve()
     texts, unreadable = {}, []
     for p in sorted(root.rglob("*.clause")):
-        if p.is_file() and str(p) not in open_texts:
+        if not inside(p, root):  # a link out of the folder: never read (as the compiler does)
+            unreadable.append(error("E025", Span(str(p)), "this .clause file is a link to a file outside the policy folder"))
+        elif p.is_file() and str(p) not in open_texts:
             try:
                 texts[str(p)] = p.read_bytes().decode("utf-8")
             except UnicodeDecodeError:

@@ -11,6 +11,7 @@ obligations are ranked by matched fields, ties in the engine's order.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 import xml.etree.ElementTree as ET
@@ -362,5 +363,17 @@ def junit_xml(suite: Suite, name: str = "clause") -> str:
             message = f"{n} expectation{'s' * (n != 1)} failed: " + "; ".join(f"{f.where}: {f.message}" for f in r.failures)
             failure = ET.SubElement(tc, "failure", message=message, type="ExpectationFailed")
             failure.text = "\n".join(line for f in r.failures for line in failure_text(f)) + "\n"
+    for element in root.iter():
+        element.attrib = {k: _xml(v) for k, v in element.attrib.items()}
+        element.text = _xml(element.text) if element.text else element.text
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# Characters XML 1.0 cannot hold at all (ElementTree writes them raw, and the file is then not XML).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML can hold: a control character in a case name or message is shown as \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
