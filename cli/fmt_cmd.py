@@ -1,6 +1,7 @@
 """`clause fmt [--check] [--diff] [PATHS...]`: lay out .clause files the one canonical way.
 
-Paths are files or folders (searched for .clause files); none means the bundled policy.
+Paths are files or folders (searched for .clause files); none means the policy folder the
+other commands use (the nearest `policy/` from here upwards, else the bundled one).
 Without --check, files that change are rewritten atomically. With --check nothing is
 written: the files that would change are listed (with a unified diff under --diff) and
 the exit code is 1 if any would. A file that does not parse is left alone and its
@@ -14,9 +15,8 @@ from pathlib import Path
 
 import click
 
-from cli.app import EXIT_INVALID, EXIT_NO, main
+from cli.app import EXIT_INVALID, EXIT_NO, main, policy_folder
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, render_text
-from compiler.policy import BUNDLED
 
 
 def _files(paths: tuple[str, ...]) -> tuple[list[Path], list[Diagnostic]]:
@@ -24,7 +24,7 @@ def _files(paths: tuple[str, ...]) -> tuple[list[Path], list[Diagnostic]]:
     file): one inside a folder is skipped (its target is in the folder too), any other refused."""
     from compiler.check import inside
     found, problems = [], []
-    for p in map(Path, paths or (str(BUNDLED),)):
+    for p in map(Path, paths) if paths else [policy_folder(None)]:
         if p.is_dir():
             for f in sorted(f for f in p.rglob("*.clause") if f.is_file()):
                 if not f.is_symlink():
@@ -49,7 +49,7 @@ def _link(path: Path) -> Diagnostic:
 @click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True, help="With --check, show each change as a unified diff.")
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
-    """Format .clause files (default: the bundled policy). Comments and quotes are kept exactly."""
+    """Format .clause files (default: the policy folder found from here). Comments and quotes are kept exactly."""
     from compiler.core.files import write_atomic
     from compiler.fmt import format_file
     files, problems = _files(paths)

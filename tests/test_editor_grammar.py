@@ -92,7 +92,8 @@ SAMPLE = '''clause LMCP-CP-1 "CP plan, missing 72 hours: strategy discussion"  #
 not encoded LMCP-NE-1 "x" because "y"
 declare action escalation_meeting “strategy meeting, "TM" # not a comment”
 section LMCP "Child protection plan"
-accept W102 LMCP-CP-1 "intended"'''
+accept W102 LMCP-CP-1 "intended"
+clause LMCP-CP-2 "t" version of LMCP-CP-1 in force from 2023-10-25'''
 
 
 def test_a_sample_is_highlighted() -> None:
@@ -125,5 +126,9 @@ def test_a_sample_is_highlighted() -> None:
         ('"Child protection plan"', "string.quoted.double.clause"),
         ("accept", "keyword.control.item.clause"), ("W102", "constant.other.diagnostic-code.clause"),
         ("LMCP-CP-1", "entity.name.function.clause-id.clause"), ('"intended"', "string.quoted.double.clause"),
+        ("clause", "keyword.control.item.clause"), ("LMCP-CP-2", "entity.name.function.clause-id.clause"),
+        ('"t"', "string.quoted.double.clause"), ("version", "keyword.other.part.clause"), ("of", "keyword.other.part.clause"),
+        ("LMCP-CP-1", "entity.name.function.clause-id.clause"), ("in force", "keyword.other.part.clause"),
+        ("from", "keyword.other.part.clause"), ("2023-10-25", "constant.numeric.date.clause"),
     ]
     assert got == expect

@@ -167,3 +167,12 @@ def test_links_are_never_rewritten(folder: Path, tmp_path_factory: pytest.TempPa
     assert outside.read_text(encoding="utf-8") == MESSY
     assert (folder / "in.clause").is_symlink() and (folder / "out.clause").is_symlink()
     assert (folder / "sub" / "messy.clause").read_text(encoding="utf-8") == EXPECTED  # formatted as itself, once
+
+
+def test_without_paths_the_policy_folder_found_from_here(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "policy").mkdir()
+    (folder / "policy" / "rules.clause").write_text(MESSY, encoding="utf-8")
+    monkeypatch.chdir(folder / "sub")
+    result = CliRunner().invoke(main, ["fmt", "--check"])
+    assert result.exit_code == 1 and "using policy" in result.stderr
+    assert "would reformat" in result.stdout and "rules.clause" in result.stdout and "messy.clause" not in result.stdout

@@ -220,3 +220,16 @@ def test_completion_follows_the_words_before_the_cursor() -> None:
     assert actors["duty_officer"] == "actor"
     everything = dict(completions(analysis, "  when "))
     assert everything["must"] == "modality" and everything["overrides"] == "keyword" and everything["more than"] == "keyword"
+
+
+def test_definition_of_a_version_and_of_an_accepted_clause(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "data" / "policy_versions", tmp_path / "policy")
+    rules = str((tmp_path / "policy" / "rules.clause").resolve())
+    extra = rules.replace("rules.clause", "zz-accept.clause")
+    analysis = analyse(tmp_path / "policy", {extra: 'accept W101 MCP-CP-1 "why"\n'})
+    text = analysis.texts[rules]
+    line = text[: text.index("version of MCP-CP-1")].count("\n") + 1
+    column = len(text.split("\n")[line - 1].split("version of ")[0]) + len("version of ") + 1
+    target = analysis.index["MCP-CP-1"].id.span
+    assert definition(analysis, rules, line, column) == target
+    assert definition(analysis, extra, 1, len("accept W101 ") + 1) == target

@@ -4,7 +4,7 @@ Input: a policy folder and the unsaved text of the editor's open files, which ov
 the files on disk. Output: plain values (Markdown text, spans, names) in the compiler's
 own positions (1-based lines, columns in characters); `cli/lsp/server.py` turns them into
 LSP messages. Invariants: the diagnostics are the compiler's own (code, message, hint, as
-`clause check --no-analysis` reports them); a policy with errors is still analysed as far
+`clause check --no-analysis` reports them; warnings the policy accepts are left out); a policy with errors is still analysed as far
 as it parses, so hovers and definitions keep working while another file is broken;
 nothing here writes a file.
 """
@@ -19,7 +19,7 @@ from compiler.check import check, inside
 from compiler.core import vocabulary as vocab
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
 from compiler.parse import GRAMMAR
-from compiler.policy import load_sources, parse_policy
+from compiler.policy import accept_warnings, load_sources, parse_policy
 from compiler.sources import SourceText, normalise
 
 KEYWORDS = tuple(sorted(set(re.findall(r'"([a-z]+(?: [a-z]+)?)"', GRAMMAR.read_text(encoding="utf-8")))))
@@ -62,7 +62,8 @@ def analyse(root: Path, open_texts: dict[str, str]) -> Analysis:
     texts, unreadable = {}, []
     for p in sorted(root.rglob("*.clause")):
         if not inside(p, root):  # a link out of the folder: never read (as the compiler does)
-            unreadable.append(error("E025", Span(str(p)), "this .clause file is a link to a file outside the policy folder"))
+            unreadable.append(error("E025", Span(str(p)), "this .clause file is a link to a file outside the policy folder",
+                                    "keep policy files inside the policy folder; copy the file in instead of linking it"))
         elif p.is_file() and str(p) not in open_texts:
             try:
                 texts[str(p)] = p.read_bytes().decode("utf-8")
@@ -78,7 +79,9 @@ def analyse(root: Path, open_texts: dict[str, str]) -> Analysis:
     policy, diagnostics = parse_policy(root, texts)
     sources = load_sources(policy, root)
     found, quotes = check(policy, sources, root)
-    return Analysis(root, texts, policy, sources, quotes, sorted(diagnostics + found + unreadable, key=Diagnostic.sort_key))
+    diagnostics = accept_warnings(policy, diagnostics + found + unreadable, judged=("W101",))  # as compile_policy
+    shown = [d for d in diagnostics if not d.accepted]  # accepted in the policy: counted by `clause check`, not repeated
+    return Analysis(root, texts, policy, sources, quotes, sorted(shown, key=Diagnostic.sort_key))
 
 
 def word_end(text: str, line: int, column: int) -> int:
@@ -98,9 +101,13 @@ def _inside(span: Span, line: int, column: int) -> bool:
 
 
 def _references(item: object) -> list[ast.Name]:
-    """The ids an item names: its own, those it overrides or overlaps, a section's document."""
+    """The ids an item names: its own, those it is a version of, overrides or overlaps, those an
+    `accept` line names, a section's document."""
     if isinstance(item, ast.Clause):
-        return [item.id, *item.overrides, *(n for o in item.overlaps for n in o.others)]
+        version = [item.version_of] if item.version_of else []
+        return [item.id, *version, *item.overrides, *(n for o in item.overlaps for n in o.others)]
+    if isinstance(item, ast.Acceptance):
+        return list(item.clauses)
     if isinstance(item, (ast.NotEncoded, ast.Document)):
         return [item.id]
     if isinstance(item, ast.Section):
