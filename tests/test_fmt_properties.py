@@ -3,7 +3,7 @@
 For the bundled policy, the small fixture, real files laid out at random (whitespace and
 comments between every token) and generated policies (random conditions, conclusions,
 timings and exceptions over the vocabulary, with unknown names and misquotes mixed in so
-that the checks have something to say): the formatted text compiles to the same Datalog
+that the checks have something to say; curly quotes, versions and accept lines too): the formatted text compiles to the same Datalog
 rules and the same AST (positions aside), gives the same diagnostics (code, severity,
 message, hint, clause), and is a fixed point of the formatter. The budget is small by
 default; HYPOTHESIS_PROFILE=fuzz (tests/conftest.py) runs many more examples.
@@ -67,7 +67,7 @@ def test_the_bundled_policy_and_the_fixture_keep_their_meaning() -> None:
 
 # ---- real files laid out at random -------------------------------------------------------------
 
-TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|more than|[()\,]|[^\s"#(),]+')
+TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^“”\n]*”|#[^\n]*|more than|[()\,]|[^\s"#(),]+')
 GAPS = [" ", "  ", "\n", "\n\n", "\t", "\n    ", " \n  \n", "\u00a0"]
 COMMENTS = ["# note", "#", "# (x, y) \"not a string\"", "#   spaced   "]
 
@@ -140,7 +140,10 @@ def clause(draw: st.DrawFn, i: int) -> str:
         head = (f'exception SM-G-{i} "Generated {i}" overrides {"actor of " if actor_of else ""}'
                 f'SM-G-{draw(st.integers(0, i - 1))}')
     quotes = [q.replace("\\", "\\\\").replace('"', '\\"') for q in draw(st.lists(QUOTE, min_size=1, max_size=2))]
-    lines = [head] + [f'says "{q}"' for q in quotes]
+    if i > 0 and not exception and draw(st.integers(0, 4)) == 0:
+        head += f" version of SM-G-{draw(st.integers(0, i - 1))} in force from 2024-0{draw(st.integers(1, 9))}-01"
+    curly = draw(st.booleans())  # curly quotes take the text verbatim
+    lines = [head] + [f"says “{q}”" if curly and not set(q) & set("“”\\") else f'says "{q}"' for q in quotes]
     if draw(st.booleans()):
         lines.append('note "An interpretation."')
     if i > 0 and draw(st.integers(0, 4)) == 0:
@@ -160,6 +163,8 @@ def clause(draw: st.DrawFn, i: int) -> str:
 @st.composite
 def generated_policy(draw: st.DrawFn) -> dict[str, str]:
     items = [draw(clause(i)) for i in range(draw(st.integers(1, 4)))]
+    if draw(st.booleans()):
+        items.append(f'accept {draw(st.sampled_from(["W101", "W102"]))} SM-G-0 "intended"')
     text = 'section SMALL "Small Missing Children Procedure"\n\n' + "\n\n".join(items) + "\n"
     texts = folder_texts(SMALL)
     texts["generated.clause"] = relaid(text, random.Random(draw(st.integers(0, 2**32))))
