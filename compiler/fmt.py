@@ -40,7 +40,7 @@ class _Word:
     """A token and where the layout puts it: `indent` when it starts a line, else None."""
 
     token: Token
-    indent: int | None
+    indent: int | tuple[str, int] | None  # ("(", id of a bracket): the column just inside it
     kind: str  # the rule of the top-level item it belongs to
     item_start: bool
 
@@ -129,7 +129,7 @@ def _gap(text: str, first: bool, path: str) -> _Gap:
 
 
 def _item_words(item: Tree) -> Iterator[_Word]:
-    starts: dict[int, int] = {}  # id(token) -> indent of the line it starts
+    starts: dict[int, int | tuple] = {}  # id(token) -> indent of the line it starts
     _mark(item, starts)
     for i, tok in enumerate(_tokens(item)):
         yield _Word(tok, 0 if i == 0 else starts.get(id(tok)), str(item.data), i == 0)
@@ -143,7 +143,7 @@ def _tokens(node: Tree | Token) -> Iterator[Token]:
         yield from _tokens(child)
 
 
-def _mark(node: Tree, starts: dict[int, int]) -> None:
+def _mark(node: Tree, starts: dict[int, int | tuple]) -> None:
     """Record the tokens that start a line inside `node`, with their indents."""
     for child in node.children:
         if isinstance(child, Token):
@@ -158,13 +158,32 @@ def _mark(node: Tree, starts: dict[int, int]) -> None:
         _mark(child, starts)
 
 
-def _mark_condition(when: Tree, starts: dict[int, int]) -> None:
-    """The `and`s or `or`s of the condition's top level start lines, right-aligned under `when`."""
+def _mark_condition(when: Tree, starts: dict[int, int | tuple]) -> None:
+    """The `and`s or `or`s of the condition's top level start lines, right-aligned under `when`;
+    so do those of a bracketed group that holds another bracketed group of several conditions,
+    each at the column just inside its group's opening bracket (innermost groups stay on one line)."""
     root = when.children[-1]
     if isinstance(root, Tree) and root.data in ("and_cond", "or_cond"):
         for child in root.children:
             if isinstance(child, Token) and str(child) in ("and", "or"):
                 starts[id(child)] = INDENT + len("when") - len(str(child))
+    for group in _groups(root):
+        if any(True for inner in _groups(group.children[1]) if inner is not group):
+            for child in group.children[1].children:
+                if isinstance(child, Token) and str(child) in ("and", "or"):
+                    starts[id(child)] = ("(", id(group.children[0]))
+
+
+def _groups(node: Tree | Token) -> Iterator[Tree]:
+    """The bracketed groups of several conditions in a condition, outermost first."""
+    if not isinstance(node, Tree):
+        return
+    first = node.children[0] if node.children else None
+    if (isinstance(first, Token) and str(first) == "(" and isinstance(node.children[1], Tree)
+            and node.children[1].data in ("and_cond", "or_cond")):
+        yield node
+    for child in node.children:
+        yield from _groups(child)
 
 
 def _layout(words: list[_Word], gaps: list[_Gap]) -> str:
@@ -183,11 +202,13 @@ def _layout(words: list[_Word], gaps: list[_Gap]) -> str:
         if lines and lines[-1]:
             lines.append("")
 
+    inside: dict[int, int] = {}  # id of an opening bracket -> the column just inside it
     for i, gap in enumerate(gaps):
         w = words[i] if i < len(words) else None
         between_items = w is None or w.item_start
         force = (w is not None and w.item_start and i > 0 and (w.kind in BLOCKS or words[i - 1].kind in BLOCKS))
-        indent = 0 if w is None else w.indent if w.indent is not None else home + 2 * INDENT
+        start = None if w is None else inside[w.indent[1]] if isinstance(w.indent, tuple) else w.indent
+        indent = 0 if w is None else start if start is not None else home + 2 * INDENT
         for c in gap.comments:
             if c.trailing and line:
                 line.append("  " + c.text)
@@ -200,13 +221,15 @@ def _layout(words: list[_Word], gaps: list[_Gap]) -> str:
             lines.append(" " * indent + c.text)
         if w is None:
             break
-        if w.indent is not None or not line:
+        if start is not None or not line:
             emit()
             if between_items and (gap.blank_at_end or force):
                 blank()
-            home = w.indent if w.indent is not None else home
+            home = start if start is not None else home
             line_indent = indent
         line.append(str(w.token))
+        if str(w.token) == "(":
+            inside[id(w.token)] = line_indent + len(_join(line))
     emit()
     return "\n".join(lines) + "\n" if lines else ""
 

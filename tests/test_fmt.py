@@ -176,3 +176,17 @@ def test_without_paths_the_policy_folder_found_from_here(folder: Path, monkeypat
     result = CliRunner().invoke(main, ["fmt", "--check"])
     assert result.exit_code == 1 and "using policy" in result.stderr
     assert "would reformat" in result.stdout and "rules.clause" in result.stdout and "messy.clause" not in result.stdout
+
+
+def test_a_group_holding_groups_breaks_at_its_own_and_or_inside_its_bracket() -> None:
+    text = ('clause SM-N-1 "t" says "x" when the child has been reported missing and ((the child has flag cse and '
+            '(the child has flag cce or the child has flag trafficking)) or the child has no status) '
+            'then police must locate_child\n')
+    assert format_text(text) == (
+        'clause SM-N-1 "t"\n'
+        '  says "x"\n'
+        '  when the child has been reported missing\n'
+        '   and ((the child has flag cse\n'
+        '         and (the child has flag cce or the child has flag trafficking))\n'
+        '        or the child has no status)\n'
+        '  then police must locate_child\n')
