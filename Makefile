@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
 
 test: $(STAMP)
+	$(BIN)/clause fmt --check policy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -30,7 +31,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz CLAUSE_TEST_LOAD=large $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py \
 		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
-		tests/test_determinism.py
+		tests/test_determinism.py tests/test_fmt_properties.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -27,11 +27,12 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 MAX_DEPTH = 100
 MAX_NUMBER = 9999
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
+@lru_cache(maxsize=2)
+def parser(keep_all_tokens: bool = False) -> Lark:
     """The compiled grammar, built once per process, its analysis kept in the cache folder so
     later processes load it: sealed (compiler/core/sealed.py), since Lark's own cache would
-    unpickle whatever file it finds; keyed by the grammar's text and Lark's version."""
+    unpickle whatever file it finds; keyed by the grammar's text and Lark's version.
+    `keep_all_tokens` keeps the keywords in the tree too: the formatter (compiler/fmt.py) lays them out."""
     import hashlib
     import io
 
@@ -44,14 +45,14 @@ def parser() -> Lark:
     entry = None
     if folder is not None:
         digest = hashlib.sha256(f"{lark.__version__}\0{text}".encode()).hexdigest()[:32]
-        entry = folder / f"grammar-{digest}.lark"
+        entry = folder / f"{'fmt-' if keep_all_tokens else ''}grammar-{digest}.lark"
         data = sealed.read(entry)
         if data is not None:
             try:
                 return Lark.load(io.BytesIO(data))
             except Exception:  # noqa: BLE001 - an entry of another format: rebuild it
                 pass
-    built = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    built = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False, keep_all_tokens=keep_all_tokens)
     if entry is not None:
         buf = io.BytesIO()
         built.save(buf)
