@@ -1,14 +1,14 @@
 """pyDatalog, used through its object API only: rules and facts in, tuples out.
 
-Input: a `Program` and `BaseFact`s. Output: the derived tuples, sorted. Each call
-starts a fresh `Logic()` (pyDatalog keeps one logic per thread), so evaluations
-never leak into each other. Nothing here parses or executes text: constants from
-the policy and the facts stay data (see ../shared/notes/pydatalog.md).
+Input: a `Program` and `BaseFact`s. Output: every derived relation the rules define, each
+asked once, whole, and sorted (engine/evaluation.py keeps them; nothing asks pyDatalog again).
+Each load starts from the program's template logic with no facts (pyDatalog keeps one logic
+per thread), so evaluations never leak into each other. Nothing here parses or executes text:
+constants from the policy and the facts stay data (see ../shared/notes/pydatalog.md).
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
@@ -16,16 +16,7 @@ from pyDatalog import pyDatalog, pyEngine, pyParser
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from engine.meaning.base_facts import BaseFact
 
-QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
 _SENTINEL = "\x00clause-declare\x00"
-
-
-@dataclass(frozen=True)
-class Derived:
-    """Every derived tuple of the queried predicates, sorted for determinism."""
-
-    tuples: Mapping[str, tuple[tuple, ...]]
-    token: object = None
 
 
 def _arg(a: Union[Var, str, int], variables: dict[str, object]) -> object:
@@ -72,12 +63,6 @@ def declare(predicates: Mapping[str, int]) -> None:
 
 _loaded = threading.local()
 
-
-def loaded_token() -> object:
-    """Identifies what this thread's logic holds, so explanations can tell if it is stale."""
-    return getattr(_loaded, "token", None)
-
-
 def _template(program: Program) -> object:
     """This thread's logic holding the program's rules and no facts, built once per program."""
     cache: dict[int, tuple[Program, object]] = getattr(_loaded, "templates", None) or {}
@@ -95,8 +80,8 @@ def _template(program: Program) -> object:
     return cache[id(program)][1]
 
 
-def load(program: Program, facts: Iterable[BaseFact]) -> object:
-    """This thread's logic, holding the program and exactly these facts. Returns its token.
+def load(program: Program, facts: Iterable[BaseFact]) -> None:
+    """This thread's logic, holding the program and exactly these facts.
 
     The rules are compiled into pyDatalog once per program (a template logic); each
     load starts from a copy of it. The copy shares the template's predicate tables,
@@ -111,13 +96,11 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
         _loaded.facts_in = None
     template = _template(program)
     pyDatalog.Logic(template)
-    _loaded.token = object()
     loaded: list[tuple[str, tuple]] = []
     _loaded.facts_in = (template, loaded)  # recorded first: a failure midway is still retracted next time
     for f in facts:
         loaded.append((f.pred, f.args))
         pyEngine.assert_(_fact(f.pred, f.args))
-    return _loaded.token
 
 
 def query(pred: str, arity: int, fixed: Mapping[int, object] | None = None) -> tuple[tuple, ...]:
@@ -131,11 +114,13 @@ def query(pred: str, arity: int, fixed: Mapping[int, object] | None = None) -> t
     return tuple(sorted(rows, key=repr))
 
 
-def run(program: Program, facts: Iterable[BaseFact], action: str | None = None) -> Derived:
-    """Load the facts and derive every queried predicate; with `action`, only that action's
-    obligations (and no exception_holds): what explaining one obligation needs, at a fraction of the cost."""
-    token = load(program, facts)
-    if action is None:
-        return Derived({p: query(p, DERIVED_PREDICATES[p]) for p in QUERIED}, token)
-    return Derived({"obligation": query("obligation", DERIVED_PREDICATES["obligation"], {2: action}),
-                    "category_by": query("category_by", 3), "risk_by": query("risk_by", 3)}, token)
+def run(program: Program, facts: Iterable[BaseFact], action: str | None = None) -> dict[str, tuple[tuple, ...]]:
+    """Load the facts and ask for every derived relation the rules define, whole (the others are
+    empty); with `action`, the `obligation` relation holds only that action's obligations: what
+    explaining one needs, at a fraction of the cost."""
+    load(program, facts)
+    defined = {r.head.pred for r in program.rules}
+    out = {p: query(p, n) if p in defined else () for p, n in DERIVED_PREDICATES.items() if p != "obligation"}
+    fixed = {2: action} if action is not None else None
+    out["obligation"] = query("obligation", DERIVED_PREDICATES["obligation"], fixed) if "obligation" in defined else ()
+    return out
