@@ -48,7 +48,7 @@ class Derived:
 @dataclass(frozen=True)
 class Evaluation:
     """`action`: set when only that action's obligations were derived (the `obligation` relation then
-    holds only those); every other relation is whole."""
+    holds only those); every other derived relation is whole."""
 
     policy: CompiledPolicy
     facts: FactSet

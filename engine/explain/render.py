@@ -96,7 +96,8 @@ def _fields(n: Node) -> dict:
         return {"condition": ast.describe(n.atom), "negated": n.negated, "holds": n.holds,
                 "bindings": dict(n.bindings), "at": n.atom.span.to_json(), "atom": ast.to_data(n.atom)}
     if isinstance(n, FactNode):
-        out = {"predicate": n.pred, "arguments": list(n.args), "child": n.child.id if n.child else None,
+        child = n.child.id if n.child else n.episode.child if n.episode else None
+        out = {"predicate": n.pred, "arguments": list(n.args), "child": child,
                "episode": n.episode.id if n.episode else None, "source": n.span.to_json()}
         if n.pred == "window_count":
             out["counted"] = [_t(x) for x in n.counted]
