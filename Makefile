@@ -28,7 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py tests/test_policy_properties.py
+	HYPOTHESIS_PROFILE=fuzz CLAUSE_TEST_LOAD=large $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py \
+		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
+		tests/test_determinism.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -17,11 +17,17 @@ import click
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.policy import BUNDLED, CompiledPolicy
 
-EXIT_NO, EXIT_INVALID = 1, 2
+EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _interrupted(e: BaseException) -> bool:
+    """Ctrl-C: Python's KeyboardInterrupt, or DuckDB's InterruptException raised from inside a query."""
+    return isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException"
 
 
 def fail_on_domain_errors(fn: Callable) -> Callable:
-    """Map ClauseError to its diagnostics on stderr and exit 2."""
+    """Map ClauseError to its diagnostics on stderr and exit 2; Ctrl-C to one line and exit 130
+    (an output file is only ever replaced whole, so the old one is still there)."""
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -33,6 +39,11 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
             where = f": {e.filename}" if e.filename else ""
             click.echo(f"error: {e.strerror or e}{where}", err=True)
             sys.exit(EXIT_INVALID)
+        except BaseException as e:
+            if not _interrupted(e):
+                raise
+            click.echo("interrupted: nothing was written (any output file is as it was)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
     return wrapper
 
 
@@ -63,7 +74,15 @@ def write_output(text: str, output: str | None, redact=None) -> None:
     write_atomic(Path(output), text)
 
 
-redact_option = click.option("--redact", is_flag=True,
+def _redaction(ctx: click.Context, _param: click.Parameter, on: bool) -> bool:
+    """--redact: diagnostics name people by pseudonym too, for the length of this command."""
+    if on:
+        from compiler.core.privacy import redaction
+        ctx.with_resource(redaction())
+    return on
+
+
+redact_option = click.option("--redact", is_flag=True, callback=_redaction, is_eager=True,
                              help="Replace child ids and dates of birth with stable pseudonyms (key: CLAUSE_REDACT_KEY).")
 policy_dir = click.argument("policy_dir", required=False, type=click.Path(file_okay=False))
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),

@@ -12,16 +12,18 @@ Codes (stable): F001 unreadable file or YAML/CSV syntax, F002 unknown field or
 column, F003 unknown value, F004 missing required field, F005 bad date or time,
 F006 unknown reference, F007 returned before reported (or reported before birth), F008 duplicate id, case
 name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
-such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py).
+such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py), F014 an
+expectation naming an action, actor or clause the policy lacks, F015 (strict) a case that expects nothing.
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, Collection, Mapping
 
 from compiler.core.diagnostics import Diagnostic, Span, error
+from compiler.core.privacy import redacting, shown
 from compiler.core.vocabulary import CATEGORIES, FLAGS, MODALITIES, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
@@ -215,7 +217,8 @@ EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1
 def label_of(kind: str, rec: Record, key: str = "id") -> str:
     f = rec.fields.get(key)
     if f is not None and isinstance(f.value, (str, int, float)) and not isinstance(f.value, bool) and not is_blank(f.value):
-        return f"{kind} '{(f.text or str(f.value)).strip()}'"
+        text = (f.text or str(f.value)).strip()
+        return f"{kind} '{shown(text, kind) if kind in ('child', 'episode') and key == 'id' else text}'"
     return kind
 
 
@@ -268,11 +271,14 @@ class FactCollector:
     episode_ids: dict[str, tuple[str | None, Span]] = field(default_factory=dict)
     # (kind, child id, child span, episode id | None, episode span)
     refs: list[tuple[str, str | None, Span, str | None, Span]] = field(default_factory=list)
+    # field -> the names the policy knows (action, actor, clause, exception): an expectation naming
+    # another can never match, so a `not_obligations` entry with a typo would check nothing (F014)
+    known: Mapping[str, Collection[str]] = field(default_factory=dict)
 
     def _unique(self, what: str, key: str, span: Span, first: Span | None) -> bool:
         """False, after an F008, when `key` was already given at `first`."""
         if first is not None:
-            self.diags.append(error("F008", span, f"duplicate {what} id '{key}'",
+            self.diags.append(error("F008", span, f"duplicate {what} id '{shown(key, what) if what in ('child', 'episode') else key}'",
                                     f"{what} ids must be unique; the first is at {first}", (first,)))
         return first is None
 
@@ -330,10 +336,25 @@ class FactCollector:
                 self.refs.append(("expected episode", None, rec.span, values["id"], rec.fields["id"].span))
         else:
             self._ref("expected obligation", rec, values)
+            ok = self._known(rec, values) and ok
         return (values, rec.span) if ok else None
+
+    def _known(self, rec: Record, values: dict[str, Any]) -> bool:
+        """False, after an F014 per name, when the entry names an action, actor or clause the policy lacks."""
+        ok = True
+        for key, names in self.known.items():
+            if key in values and values[key] not in names:
+                what = "clause or exception" if key in ("clause", "exception") else key
+                self.diags.append(error("F014", rec.fields[key].span,
+                                        f"expected obligation names {what} '{values[key]}', which the policy does not have",
+                                        did_you_mean(str(values[key]), sorted(names), f"the policy's {what}s")))
+                ok = False
+        return ok
 
     @staticmethod
     def _hint(name: str, known: dict, what: str) -> str:
+        if redacting():  # listing the known ids would undo the pseudonyms
+            return f"check the id against the {what} in the input"
         return did_you_mean(name, sorted(known), f"known {what}") if known else f"add it under '{what}'"
 
     def finish(self, children_complete: bool = True, episodes_complete: bool = True) -> FactSet:
@@ -344,21 +365,21 @@ class FactCollector:
         """
         for kind, child, cspan, episode, espan in self.refs:
             if child is not None and children_complete and child not in self.child_ids:
-                self.diags.append(error("F006", cspan, f"{kind} names child '{child}', which is not among the children",
+                self.diags.append(error("F006", cspan, f"{kind} names child '{shown(child)}', which is not among the children",
                                         self._hint(child, self.child_ids, "children")))
             if kind == "episode" or episode is None or not episodes_complete:
                 continue
             if episode not in self.episode_ids:
-                self.diags.append(error("F006", espan, f"{kind} names episode '{episode}', which is not among the episodes",
+                self.diags.append(error("F006", espan, f"{kind} names episode '{shown(episode, 'episode')}', which is not among the episodes",
                                         self._hint(episode, self.episode_ids, "episodes")))
             elif child is not None and self.episode_ids[episode][0] not in (None, child):
                 owner, where = self.episode_ids[episode]
                 self.diags.append(error("F006", espan,
-                                        f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
+                                        f"{kind}: episode '{shown(episode, 'episode')}' belongs to child '{shown(owner)}', not '{shown(child)}'",
                                         "name the episode's own child", (where,)))
         born = {c.id: c.born for c in self.children}
         for e in self.episodes:
             if e.child in born and e.reported.astimezone(LONDON).date() < born[e.child]:
-                self.diags.append(error("F007", e.span, f"episode '{e.id}' was reported before child '{e.child}' was born",
+                self.diags.append(error("F007", e.span, f"episode '{shown(e.id, 'episode')}' was reported before child '{shown(e.child)}' was born",
                                         "check the child's date of birth and the episode's 'reported' time"))
         return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))

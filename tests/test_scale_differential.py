@@ -5,9 +5,13 @@ it for DuckDB). Compared on every regression case (tests/cases, examples), on sy
 years of several seeds, on clock-change and bank-holiday edge cases, through the fast CSV
 reader and through the reference loader; partitioned evaluation (by child, in chunks)
 against whole evaluation, for both engines. No timing is asserted here.
+
+Synthetic loads are small in `make test` (CHILDREN children, pyDatalog being the slow side) and
+five times larger, with more seeds, in `make fuzz` (CLAUSE_TEST_LOAD=large).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +30,11 @@ from facts.yamlcase import load_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR_END = parse_instant("2025-01-01T00:00")
+LARGE = os.environ.get("CLAUSE_TEST_LOAD") == "large"
+CHILDREN = 300 if LARGE else 60
+SEEDS = [(1, "2025-01-01T00:00"), (2, "2024-09-15T08:30"), (3, "2024-03-31T01:30")]
+if LARGE:
+    SEEDS += [(8, "2024-06-30T23:59"), (9, "2024-10-27T01:15")]
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +90,9 @@ def test_cases_one_by_one(policy):
         assert_same(evaluate(policy, case.facts, case.as_of), evaluate_duck(policy, case.facts, case.as_of))
 
 
-@pytest.mark.parametrize("seed,at", [(1, "2025-01-01T00:00"), (2, "2024-09-15T08:30"), (3, "2024-03-31T01:30")])
+@pytest.mark.parametrize("seed,at", SEEDS)
 def test_synthetic_years(policy, seed, at):
-    facts = synthesize(300, seed)
+    facts = synthesize(CHILDREN, seed)
     moment = parse_instant(at)
     assert_same(evaluate(policy, facts, moment), evaluate_duck(policy, facts, moment))
 
@@ -131,8 +140,9 @@ def test_fast_csv_reader_equals_reference_loader(policy, tmp_path):
 
 
 def test_partitioned_equals_whole(policy):
-    facts = synthesize(300, 4)
-    assert_same(evaluate_duck(policy, facts, YEAR_END), evaluate_partitioned(policy, facts, YEAR_END, 150, engine="duckdb"))
+    facts = synthesize(CHILDREN, 4)
+    assert_same(evaluate_duck(policy, facts, YEAR_END),
+                evaluate_partitioned(policy, facts, YEAR_END, CHILDREN // 2, engine="duckdb"))
     few = synthesize(6, 6)
     assert_same(evaluate_duck(policy, few, YEAR_END), evaluate_partitioned(policy, few, YEAR_END, 1, engine="duckdb"))
     small = synthesize(30, 5)

@@ -17,6 +17,7 @@ from compiler import ast
 
 from compiler.core import vocabulary
 from compiler.core.diagnostics import ClauseError, Span, error
+from compiler.core.privacy import shown
 from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.evaluation import Evaluation, evaluate
@@ -24,6 +25,20 @@ from engine.explain.nodes import CaseNode, Node
 from engine.explain.why import Explainer
 from engine.output.redact import pseudonymise, pseudonym
 from facts.loader import LoadedInput
+
+
+def no_such_child(where: str, child: str, known: list[str], redact: bool = False) -> ClauseError:
+    """X001: `child` is not in the input. The hint names the nearest known ids, except under --redact,
+    where listing real ids would undo the pseudonyms."""
+    if redact or not known:
+        hint = "give the id as written in the case file or children.csv"
+    else:
+        # the same ranking whichever engine read the input (an error path: a national year takes ~1 s)
+        close = difflib.get_close_matches(child, known, n=3, cutoff=0.5) if len(known) <= 100_000 else []
+        listed = close or known[:5]
+        hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
+                f"known children include {', '.join(listed)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
+    return ClauseError([error("X001", Span(where), f"no child '{shown(child)}' in {where}", hint)])
 
 
 @dataclass(frozen=True)
@@ -53,8 +68,7 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
             mine = pseudonymise(mine)
         found.append(Inquiry(name, evaluate(policy, mine, when, track_status=track, action=action)))
     if not found:
-        raise ClauseError([error("X001", Span(where), f"no child '{child}' in {where}",
-                                 "give the id as written in the case file or children.csv")])
+        raise no_such_child(where, child, sorted({c.id for _, facts, _, _ in runs for c in facts.children}), redact)
     return found
 
 
