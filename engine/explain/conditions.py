@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from compiler import ast
 from compiler.codegen import BASE_PREDICATES, Cmp, Lit, Var, atom_literals
-from compiler.logic import atoms_of, is_episode_scoped
 from engine.backends.reference import Relations, holds, relations_of
 from engine.evaluation import Evaluation
 from engine.meaning.base_facts import BaseFact, utc
@@ -73,7 +72,7 @@ class Asked:
 def scopes(evaluation: Evaluation, clause: ast.Clause, child: str | None = None,
            episode: str | None = None) -> list[dict[str, str]]:
     """The bindings a clause is asked about: each visible episode, or each child."""
-    if is_episode_scoped(clause):
+    if evaluation.policy.normal[clause.id.value].episode_scoped:
         return [{"C": e.child, "E": e.id} for e in sorted(evaluation.facts.episodes, key=lambda e: (e.child, utc(e.reported), e.id))
                 if utc(e.reported) <= utc(evaluation.at)
                 and (child is None or e.child == child) and (episode is None or e.id == episode)]
@@ -89,12 +88,12 @@ def condition_truths(evaluation: Evaluation) -> dict[str, dict[tuple[int, int], 
     """
     asked = Asked(evaluation)
     out: dict[str, dict[tuple[int, int], set[bool]]] = {}
-    for clause in evaluation.policy.program.clauses.values():
+    for n in evaluation.policy.normal.values():
         seen: dict[tuple[int, int], set[bool]] = {}
-        for atom in atoms_of(clause.when):
+        for atom in n.atoms:
             seen.setdefault((atom.span.line, atom.span.column), set())
-        for bindings in scopes(evaluation, clause):
-            for atom in atoms_of(clause.when):
+        for bindings in scopes(evaluation, n.clause):
+            for atom in n.atoms:
                 seen[(atom.span.line, atom.span.column)].add(asked.test_atom(atom, False, bindings).holds)
-        out[clause.id.value] = seen
+        out[n.id] = seen
     return out

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from compiler import ast
 from compiler.codegen import Lit, Program, Rule
-from compiler.logic import conjunctions
 from compiler.core.london import falls_off
 from engine.evaluation import Evaluation
 from engine.explain.conditions import Asked, AtomResult, scopes
@@ -147,7 +146,7 @@ class Explainer:
     def nearest(self, clause: ast.Clause, bindings: dict) -> list[AtomResult]:
         """The case of the clause's conditions with the fewest failures, tested under `bindings`."""
         best: list[AtomResult] | None = None
-        for conj in conjunctions(clause):
+        for conj in self.evaluation.policy.normal[clause.id.value].cases:
             results = self.asked.conjunction(conj, bindings)
             if best is None or sum(not r.holds for r in results) < sum(not r.holds for r in best):
                 best = results
@@ -214,10 +213,6 @@ class Explainer:
         program = ev.policy.program
         present = [o for o in ev.obligations
                    if o.child == child and o.action == action and (episode is None or o.episode == episode)]
-        overriders: dict[str, list[str]] = {}
-        for c in program.clauses.values():
-            for t in c.overrides:
-                overriders.setdefault(t.value, []).append(c.id.value)
         candidates: list[tuple[tuple, CandidateNode]] = []
         for clause in program.clauses.values():
             if clause.obligation(action) is None:
@@ -227,7 +222,7 @@ class Explainer:
                 results = self.nearest(clause, bindings)
                 failed = sum(not r.holds for r in results)
                 mine = [o for o in present if o.clause == clause.id.value and (o.episode or "") == bindings["E"]]
-                replaced = [x for x in overriders.get(clause.id.value, ())
+                replaced = [x for x in ev.policy.normal[clause.id.value].overriders()
                             if self.asked.holds((Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
                 children: list[Node] = [self.condition(r) for r in results]
                 exception = None
