@@ -10,7 +10,7 @@ evaluation in the same thread cannot change what an earlier one explains.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Mapping
 
@@ -83,9 +83,10 @@ def assemble(policy: CompiledPolicy, facts: FactSet, at: datetime, base: tuple[B
 
 
 def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
-             action: str | None = None) -> Evaluation:
+             action: str | None = None, law_date: date | None = None) -> Evaluation:
     """`track_status`: give obligations a status; default: when `facts` records any action.
     `action`: derive only that action's obligations (for explaining them; the same ones as a whole
-    evaluation gives, since an obligation's status depends only on actions of its own kind)."""
-    base = tuple(base_facts(facts, at, policy.program))
+    evaluation gives, since an obligation's status depends only on actions of its own kind).
+    `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
+    base = tuple(base_facts(facts, at, policy.program, law_date))
     return assemble(policy, facts, at, base, run(policy.program, base, action), track_status, action)

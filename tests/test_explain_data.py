@@ -82,7 +82,7 @@ def _check(node: dict, kinds: set[str]) -> None:
 def test_why_json_has_a_versioned_shape_of_typed_fields(command: str, action: str) -> None:
     out = CliRunner().invoke(main, [command, CASE, "--child", "C1", "--action", action, "--format", "json"])
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)
     assert set(data) == {"schema", "cases"} and data["schema"] == "clause.why/1"
     kinds: set[str] = set()
     for case in data["cases"]:

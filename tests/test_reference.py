@@ -63,3 +63,14 @@ def test_a_cycle_through_several_predicates_reaches_its_common_fixpoint() -> Non
     assert {p: set(ts) for p, ts in mine.items() if ts} == {
         "category": {("E1", "c1")}, "category_by": {("E1", "c1", "KC")},
         "obligation": {("C1", "E1", "a", "p", "must", "K", ""), ("C1", "E1", "a", "q", "must", "K", "")}}
+
+
+def test_the_interpreter_follows_clauses_in_force_by_date() -> None:
+    """A policy with two editions in force on different days (law_day comparisons in the rules)."""
+    policy = compile_policy(Path("tests/data/policy_versions"))
+    paths = case_files([Path("tests/data/policy_versions_cases")])
+    assert paths
+    for path in paths:
+        case = load_case(path)
+        ev = evaluate(policy, case.facts, case.as_of)
+        assert derive(policy.program, ev.base) == dict(ev.derived.tuples), path.name
