@@ -7,7 +7,7 @@ relation, sorted as engine/backends/pydatalog.py sorts them. Invariants: matchin
 up (explanations and coverage derive nothing); a body is read left to right as pyDatalog reads it (a
 positive literal binds its variables, a comparison tests a bound one, a negated literal holds when
 no tuple agrees, its unbound variables existential); the fixpoint runs the strata of
-compiler/sql.py's `strata`, the order the SQL back-end materialises them in, a level's recursive
+compiler/strata.py (the stratification the checks and the SQL back-end use), a level's recursive
 groups repeated together until a whole round adds nothing; set semantics throughout.
 tests/test_reference.py checks it gives pyDatalog's exact relations on every regression case.
 """
@@ -20,7 +20,7 @@ from typing import Iterable, Mapping, Sequence
 
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Program, Var
 from compiler.policy import CompiledPolicy
-from compiler.sql import strata
+from compiler.strata import strata
 from engine.evaluation import Evaluation, assemble
 from engine.meaning.base_facts import BaseFact, base_facts
 from facts.model import FactSet
