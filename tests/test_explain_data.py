@@ -40,6 +40,7 @@ FIELDS: dict[str, dict[str, object]] = {  # kind -> field -> type(s), as docs/wh
     "condition": {"condition": str, "negated": bool, "holds": bool, "bindings": dict, "at": dict, "atom": dict},
     "fact": {"predicate": str, "arguments": list, "child": (str, OPTIONAL), "episode": (str, OPTIONAL), "source": dict},
     "record": {"about": str, "child": (str, OPTIONAL), "episode": (str, OPTIONAL), "field": (str, OPTIONAL),
+               "within_minutes": (int, OPTIONAL),
                "at": (str, OPTIONAL), "moment": (dict, OPTIONAL), "when": (str, OPTIONAL), "off": (bool, OPTIONAL),
                "holidays": (bool, OPTIONAL), "source": dict},
     "exception": {"clause": dict, "outcome": str, "actor": (str, OPTIONAL)},
@@ -59,7 +60,8 @@ def _nodes(node: dict):
 def _check(node: dict, kinds: set[str]) -> None:
     kind = node["kind"]
     kinds.add(kind)
-    extra = (["children"] if "children" in node else []) + (["counted"] if node.get("predicate") == "window_count" else [])
+    extra = (["children"] if "children" in node else []) + (["counted"] if node.get("predicate") == "window_count" else []) \
+        + (["flagged"] if node.get("predicate") == "window_true" else [])
     assert set(node) == {"kind", "text", *FIELDS[kind], *extra}, kind
     assert isinstance(node["text"], str) and node["text"]
     for name, types in FIELDS[kind].items():
@@ -75,6 +77,8 @@ def _check(node: dict, kinds: set[str]) -> None:
         assert node["child"]
         if node["predicate"] == "window_count":
             assert len(node["counted"]) == node["arguments"][2] and all(parse_instant(t) for t in node["counted"])
+        if node["predicate"] == "window_true":
+            assert node["flagged"] and all(parse_instant(f["reported"]) for f in node["flagged"])
 
 
 @pytest.mark.parametrize("command, action", [("why", "missing_cp_conference"), ("why-not", "return_interview"),

@@ -111,7 +111,7 @@ class ConditionNode(Node):
 class FactNode(Node):
     """A base fact that satisfied a test, with the records it was computed from: `at` is the
     evaluation time (elapsed time runs to it when not returned); `counted` the report times a
-    window counted."""
+    window counted; `flagged` the episodes in a window that have the flag (window_true)."""
 
     kind: ClassVar[str] = "fact"
     pred: str
@@ -121,20 +121,23 @@ class FactNode(Node):
     episode: Episode | None = None
     at: datetime | None = None
     counted: tuple[datetime, ...] = ()
+    flagged: tuple[Episode, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordNode(Node):
     """What the input records where no base fact matched a test (a 'not', a failed test):
     `about` is "child" (its statuses, flags and fields), "unrecorded" (an episode field not
-    recorded), "not_returned" (by `at`) or "calendar" (`moment` fell at `when`, `off` or not)."""
+    recorded), "no_flag_in_window" (no episode of the child `within` the window up to this one
+    has the flag `field`), "not_returned" (by `at`) or "calendar" (`moment` fell at `when`, `off` or not)."""
 
     kind: ClassVar[str] = "record"
-    about: Literal["child", "unrecorded", "not_returned", "calendar"]
+    about: Literal["child", "unrecorded", "no_flag_in_window", "not_returned", "calendar"]
     span: Span
     child: Child | None = None
     episode: Episode | None = None
     field: str | None = None
+    within: ast.Duration | None = None
     at: datetime | None = None
     moment: ast.Moment | None = None
     when: datetime | None = None

@@ -101,10 +101,12 @@ def _fields(n: Node) -> dict:
                "episode": n.episode.id if n.episode else None, "source": n.span.to_json()}
         if n.pred == "window_count":
             out["counted"] = [_t(x) for x in n.counted]
+        if n.pred == "window_true":
+            out["flagged"] = [{"episode": e.id, "reported": _t(e.reported)} for e in n.flagged]
         return out
     if isinstance(n, RecordNode):
         return {"about": n.about, "child": n.child.id if n.child else None, "episode": n.episode.id if n.episode else None,
-                "field": n.field, "at": _t(n.at), "moment": _moment(n.moment), "when": _t(n.when),
+                "field": n.field, "within_minutes": n.within.minutes if n.within else None, "at": _t(n.at), "moment": _moment(n.moment), "when": _t(n.when),
                 "off": n.off if n.about == "calendar" else None, "holidays": n.holidays if n.about == "calendar" else None,
                 "source": n.span.to_json()}
     if isinstance(n, ExceptionNode):

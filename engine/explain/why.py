@@ -86,12 +86,15 @@ class Explainer:
             return FactNode(pred=f.pred, args=f.args, span=f.span, child=self._children.get(f.args[0]))
         episode = self._episodes.get(f.args[0])
         child = self._children.get(episode.child) if episode and f.pred == "age" else None
-        counted = ()
-        if f.pred == "window_count" and episode is not None:
+        window: tuple = ()
+        if f.pred in ("window_count", "window_true") and episode is not None:
             lo, hi = utc(window_start(episode.reported, f.args[1])), utc(episode.reported)
-            counted = tuple(sorted((e.reported for e in ev.facts.episodes
-                                    if e.child == episode.child and lo <= utc(e.reported) <= hi), key=utc))
-        return FactNode(pred=f.pred, args=f.args, span=f.span, child=child, episode=episode, at=ev.at, counted=counted)
+            window = tuple(sorted((e for e in ev.facts.episodes if e.child == episode.child
+                                   and lo <= utc(e.reported) <= hi), key=lambda e: utc(e.reported)))
+        counted = tuple(e.reported for e in window) if f.pred == "window_count" else ()
+        flagged = tuple(e for e in window if getattr(e, str(f.args[2]))) if f.pred == "window_true" else ()
+        return FactNode(pred=f.pred, args=f.args, span=f.span, child=child, episode=episode, at=ev.at,
+                        counted=counted, flagged=flagged)
 
     def _records(self, r: AtomResult) -> list[Node]:
         """For a test that matched no fact (a 'not', a failed test), what the records say instead."""
@@ -106,6 +109,9 @@ class Explainer:
             return []
         if isinstance(r.atom, ast.EpisodeField):
             return [RecordNode(about="unrecorded", span=episode.span, episode=episode, field=r.atom.field.value)]
+        if isinstance(r.atom, ast.WindowFlag):
+            return [RecordNode(about="no_flag_in_window", span=episode.span, episode=episode, field=r.atom.flag.value,
+                               within=r.atom.within)]
         if isinstance(r.atom, ast.OffDay):
             moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, at)
             if moment is None:

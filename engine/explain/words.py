@@ -57,6 +57,10 @@ def fact_words(n: FactNode, births: bool = True) -> str:
         dates = ", ".join(human(t) for t in n.counted)
         return (f"{_plural(a[2], 'episode')} of child {e.child} reported in the {a[1] // 1440} days up to "
                 f"{human(e.reported)}: {dates}")
+    if n.pred == "window_true":
+        which = ", ".join(f"{o.id} (reported {human(o.reported)})" for o in n.flagged)
+        return (f"{a[2]} on episode{'s' * (len(n.flagged) != 1)} {which} of child {e.child}, in the "
+                f"{a[1] // 1440} days up to {human(e.reported)}")
     if n.pred in ("weekend", "off_day"):
         when = f"{a[2] // 60} hours after {a[1]} is {_when(moment_of(e, a[1], a[2], n.at))}"
         return f"{when}, a weekend" + (" or bank holiday" if n.pred == "off_day" else "")
@@ -71,6 +75,8 @@ def record_words(n: RecordNode) -> str:
     e = n.episode
     if n.about == "unrecorded":
         return f"episode {e.id}: {n.field} not recorded"
+    if n.about == "no_flag_in_window":
+        return f"no episode of child {e.child} reported in the {n.within} up to {human(e.reported)} has {n.field}"
     if n.about == "not_returned":
         return f"episode {e.id}: not returned by {_when(n.at)}"
     kind = ("a weekend or bank holiday" if n.off else "a working day") if n.holidays else \
