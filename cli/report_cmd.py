@@ -19,7 +19,7 @@ def _day(ctx: click.Context, param: click.Parameter, value: str) -> date:
 @click.argument("input_path", metavar="DATA", type=click.Path())
 @click.option("--from", "start", required=True, callback=_day, metavar="DATE", help="First day of the period (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, callback=_day, metavar="DATE", help="Last day of the period, included.")
-@click.option("--at", "at_text", metavar="TIME", help="Judge the duties as at this London time (default: the end of the period).")
+@click.option("--at", "at_text", metavar="TIME", help="Judge the duties as at this London time (default: the end of the period, or now if sooner).")
 @policy_option
 @click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default="html", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")

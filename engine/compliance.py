@@ -1,7 +1,8 @@
 """Compliance over a period: the figures the procedure's oversight groups review.
 
 Input: a compiled policy, facts (a `FactSet` or a bulk CSV folder), the period (first and
-last London date, inclusive) and the evaluation time (default: the end of the period).
+last London date, inclusive) and the evaluation time (default: the end of the period, or now
+if that is still to come).
 Output: a `Compliance` value (data only; engine/output/report.py renders it).
 
 Invariants: evaluated with DuckDB (engine/backends/duck.py), so a national year fits in a
@@ -22,6 +23,7 @@ from compiler.core import london_tables as london
 from compiler.core.london import LONDON, format_instant
 from compiler.core.vocabulary import OBLIGATION_STATUSES
 from compiler.policy import CompiledPolicy
+from engine.backends.batch import now
 from engine.backends.duck import evaluate_duck
 from facts.model import Case, FactSet
 
@@ -146,12 +148,12 @@ def _months(start: date, end: date) -> list[str]:
 
 def compute(policy: CompiledPolicy, facts: FactSet | str | Path, start: date, end: date,
             at: datetime | None = None, rename: Callable[[str], str] | None = None) -> Compliance:
-    """Evaluate `facts` as at `at` (default: the end of the period) and tally the period. Raises
+    """Evaluate `facts` as at `at` (default: the end of the period, or now if sooner) and tally the period. Raises
     ClauseError for invalid facts (as `clause obligations`) and ValueError when the period is empty."""
     if end < start:
         raise ValueError("the period ends before it starts")
     lo_t, hi_t = period_bounds(start, end)
-    at = at or hi_t
+    at = at or min(hi_t, now(), key=london.to_us)
     ev = evaluate_duck(policy, facts, at)
     try:
         if rename is not None:

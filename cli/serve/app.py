@@ -121,7 +121,8 @@ def build_app(source: Source) -> Starlette:
         return JSONResponse({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
 
     def _compliance(request: Request):
-        from engine.compliance import compute, merge_cases
+        from compiler.core.london_tables import to_us
+        from engine.compliance import compute, merge_cases, period_bounds
         snap = source.snapshot()
         end = _date(request, "to") or snap.at.astimezone(LONDON).date()
         start = _date(request, "from") or (end.replace(day=1) - timedelta(days=62)).replace(day=1)
@@ -131,7 +132,7 @@ def build_app(source: Source) -> Starlette:
         cases = tuple(replace(p.case, facts=p.facts) if p.case else None for p in snap.parts)
         facts = snap.parts[0].facts if cases[0] is None else merge_cases(cases)
         with source.lock:
-            return compute(source.policy, facts, start, end)
+            return compute(source.policy, facts, start, end, min(period_bounds(start, end)[1], snap.at, key=to_us))
 
     def report_page(request: Request) -> Response:
         from engine.output import report
