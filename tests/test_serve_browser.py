@@ -120,3 +120,7 @@ def test_the_report_renders_its_charts(browser, site: str) -> None:
     assert "Trend by month" in page.inner_text("main") and "return interview within 72 hours" in page.inner_text("main")
     _shot(page, "report.png")
     assert not page.violations
+    page.emulate_media(media="print")
+    assert page.eval_on_selector("header.top", "h => getComputedStyle(h).display") == "none"
+    pdf = page.pdf(format="A4")  # prints on A4
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 1

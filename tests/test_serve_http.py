@@ -145,3 +145,5 @@ def test_redact_serves_pseudonyms_only(examples: Path) -> None:
         assert ">C2<" not in page and pseudonym("C2") in page
         child = get(base + "/child?id=" + pseudonym("C2"))[2]
         assert "2010-01-20" not in child and pseudonym("C2") in child
+        why = get(base + f"/api/v1/why?id={pseudonym('C2')}&action=strategy_discussion")[2]
+        assert json.loads(why)["trees"] and "2010-01-20" not in why

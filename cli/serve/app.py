@@ -8,6 +8,8 @@ command line's (`clause obligations`, `why`, `why-not`, `report`) on the same da
 """
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +28,7 @@ from cli.serve.source import Source
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.core.london import LONDON
 from engine import worklist as wl
+from engine.output.redact import hide_births
 
 SHAPE_VERSION = 1
 ROW_LIMIT = 500  # rows on one worklist page; the JSON lists them all
@@ -74,6 +77,11 @@ def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 
 def build_app(source: Source) -> Starlette:
+    def answer(data: dict) -> Response:
+        """JSON as the command line writes it: with --redact, dates of birth in explanation texts hidden too."""
+        text = json.dumps(data, ensure_ascii=False)
+        return Response(hide_births(text) if source.redact else text, media_type="application/json")
+
     def worklist(request: Request) -> wl.Worklist:
         snap = source.snapshot()
         return wl.build(snap.pairs(), _filters(request), snap.at.astimezone(LONDON).date())
@@ -89,7 +97,7 @@ def build_app(source: Source) -> Starlette:
                      states=list(view.counts), choices=choices(snap), f=view.filters, sorts=wl.SORTS)
 
     def api_worklist(request: Request) -> Response:
-        return JSONResponse(worklist(request).to_json(source.snapshot().at))
+        return answer(worklist(request).to_json(source.snapshot().at))
 
     def _child(request: Request) -> ChildView:
         child = request.query_params.get("id") or ""
@@ -100,7 +108,7 @@ def build_app(source: Source) -> Starlette:
         return _page("child.html", snap=source.snapshot(), v=view, actions=view.actions, redact=source.redact)
 
     def api_child(request: Request) -> Response:
-        return JSONResponse({"version": SHAPE_VERSION, **_child(request).to_json()})
+        return answer({"version": SHAPE_VERSION, **_child(request).to_json()})
 
     def _question(request: Request, kind: str):
         q = request.query_params
@@ -114,11 +122,11 @@ def build_app(source: Source) -> Starlette:
 
     def api_why(request: Request) -> Response:
         trees, _ = _question(request, "why")
-        return JSONResponse({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
+        return answer({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
 
     def api_why_not(request: Request) -> Response:
         trees, _ = _question(request, "why-not")
-        return JSONResponse({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
+        return answer({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
 
     def _compliance(request: Request):
         from compiler.core.london_tables import to_us
@@ -128,7 +136,6 @@ def build_app(source: Source) -> Starlette:
         start = _date(request, "from") or (end.replace(day=1) - timedelta(days=62)).replace(day=1)
         if end < start:
             raise BadRequest("the period ends before it starts")
-        from dataclasses import replace
         cases = tuple(replace(p.case, facts=p.facts) if p.case else None for p in snap.parts)
         facts = snap.parts[0].facts if cases[0] is None else merge_cases(cases)
         with source.lock:
@@ -140,7 +147,7 @@ def build_app(source: Source) -> Starlette:
         return _page("report.html", snap=source.snapshot(), c=c, body=Markup(report.body(c, ROW_LIMIT)))
 
     def api_report(request: Request) -> Response:
-        return JSONResponse(_compliance(request).to_json())
+        return answer(_compliance(request).to_json())
 
     def report_css(request: Request) -> Response:
         from engine.output import report

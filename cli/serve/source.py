@@ -4,8 +4,8 @@ Input: a path (case file, folder of cases, bulk folder), a compiled policy, an o
 evaluation time (default: now, per evaluation) and whether to pseudonymise. Output: a
 `Snapshot` per request: the loaded facts (children already pseudonymised when redacting, so
 nothing later sees a real id), every case's obligations and episodes. Invariants: a snapshot
-is rebuilt when any file's size or modification time under the path changes, and at most
-once per minute otherwise (so "now" moves on); a failed reload keeps no stale answer (the
+is rebuilt when any file's size or modification time under the path changes, and, for a bulk
+folder judged "now", when it is a minute old (so "now" moves on); a failed reload keeps no stale answer (the
 error is served until the files are fixed); one lock serialises evaluations and
 explanations (pyDatalog holds one loaded program per thread, and DuckDB uses both cores).
 """
@@ -47,6 +47,7 @@ class Snapshot:
     parts: tuple[Part, ...]
     at: datetime  # the latest evaluation time (each case is judged at its own as_of unless --at)
     loaded_at: float
+    live: bool  # judged "now" (a bulk folder without --at): re-evaluated as time passes
 
     def pairs(self) -> list[tuple[str, Obligation]]:
         return [(p.name, o) for p in self.parts for o in p.obligations]
@@ -81,7 +82,7 @@ class Source:
         """The current snapshot; raises the input's ClauseError while the files are invalid."""
         with self.lock:
             sig = signature(self.path)
-            stale = self.fixed_at is None and self._snap is not None and time.time() - self._snap.loaded_at > REFRESH_SECONDS
+            stale = self._snap is not None and self._snap.live and time.time() - self._snap.loaded_at > REFRESH_SECONDS
             if sig != self._sig or stale:
                 self._sig = sig
                 try:
@@ -108,4 +109,4 @@ class Source:
             finally:
                 getattr(ev, "close", lambda: None)()
         self.loads += 1
-        return Snapshot(tuple(parts), max(p.at for p in parts), time.time())
+        return Snapshot(tuple(parts), max(p.at for p in parts), time.time(), self.fixed_at is None and not loaded.cases)

@@ -39,7 +39,10 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def body(c: Compliance, overdue_limit: int | None = None) -> str:
+OVERDUE_ROWS = 1000  # the HTML lists the oldest overdue duties (a national year has hundreds of thousands); JSON all
+
+
+def body(c: Compliance, overdue_limit: int | None = OVERDUE_ROWS) -> str:
     """The report without a page around it (for `clause serve`'s layout)."""
     rows = c.overdue if overdue_limit is None else c.overdue[:overdue_limit]
     return _env.get_template("report_body.html").render(
