@@ -132,6 +132,8 @@ actions:
             for raw in ("<script>alert", "<img src=x", "<svg onload", "<iframe"):
                 assert raw not in page
         assert "&lt;script&gt;alert(&#39;c&#39;)&lt;/script&gt;" in pages[1]
+        status, _, page = get(base + f"/why-not?id={quote(HOSTILE_CHILD)}&action=" + quote("<script>alert(9)</script>"))
+        assert status == 400 and "X002" in page and "<script>alert(9)" not in page
         data = json.loads(get(base + "/api/v1/child?id=" + quote(HOSTILE_CHILD))[2])
         assert data["child"] == HOSTILE_CHILD
 
