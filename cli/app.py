@@ -17,11 +17,17 @@ import click
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.policy import BUNDLED, CompiledPolicy
 
-EXIT_NO, EXIT_INVALID = 1, 2
+EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _interrupted(e: BaseException) -> bool:
+    """Ctrl-C: Python's KeyboardInterrupt, or DuckDB's InterruptException raised from inside a query."""
+    return isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException"
 
 
 def fail_on_domain_errors(fn: Callable) -> Callable:
-    """Map ClauseError to its diagnostics on stderr and exit 2."""
+    """Map ClauseError to its diagnostics on stderr and exit 2; Ctrl-C to one line and exit 130
+    (an output file is only ever replaced whole, so the old one is still there)."""
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -33,6 +39,11 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
             where = f": {e.filename}" if e.filename else ""
             click.echo(f"error: {e.strerror or e}{where}", err=True)
             sys.exit(EXIT_INVALID)
+        except BaseException as e:
+            if not _interrupted(e):
+                raise
+            click.echo("interrupted: nothing was written (any output file is as it was)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
     return wrapper
 
 

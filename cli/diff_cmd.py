@@ -2,16 +2,18 @@
 
 --base is a policy folder or a git revision (the head folder as it was at that
 revision); --head is a policy folder (default: the working policy). Exit 0
-whatever the differences; 2 on invalid input (policy, cases, revision).
+whatever the differences (with --exit-code: 1 when any obligation changed, as
+`git diff --exit-code`); 2 on invalid input (policy, cases, revision).
 """
 from __future__ import annotations
 
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from cli.app import fail_on_domain_errors, main, redact_option, write_output
+from cli.app import EXIT_NO, fail_on_domain_errors, main, redact_option, write_output
 from cli.test_cmd import default_paths, load_regression_cases
 
 
@@ -23,9 +25,11 @@ from cli.test_cmd import default_paths, load_regression_cases
 @click.argument("paths", nargs=-1, metavar="[CASES_OR_FOLDERS]...", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 when any obligation changed (for CI).")
 @redact_option
 @fail_on_domain_errors
-def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None, redact: bool) -> None:
+def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None, exit_code: bool,
+         redact: bool) -> None:
     """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
     from compiler.policy import BUNDLED, compile_policy
     from engine.regression import diff as d
@@ -49,3 +53,5 @@ def diff(base: str, head: str | None, paths: tuple[str, ...], fmt: str, output: 
         result = redact_diff(result)
     render = {"text": d.render_text, "json": d.render_json, "markdown": d.render_markdown}[fmt]
     write_output(render(result), output)
+    if exit_code and result.affected:
+        sys.exit(EXIT_NO)

@@ -37,8 +37,12 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     from engine.backends import evaluate_case
     from engine.backends.batch import Run
     from facts.loader import load_path
+    cases = load_path(input_path).cases
+    if child is not None and not any(c.id == child for case in cases for c in case.facts.children):
+        from engine.explain.inquiry import no_such_child
+        raise no_such_child(input_path, child, sorted({c.id for case in cases for c in case.facts.children}), redact)
     runs = []
-    for case in load_path(input_path).cases:
+    for case in cases:
         run = Run(case.name, case, evaluate_case(policy, case.facts, at or case.as_of, engine))
         runs.append((run, run.obligations(child=child, status=status)))
     _write(runs, fmt, output, redact)
@@ -87,6 +91,9 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
         with _bar(fmt, STEPS, "Evaluating") as bar:
             ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
         try:
+            if child is not None and not ev.has_child(child):
+                from engine.explain.inquiry import no_such_child
+                raise no_such_child(folder, child, ev.child_ids(), redact)
             if redact:
                 from engine.output.redact import pseudonym
                 ev.rename_children(pseudonym)
@@ -98,6 +105,9 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
     from engine.backends.partition import evaluate_partitioned
     from facts.bulk import load_bulk
     facts = load_bulk(folder)
+    if child is not None and not any(c.id == child for c in facts.children):
+        from engine.explain.inquiry import no_such_child
+        raise no_such_child(folder, child, sorted(c.id for c in facts.children), redact)
     with _bar(fmt, len(facts.children), "Evaluating children") as bar:
         merged = evaluate_partitioned(policy, facts, at, progress=bar.update)
     run = Run("bulk", None, merged)

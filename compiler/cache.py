@@ -5,14 +5,16 @@ read back from the cache when nothing it was built from has changed, else compil
 (and, when it compiles without errors, stored).
 
 What an entry depends on, all checked before it is used: the compiler itself (the
-bytes of every file in compiler/, grammar included), the Python version, the working
+bytes of every file in compiler/ and its sub-packages, grammar included), the Python version, the working
 directory (messages name files relative to it), the folder as given, the path and
 bytes of every `.clause` file in it (these name the key), and the text of every
 source document the policy quotes (stored in the entry and compared on every read).
 
-Where: compiler.core.files.cache_dir. Entries are pickles, so an entry is read only when it
-belongs to this user and no one else can write it; a cache that cannot be read or
-written is simply not used. Entries are written atomically.
+Where: compiler.core.files.cache_dir. Entries are pickles, sealed (compiler/core/sealed.py): an
+entry is unpickled only when it belongs to this user, no one else can write it, and its HMAC
+under this user's cache key verifies, so neither another user nor a damaged disk can change
+an answer or run code; a damaged entry is deleted and recompiled. A cache that cannot be read
+or written is simply not used. Entries are written atomically.
 Policy text is never executed: a pickle here holds only the compiler's own dataclasses.
 """
 from __future__ import annotations
@@ -24,17 +26,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from compiler.policy import CompiledPolicy, compile_policy, policy_files
-from compiler.core.files import atomic_bytes, cache_dir, private
+from compiler.core import sealed
+from compiler.core.files import cache_dir
 
-FORMAT = 1
+FORMAT = 2  # 2: sealed entries
 COMPILER = Path(__file__).resolve().parent
 
 
 @lru_cache(maxsize=1)
 def compiler_digest() -> str:
     h = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
-    for path in sorted(p for p in COMPILER.iterdir() if p.suffix in (".py", ".lark")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in COMPILER.rglob("*") if p.suffix in (".py", ".lark") and p.is_file()):
+        h.update(path.relative_to(COMPILER).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -61,20 +64,20 @@ def _unchanged(sources: dict[str, str]) -> bool:
 
 
 def _read(entry: Path) -> CompiledPolicy | None:
+    data = sealed.read(entry)
+    if data is None:
+        return None
     try:
-        if not private(entry):
-            return None
-        with entry.open("rb") as fh:
-            policy, sources = pickle.load(fh)
+        policy, sources = pickle.loads(data)
         return policy if isinstance(policy, CompiledPolicy) and _unchanged(sources) else None
-    except Exception:  # noqa: BLE001 - a missing, stale or damaged entry is only a cache miss
+    except Exception:  # noqa: BLE001 - an entry of an older format is only a cache miss
         return None
 
 
 def _write(entry: Path, policy: CompiledPolicy) -> None:
     try:
-        atomic_bytes(entry, pickle.dumps((policy, _sources(policy)), protocol=pickle.HIGHEST_PROTOCOL), 0o600)
-    except (OSError, pickle.PicklingError):
+        sealed.write(entry, pickle.dumps((policy, _sources(policy)), protocol=pickle.HIGHEST_PROTOCOL))
+    except pickle.PicklingError:
         pass  # an unwritable cache only costs the next run the compile
 
 

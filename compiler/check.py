@@ -15,8 +15,9 @@ from compiler import ast
 
 from compiler.core import vocabulary as vocab
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, warning
-from compiler.logic import atoms_of, dnf, satisfiable, scope_of
+from compiler.logic import Conjunction, atoms_of, conjunctions, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
+from compiler.strata import components
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
@@ -39,6 +40,7 @@ class Checker:
         self.locations: dict[tuple[str, int], tuple[str, int, int]] = {}
         self.anchors: dict[tuple[str, str], int] = {}
         self.too_complex: set[str] = set()  # clauses whose conditions exceed MAX_CONJUNCTIONS (E042)
+        self._cases: dict[int, list[Conjunction]] = {}  # id(clause) -> its cases, for clauses not too complex
         self.clauses = {c.id.value: c for c in policy.clauses}
         declared = policy.items(ast.Declaration)
         self.actors = set(vocab.ACTORS) | {d.name.value for d in declared if d.kind == "actor"}
@@ -47,7 +49,7 @@ class Checker:
     def run(self) -> list[Diagnostic]:
         for clause in self.policy.clauses:
             try:
-                dnf(clause.when) if clause.when is not None else None
+                self._cases[id(clause)] = conjunctions(clause)
             except ClauseError as e:
                 self.diagnostics += e.diagnostics
                 self.too_complex.add(clause.id.value)
@@ -63,6 +65,10 @@ class Checker:
 
     def add(self, d: Diagnostic) -> None:
         self.diagnostics.append(d)
+
+    def cases(self, clause: ast.Clause) -> list[Conjunction]:
+        """The clause's cases, put in normal form once (keyed by the node: ids may be duplicated)."""
+        return self._cases[id(clause)]
 
     # -- identity and documents ---------------------------------------------
     def check_ids(self) -> None:
@@ -164,7 +170,7 @@ class Checker:
                 self.add(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
                                  "both are encoded faithfully; practitioners see every obligation",
                                  tuple(self.clauses[x.value].span for x in o.others)))
-        if clause.when is not None and not any(satisfiable(conj) for conj in dnf(clause.when)):
+        if clause.when is not None and not any(satisfiable(conj) for conj in self.cases(clause)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
                              "check the 'and' / 'not' combinations"))
 
@@ -244,7 +250,7 @@ class Checker:
                                f"{'/'.join(sorted(kinds))}; an exception replaces a conclusion of the same kind"))
 
     def check_scope(self, clause: ast.Clause) -> None:
-        needs, binds = scope_of(clause)
+        needs, binds = scope_of(clause, self.cases(clause))
         if needs and not binds:
             first = needs[0]
             self.add(error("E030", first, f"unsafe variable: {clause.id.value} refers to an episode, "
@@ -284,9 +290,9 @@ class Checker:
             heads = {_conclusion_kind(c) for c in clause.then} & {"category", "risk"}
             for head in heads:
                 where.setdefault(head, clause.span)
-                for conj in (dnf(clause.when) if clause.when else [()]):
+                for conj in self.cases(clause):
                     for negated, atom in conj:
-                        dep = "category" if isinstance(atom, ast.Category) else "risk" if isinstance(atom, ast.Risk) else None
+                        dep = _derived_kind(atom)
                         if dep:
                             edges[head].add((dep, negated))
                             if negated and dep == head:
@@ -297,34 +303,26 @@ class Checker:
                 if other is None or clause.when is None or other.id.value in self.too_complex:
                     continue
                 for h in {_conclusion_kind(c) for c in other.then} & {"category", "risk"}:
-                    for conj in dnf(clause.when):
+                    for conj in self.cases(clause):
                         for _, atom in conj:
-                            dep = "category" if isinstance(atom, ast.Category) else "risk" if isinstance(atom, ast.Risk) else None
+                            dep = _derived_kind(atom)
                             if dep:
                                 edges[h].add((dep, True))
-        for start in sorted(edges):
-            if _cycle(edges, start, through_not=True):
-                self.add(error("E031", where[start], f"recursion through negation: '{start}' depends on itself through 'not'",
-                               "a derived fact cannot be defined by its own absence; restate the condition on facts"))
-            elif _cycle(edges, start, through_not=False):
-                self.add(error("E032", where[start], f"recursion: '{start}' depends on itself",
-                               "a category or risk defined through itself is never settled (the rule engine does not "
-                               "finish); state the condition on recorded facts: statuses, flags, episode fields"))
+        nodes = sorted(set(edges) | {m for out in edges.values() for m, _ in out})
+        for comp in components(nodes, edges):
+            for start in (n for n in comp.members if n in where):
+                if comp.negative:
+                    self.add(error("E031", where[start], f"recursion through negation: '{start}' depends on itself through 'not'",
+                                   "a derived fact cannot be defined by its own absence; restate the condition on facts"))
+                elif comp.recursive:
+                    self.add(error("E032", where[start], f"recursion: '{start}' depends on itself",
+                                   "a category or risk defined through itself is never settled (the rule engine does not "
+                                   "finish); state the condition on recorded facts: statuses, flags, episode fields"))
 
 
-def _cycle(edges: dict[str, set[tuple[str, bool]]], start: str, through_not: bool) -> bool:
-    """Whether `start` depends on itself (with a 'not' on the way, when `through_not`)."""
-    stack, seen = [(start, False)], set()
-    while stack:
-        node, neg = stack.pop()
-        for nxt, n in edges.get(node, ()):
-            key = (nxt, neg or n)
-            if nxt == start and (key[1] or not through_not):
-                return True
-            if key not in seen:
-                seen.add(key)
-                stack.append(key)
-    return False
+def _derived_kind(atom: ast.Atom) -> str | None:
+    """The derived fact a condition atom reads ('category' or 'risk'), if any."""
+    return "category" if isinstance(atom, ast.Category) else "risk" if isinstance(atom, ast.Risk) else None
 
 
 def _conclusion_kind(c: ast.Conclusion) -> str:

@@ -1,6 +1,7 @@
-"""Stage 3: checked AST -> Datalog program (data, never Python source).
+"""Stage 3: the checked IR -> Datalog program (data, never Python source).
 
-Input: a `Policy` that passed the checks. Output: a `Program` of `Rule`s, each
+Input: each clause's normal form (compiler/normal.py: cases, scope, overriders) of a
+policy that passed the checks. Output: a `Program` of `Rule`s, each
 carrying the clause id, the `Span` of the clause and the condition atoms it
 tests (for explanations). The engine turns these objects into pyDatalog terms
 through its API; `Program.to_text()` prints them as reviewable Datalog.
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Mapping, Union
 
 from compiler import ast
 from compiler.core.diagnostics import Span
-from compiler.logic import Conjunction, conjunctions, is_episode_scoped
+from compiler.logic import Conjunction
+from compiler.normal import NormalClause
 
 BASE_PREDICATES = {
     "child": 1, "episode": 2, "status": 2, "flag": 2, "child_field": 3, "episode_true": 2,
@@ -167,13 +169,8 @@ def _heads(clause: ast.Clause, c: ast.Conclusion, episode: Arg) -> list[Lit]:
             for a in c.actors]
 
 
-def generate(policy: ast.Policy) -> Program:
-    clauses = {c.id.value: c for c in policy.clauses}
-    overridden_by: dict[str, list[str]] = {}
-    for c in policy.clauses:
-        for t in c.overrides:
-            overridden_by.setdefault(t.value, []).append(c.id.value)
-
+def generate(normal: Mapping[str, NormalClause]) -> Program:
+    """The rules of every clause, from its normal form (compiler/normal.py), in policy order."""
     rules: list[Rule] = [
         Rule(Lit("known", (C,)), (Lit("status", (C, Var("S"))),), "", Span("")),
         Rule(Lit("category", (E, Var("K"))), (Lit("category_by", (E, Var("K"), Var("Q"))),), "", Span("")),
@@ -183,57 +180,54 @@ def generate(policy: ast.Policy) -> Program:
 
     def guards(cid: str, episode: Arg, replacing_only: bool = False) -> tuple[Lit, ...]:
         """Negated exception_holds of the exceptions to `cid` (only those replacing it whole, if asked)."""
-        return tuple(Lit("exception_holds", (C, episode, x), True) for x in overridden_by.get(cid, ())
-                     if not (replacing_only and clauses[x].override_actor))
+        return tuple(Lit("exception_holds", (C, episode, x), True)
+                     for x in normal[cid].overriders("whole" if replacing_only else None))
 
     def episode_args(cid: str) -> set[Arg]:
         """The episode argument of each guarded rule generated for `cid`: its conclusions, or an
         actor override's copies. An exception to `cid` must hold with each of them."""
-        c = clauses[cid]
-        own = is_episode_scoped(c)
-        if c.override_actor:
-            return {E if own or is_episode_scoped(clauses[t.value]) else NO_EPISODE for t in c.overrides}
-        copies = {E if own or is_episode_scoped(clauses[x]) else NO_EPISODE
-                  for x in overridden_by.get(cid, ()) if clauses[x].override_actor}
+        n = normal[cid]
+        own = n.episode_scoped
+        if n.override_kind == "actor":
+            return {E if own or normal[t].episode_scoped else NO_EPISODE for t in n.overrides}
+        copies = {E if own or normal[x].episode_scoped else NO_EPISODE for x in n.overriders("actor")}
         return {E if own else NO_EPISODE} | copies
 
-    for clause in policy.clauses:
-        cid = clause.id.value
-        cases = conjunctions(clause)
+    for n in normal.values():
+        cid, clause, cases = n.id, n.clause, n.cases
         for conj in cases:
             for _, atom in conj:
                 if isinstance(atom, ast.Window):
                     windows.add(atom.within.minutes)
                 if isinstance(atom, ast.OffDay):
                     moments.add((atom.moment.anchor, atom.moment.minutes))
-        scoped = is_episode_scoped(clause)
-        if clause.is_exception:
+        scoped = n.episode_scoped
+        if n.is_exception:
             # Held per episode, or (episode "") for a child-scoped target's rules: then, when the
             # exception is about an episode, some episode of the child meets its conditions.
-            for target in clause.overrides:
-                for episode in sorted(episode_args(target.value), key=str):
+            for target in n.overrides:
+                for episode in sorted(episode_args(target), key=str):
                     x_scoped = scoped or episode == E
                     for conj in cases:
                         # An exception holds on its own conditions: an exception to it replaces its
                         # conclusion, not the fact that it displaces the clause it overrides (Catala).
                         rules.append(Rule(Lit("exception_holds", (C, episode, cid)), body_for(conj, x_scoped),
                                           cid, clause.span, conj))
-        if clause.override_actor:
+        if n.override_kind == "actor":
             # Re-derive each overridden obligation with the new actor, under both clauses' conditions.
-            actor = next(c.actor.value for c in clause.then if isinstance(c, ast.ActorInstead))
-            for target in clause.overrides:
-                base = clauses[target.value]
-                b_scoped = is_episode_scoped(base) or scoped
+            assert n.instead is not None  # checked: an actor override concludes 'ACTOR instead'
+            for target in n.overrides:
+                base = normal[target]
+                b_scoped = base.episode_scoped or scoped
                 episode = E if b_scoped else NO_EPISODE
-                for b_conj in conjunctions(base):
+                for b_conj in base.cases:
                     for x_conj in cases:
                         # exceptions to this one, and exceptions replacing the base clause whole
                         body = body_for(b_conj + x_conj, b_scoped) + guards(cid, episode) + \
-                            guards(base.id.value, episode, replacing_only=True)
-                        for c in base.then:
-                            if isinstance(c, ast.Obligation):
-                                head = Lit("obligation", (C, episode, c.action.value, actor, c.modality.value, base.id.value, cid))
-                                rules.append(Rule(head, body, base.id.value, clause.span, b_conj, cid, x_conj))
+                            guards(base.id, episode, replacing_only=True)
+                        for c in base.obligations:
+                            head = Lit("obligation", (C, episode, c.action.value, n.instead, c.modality.value, base.id, cid))
+                            rules.append(Rule(head, body, base.id, clause.span, b_conj, cid, x_conj))
             continue
         episode = E if scoped else NO_EPISODE
         for conj in cases:
@@ -246,4 +240,5 @@ def generate(policy: ast.Policy) -> Program:
                     full = body[:1] + extra + body[1:] if extra else body
                     rules.append(Rule(head, full, cid, clause.span, conj))
     unique = list({str(r) + r.clause: r for r in rules}.values())
-    return Program(tuple(unique), tuple(sorted(windows)), tuple(sorted(moments)), clauses)
+    return Program(tuple(unique), tuple(sorted(windows)), tuple(sorted(moments)),
+                   {n.id: n.clause for n in normal.values()})

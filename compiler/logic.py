@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from itertools import product
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from compiler import ast
 from compiler.core.diagnostics import ClauseError, Span, error
@@ -102,14 +102,14 @@ def episode_needs(clause: ast.Clause) -> list[Span]:
     return spans
 
 
-def scope_of(clause: ast.Clause) -> tuple[list[Span], bool]:
-    """(spans that need an episode, whether every case of the conditions binds one).
+def scope_of(clause: ast.Clause, cases: Sequence[Conjunction]) -> tuple[list[Span], bool]:
+    """(spans that need an episode, whether every case of the conditions binds one), given the
+    clause's cases (`conjunctions`).
 
     A clause is about an episode when anything in it mentions one; the episode is
     bound only by a condition that holds positively, never by one under 'not'.
     """
     needs = episode_needs(clause)
-    cases = conjunctions(clause)
     for conj in cases:
         needs += [a.span for _, a in conj if is_episode_atom(a)]
     binds = all(any(is_episode_atom(a) and not neg for neg, a in conj) for conj in cases)
@@ -117,7 +117,8 @@ def scope_of(clause: ast.Clause) -> tuple[list[Span], bool]:
 
 
 def is_episode_scoped(clause: ast.Clause) -> bool:
-    return bool(scope_of(clause)[0])
+    """Whether the clause is about an episode. Compiled code reads `NormalClause.episode_scoped`."""
+    return bool(scope_of(clause, conjunctions(clause))[0])
 
 
 def satisfiable(conj: Conjunction) -> bool:

@@ -36,12 +36,34 @@ TERMINAL_WORDS = {
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """The compiled grammar, built once per process, its analysis kept in the cache folder
-    (compiler/cache.py) so later processes load it; Lark checks the grammar's hash on load."""
+    """The compiled grammar, built once per process, its analysis kept in the cache folder so
+    later processes load it: sealed (compiler/core/sealed.py), since Lark's own cache would
+    unpickle whatever file it finds; keyed by the grammar's text and Lark's version."""
+    import hashlib
+    import io
+
+    import lark
+
+    from compiler.core import sealed
     from compiler.core.files import cache_dir
+    text = GRAMMAR.read_text(encoding="utf-8")
     folder = cache_dir()
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False, cache=str(folder / "grammar.lark-cache") if folder else False)
+    entry = None
+    if folder is not None:
+        digest = hashlib.sha256(f"{lark.__version__}\0{text}".encode()).hexdigest()[:32]
+        entry = folder / f"grammar-{digest}.lark"
+        data = sealed.read(entry)
+        if data is not None:
+            try:
+                return Lark.load(io.BytesIO(data))
+            except Exception:  # noqa: BLE001 - an entry of another format: rebuild it
+                pass
+    built = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    if entry is not None:
+        buf = io.BytesIO()
+        built.save(buf)
+        sealed.write(entry, buf.getvalue())
+    return built
 
 
 def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:

@@ -1,8 +1,9 @@
 """The whole compiler: a policy folder -> `CompiledPolicy` (or every problem at once).
 
 Input: a folder of `.clause` files (searched recursively, in path order) and the
-source texts their `document` lines name. Output: the AST, the checked Datalog
-program, the source texts, and the warnings. Errors from all files and all checks
+source texts their `document` lines name. Output: the AST, each clause's normal form
+(compiler/normal.py), the Datalog program generated from it, the source texts, and the
+warnings. Errors from all files and all checks
 are collected and raised together as one `ClauseError`. The parser (Lark) and the
 checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
 answers: a command on one case should not pay for them.
@@ -15,6 +16,7 @@ from pathlib import Path
 from compiler import ast
 from compiler.codegen import Program, generate
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.normal import NormalClause, normalise
 from compiler.sources import SourceText
 
 BUNDLED = Path(__file__).resolve().parent.parent / "policy"
@@ -28,12 +30,24 @@ class CompiledPolicy:
     sources: dict[str, SourceText]
     warnings: tuple[Diagnostic, ...]
     quotes: dict[tuple[str, int], tuple[str, int, int]]  # (id, i) -> (doc, start, end)
+    normal: dict[str, NormalClause]  # clause id -> its normal form (cases, scope, overriders), policy order
 
     def clause(self, clause_id: str) -> ast.Clause | None:
         return self.program.clauses.get(clause_id)
 
     def document(self, doc_id: str) -> ast.Document | None:
         return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
+
+    def known_names(self) -> dict[str, tuple[str, ...]]:
+        """The names an obligation of this policy can carry: the vocabulary's actions and actors plus
+        the policy's declarations, and its clause and exception ids (sorted)."""
+        from compiler.core import vocabulary
+        declared = {kind: {d.name.value for d in self.ast.items(ast.Declaration) if d.kind == kind}
+                    for kind in ("action", "actor")}
+        ids = tuple(sorted(self.program.clauses))
+        return {"action": tuple(sorted(set(vocabulary.ACTIONS) | declared["action"])),
+                "actor": tuple(sorted(set(vocabulary.ACTORS) | declared["actor"])),
+                "clause": ids, "exception": ids}
 
 
 def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
@@ -57,11 +71,16 @@ def policy_files(root: Path) -> list[str]:
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:
     """Parse every file; syntax errors are collected per file, not raised."""
+    from compiler.check import inside
     from compiler.parse import parse_file
     diagnostics: list[Diagnostic] = []
     files = []
     paths = sorted(texts) if texts is not None else policy_files(root)
     for path in paths:
+        if texts is None and not inside(Path(path), root):  # a link out of the folder: never read it
+            diagnostics.append(error("E025", Span(path), "this .clause file is a link to a file outside the policy folder",
+                                     "keep policy files inside the policy folder; copy the file in instead of linking it"))
+            continue
         try:
             files.append(parse_file(path, texts[path] if texts is not None else None))
         except ClauseError as e:
@@ -85,4 +104,5 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     found, quotes = check(policy, sources, root)
     diagnostics += found
     raise_if_errors(diagnostics)
-    return CompiledPolicy(root, policy, generate(policy), sources, tuple(diagnostics), quotes)
+    normal = normalise(policy)
+    return CompiledPolicy(root, policy, generate(normal), sources, tuple(diagnostics), quotes, normal)

@@ -16,9 +16,10 @@ only in the constants left in them share one SELECT over a VALUES list of those 
 Strata: a derived predicate is split into partitions by the constants its rule
 heads always carry (`exception_holds(C, E, "LMCP-RISK-INSPECTOR")` is a partition of
 its own), so `exception_holds` may depend negatively on another of its partitions,
-as the generated exceptions do. Partitions are ordered by dependency (Tarjan's
-SCCs, longest path); negation inside a cycle is an error (the checker's E031 rules
-it out); a positive cycle becomes a statement repeated until it adds no rows.
+as the generated exceptions do. Partitions are ordered by dependency by the one
+stratification, compiler/strata.py (`strata`, re-exported here); negation inside a
+cycle is an error (the checker's E031 rules it out); a positive cycle becomes a
+statement repeated until it adds no rows.
 
 Invariants: deterministic text for a program (`to_text`); constants are SQL
 literals with quotes doubled, never spliced raw; every statement reads only tables
@@ -31,6 +32,9 @@ from typing import Callable, Union
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from compiler.sql_features import Features, ScopeTest, Shape, shape
+from compiler.strata import Stratum, can_match, key_positions, strata
+
+__all__ = ["SqlProgram", "Statement", "Stratum", "literal", "strata", "translate"]  # strata: for the reference interpreter
 
 TEXT, INT = "VARCHAR", "BIGINT"
 BASE_TYPES: dict[str, tuple[str, ...]] = {
@@ -40,9 +44,6 @@ BASE_TYPES: dict[str, tuple[str, ...]] = {
     "off_day": (TEXT, TEXT, INT), "weekend": (TEXT, TEXT, INT),
 }
 assert set(BASE_TYPES) == set(BASE_PREDICATES)
-
-Node = tuple[str, tuple]  # (predicate, the constants at its key positions)
-
 
 def literal(value: Union[str, int]) -> str:
     """A constant as an SQL literal: integers as digits, text quoted with '' doubled."""
@@ -106,12 +107,6 @@ class SqlProgram:
         return "\n".join(out) + "\n"
 
 
-def key_positions(rules: list[Rule]) -> tuple[int, ...]:
-    """Positions where every head of the predicate has a constant."""
-    arity = len(rules[0].head.args)
-    return tuple(i for i in range(arity) if all(not isinstance(r.head.args[i], Var) for r in rules))
-
-
 def _types(program: Program, by_pred: dict[str, list[Rule]]) -> dict[str, tuple[str, ...]]:
     schema = dict(BASE_TYPES)
     for pred, arity in DERIVED_PREDICATES.items():
@@ -139,52 +134,6 @@ def _types(program: Program, by_pred: dict[str, list[Rule]]) -> dict[str, tuple[
                 schema[pred] = tuple(types)
                 changed = True
     return schema
-
-
-def _can_match(lit: Lit, part: tuple, keys: tuple[int, ...]) -> bool:
-    """Whether the literal can match tuples of the partition with these key constants."""
-    return all(isinstance(lit.args[i], Var) or lit.args[i] == part[k] for k, i in enumerate(keys))
-
-
-def _strongly_connected(nodes: list[Node], edges: dict[Node, set[Node]]) -> list[list[Node]]:
-    """Tarjan's algorithm (iterative); components in reverse topological order."""
-    index: dict[Node, int] = {}
-    low: dict[Node, int] = {}
-    stack: list[Node] = []
-    on: set[Node] = set()
-    out: list[list[Node]] = []
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(edges[root])))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on.add(root)
-        while work:
-            v, it = work[-1]
-            nxt = next(it, None)
-            if nxt is not None:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on.add(nxt)
-                    work.append((nxt, iter(sorted(edges[nxt]))))
-                elif nxt in on:
-                    low[v] = min(low[v], index[nxt])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                out.append(sorted(comp))
-    return out
 
 
 def _constants(rule: Rule) -> list[Union[str, int]]:
@@ -277,77 +226,12 @@ def select(shapes: list[Shape], distinct: bool = False) -> str:
     return sql + (f" WHERE {' AND '.join(where)}" if where else "")
 
 
-@dataclass(frozen=True)
-class Stratum:
-    """Partitions of one predicate evaluated together: their rules, and whether they recurse."""
-
-    table: str
-    partitions: tuple[tuple, ...]
-    rules: tuple[Rule, ...]
-    recursive: bool
-
-
-def strata(program: Program) -> list[list[Stratum]]:
-    """The program's derived partitions in evaluation order: level by level, each level's
-    groups reading only lower levels (or themselves, when recursive). Raises ValueError on
-    negation inside a cycle."""
-    by_pred: dict[str, list[Rule]] = {}
-    for r in program.rules:
-        by_pred.setdefault(r.head.pred, []).append(r)
-    keys = {p: key_positions(rs) for p, rs in by_pred.items()}
-    node_rules: dict[Node, list[Rule]] = {}
-    for p, rs in by_pred.items():
-        for r in rs:
-            node_rules.setdefault((p, tuple(r.head.args[i] for i in keys[p])), []).append(r)
-    nodes = sorted(node_rules, key=repr)
-    by_name: dict[str, list[Node]] = {}
-    for n in nodes:
-        by_name.setdefault(n[0], []).append(n)
-
-    def matches(lit: Lit) -> list[Node]:
-        return [n for n in by_name.get(lit.pred, ()) if _can_match(lit, n[1], keys.get(lit.pred, ()))]
-
-    edges: dict[Node, set[Node]] = {n: set() for n in nodes}
-    negative: set[tuple[Node, Node]] = set()
-    for n in nodes:
-        for r in node_rules[n]:
-            for x in r.body:
-                if isinstance(x, Lit) and x.pred in by_pred:
-                    for m in matches(x):
-                        edges[n].add(m)
-                        if x.negated:
-                            negative.add((n, m))
-    level: dict[Node, int] = {}
-    recursive: set[Node] = set()
-    for comp in _strongly_connected(nodes, edges):  # dependencies come first in Tarjan's output
-        members = set(comp)
-        if any((a, b) in negative for a in comp for b in comp):
-            raise ValueError(f"recursion through negation among {', '.join(str(n) for n in comp)}")
-        if len(comp) > 1 or any(n in edges[n] for n in comp):
-            recursive |= members
-        lv = 1 + max((level[m] for n in comp for m in edges[n] if m not in members), default=0)
-        for n in comp:
-            level[n] = lv
-    out = []
-    for lv in range(1, max(level.values(), default=0) + 1):
-        groups = []
-        for pred in sorted({n[0] for n in nodes if level[n] == lv}):
-            mine = [n for n in nodes if n[0] == pred and level[n] == lv]
-            for rec in (False, True):
-                group = [n for n in mine if (n in recursive) == rec]
-                if group:
-                    groups.append(Stratum(pred, tuple(n[1] for n in group),
-                                          tuple(r for n in group for r in node_rules[n]), rec))
-        out.append(groups)
-    return out
-
-
 def _complete(levels: list[list[Stratum]], n: int, keys: dict[str, tuple[int, ...]]) -> Callable[[Lit], bool]:
     """Whether every tuple a literal can match is computed before level `n` (base, or only partitions of lower levels)."""
     pending = [(g.table, part) for level in levels[n:] for g in level for part in g.partitions]
 
     def complete(lit: Lit) -> bool:
-        return not any(table == lit.pred and _can_match(lit, part, keys.get(lit.pred, ())) for table, part in pending)
+        return not any(table == lit.pred and can_match(lit, part, keys.get(lit.pred, ())) for table, part in pending)
     return complete
 
 

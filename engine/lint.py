@@ -1,6 +1,7 @@
 """Cross-clause analysis: where two clauses disagree about one situation, and dead exceptions.
 
-Input: a `CompiledPolicy`. Output: warnings, each naming both clauses:
+Input: a `CompiledPolicy` (each clause's cases and overriders read from its normal forms,
+`policy.normal`). Output: warnings, each naming both clauses:
   W104  two clauses create the same action for one situation with different actors
         or due times; the warning carries a small example case (built from both
         clauses' conditions, then evaluated to prove both obligations arise), so a
@@ -17,7 +18,7 @@ from typing import Iterator
 
 from compiler import ast
 from compiler.core.diagnostics import Diagnostic, warning
-from compiler.logic import Conjunction, conjunctions, satisfiable
+from compiler.logic import Conjunction, satisfiable
 from compiler.policy import CompiledPolicy
 from engine.evaluation import evaluate
 from engine.meaning.base_facts import add_minutes
@@ -37,7 +38,7 @@ def _declared(clause: ast.Clause) -> set[str]:
 
 
 def _pairs(policy: CompiledPolicy) -> Iterator[tuple[ast.Clause, ast.Obligation, ast.Clause, ast.Obligation]]:
-    obligations = [(c, o) for c in policy.program.clauses.values() for o in c.then if isinstance(o, ast.Obligation)]
+    obligations = [(n.clause, o) for n in policy.normal.values() for o in n.obligations]
     for (a, oa), (b, ob) in itertools.combinations(sorted(obligations, key=lambda x: x[0].id.value), 2):
         if a is b or oa.action.value != ob.action.value or "consider" in (oa.modality.value, ob.modality.value):
             continue  # a consideration is not a conflicting duty
@@ -134,7 +135,7 @@ def _describe(facts: FactSet, at: datetime) -> str:
 def overlaps(policy: CompiledPolicy) -> list[Diagnostic]:
     out = []
     for a, oa, b, ob in _pairs(policy):
-        for ca, cb in itertools.product(conjunctions(a), conjunctions(b)):
+        for ca, cb in itertools.product(policy.normal[a.id.value].cases, policy.normal[b.id.value].cases):
             if not satisfiable(ca + cb):
                 continue
             built = example(ca + cb, [oa.timing, ob.timing])
@@ -166,16 +167,14 @@ def overlaps(policy: CompiledPolicy) -> list[Diagnostic]:
 
 def dead_exceptions(policy: CompiledPolicy) -> list[Diagnostic]:
     out = []
-    clauses = policy.program.clauses
-    for x in clauses.values():
-        for target in x.overrides:
-            base = clauses.get(target.value)
-            if base is None:
-                continue
-            if not any(satisfiable(cb + cx) for cb in conjunctions(base) for cx in conjunctions(x)):
-                out.append(warning("W105", target.span, f"exception {x.id.value} can never apply to {base.id.value}: "
+    for x in policy.normal.values():
+        for target in x.clause.overrides:  # a checked policy: each names a clause
+            base = policy.normal[target.value]
+            if not any(satisfiable(cb + cx) for cb in base.cases for cx in x.cases):
+                out.append(warning("W105", target.span, f"exception {x.id} can never apply to {base.id}: "
                                    "their conditions contradict each other in every case",
-                                   "check the exception's conditions against the clause it overrides", (base.span,)))
+                                   "check the exception's conditions against the clause it overrides",
+                                   (base.clause.span,)))
     return out
 
 

@@ -96,9 +96,9 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
     file, diags = str(path), coll.diags
     add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action}[kind]
     try:
-        size = path.stat().st_size
-        if size > limits.max_bulk_bytes():
-            diags.append(limits.too_large(file, size, limits.max_bulk_bytes(), "a bulk CSV file"))
+        refused = limits.refuse(path, file, limits.max_bulk_bytes(), "a bulk CSV file")
+        if refused is not None:
+            diags.append(refused)
             return False
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(_lines(fh, child), strict=True)
@@ -149,7 +149,7 @@ def load_bulk(folder: str | Path, child: str | None = None) -> FactSet:
     complete: dict[str, bool] = {}
     for name, kind, required in FILES:
         path = folder / name
-        if path.is_file():
+        if path.exists():  # a pipe or device in its place is refused by _read_csv, not skipped
             complete[kind] = _read_csv(path, kind, coll, child)
         elif required:
             coll.diags.append(error("F011", Span(str(folder)), f"folder {folder} has no {name}",

@@ -7,16 +7,26 @@ raised with environment variables (bytes): CLAUSE_MAX_CASE_BYTES, CLAUSE_MAX_BUL
 from __future__ import annotations
 
 import os
+import stat
+from pathlib import Path
 
-from compiler.core.diagnostics import Diagnostic, Span, error
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
 
 DEFAULT_CASE_BYTES = 16 * 2**20      # 16 MiB: thousands of episodes in one hand-written case
 DEFAULT_BULK_BYTES = 4 * 2**30       # 4 GiB per CSV file
 
 
 def _limit(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+    """The limit set in the environment variable `name` (bytes), else `default`; a value that is not
+    a positive whole number is an error (F013), never silently replaced by the default."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    raise ClauseError([error("F013", Span(name), f"{name}={shown!r} is not a positive whole number of bytes",
+                             f"set it to a number of bytes such as {default}, or unset it for that default")])
 
 
 def max_case_bytes() -> int:
@@ -25,6 +35,19 @@ def max_case_bytes() -> int:
 
 def max_bulk_bytes() -> int:
     return _limit("CLAUSE_MAX_BULK_BYTES", DEFAULT_BULK_BYTES)
+
+
+def refuse(path: Path, file: str, limit: int, what: str) -> Diagnostic | None:
+    """Why `path` cannot be read as an input file, or None: it must be a regular file (a FIFO would
+    block for ever and /dev/zero never ends, and both report size 0) within the size limit.
+    Raises OSError (FileNotFoundError...) as `stat` does."""
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a pipe" if stat.S_ISFIFO(st.st_mode) else \
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        return error("F011", Span(file), f"{file} is {kind}, not a file Clause can read as {what}",
+                     "give a regular file")
+    return too_large(file, st.st_size, limit, what) if st.st_size > limit else None
 
 
 def too_large(file: str, size: int, limit: int, what: str) -> Diagnostic:

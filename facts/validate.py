@@ -12,14 +12,15 @@ Codes (stable): F001 unreadable file or YAML/CSV syntax, F002 unknown field or
 column, F003 unknown value, F004 missing required field, F005 bad date or time,
 F006 unknown reference, F007 returned before reported (or reported before birth), F008 duplicate id, case
 name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
-such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py).
+such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py), F014 an
+expectation naming an action, actor or clause the policy lacks, F015 (strict) a case that expects nothing.
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, Collection, Mapping
 
 from compiler.core.diagnostics import Diagnostic, Span, error
 from compiler.core.vocabulary import CATEGORIES, FLAGS, MODALITIES, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES
@@ -268,6 +269,9 @@ class FactCollector:
     episode_ids: dict[str, tuple[str | None, Span]] = field(default_factory=dict)
     # (kind, child id, child span, episode id | None, episode span)
     refs: list[tuple[str, str | None, Span, str | None, Span]] = field(default_factory=list)
+    # field -> the names the policy knows (action, actor, clause, exception): an expectation naming
+    # another can never match, so a `not_obligations` entry with a typo would check nothing (F014)
+    known: Mapping[str, Collection[str]] = field(default_factory=dict)
 
     def _unique(self, what: str, key: str, span: Span, first: Span | None) -> bool:
         """False, after an F008, when `key` was already given at `first`."""
@@ -330,7 +334,20 @@ class FactCollector:
                 self.refs.append(("expected episode", None, rec.span, values["id"], rec.fields["id"].span))
         else:
             self._ref("expected obligation", rec, values)
+            ok = self._known(rec, values) and ok
         return (values, rec.span) if ok else None
+
+    def _known(self, rec: Record, values: dict[str, Any]) -> bool:
+        """False, after an F014 per name, when the entry names an action, actor or clause the policy lacks."""
+        ok = True
+        for key, names in self.known.items():
+            if key in values and values[key] not in names:
+                what = "clause or exception" if key in ("clause", "exception") else key
+                self.diags.append(error("F014", rec.fields[key].span,
+                                        f"expected obligation names {what} '{values[key]}', which the policy does not have",
+                                        did_you_mean(str(values[key]), sorted(names), f"the policy's {what}s")))
+                ok = False
+        return ok
 
     @staticmethod
     def _hint(name: str, known: dict, what: str) -> str:

@@ -10,10 +10,12 @@ and times are read by `timeparse`, not by YAML's timestamp rules.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable, Mapping
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from facts import limits
@@ -26,6 +28,7 @@ TOP = {"case": ident, "description": text, "as_of": instant, "children": records
 EXPECT_KEYS = ("obligations", "not_obligations", "episodes")
 _YAML = "tag:yaml.org,2002:"
 SUFFIXES = (".yaml", ".yml")
+Known = Mapping[str, Collection[str]]
 
 
 class CaseLoader(yaml.SafeLoader):
@@ -33,15 +36,29 @@ class CaseLoader(yaml.SafeLoader):
 
     Mappings become `Record`s (keeping each key's and value's position) and
     sequences lists of `Field`s; duplicate keys, non-text keys, unsupported tags and
-    self-referencing aliases become diagnostics. Only plain data is ever built.
+    aliases become diagnostics. Only plain data is ever built. Aliases (`*name`) are
+    refused where they are composed, before anything is expanded: a 2 KB file of nested
+    aliases would otherwise stand for gigabytes of data, and a case is written to be read.
     """
 
     def __init__(self, stream: str, file: str) -> None:
         super().__init__(stream)
         self.file = file
         self.diags: list[Diagnostic] = []
-        self._built: dict[int, Any] = {}  # aliases share nodes: build each node once
-        self._active: set[int] = set()
+        self._refused: set[str] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):
+            event = self.get_event()
+            mark = event.start_mark
+            if event.anchor in self._refused:  # each alias name once: a bomb repeats them
+                return ScalarNode("tag:yaml.org,2002:null", "", mark, event.end_mark)
+            self._refused.add(event.anchor)
+            self.diags.append(error("F009", Span(self.file, mark.line + 1, mark.column + 1),
+                                    f"a YAML alias ('*{event.anchor}') is not allowed in a case file",
+                                    "write the value out in full; case files are read by people"))
+            return ScalarNode("tag:yaml.org,2002:null", "", mark, event.end_mark)
+        return super().compose_node(parent, index)
 
     def span(self, node: Node) -> Span:
         """Where `node` starts; scalars also record where they end (for the caret)."""
@@ -50,28 +67,13 @@ class CaseLoader(yaml.SafeLoader):
             return Span(self.file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
         return Span(self.file, s.line + 1, s.column + 1)
 
-    def build(self, node: Node) -> Any:
-        key = id(node)
-        if key in self._built:
-            return self._built[key]
-        if key in self._active:
-            self.diags.append(error("F009", self.span(node), "a YAML alias refers to the entry that contains it",
-                                    "write the value out instead of using '*alias'"))
-            return None
-        self._active.add(key)
-        try:
-            value = self._build(node)
-        finally:
-            self._active.discard(key)
-        self._built[key] = value
-        return value
-
     def _tag_ok(self, node: Node, allowed: tuple[str, ...]) -> None:
         if node.tag not in tuple(_YAML + t for t in allowed):
             self.diags.append(error("F009", self.span(node), f"unsupported YAML tag '{node.tag}'",
                                     "remove the '!' tag; case files hold plain text, numbers, lists and mappings"))
 
-    def _build(self, node: Node) -> Any:
+    def build(self, node: Node) -> Any:
+        """Plain data for a node (no node is shared: aliases are refused when composed)."""
         if isinstance(node, MappingNode):
             self._tag_ok(node, ("map",))
             fields: dict[str, Field] = {}
@@ -140,12 +142,17 @@ def _syntax_error(file: str, text: str, exc: Exception) -> Diagnostic:
 
 
 def _read(path: Path, file: str, diags: list[Diagnostic]) -> str | None:
+    limit = limits.max_case_bytes()
     try:
-        size = path.stat().st_size
-        if size > limits.max_case_bytes():
-            diags.append(limits.too_large(file, size, limits.max_case_bytes(), "a case file"))
+        refused = limits.refuse(path, file, limit, "a case file")
+        if refused is not None:
+            diags.append(refused)
             return None
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # a file that grew since it was measured is cut, not swallowed
+        if len(data) > limit:
+            diags.append(limits.too_large(file, len(data), limit, "a case file"))
+            return None
     except FileNotFoundError:
         diags.append(error("F011", Span(file), f"no such file or folder: {file}"))
         return None
@@ -219,7 +226,7 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(diags))
 
 
-def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
+def _load_one(path: Path, diags: list[Diagnostic], known: Known | None = None) -> Case | None:
     file = str(path)
     text_ = _read(path, file, diags)
     if text_ is None:
@@ -227,16 +234,19 @@ def _load_one(path: Path, diags: list[Diagnostic]) -> Case | None:
     root = _parse(text_, file, diags)
     if root is None:
         return None
-    coll = FactCollector()
+    coll = FactCollector(known=known or {})
     case = _case(root, coll)
     diags.extend(_dedupe(coll.diags))
     return case
 
 
-def load_case(path: str | Path) -> Case:
-    """One case file -> Case. Raises ClauseError with every problem in the file."""
+def load_case(path: str | Path, known: Known | None = None) -> Case:
+    """One case file -> Case. Raises ClauseError with every problem in the file.
+
+    `known`: the names a policy has (field -> names, e.g. `CompiledPolicy.known_names()`); an
+    expectation naming another action, actor or clause is an error (F015)."""
     diags: list[Diagnostic] = []
-    case = _load_one(Path(path), diags)
+    case = _load_one(Path(path), diags, known)
     raise_if_errors(_dedupe(diags))
     if case is None:  # cannot happen: no case means a diagnostic was recorded
         raise ClauseError([error("F001", Span(str(path)), "the case could not be read")])
@@ -256,26 +266,43 @@ def case_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def load_cases(paths: Iterable[str | Path]) -> list[Case]:
+@dataclass(frozen=True)
+class InvalidCase:
+    """A case file that cannot be run, with every problem in it."""
+
+    path: Path
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_each(paths: Iterable[str | Path], known: Known | None = None) -> list[Case | InvalidCase]:
+    """Case files and folders -> one Case or InvalidCase per file, in file order, so one bad file
+    does not hide the others' results. Case names must be unique (F008, on the later file)."""
+    out: list[Case | InvalidCase] = []
+    seen: dict[str, Span] = {}
+    for path in case_files(paths):
+        diags: list[Diagnostic] = []
+        case = _load_one(path, diags, known)
+        if case is not None and case.name in seen:
+            first = seen[case.name]
+            diags.append(error("F008", case.span, f"duplicate case name '{case.name}' (also in {first.file})",
+                               "give every case a unique 'case' name", (first,)))
+        errors = [d for d in _dedupe(diags) if d.severity == "error"]
+        if case is None or errors:
+            out.append(InvalidCase(path, tuple(errors or _dedupe(diags))))
+            continue
+        seen[case.name] = case.span
+        out.append(case)
+    return out
+
+
+def load_cases(paths: Iterable[str | Path], known: Known | None = None) -> list[Case]:
     """Case files and folders -> Cases in file order. Case names must be unique (F008).
 
     Raises ClauseError with every problem of every file.
     """
-    diags: list[Diagnostic] = []
-    cases: list[Case] = []
-    seen: dict[str, Span] = {}
-    for path in case_files(paths):
-        case = _load_one(path, diags)
-        if case is None:
-            continue
-        if case.name in seen:
-            first = seen[case.name]
-            diags.append(error("F008", case.span, f"duplicate case name '{case.name}' (also in {first.file})",
-                               "give every case a unique 'case' name", (first,)))
-        seen.setdefault(case.name, case.span)
-        cases.append(case)
-    raise_if_errors(_dedupe(diags))
-    return cases
+    loaded = load_each(paths, known)
+    raise_if_errors([d for x in loaded if isinstance(x, InvalidCase) for d in x.diagnostics])
+    return [x for x in loaded if isinstance(x, Case)]
 
 
-__all__ = ["CaseLoader", "ClauseError", "case_files", "load_case", "load_cases"]
+__all__ = ["CaseLoader", "ClauseError", "InvalidCase", "case_files", "load_case", "load_cases", "load_each"]

@@ -49,7 +49,8 @@ def new_process() -> None:
 
 
 def same(a, b) -> bool:
-    return a.program.rules == b.program.rules and a.ast == b.ast and a.quotes == b.quotes and a.warnings == b.warnings
+    return a.program.rules == b.program.rules and a.ast == b.ast and a.quotes == b.quotes and a.warnings == b.warnings \
+        and a.normal == b.normal
 
 
 def test_a_fresh_entry_is_read_back_instead_of_compiling(policy_dir, store, compiles):
@@ -58,6 +59,21 @@ def test_a_fresh_entry_is_read_back_instead_of_compiling(policy_dir, store, comp
     second = cache.load_policy_cached(policy_dir)
     assert len(compiles) == 1 and same(first, second)
     assert [p.name.startswith("policy-") for p in store.glob("policy-*.pickle")] == [True]
+
+
+def test_the_compiler_digest_covers_its_sub_packages(tmp_path, monkeypatch):
+    """compiler/core (the vocabulary, London time) shapes a compiled policy as much as compiler/ does."""
+    copy = Path(shutil.copytree(cache.COMPILER, tmp_path / "compiler", ignore=shutil.ignore_patterns("__pycache__")))
+    monkeypatch.setattr(cache, "COMPILER", copy)
+    cache.compiler_digest.cache_clear()
+    before = cache.compiler_digest()
+    vocabulary = copy / "core" / "vocabulary.py"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    cache.compiler_digest.cache_clear()
+    try:
+        assert cache.compiler_digest() != before
+    finally:
+        cache.compiler_digest.cache_clear()
 
 
 def test_the_same_process_gets_the_same_object_back(policy_dir, store, compiles):
@@ -147,3 +163,72 @@ def test_a_damaged_bank_holiday_file_is_rebuilt(store):
     timeparse._holiday_table.cache_clear()
     assert timeparse._holiday_table() == built
     timeparse._holiday_table.cache_clear()
+
+
+# ---- sealed entries: integrity, other users, non-regular files, concurrency -------------------
+
+def _entry(store: Path, prefix: str) -> Path:
+    [entry] = [p for p in store.iterdir() if p.name.startswith(prefix)]
+    return entry
+
+
+def test_a_flipped_bit_in_an_entry_is_never_used_and_the_entry_is_repaired(policy_dir, store, compiles):
+    """A loadable but altered pickle changed answers on every later run; now the seal catches it."""
+    first = cache.load_policy_cached(policy_dir)
+    entry = _entry(store, "policy-")
+    blob = bytearray(entry.read_bytes())
+    blob[len(blob) // 2] ^= 0x01
+    entry.write_bytes(bytes(blob))
+    new_process()
+    again = cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2 and same(first, again)  # recompiled, not read
+    new_process()
+    cache.load_policy_cached(policy_dir)
+    assert len(compiles) == 2  # the rewritten entry is good again
+
+
+def test_the_grammar_cache_never_unpickles_a_file_it_did_not_seal(store, tmp_path):
+    """Lark's own cache unpickled whatever file it found: code run as whoever next ran clause."""
+    import pickle
+    import subprocess
+    import sys
+    from compiler.parse import parser
+    parser.cache_clear()
+    parser()  # writes the sealed entry
+    entry = _entry(store, "grammar-")
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    entry.write_bytes(b"\0" * 32 + pickle.dumps(Evil()))
+    done = subprocess.run([sys.executable, "-c", "from compiler.parse import parser; parser()"],
+                          env={**os.environ, "CLAUSE_CACHE_DIR": str(store)}, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    parser.cache_clear()
+
+
+def test_a_fifo_in_place_of_a_cache_entry_does_not_hang(policy_dir, store, compiles):
+    cache.load_policy_cached(policy_dir)
+    entry = _entry(store, "policy-")
+    entry.unlink()
+    os.mkfifo(entry)
+    new_process()
+    cache.load_policy_cached(policy_dir)  # would block for ever opening the FIFO
+    assert len(compiles) == 2 and entry.is_file() and not entry.is_fifo()
+
+
+def test_twenty_concurrent_runs_on_a_cold_cache_agree(tmp_path):
+    """Each run either finds a complete entry or writes one; all print the same answer."""
+    import subprocess
+    import sys
+    store = tmp_path / "cold"
+    env = {**os.environ, "CLAUSE_CACHE_DIR": str(store)}
+    example = Path(__file__).resolve().parent.parent / "examples" / "missing-from-home-weekend.yaml"
+    runs = [subprocess.Popen([sys.executable, "-m", "cli.main", "obligations", str(example), "--format", "csv"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(20)]
+    outs = [(p.communicate(timeout=300), p.returncode) for p in runs]
+    assert {code for _, code in outs} == {0}, [err for (_, err), _ in outs][:1]
+    assert len({out for (out, _), _ in outs}) == 1
+    assert len([p for p in store.iterdir() if p.name == "seal.key"]) == 1

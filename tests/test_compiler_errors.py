@@ -263,3 +263,39 @@ def test_e025_source_outside_the_policy_folder(tmp_path: Path) -> None:
     [d] = e.value.diagnostics
     assert (d.code, d.span.line, d.span.column) == ("E025", 1, 27)
     assert "outside the policy folder" in d.message
+
+
+def test_e025_a_clause_file_linked_from_outside_is_refused_unread(tmp_path: Path) -> None:
+    """A .clause symlink to a file elsewhere was read, and a syntax error printed its first line."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the first line of someone else's file\n", encoding="utf-8")
+    root = tmp_path / "policy"
+    root.mkdir()
+    (root / "documents.clause").symlink_to(secret)
+    with pytest.raises(ClauseError) as e:
+        compile_policy(root)
+    [d] = e.value.diagnostics
+    assert d.code == "E025" and "link to a file outside the policy folder" in d.message
+    assert "root:x" not in str(e.value)
+
+
+def test_e025_a_committed_link_is_refused_in_clause_diff(tmp_path: Path) -> None:
+    """`clause diff --base REV` exports the revision; a symlink committed there is refused the same way."""
+    import subprocess
+    from click.testing import CliRunner
+    from cli.main import main
+    from compiler.policy import BUNDLED
+    import shutil
+    repo = tmp_path / "repo"
+    shutil.copytree(BUNDLED, repo / "policy")
+    (tmp_path / "secret.txt").write_text("a private first line\n", encoding="utf-8")
+    run = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    (repo / "policy" / "zz.clause").symlink_to(tmp_path / "secret.txt")
+    run("add", "policy/zz.clause")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a link")
+    (repo / "policy" / "zz.clause").unlink()
+    case = Path(__file__).resolve().parent.parent / "examples" / "missing-from-home-weekend.yaml"
+    result = CliRunner().invoke(main, ["diff", "--base", "HEAD", "--head", str(repo / "policy"), str(case)])
+    assert result.exit_code == 2 and "E025" in result.output and "private first line" not in result.output

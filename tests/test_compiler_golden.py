@@ -5,6 +5,7 @@
   tests/golden/policy_small.sources.txt      traceability: its sentence-by-sentence report
   tests/golden/policy_errors.diagnostics.txt check:   every problem of tests/data/policy_errors, rendered
   tests/golden/bundled.datalog               `clause compile --emit datalog policy` of the bundled policy
+  tests/golden/bundled.sql                   `clause compile --emit sql policy`: the same program as DuckDB SQL
 
 To regenerate after an intended change, run from anywhere:
 
@@ -84,6 +85,12 @@ def test_bundled_datalog_golden() -> None:
     result = CliRunner().invoke(main, ["compile", "--emit", "datalog", "policy"])
     assert result.exit_code == 0, result.output
     assert_golden("bundled.datalog", result.output)
+
+
+def test_bundled_sql_golden() -> None:
+    result = CliRunner().invoke(main, ["compile", "--emit", "sql", "policy"])
+    assert result.exit_code == 0, result.output
+    assert_golden("bundled.sql", result.output)
 
 
 def test_small_fixture_covers_the_language() -> None:

@@ -120,7 +120,7 @@ def test_text_and_markdown_name_the_clauses(setup):
     assert "+ added   mash must strategy_discussion - child C1 episode E1, triggered 2024-03-06T08:00 [LMCP-MFH-1]" in text
     assert "actor team_manager -> allocated_social_worker [LMCP-CP-1]" in text
     assert "triggered 2024-03-07T08:00 -> 2024-03-06T08:00 [LMCP-MFH-1]" in text
-    assert "unchanged: d-returned-after-4-hours" in text
+    assert "1 case unchanged" in text and "d-returned-after-4-hours" not in text  # counted, not listed
     md = render_markdown(result)
     assert "| changed | allocated_social_worker must strategy_discussion - child C1 episode E1, triggered 2024-03-07T08:00 " \
            "| actor team_manager → allocated_social_worker | LMCP-CP-1 |" in md
@@ -136,6 +136,19 @@ def test_cli_json_with_folders(setup):
     change = data["cases"][2]["changes"][0]
     assert change["changed"] == {"actor": {"base": "team_manager", "head": "allocated_social_worker"}}
     assert change["clause"] == {"base": "LMCP-CP-1", "head": "LMCP-CP-1"}
+
+
+def test_cli_exit_code_says_whether_anything_changed(setup):
+    """`--exit-code`, as `git diff --exit-code`: 1 when an obligation changed, 0 when none did."""
+    runner = CliRunner()
+    changed = runner.invoke(main, ["diff", "--base", str(BUNDLED), "--head", str(setup["head_dir"]),
+                                   str(setup["cases_dir"]), "--exit-code"])
+    assert changed.exit_code == 1 and "in 3 of 4 cases" in changed.stdout
+    same = runner.invoke(main, ["diff", "--base", str(BUNDLED), "--head", str(BUNDLED), str(setup["cases_dir"]),
+                                "--exit-code"])
+    assert same.exit_code == 0 and "4 cases unchanged" in same.stdout
+    assert runner.invoke(main, ["diff", "--base", str(BUNDLED), "--head", str(setup["head_dir"]),
+                                str(setup["cases_dir"])]).exit_code == 0
 
 
 def test_cli_invalid_input_exits_2(setup, tmp_path):

@@ -251,7 +251,21 @@ def test_yaml_tags_and_recursive_aliases_are_diagnostics_not_objects(tmp_path):
     codes = {d.code for d in diags}
     assert codes == {"F009"}
     assert any("unsupported YAML tag" in d.message for d in diags)
-    assert any("alias refers to the entry that contains it" in d.message for d in diags)
+    assert any("alias ('*kids') is not allowed" in d.message for d in diags)
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
+    """Nine levels of lists, each repeating the one above nine times: 2 KB of text standing for 9^10 values
+    (it ran for 100 s and died of MemoryError). Refused where the aliases are read, each name once."""
+    lines = ["case: bomb", "as_of: 2024-03-12T09:00", "a0: &a0 [" + ", ".join(["2024-01-01"] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    lines.append("children: [{id: C1, born: *a9}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    diags = problems(path)
+    aliases = [d for d in diags if "alias" in d.message]
+    assert [(d.code, d.span.line) for d in aliases] == [("F009", line) for line in range(4, 14)]
+    assert "'*a9'" in aliases[-1].message
 
 
 def test_expectation_fields_are_checked(tmp_path):

@@ -239,7 +239,7 @@ def test_cli_json_output(tmp_path):
     result = CliRunner().invoke(main, ["test", str(suite_dir(tmp_path)), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["summary"] == {"total": 2, "passed": 1, "failed": 1}
+    assert data["summary"] == {"total": 2, "passed": 1, "failed": 1, "errors": 0}
     kinds = [f["kind"] for f in data["cases"][1]["failures"]]
     assert kinds == ["missing_obligation", "unexpected_obligation"]
     assert data["cases"][1]["failures"][1]["unexpected"][0]["clause"] == "LMCP-CPP-1"
@@ -260,7 +260,7 @@ def test_cli_invalid_input_exits_2_with_diagnostics(tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["test", str(bad)])
     assert result.exit_code == 2
-    assert "colour" in result.stderr and "bad.yaml:9" in result.stderr
+    assert "ERROR" in result.stdout and "colour" in result.stdout and "bad.yaml:9" in result.stdout
     missing = runner.invoke(main, ["test", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.stderr
     empty = tmp_path / "empty"
@@ -369,11 +369,33 @@ def test_coverage_counts_clauses_and_conditions(tiny, tmp_path):
         ("T-1", "the episode has lasted 24 hours"): (False, True),
         ("T-1-OOH", "24 hours after reported falls on a weekend or public holiday"): (False,),
         ("T-2", "the child has returned"): (False, True),
-        ("T-3", "the child has been reported missing"): (True,),
         ("T-3", "the child has flag trafficking"): (False, True),
-    }
-    assert (report.conditions_both, len(report.conditions), report.condition_percent) == (4, 6, 66.7)
+    }  # T-3's "the child has been reported missing" can never be false: not counted
+    assert report.never_false == 1
+    assert (report.conditions_both, len(report.conditions), report.condition_percent) == (4, 5, 80.0)
     assert report.fails_under(80) and not report.fails_under(75) and not report.fails_under(None)
+    assert [c.id for c in report.unchecked] == ["T-1", "T-1-OOH", "T-2", "T-3"]  # fired, but nothing expected
+
+
+def test_a_clause_is_checked_only_by_expectations_about_it(tiny, tmp_path):
+    """Firing is not checking: a clause counts as checked when an expectation names it, names an action
+    and actor only it gives, or expects the episode fact it derived."""
+    policy = compile_policy(tiny)
+    write(tmp_path / "more" / "d.yaml", """
+        case: d-named
+        as_of: 2024-03-05T09:00
+        children: [{id: C1, born: 2010-01-01, statuses: [looked_after], flags: [trafficking]}]
+        episodes: [{id: E1, child: C1, reported: 2024-03-04T08:00}]
+        expect:
+          obligations: [{action: strategy_discussion, actor: team_manager}]   # only T-1 gives it
+          not_obligations: [{clause: T-2}]
+    """)
+    cov = Coverage(policy)
+    Suite.run(policy, [load_case(tmp_path / "more" / "d.yaml")], cov.observe)
+    report = cov.report()
+    assert {c.id: c.checked_by for c in report.clauses if c.checked} == {"T-1": ("d-named",), "T-2": ("d-named",)}
+    assert "T-3" in {c.id for c in report.covered} - {c.id for c in report.clauses if c.checked}
+    assert report.checked_percent == 50.0 and report.fails_under(60, checked=True)
 
 
 def test_exception_that_held_counts_as_exercised(tiny, tmp_path):
@@ -390,8 +412,13 @@ def test_cli_coverage_and_fail_under(tiny, tmp_path):
     result = runner.invoke(main, ["test", *two, "--policy", str(tiny), "--coverage"])
     assert result.exit_code == 0, result.output
     assert "Clause coverage: 3/4 clauses (75.0%) exercised by 2 cases" in result.stdout
-    assert "Condition coverage: 4/6 conditions (66.7%)" in result.stdout
+    assert "Condition coverage: 4/5 conditions (80.0%) seen both true and false (1 that can never be false" in result.stdout
+    assert "Checked: 0/4 clauses (0.0%)" in result.stdout
     assert 'T-1-OOH "Out of hours"' in result.stdout.split("Clauses no case exercises:")[1]
+    assert "T-3 \"Trafficked" in result.stdout.split("Clauses that fire but no expectation checks:")[1]
+    assert "the child has been reported missing" not in result.stdout
+    unchecked = runner.invoke(main, ["test", *two, "--policy", str(tiny), "--fail-under-checked", "1"])
+    assert unchecked.exit_code == 1 and "checked clauses 0.0% is under the required 1%" in unchecked.stderr
     under = runner.invoke(main, ["test", *two, "--policy", str(tiny), "--fail-under", "80"])
     assert under.exit_code == 1 and "75.0% is under the required 80%" in under.stderr
     assert runner.invoke(main, ["test", *two, "--policy", str(tiny), "--fail-under", "75"]).exit_code == 0
@@ -403,21 +430,51 @@ def test_cli_coverage_and_fail_under(tiny, tmp_path):
 
 # ---- pytest collection of tests/cases ---------------------------------------------------------
 
-def test_pytest_collects_case_files_and_reports_failures(tmp_path):
-    tests = tmp_path / "tests"
-    write(tests / "conftest.py", (Path(__file__).parent / "conftest.py").read_text(encoding="utf-8"))
-    cp_case(tests / "cases" / "cp", "obligations:\n  - action: missing_cp_conference\n", "good")
-    cp_case(tests / "cases" / "cp", "obligations:\n  - action: missing_cp_conference\n    actor: team_manager\n", "wrong-actor")
-    write(tests / "cases" / "broken.yaml", "case: broken\n")
-    write(tests / "data" / "not-a-case.yaml", "case: ignored\n")  # outside tests/cases: not collected
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "tests"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+def _pytest(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
+                          cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def test_an_authoritys_own_folder_runs_under_plain_pytest_with_the_plugin(tmp_path):
+    """Outside this repository: a policy copy and three cases; `pytest -p clause` collects the cases,
+    checks them against ./policy, and a failing case (or an invalid file) fails pytest."""
+    import shutil
+    from compiler.policy import BUNDLED
+    shutil.copytree(BUNDLED, tmp_path / "policy")
+    cp_case(tmp_path / "cases", "obligations:\n  - action: missing_cp_conference\n", "good")
+    cp_case(tmp_path / "cases", "obligations:\n  - action: missing_cp_conference\n    actor: team_manager\n", "wrong-actor")
+    write(tmp_path / "cases" / "broken.yaml", "case: broken\n")
+    write(tmp_path / "data" / "not-a-case.yaml", "children: []\n")  # no 'case:' line: not collected
+    done = _pytest(tmp_path, "-p", "clause")
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
     assert "2 failed, 1 passed" in out
-    assert "PASSED tests/cases/cp/good.yaml::good" in out
-    assert "FAILED tests/cases/cp/wrong-actor.yaml::wrong-actor" in out
+    assert "PASSED cases/good.yaml::good" in out
+    assert "FAILED cases/wrong-actor.yaml::wrong-actor" in out
     assert "wrong-actor.yaml:14: expected obligation not derived" in out
     assert "nearest derived:" in out and "iro must missing_cp_conference" in out
     assert "invalid case file" in out and "as_of" in out
     assert "not-a-case" not in out
+    # the local policy is the one used: break it and every case says so
+    (tmp_path / "policy" / "documents.clause").write_text("document oops\n", encoding="utf-8")
+    broken = _pytest(tmp_path, "-p", "clause", "cases/good.yaml")
+    assert broken.returncode == 1 and "the policy does not compile" in broken.stdout
+
+
+def test_plugin_options_policy_and_strict(tmp_path):
+    """--clause-policy names the policy; --clause-strict fails a case that expects nothing; an
+    unknown name in an expectation fails with the nearest name."""
+    import shutil
+    from compiler.policy import BUNDLED
+    shutil.copytree(BUNDLED, tmp_path / "elsewhere")
+    write(tmp_path / "cases" / "nothing.yaml", "case: nothing\nas_of: 2024-03-12T09:00\n"
+                                                "children: [{id: C1, born: 2012-05-01}]\n")
+    cp_case(tmp_path / "cases", "not_obligations:\n  - action: retrun_interview\n", "typo")
+    plain = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "cases/nothing.yaml")
+    assert plain.returncode == 0, plain.stdout
+    strict = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "--clause-strict", "cases/nothing.yaml")
+    assert strict.returncode == 1 and "F015" in strict.stdout
+    typo = _pytest(tmp_path, "-p", "clause", "--clause-policy", "elsewhere", "cases/typo.yaml")
+    assert typo.returncode == 1 and "did you mean 'return_interview'?" in typo.stdout
+
+

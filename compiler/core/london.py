@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from contextlib import suppress
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -40,6 +39,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _show(value: Any) -> str:
+    """A value, cut to 40 characters for a message; a list or mapping is named, never printed
+    (a few YAML aliases can make one that would take gigabytes to print)."""
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"a {type(value).__name__}"
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -140,17 +143,19 @@ def _holiday_table() -> dict[int, frozenset[date]]:
     (compiler.core.files.cache_dir), one file per release of `holidays`."""
     from importlib.metadata import version
 
-    from compiler.core.files import atomic_bytes, cache_dir, private
+    from compiler.core import sealed
+    from compiler.core.files import cache_dir
     folder = cache_dir()
     path = folder / f"bank-holidays-england-{version('holidays')}.json" if folder else None
     try:
-        if path is not None and private(path):
-            data = json.loads(path.read_text(encoding="utf-8"))
+        raw = sealed.read(path) if path is not None else None
+        if raw is not None:
+            data = json.loads(raw.decode("utf-8"))
             table = {int(y): frozenset(map(date.fromisoformat, days)) for y, days in data.items()}
             if set(table) == set(HOLIDAY_YEARS):
                 return table
-    except (OSError, ValueError, TypeError, AttributeError):
-        pass  # missing or damaged: build it again
+    except (ValueError, TypeError, AttributeError):
+        pass  # damaged: build it again
     import holidays
     days: dict[int, set[date]] = {y: set() for y in HOLIDAY_YEARS}
     for day in holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS):
@@ -158,8 +163,7 @@ def _holiday_table() -> dict[int, frozenset[date]]:
     table = {y: frozenset(ds) for y, ds in days.items()}
     if path is not None:
         text = json.dumps({y: sorted(d.isoformat() for d in ds) for y, ds in table.items()})
-        with suppress(OSError):
-            atomic_bytes(path, text.encode("utf-8"), 0o600)
+        sealed.write(path, text.encode("utf-8"))
     return table
 
 

@@ -26,8 +26,11 @@ def is_bulk_folder(path: str | Path) -> bool:
 
 def episode_lines(folder: str | Path) -> int:
     """About how many episodes a bulk folder holds (data lines of episodes.csv), without parsing it."""
+    path = Path(folder) / "episodes.csv"
     try:
-        with (Path(folder) / "episodes.csv").open("rb") as fh:
+        if not path.is_file():  # a pipe would block here; the loader says what is wrong with it
+            return 0
+        with path.open("rb") as fh:
             return max(0, sum(1 for line in fh if line.strip()) - 1)
     except OSError:
         return 0

@@ -81,6 +81,12 @@ class DuckEvaluation:
     con: duckdb.DuckDBPyConnection = field(repr=False)
     count: int = 0
 
+    def has_child(self, child: str) -> bool:
+        return bool(self.con.execute("SELECT count(*) FROM in_children WHERE id = ?", [child]).fetchone()[0])
+
+    def child_ids(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT id FROM in_children ORDER BY id").fetchall()]
+
     def where(self, child: str | None = None, status: str | None = None, action: str | None = None) -> tuple[str, list]:
         conds, params = [], []
         for column, value in (("o.child", child), ("o.status", status), ("h.action", action)):

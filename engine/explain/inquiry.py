@@ -26,6 +26,20 @@ from facts.loader import LoadedInput
 from compiler.core.london import format_instant
 
 
+def no_such_child(where: str, child: str, known: list[str], redact: bool = False) -> ClauseError:
+    """X001: `child` is not in the input. The hint names the nearest known ids, except under --redact,
+    where listing real ids would undo the pseudonyms."""
+    if redact or not known:
+        hint = "give the id as written in the case file or children.csv"
+    else:
+        # the same ranking whichever engine read the input (an error path: a national year takes ~1 s)
+        close = difflib.get_close_matches(child, known, n=3, cutoff=0.5) if len(known) <= 100_000 else []
+        shown = close or known[:5]
+        hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
+                f"known children include {', '.join(shown)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
+    return ClauseError([error("X001", Span(where), f"no child '{child}' in {where}", hint)])
+
+
 @dataclass(frozen=True)
 class Inquiry:
     case: str
@@ -53,8 +67,7 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
             mine = pseudonymise(mine)
         found.append(Inquiry(name, evaluate(policy, mine, when, track_status=track, action=action)))
     if not found:
-        raise ClauseError([error("X001", Span(where), f"no child '{child}' in {where}",
-                                 "give the id as written in the case file or children.csv")])
+        raise no_such_child(where, child, sorted({c.id for _, facts, _, _ in runs for c in facts.children}), redact)
     return found
 
 

@@ -12,7 +12,9 @@ A base given as a git revision is exported with `git archive` to a temp folder.
 """
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -240,9 +242,9 @@ def render_text(d: PolicyDiff) -> str:
         out.append(f"{c.case} ({c.file}, as at {c.as_of}):")
         out += [f"  {SIGN[x.kind]} {x.kind:<7} {_change_words(x)}" for x in c.changes]
         out.append("")
-    unchanged = [c.case for c in d.cases if not c.changes]
-    if unchanged:
-        out += [f"unchanged: {', '.join(unchanged)}", ""]
+    unchanged = sum(not c.changes for c in d.cases)
+    if unchanged:  # counted, not listed: the changes are what a reviewer reads (JSON lists every case)
+        out += [f"{unchanged} case{'s' * (unchanged != 1)} unchanged", ""]
     out.append(d.summary())
     return "\n".join(out) + "\n"
 
@@ -251,16 +253,30 @@ def render_json(d: PolicyDiff) -> str:
     return json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
+_MD_SPECIAL = re.compile(r"([\\`\[\]|])")  # code, links and table cells; ids keep their underscores
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Text as Markdown shows it literally: HTML is escaped (a case name `<img onerror=...>` stays
+    text on GitHub), code, link and table punctuation is backslashed, and a line break cannot end
+    a table row."""
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """Text in a code span: backticks cannot close it early (the span is widened instead)."""
+    text = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if "`" in text else f"`{text}`"
 
 
 def render_markdown(d: PolicyDiff) -> str:
-    out = [f"## Policy diff: `{d.base}` → `{d.head}`", "", f"**{d.summary()}**", ""]
+    out = [f"## Policy diff: {_code(d.base)} → {_code(d.head)}", "", f"**{d.summary()}**", ""]
     for c in d.cases:
         if not c.changes:
             continue
-        out += [f"### {_md(c.case)}", "", f"`{c.file}`, as at {c.as_of}", "",
+        out += [f"### {_md(c.case)}", "", f"{_code(c.file)}, as at {c.as_of}", "",
                 "| change | obligation | detail | clause |", "|---|---|---|---|"]
         for x in c.changes:
             out.append(f"| {x.kind} | {_md(_line(x.obligation))} | {_md(field_words(x, '→'))} | {_md(clause_words(x, '→'))} |")

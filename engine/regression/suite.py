@@ -11,18 +11,21 @@ obligations are ranked by matched fields, ties in the engine's order.
 """
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from compiler.core.diagnostics import Span
+from compiler.core.diagnostics import Span, error, render_text
 from compiler.policy import CompiledPolicy
 from engine.evaluation import EpisodeFacts, Evaluation, evaluate
 from engine.meaning.obligations import FIELDS, Obligation
 from engine.meaning.base_facts import utc
 from facts.model import Case
+from facts.yamlcase import InvalidCase, load_each
 from compiler.core.london import format_instant
 
 NEAREST = 3
@@ -226,16 +229,45 @@ def run_case(policy: CompiledPolicy, case: Case, observe: Callable[[Case, Evalua
     return CaseResult(case, evaluation, tuple(failures), time.perf_counter() - start)
 
 
+def selected(item: Case | InvalidCase, patterns: Iterable[str]) -> bool:
+    """`-k`: the case's name or file contains one of the patterns (case-insensitive); no pattern: all."""
+    patterns = [p.lower() for p in patterns]
+    where = (f"{item.name} {item.span.file}" if isinstance(item, Case) else str(item.path)).lower()
+    return not patterns or any(p in where for p in patterns)
+
+
+def load_suite_cases(policy: CompiledPolicy, paths: Iterable[str], patterns: Iterable[str] = (),
+                     strict: bool = False) -> list[Case | InvalidCase]:
+    """The case files under `paths` that `-k` selects, each loaded against the policy's names (an
+    expectation naming an action, actor or clause the policy lacks is F014); with `strict`, a case
+    that expects nothing, so can never fail, is invalid too (F015)."""
+    out: list[Case | InvalidCase] = []
+    for item in load_each(paths, policy.known_names()):
+        if not selected(item, patterns):
+            continue
+        if strict and isinstance(item, Case) and not (item.expect.obligations or item.expect.not_obligations
+                                                     or item.expect.episodes):
+            item = InvalidCase(Path(item.span.file), (error(
+                "F015", item.span, f"case '{item.name}' expects nothing, so it can never fail",
+                "add an 'expect:' section with obligations, not_obligations or episodes"),))
+        out.append(item)
+    return out
+
+
 @dataclass
 class Suite:
-    """Results of many cases, in input order, with counts."""
+    """Results of many cases, in input order, with counts; case files that could not be loaded
+    are `errors` (reported with their diagnostics, never silently skipped)."""
 
     results: list[CaseResult] = field(default_factory=list)
+    errors: list[InvalidCase] = field(default_factory=list)
 
     @classmethod
-    def run(cls, policy: CompiledPolicy, cases: Iterable[Case],
+    def run(cls, policy: CompiledPolicy, cases: Iterable[Case | InvalidCase],
             observe: Callable[[Case, Evaluation], None] | None = None) -> "Suite":
-        return cls([run_case(policy, c, observe) for c in cases])
+        items = list(cases)
+        return cls([run_case(policy, c, observe) for c in items if isinstance(c, Case)],
+                   [c for c in items if isinstance(c, InvalidCase)])
 
     @property
     def total(self) -> int:
@@ -251,14 +283,16 @@ class Suite:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and not self.errors
 
     def summary(self) -> str:
-        return f"{self.passed} passed, {self.failed} failed"
+        n = len(self.errors)
+        return f"{self.passed} passed, {self.failed} failed" + (f", {n} error{'s' * (n != 1)}" if n else "")
 
     def to_json(self) -> dict:
         return {"cases": [r.to_json() for r in self.results],
-                "summary": {"total": self.total, "passed": self.passed, "failed": self.failed}}
+                "errors": [{"file": str(e.path), "diagnostics": [d.to_json() for d in e.diagnostics]} for e in self.errors],
+                "summary": {"total": self.total, "passed": self.passed, "failed": self.failed, "errors": len(self.errors)}}
 
 
 # ---- text --------------------------------------------------------------------------
@@ -298,17 +332,29 @@ def case_text(r: CaseResult) -> str:
     return "\n".join([head] + ["  " + line for f in r.failures for line in failure_text(f)])
 
 
+def error_text(e: InvalidCase) -> str:
+    return f"ERROR {e.path}\n" + "\n".join("  " + line for line in render_text(list(e.diagnostics)).rstrip().splitlines())
+
+
 def suite_text(suite: Suite, verbose: bool = False) -> str:
-    """Failing cases in full (passing ones too when `verbose`), then 'N passed, M failed'."""
-    parts = [case_text(r) for r in suite.results if verbose or not r.passed]
+    """InvalidCase case files, failing cases in full (passing ones too when `verbose`), then
+    'N passed, M failed' (and ', K errors')."""
+    parts = [error_text(e) for e in suite.errors] + [case_text(r) for r in suite.results if verbose or not r.passed]
     return "\n\n".join(parts + [suite.summary()]) + "\n"
 
 
 def junit_xml(suite: Suite, name: str = "clause") -> str:
-    """JUnit XML: one <testcase> per case (classname: its file), a <failure> listing every failed expectation."""
-    root = ET.Element("testsuites", name=name, tests=str(suite.total), failures=str(suite.failed), errors="0")
-    ts = ET.SubElement(root, "testsuite", name=name, tests=str(suite.total), failures=str(suite.failed),
-                       errors="0", skipped="0", time=f"{sum(r.seconds for r in suite.results):.3f}")
+    """JUnit XML: one <testcase> per case (classname: its file), a <failure> listing every failed
+    expectation; a case file that could not be loaded is a <testcase> with an <error> holding its diagnostics."""
+    tests, errors = str(suite.total + len(suite.errors)), str(len(suite.errors))
+    root = ET.Element("testsuites", name=name, tests=tests, failures=str(suite.failed), errors=errors)
+    ts = ET.SubElement(root, "testsuite", name=name, tests=tests, failures=str(suite.failed),
+                       errors=errors, skipped="0", time=f"{sum(r.seconds for r in suite.results):.3f}")
+    for e in suite.errors:
+        tc = ET.SubElement(ts, "testcase", classname=str(e.path), name=e.path.name, file=str(e.path), time="0.000")
+        err = ET.SubElement(tc, "error", type="InvalidCaseFile",
+                            message="; ".join(f"{d.code} {d.span}: {d.message}" for d in e.diagnostics))
+        err.text = render_text(list(e.diagnostics))
     for r in suite.results:
         tc = ET.SubElement(ts, "testcase", classname=r.case.span.file, name=r.case.name,
                            file=r.case.span.file, line=str(r.case.span.line), time=f"{r.seconds:.3f}")
@@ -317,5 +363,17 @@ def junit_xml(suite: Suite, name: str = "clause") -> str:
             message = f"{n} expectation{'s' * (n != 1)} failed: " + "; ".join(f"{f.where}: {f.message}" for f in r.failures)
             failure = ET.SubElement(tc, "failure", message=message, type="ExpectationFailed")
             failure.text = "\n".join(line for f in r.failures for line in failure_text(f)) + "\n"
+    for element in root.iter():
+        element.attrib = {k: _xml(v) for k, v in element.attrib.items()}
+        element.text = _xml(element.text) if element.text else element.text
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# Characters XML 1.0 cannot hold at all (ElementTree writes them raw, and the file is then not XML).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML can hold: a control character in a case name or message is shown as \\xNN."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
