@@ -40,7 +40,8 @@ def site(tmp_path_factory) -> Iterator[str]:
     from facts.synth import synthesize
     folder = tmp_path_factory.mktemp("site") / "bulk"
     write_bulk(synthesize(40, 7), folder)
-    with served(folder, at=parse_instant("2024-06-14T12:00")) as (base, _):
+    with served(folder, at=parse_instant("2024-06-14T12:00")) as (base, source):
+        source.snapshot()  # evaluated before the browser asks, so no page waits on it
         yield base
 
 
