@@ -74,7 +74,15 @@ def write_output(text: str, output: str | None, redact=None) -> None:
     write_atomic(Path(output), text)
 
 
-redact_option = click.option("--redact", is_flag=True,
+def _redaction(ctx: click.Context, _param: click.Parameter, on: bool) -> bool:
+    """--redact: diagnostics name people by pseudonym too, for the length of this command."""
+    if on:
+        from compiler.core.privacy import redaction
+        ctx.with_resource(redaction())
+    return on
+
+
+redact_option = click.option("--redact", is_flag=True, callback=_redaction, is_eager=True,
                              help="Replace child ids and dates of birth with stable pseudonyms (key: CLAUSE_REDACT_KEY).")
 policy_dir = click.argument("policy_dir", required=False, type=click.Path(file_okay=False))
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Collection, Mapping
 
 from compiler.core.diagnostics import Diagnostic, Span, error
+from compiler.core.privacy import redacting, shown
 from compiler.core.vocabulary import CATEGORIES, FLAGS, MODALITIES, OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
@@ -216,7 +217,8 @@ EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1
 def label_of(kind: str, rec: Record, key: str = "id") -> str:
     f = rec.fields.get(key)
     if f is not None and isinstance(f.value, (str, int, float)) and not isinstance(f.value, bool) and not is_blank(f.value):
-        return f"{kind} '{(f.text or str(f.value)).strip()}'"
+        text = (f.text or str(f.value)).strip()
+        return f"{kind} '{shown(text, kind) if kind in ('child', 'episode') and key == 'id' else text}'"
     return kind
 
 
@@ -276,7 +278,7 @@ class FactCollector:
     def _unique(self, what: str, key: str, span: Span, first: Span | None) -> bool:
         """False, after an F008, when `key` was already given at `first`."""
         if first is not None:
-            self.diags.append(error("F008", span, f"duplicate {what} id '{key}'",
+            self.diags.append(error("F008", span, f"duplicate {what} id '{shown(key, what) if what in ('child', 'episode') else key}'",
                                     f"{what} ids must be unique; the first is at {first}", (first,)))
         return first is None
 
@@ -351,6 +353,8 @@ class FactCollector:
 
     @staticmethod
     def _hint(name: str, known: dict, what: str) -> str:
+        if redacting():  # listing the known ids would undo the pseudonyms
+            return f"check the id against the {what} in the input"
         return did_you_mean(name, sorted(known), f"known {what}") if known else f"add it under '{what}'"
 
     def finish(self, children_complete: bool = True, episodes_complete: bool = True) -> FactSet:
@@ -361,21 +365,21 @@ class FactCollector:
         """
         for kind, child, cspan, episode, espan in self.refs:
             if child is not None and children_complete and child not in self.child_ids:
-                self.diags.append(error("F006", cspan, f"{kind} names child '{child}', which is not among the children",
+                self.diags.append(error("F006", cspan, f"{kind} names child '{shown(child)}', which is not among the children",
                                         self._hint(child, self.child_ids, "children")))
             if kind == "episode" or episode is None or not episodes_complete:
                 continue
             if episode not in self.episode_ids:
-                self.diags.append(error("F006", espan, f"{kind} names episode '{episode}', which is not among the episodes",
+                self.diags.append(error("F006", espan, f"{kind} names episode '{shown(episode, 'episode')}', which is not among the episodes",
                                         self._hint(episode, self.episode_ids, "episodes")))
             elif child is not None and self.episode_ids[episode][0] not in (None, child):
                 owner, where = self.episode_ids[episode]
                 self.diags.append(error("F006", espan,
-                                        f"{kind}: episode '{episode}' belongs to child '{owner}', not '{child}'",
+                                        f"{kind}: episode '{shown(episode, 'episode')}' belongs to child '{shown(owner)}', not '{shown(child)}'",
                                         "name the episode's own child", (where,)))
         born = {c.id: c.born for c in self.children}
         for e in self.episodes:
             if e.child in born and e.reported.astimezone(LONDON).date() < born[e.child]:
-                self.diags.append(error("F007", e.span, f"episode '{e.id}' was reported before child '{e.child}' was born",
+                self.diags.append(error("F007", e.span, f"episode '{shown(e.id, 'episode')}' was reported before child '{shown(e.child)}' was born",
                                         "check the child's date of birth and the episode's 'reported' time"))
         return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))

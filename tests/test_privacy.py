@@ -91,3 +91,45 @@ def test_test_reports_are_redacted(tmp_path: Path) -> None:
     out = CliRunner().invoke(main, ["test", str(case), "--redact"])
     assert out.exit_code == 1 and "1 failed" in out.stdout
     assert pseudonym("C1") in out.stdout and " C1" not in out.stdout and "2012-05-01" not in out.stdout
+
+
+def test_redacted_diagnostics_name_no_real_id(tmp_path: Path) -> None:
+    """A duplicate id, a reference to an unknown child and the hint listing known ones printed real ids."""
+    case = tmp_path / "dup.yaml"
+    case.write_text("case: dup\nas_of: 2024-03-12T09:00\nchildren:\n  - {id: SMITH-J, born: 2012-05-01}\n"
+                    "  - {id: SMITH-J, born: 2012-05-01}\nepisodes:\n  - {id: E1, child: SMYTH-J, reported: 2024-03-04T08:00}\n",
+                    encoding="utf-8")
+    plain = CliRunner().invoke(main, ["obligations", str(case)])
+    assert plain.exit_code == 2 and "SMITH-J" in plain.stderr  # the check itself: ids are named without --redact
+    hidden = CliRunner().invoke(main, ["obligations", str(case), "--redact"])
+    assert hidden.exit_code == 2 and "F008" in hidden.stderr and "F006" in hidden.stderr
+    assert "SMITH" not in hidden.output and "SMYTH" not in hidden.output and pseudonym("SMITH-J") in hidden.stderr
+    after = CliRunner().invoke(main, ["obligations", str(case)])  # the next command is not redacted
+    assert "SMITH-J" in after.stderr
+
+
+def test_nothing_personal_in_any_redacted_output(tmp_path: Path) -> None:
+    """Every command that takes --redact, every format, files included: no child id, no date of birth."""
+    secret_id, born = "ZQSECRET7", "2012-05-01"
+    case = tmp_path / "cases" / "c.yaml"
+    case.parent.mkdir()
+    case.write_text(Path(CASE).read_text(encoding="utf-8").replace("C1", secret_id), encoding="utf-8")
+    assert born in case.read_text(encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    runs = [["obligations", str(case), "--format", f] for f in ("table", "json", "csv")]
+    runs += [[cmd, str(case), "--child", secret_id, "--action", a, "--format", f]
+             for cmd in ("why", "why-not") for a in ("missing_cp_conference", "return_interview")
+             for f in ("text", "json", "html")]
+    runs += [["test", str(case.parent), "--junit", str(junit), "--format", f, "--coverage"] for f in ("text", "json")]
+    runs += [["diff", "--base", "policy", "--head", "policy", str(case.parent), "--format", f]
+             for f in ("text", "json", "markdown")]
+    runs += [["obligations", str(case), "--child", secret_id + "X"], ["why", str(case), "--child", "nobody",
+                                                                      "--action", "return_interview"]]
+    seen = []
+    for args in runs:
+        result = CliRunner().invoke(main, [*args, "--redact"])
+        seen.append(result.output + (junit.read_text(encoding="utf-8") if junit.exists() else ""))
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+    everything = "\n".join(seen)
+    assert secret_id not in everything and born not in everything
+    assert pseudonym(secret_id) in everything

@@ -17,6 +17,7 @@ from compiler import ast
 
 from compiler.core import vocabulary
 from compiler.core.diagnostics import ClauseError, Span, error
+from compiler.core.privacy import shown
 from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.evaluation import Evaluation, evaluate
@@ -34,10 +35,10 @@ def no_such_child(where: str, child: str, known: list[str], redact: bool = False
     else:
         # the same ranking whichever engine read the input (an error path: a national year takes ~1 s)
         close = difflib.get_close_matches(child, known, n=3, cutoff=0.5) if len(known) <= 100_000 else []
-        shown = close or known[:5]
+        listed = close or known[:5]
         hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
-                f"known children include {', '.join(shown)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
-    return ClauseError([error("X001", Span(where), f"no child '{child}' in {where}", hint)])
+                f"known children include {', '.join(listed)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
+    return ClauseError([error("X001", Span(where), f"no child '{shown(child)}' in {where}", hint)])
 
 
 @dataclass(frozen=True)

@@ -8,27 +8,19 @@ explanations; `hide_births` replaces exactly those.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 from dataclasses import replace
 from typing import Callable
 
+from compiler.core.privacy import DEFAULT_KEY, pseudonym  # noqa: F401 - one HMAC for data and diagnostics
 from facts.model import FactSet
-
-DEFAULT_KEY = "clause-redaction"
 KEY_WARNING = ("warning: CLAUSE_REDACT_KEY is not set, so pseudonyms use a public key: "
                "anyone can recompute them from guessable ids. Set a secret key for records that leave the team.")
 
 
 def key_is_default() -> bool:
     return not os.environ.get("CLAUSE_REDACT_KEY")
-
-
-def pseudonym(child_id: str, key: str | None = None) -> str:
-    secret = (key or os.environ.get("CLAUSE_REDACT_KEY") or DEFAULT_KEY).encode()
-    return "child-" + hmac.new(secret, child_id.encode(), hashlib.sha256).hexdigest()[:10]
 
 
 def pseudonymise(facts: FactSet) -> FactSet:
