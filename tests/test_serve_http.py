@@ -149,3 +149,8 @@ def test_redact_serves_pseudonyms_only(examples: Path) -> None:
         assert "2010-01-20" not in child and pseudonym("C2") in child
         why = get(base + f"/api/v1/why?id={pseudonym('C2')}&action=strategy_discussion")[2]
         assert json.loads(why)["trees"] and "2010-01-20" not in why
+        (examples / "missing-from-home-weekend.yaml").write_text(
+            "case: x\nas_of: 2024-06-09T10:00\nchildren:\n  - {id: SECRET-C9, born: 2010-01-20}\n"
+            "episodes:\n  - {id: E9, child: SECRET-C8, reported: 2024-06-05T23:00}\n")
+        status, _, page = get(base + "/")  # the diagnostics of a broken file name no child either
+        assert status == 503 and "F006" in page and "SECRET" not in page

@@ -16,6 +16,7 @@ from compiler import ast
 from compiler.core import vocabulary
 from compiler.core.diagnostics import ClauseError, Span, error
 from compiler.core.london import format_instant, utc
+from compiler.core.privacy import redaction
 from engine.evaluation import evaluate
 from engine.explain import render
 from engine.explain.inquiry import inquire, why_not_trees, why_trees
@@ -144,7 +145,7 @@ def _loaded(source: Source) -> LoadedInput:
 
 def question(source: Source, kind: str, child: str, action: str, episode: str | None) -> tuple[list[Node], str]:
     """`why` or `why-not` for a child and action, as trees and as an HTML fragment."""
-    with source.lock:
+    with source.lock, redaction(source.redact):
         found = inquire(source.policy, _loaded(source), source.path.name, child, action, episode, source.fixed_at)
         trees = (why_trees if kind == "why" else why_not_trees)(found, child, action, episode)
     return trees, _fragment(trees, source.redact)

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError
+from compiler.core.privacy import redaction
 from compiler.policy import CompiledPolicy
 from engine.backends import evaluate_case
 from engine.backends.batch import now
@@ -86,7 +87,8 @@ class Source:
             if sig != self._sig or stale:
                 self._sig = sig
                 try:
-                    self._snap, self._error = self._load(), None
+                    with redaction(self.redact):  # diagnostics name children by pseudonym too
+                        self._snap, self._error = self._load(), None
                 except ClauseError as e:
                     self._snap, self._error = None, e
             if self._error is not None:
