@@ -3,6 +3,9 @@
 Each command parses its options, calls one module, and prints. Exit codes:
 0 success; 1 the answer is "no" (policy errors in `check`, failing cases);
 2 the input is invalid (policy, facts, options). Domain errors never show a traceback.
+Which policy a command uses, as git finds its repository: the folder given, else the
+nearest `policy/` holding `.clause` files from the current folder upwards, else the
+bundled one; when not given, one line on stderr says which.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Callable
 import click
 
 from compiler.core.diagnostics import ClauseError, render_text
-from compiler.policy import BUNDLED, CompiledPolicy
+from compiler.policy import CompiledPolicy, discover_policy
 
 EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -47,10 +50,19 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def policy_folder(path: str | None) -> Path:
+    """The folder given, else the discovered one, named on stderr so the choice is never silent."""
+    if path:
+        return Path(path)
+    found, how = discover_policy()
+    click.echo(f"using policy {found} ({how})", err=True)
+    return found
+
+
 def load_policy(path: str | None) -> CompiledPolicy:
-    """The policy at `path` (default: the bundled one), compiled or read from the cache (compiler/cache.py)."""
+    """The policy at `path` (default: discovered), compiled or read from the cache (compiler/cache.py)."""
     from compiler.cache import load_policy_cached
-    return load_policy_cached(Path(path) if path else BUNDLED)
+    return load_policy_cached(policy_folder(path))
 
 
 def parse_at(value: str | None) -> datetime | None:
@@ -86,7 +98,8 @@ redact_option = click.option("--redact", is_flag=True, callback=_redaction, is_e
                              help="Replace child ids and dates of birth with stable pseudonyms (key: CLAUSE_REDACT_KEY).")
 policy_dir = click.argument("policy_dir", required=False, type=click.Path(file_okay=False))
 policy_option = click.option("--policy", "policy_path", type=click.Path(file_okay=False),
-                             help="Policy folder (default: the bundled policy).")
+                             help="Policy folder (default: the nearest policy/ from the current folder up, "
+                                  "else the bundled policy).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

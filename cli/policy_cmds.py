@@ -15,12 +15,16 @@ from compiler.core.diagnostics import ClauseError, render_json, render_text
 @policy_dir
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-analysis", is_flag=True, help="Skip the cross-clause analysis (W104, W105), which evaluates examples.")
-def check(policy_dir: str | None, fmt: str, no_analysis: bool) -> None:
-    """Compile POLICY_DIR and report every problem. Exit 1 on errors."""
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too (accepted warnings aside).")
+def check(policy_dir: str | None, fmt: str, no_analysis: bool, strict: bool) -> None:
+    """Compile POLICY_DIR and report every problem, errors first. Exit 1 on errors (with --strict, on warnings)."""
+    from compiler.policy import accept_warnings
     from engine.lint import analyse
     try:
         policy = load_policy(policy_dir)
-        diagnostics, code = list(policy.warnings) + ([] if no_analysis else analyse(policy)), 0
+        found = [] if no_analysis else accept_warnings(policy.ast, analyse(policy), judged=("W104", "W105"))
+        diagnostics = list(policy.warnings) + found
+        code = EXIT_NO if strict and any(not d.accepted for d in diagnostics) else 0
     except ClauseError as e:
         diagnostics, code = e.diagnostics, EXIT_NO
     click.echo(render_json(diagnostics) if fmt == "json" else render_text(diagnostics))

@@ -6,6 +6,7 @@ check can point at the exact word that is wrong. No Lark type appears here.
 """
 from __future__ import annotations
 
+from datetime import date
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -263,6 +264,8 @@ class Clause:
     overrides: tuple[Name, ...]
     override_actor: bool
     span: Span
+    version_of: Name | None = None   # `version of ID`: another version of that clause
+    in_force: Period | None = None   # `in force from ... until ...` (else its document's, else always)
 
     @property
     def is_exception(self) -> bool:
@@ -287,11 +290,34 @@ class NotEncoded:
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """`in force from DATE until DATE` (both days included; either may be open): which episodes a
+    clause judges, by the London date of their report (as OpenFisca's periods, Catala's dates)."""
+
+    start: date | None
+    end: date | None
+    span: Span
+
+    def holds(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def overlaps(self, other: "Period") -> bool:
+        return (self.start is None or other.end is None or self.start <= other.end) and \
+               (other.start is None or self.end is None or other.start <= self.end)
+
+    def __str__(self) -> str:
+        parts = ["in force"] + ([f"from {self.start.isoformat()}"] if self.start else []) \
+            + ([f"until {self.end.isoformat()}"] if self.end else [])
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     id: Name
     title: Text
     source: Text
     span: Span
+    in_force: Period | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +342,17 @@ class Declaration:
     span: Span
 
 
-Item = Union[Document, Section, Declaration, Clause, NotEncoded]
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """`accept W104 A B "why"`: a warning about these clauses is intended; it is counted, not shown."""
+
+    code: Name
+    clauses: tuple[Name, ...]
+    reason: Text
+    span: Span
+
+
+Item = Union[Document, Section, Declaration, Clause, NotEncoded, Acceptance]
 
 
 @dataclass(frozen=True, slots=True)

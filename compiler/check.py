@@ -6,7 +6,7 @@ README. The checks never stop at the first problem: each clause is checked fully
 """
 from __future__ import annotations
 
-import difflib
+from dataclasses import replace
 from pathlib import Path
 from collections import defaultdict
 from typing import Iterable
@@ -15,17 +15,15 @@ from compiler import ast
 
 from compiler.core import vocabulary as vocab
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, warning
+from compiler.core.suggest import suggestion
 from compiler.logic import Conjunction, atoms_of, conjunctions, satisfiable, scope_of
 from compiler.sources import SourceText, normalise
 from compiler.strata import components
 
 
-def _hint(name: str, known: Iterable[str]) -> str:
-    known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "known names: " + ", ".join(known) if known else ""
+_hint = suggestion
+# Warnings a policy may accept with `accept CODE ID... "why"`; W102 is accepted by its own `overlaps`.
+ACCEPTABLE = ("W101", "W104", "W105")
 
 
 class Checker:
@@ -45,6 +43,9 @@ class Checker:
         declared = policy.items(ast.Declaration)
         self.actors = set(vocab.ACTORS) | {d.name.value for d in declared if d.kind == "actor"}
         self.actions = set(vocab.ACTIONS) | {d.name.value for d in declared if d.kind == "action"}
+        homes = [f.path for f in policy.files if any(isinstance(i, ast.Declaration) for i in f.items)] or \
+            [f.path for f in policy.files if any(isinstance(i, ast.Document) for i in f.items)]
+        self.declarations_file = homes[0] if homes else ""  # where a new `declare` line belongs
 
     def run(self) -> list[Diagnostic]:
         for clause in self.policy.clauses:
@@ -61,6 +62,8 @@ class Checker:
             self.check_quotes(item.document, item.section, item.says, item.span)
         self.check_exception_cycles()
         self.check_stratification()
+        self.check_acceptances()
+        self.check_versions()
         return sorted(self.diagnostics, key=Diagnostic.sort_key)
 
     def add(self, d: Diagnostic) -> None:
@@ -77,7 +80,7 @@ class Checker:
             kind = "document" if isinstance(item, ast.Document) else \
                 "declaration" if isinstance(item, ast.Declaration) else \
                 "section" if isinstance(item, ast.Section) else "clause"
-            if kind == "section":
+            if kind == "section" or isinstance(item, ast.Acceptance):
                 continue
             name = item.name if isinstance(item, ast.Declaration) else item.id
             key = (kind, name.value)
@@ -143,10 +146,15 @@ class Checker:
                 continue
             matched, at = source.longest_prefix(quote.value)
             line, col = source.position(at)
-            near = normalise(quote.value)[:matched]
+            text = normalise(quote.value)
+            near, theirs = text[:matched], source.char_at(at + matched)
+            ours = text[matched] if matched < len(text) else ""
+            differs = f": the quote has '{ours}' where the source has '{theirs}'" if ours and theirs else ""
             hint = (f"the first {matched} characters match {document} at line {line}, column {col}; "
-                    f"the quote differs after \"{near[-30:]}\"") if matched >= 10 else \
+                    f"the quote differs after \"{near[-30:]}\"{differs}") if matched >= 10 else \
                 f"check the wording against {source.path}"
+            if any(c in quote.value for c in "'\"‘’“”"):
+                hint += " (straight and curly quotation marks match each other)"
             self.add(error("E020", quote.span, f"quote not found in the source text of {document}", hint))
 
     # -- one clause -------------------------------------------------------------
@@ -167,17 +175,26 @@ class Checker:
                 self.add(error("E011", x.span, f"unknown clause '{x.value}'", _hint(x.value, self.clauses)))
             if not unknown:
                 names = ", ".join(x.value for x in o.others)
-                self.add(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
-                                 "both are encoded faithfully; practitioners see every obligation",
-                                 tuple(self.clauses[x.value].span for x in o.others)))
+                # a declared overlap is accepted by its own line, which names both clauses and says why
+                self.add(replace(warning("W102", o.span, f"{clause.id.value} overlaps {names}: {o.reason.value}",
+                                         "both are encoded faithfully; practitioners see every obligation",
+                                         tuple(self.clauses[x.value].span for x in o.others)),
+                                 accepted=o.reason.value))
         if clause.when is not None and not any(satisfiable(conj) for conj in self.cases(clause)):
             self.add(warning("W101", clause.when.span, f"{clause.id.value} can never fire: its conditions contradict each other",
-                             "check the 'and' / 'not' combinations"))
+                             "check the 'and' / 'not' combinations; if it is intended, add: "
+                             f"accept W101 {clause.id.value} \"why\""))
 
     def _name(self, name: ast.Name, known: Iterable[str], code: str, what: str) -> None:
         known = tuple(known)
         if name.value not in known:
-            self.add(error(code, name.span, f"unknown {what} '{name.value}'", _hint(name.value, known)))
+            hint = _hint(name.value, known)
+            if what in ("action", "actor"):
+                where = f" to {self.declarations_file}" if self.declarations_file else ""
+                line = f'declare {what} {name.value} "what it means"'
+                hint = f"{hint} If it is a new {what}, add{where}: {line}" if hint.startswith("did") else \
+                    f"if it is a new {what}, add{where}: {line}"
+            self.add(error(code, name.span, f"unknown {what} '{name.value}'", hint))
 
     def check_atom(self, atom: ast.Atom) -> None:
         if isinstance(atom, ast.HasStatus):
@@ -258,6 +275,59 @@ class Checker:
                            "add a condition about the episode, such as 'the episode is missing'"))
 
     # -- whole-policy checks ---------------------------------------------------
+    def check_acceptances(self) -> None:
+        """`accept CODE ID... "why"` names a warning that can be accepted, and clauses that exist."""
+        for a in self.policy.items(ast.Acceptance):
+            if a.code.value == "W102":
+                self.add(error("E014", a.code.span, "a declared overlap (W102) is already accepted by its 'overlaps' line",
+                               "remove this 'accept' line"))
+            elif a.code.value not in ACCEPTABLE:
+                self.add(error("E014", a.code.span, f"'{a.code.value}' is not a warning that can be accepted",
+                               f"accept one of {', '.join(ACCEPTABLE)}; fix anything else (W103: remove the declaration)"))
+            for x in a.clauses:
+                if x.value not in self.clauses:
+                    self.add(error("E011", x.span, f"unknown clause '{x.value}' in the 'accept' line",
+                                   _hint(x.value, self.clauses)))
+    def check_versions(self) -> None:
+        """`version of X` names a clause that is no version itself; every version of X (X included)
+        has dates in force, its own or its document's, and no two overlap (E015); a gap between
+        consecutive versions, when no version judges the episodes reported then, is W107."""
+        dates = {d.id.value: d.in_force for d in self.policy.items(ast.Document)}
+        families: dict[str, list[ast.Clause]] = defaultdict(list)
+        for c in self.policy.clauses:
+            if c.version_of is None:
+                continue
+            target = self.clauses.get(c.version_of.value)
+            if target is None:
+                self.add(error("E011", c.version_of.span, f"unknown clause '{c.version_of.value}' in 'version of'",
+                               _hint(c.version_of.value, self.clauses)))
+            elif target.version_of is not None:
+                self.add(error("E015", c.version_of.span, f"{target.id.value} is itself a version of "
+                               f"{target.version_of.value}", f"write: version of {target.version_of.value}"))
+            elif target.is_exception != c.is_exception:
+                self.add(error("E015", c.version_of.span, "a clause and an exception cannot be versions of each other"))
+            else:
+                families[target.id.value].append(c)
+        for family, versions in families.items():
+            members = [self.clauses[family], *versions]
+            periods = [(m, m.in_force or dates.get(m.document)) for m in members]
+            undated = [m for m, p in periods if p is None]
+            for m in undated:
+                self.add(error("E015", m.id.span, f"{m.id.value} is one of several versions of {family}, so it needs "
+                               "the dates it is in force", "add e.g. 'in force until 2023-10-24' after its title"))
+            if undated:
+                continue
+            dated = sorted(periods, key=lambda mp: (mp[1].start is not None, mp[1].start or mp[1].end))
+            for (a, pa), (b, pb) in zip(dated, dated[1:]):
+                if pa.overlaps(pb):
+                    self.add(error("E015", (b.in_force or pb).span, f"versions {a.id.value} ({pa}) and {b.id.value} "
+                                   f"({pb}) of {family} are both in force on some days",
+                                   "end one version the day before the next begins", ((a.in_force or pa).span,)))
+                elif pa.end is None or pb.start is None or (pb.start - pa.end).days > 1:
+                    self.add(warning("W107", (b.in_force or pb).span, f"no version of {family} is in force between "
+                                     f"{a.id.value} ({pa}) and {b.id.value} ({pb})",
+                                     "episodes reported then are judged by no version of it; close the gap if unintended"))
+
     def check_exception_cycles(self) -> None:
         graph = {cid: [t.value for t in c.overrides if t.value in self.clauses] for cid, c in self.clauses.items()}
         state: dict[str, int] = {}

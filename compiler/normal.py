@@ -47,6 +47,13 @@ class NormalClause:
     overridden_by: tuple[Override, ...]       # the exceptions to this clause, in policy order
     obligations: tuple[ast.Obligation, ...]   # the obligations it creates, each with its timing
     instead: str | None                       # the actor an actor override gives (None otherwise)
+    in_force: ast.Period | None = None        # its own dates in force, else its document's (None: always)
+    version_of: str | None = None             # the clause it is another version of
+
+    @property
+    def family(self) -> str:
+        """The clause id its versions share (its own id when it is not `version of` another)."""
+        return self.version_of or self.id
 
     @property
     def episode_scoped(self) -> bool:
@@ -62,8 +69,10 @@ class NormalClause:
         return tuple(o.exception for o in self.overridden_by if kind is None or o.kind == kind)
 
 
-def normal_clause(clause: ast.Clause, overridden_by: tuple[Override, ...] = ()) -> NormalClause:
-    """One clause's normal form; `overridden_by` comes from the whole policy (see `normalise`)."""
+def normal_clause(clause: ast.Clause, overridden_by: tuple[Override, ...] = (),
+                  in_force: ast.Period | None = None) -> NormalClause:
+    """One clause's normal form; `overridden_by` and its document's dates come from the whole
+    policy (see `normalise`)."""
     cases = tuple(conjunctions(clause))
     needs, _ = scope_of(clause, cases)
     instead = next((c.actor.value for c in clause.then if isinstance(c, ast.ActorInstead)), None)
@@ -72,13 +81,20 @@ def normal_clause(clause: ast.Clause, overridden_by: tuple[Override, ...] = ()) 
         id=clause.id.value, clause=clause, cases=cases, atoms=tuple(atoms_of(clause.when)),
         episode_needs=tuple(needs), overrides=tuple(t.value for t in clause.overrides), override_kind=kind,
         overridden_by=overridden_by, obligations=tuple(c for c in clause.then if isinstance(c, ast.Obligation)),
-        instead=instead)
+        instead=instead, in_force=clause.in_force or in_force,
+        version_of=clause.version_of.value if clause.version_of else None)
 
 
 def normalise(policy: ast.Policy) -> dict[str, NormalClause]:
-    """Every clause of a checked policy in normal form, by id, in policy order."""
+    """Every clause of a checked policy in normal form, by id, in policy order. An exception to a
+    clause is an exception to every version of it (`version of`)."""
     by: dict[str, list[Override]] = {}
     for c in policy.clauses:
         for t in c.overrides:
             by.setdefault(t.value, []).append(Override(c.id.value, "actor" if c.override_actor else "whole"))
-    return {c.id.value: normal_clause(c, tuple(by.get(c.id.value, ()))) for c in policy.clauses}
+    dates = {d.id.value: d.in_force for d in policy.items(ast.Document)}
+    out = {}
+    for c in policy.clauses:
+        family = c.version_of.value if c.version_of else c.id.value
+        out[c.id.value] = normal_clause(c, tuple(by.get(family, ())), dates.get(c.document))
+    return out

@@ -2,10 +2,12 @@
 
 Input: the text of one `.clause` file and its path. Output: a `PolicyFile` of
 frozen AST nodes, or a `ClauseError` holding one E001 diagnostic (the first
-syntax error, with what was expected there). The Lark tree never leaves this
+syntax error, in the words of compiler/parse_errors.py). The Lark tree never leaves this
 module; every node's `Span` names the file, position and enclosing clause id.
 """
 from __future__ import annotations
+
+from datetime import date
 
 import bisect
 import re
@@ -13,26 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from compiler import ast
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
+from compiler.parse_errors import syntax_error
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 # Limits that keep every later stage (all recursive over conditions) well inside
 # Python's recursion limit, and every duration inside what datetime can represent.
 MAX_DEPTH = 100
 MAX_NUMBER = 9999
-
-TERMINAL_WORDS = {
-    "ID": "a clause id such as LMCP-CP-1",
-    "NAME": "a snake_case name",
-    "STRING": 'a quoted "string"',
-    "INT": "a whole number",
-    "MORE_THAN": "'more than'",
-    "$END": "the end of the file",
-}
-
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
@@ -81,7 +74,7 @@ def parse_file(path: Path | str, text: str | None = None) -> ast.PolicyFile:
     try:
         tree = parser().parse(text)
     except UnexpectedInput as e:
-        raise ClauseError([_syntax_error(path, text, e)]) from None
+        raise ClauseError([syntax_error(path, text, e, _keywords())]) from None
     deep = _too_deep(tree)
     if deep is not None:
         raise ClauseError([_nesting_error(Span(path, deep.meta.line, deep.meta.column))])
@@ -114,49 +107,16 @@ def _nesting_error(span: Span) -> Diagnostic:
                  "split the clause, or remove redundant brackets")
 
 
-def _describe_expected(expected: set[str]) -> str:
-    names = []
-    terminals = {t.name: t for t in parser().terminals}
-    for name in sorted(expected):
-        if name in TERMINAL_WORDS:
-            names.append(TERMINAL_WORDS[name])
-        elif name in terminals and terminals[name].pattern.type == "str":
-            names.append(f"'{terminals[name].pattern.value}'")
-        else:
-            names.append(name.lower())
-    return ", ".join(sorted(set(names)))
-
-
-def _expected(e: UnexpectedInput) -> set[str]:
-    """The terminals the parser would accept here. Taken from the parse table: when the
-    lexer fails, Lark's own list names only the regex terminals, not the keywords."""
-    state = getattr(e, "state", None)
-    try:
-        return {t for t in state.parse_conf.states[state.position] if t.isupper()}
-    except (AttributeError, KeyError, TypeError):
-        return set(getattr(e, "expected", None) or getattr(e, "allowed", None) or ())
-
-
-def _syntax_error(path: str, text: str, e: UnexpectedInput) -> Diagnostic:
-    line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
-    expected = _describe_expected(_expected(e))
-    if isinstance(e, UnexpectedToken):
-        tok = e.token
-        if tok.type == "$END":
-            lines = text.rstrip().split("\n")  # just after the last word, counting lines as the parser does
-            line, col = len(lines), len(lines[-1]) + 1
-            found = "end of file"
-        else:
-            found = f"'{tok.value}'"
-    elif isinstance(e, UnexpectedCharacters):
-        found = f"'{text[e.pos_in_stream]}'" if e.pos_in_stream < len(text) else "end of file"
-    else:
-        found = "end of file"
-    hint = "names are snake_case (strategy_discussion), ids look like LMCP-CP-1, text is in double quotes"
-    return error("E001", Span(path, line, col, line, col + 1), f"syntax error: unexpected {found}; expected {expected}", hint)
+@lru_cache(maxsize=1)
+def _keywords() -> dict[str, str]:
+    """Keyword terminals and their words ("THEN" -> "then"), for syntax errors."""
+    return {t.name: t.pattern.value for t in parser().terminals if t.pattern.type == "str"}
 
 
 def _unquote(token: Token) -> str:
+    """The text between the quotes: a straight-quoted text takes backslash escapes, a curly one is verbatim."""
+    if str(token).startswith("“"):
+        return str(token)[1:-1]
     return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
 
 
@@ -350,9 +310,27 @@ class _Builder(Transformer):
     def actor_instead(self, meta, c):
         return ast.ActorInstead(self.name(c[0]), self.span(meta))
 
+    # -- versions --
+    def _date(self, tok: Token) -> date:
+        try:
+            return date.fromisoformat(str(tok))
+        except ValueError:
+            raise ClauseError([error("E001", self.tok_span(tok), f"{tok} is not a date",
+                                     "write dates as YYYY-MM-DD, e.g. 2023-10-25")]) from None
+
+    def in_force_from(self, meta, c):
+        return ast.Period(self._date(c[0]), self._date(c[1]) if len(c) > 1 else None, self.span(meta))
+
+    def in_force_until(self, meta, c):
+        return ast.Period(None, self._date(c[0]), self.span(meta))
+
+    def version(self, meta, c):
+        return ("version", self.name(c[0]))
+
     # -- items --
     def document(self, meta, c):
-        return ast.Document(self.name(c[0]), self.text(c[1]), self.text(c[2]), self.span(meta))
+        return ast.Document(self.name(c[0]), self.text(c[1]), self.text(c[2]), self.span(meta),
+                            c[3] if len(c) > 3 else None)
 
     def section(self, meta, c):
         self.current_section = (str(c[0]), _unquote(c[1]))
@@ -361,18 +339,24 @@ class _Builder(Transformer):
     def declaration(self, meta, c):
         return ast.Declaration(c[0], self.name(c[1]), self.text(c[2]), self.span(meta))
 
-    def _clause(self, meta, ident: Token, title: Token, body: dict, overrides=(), override_actor=False) -> ast.Clause:
+    def _clause(self, meta, ident: Token, title: Token, body: dict, overrides=(), override_actor=False,
+                header: list | None = None) -> ast.Clause:
         when = body["when"][0] if body["when"] else None
+        version = next((x[1] for x in header or () if isinstance(x, tuple)), None)
+        period = next((x for x in header or () if isinstance(x, ast.Period)), None)
         return ast.Clause(self.name(ident), self.text(title), self.current_section[0], self.current_section[1],
                           tuple(body["says"]), tuple(body["note"]), tuple(body["overlaps"]), when,
-                          body["then"][0], tuple(overrides), override_actor, self.span(meta))
+                          body["then"][0], tuple(overrides), override_actor, self.span(meta), version, period)
 
     def clause(self, meta, c):
-        return self._clause(meta, c[0], c[1], c[2])
+        return self._clause(meta, c[0], c[1], c[-1], header=c[2:-1])
 
     def exception(self, meta, c):
-        override_actor, ids = c[2]
-        return self._clause(meta, c[0], c[1], c[3], ids, override_actor)
+        override_actor, ids = c[-2]
+        return self._clause(meta, c[0], c[1], c[-1], ids, override_actor, header=c[2:-2])
+
+    def acceptance(self, meta, c):
+        return ast.Acceptance(self.name(c[0]), tuple(self.name(t) for t in c[1:-1]), self.text(c[-1]), self.span(meta))
 
     def not_encoded(self, meta, c):
         says = tuple(v for k, v in c[2:-1])

@@ -4,18 +4,22 @@ Input: a folder of `.clause` files (searched recursively, in path order) and the
 source texts their `document` lines name. Output: the AST, each clause's normal form
 (compiler/normal.py), the Datalog program generated from it, the source texts, and the
 warnings. Errors from all files and all checks
-are collected and raised together as one `ClauseError`. The parser (Lark) and the
+are collected and raised together as one `ClauseError`. A warning the policy
+accepts (`accept CODE ID... "why"`) stays in the list, marked with its reason.
+`discover_policy` finds the folder a command uses when none is given (as git finds
+its repository). The parser (Lark) and the
 checks are imported when a policy is compiled, not when the cache (compiler/cache.py)
 answers: a command on one case should not pay for them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Collection, Iterable
 
 from compiler import ast
 from compiler.codegen import Program, generate
-from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors
+from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, raise_if_errors, warning
 from compiler.normal import NormalClause, normalise
 from compiler.sources import SourceText
 
@@ -48,6 +52,19 @@ class CompiledPolicy:
         return {"action": tuple(sorted(set(vocabulary.ACTIONS) | declared["action"])),
                 "actor": tuple(sorted(set(vocabulary.ACTORS) | declared["actor"])),
                 "clause": ids, "exception": ids}
+
+
+def discover_policy(start: Path | None = None) -> tuple[Path, str]:
+    """The nearest `policy/` folder holding `.clause` files, from `start` (the current folder)
+    upwards, else the bundled policy; and how it was found."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "policy"
+        if candidate.is_dir() and next(candidate.rglob("*.clause"), None) is not None:
+            if candidate == BUNDLED.resolve():
+                break
+            return candidate, "found from the current folder"
+    return BUNDLED.resolve(), "bundled"
 
 
 def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
@@ -102,7 +119,31 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     sources = load_sources(policy, root)
     from compiler.check import check
     found, quotes = check(policy, sources, root)
-    diagnostics += found
+    diagnostics = accept_warnings(policy, diagnostics + found, judged=("W101",))
     raise_if_errors(diagnostics)
     normal = normalise(policy)
     return CompiledPolicy(root, policy, generate(normal), sources, tuple(diagnostics), quotes, normal)
+
+
+def accept_warnings(policy: ast.Policy, diagnostics: Iterable[Diagnostic], judged: Collection[str]) -> list[Diagnostic]:
+    """Mark each warning an `accept` line names (same code, same clauses) as accepted, with its reason.
+
+    `judged` are the codes these diagnostics were checked for (the compiler finds W101; the
+    analysis, engine/lint.py, W104 and W105): an acceptance of one of them that matches no
+    warning is itself a warning (W106), so an acceptance cannot outlive what it accepted.
+    """
+    out = list(diagnostics)
+    clauses = {c.id.value for c in policy.clauses}
+    for a in policy.items(ast.Acceptance):
+        names = {x.value for x in a.clauses}
+        if a.code.value not in judged or not names <= clauses:
+            continue  # not judged here, or an unknown clause (E011)
+        hits = [i for i, d in enumerate(out) if d.code == a.code.value and d.severity == "warning"
+                and not d.accepted and set(d.subjects) == names]
+        for i in hits:
+            out[i] = replace(out[i], accepted=a.reason.value)
+        if not hits:
+            about = " and ".join(sorted(names))
+            out.append(warning("W106", a.span, f"this 'accept' matches no {a.code.value} warning about {about}",
+                               "remove it, or name exactly the clauses the warning names"))
+    return out

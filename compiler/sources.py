@@ -1,7 +1,9 @@
 """Source documents: finding quotes verbatim and splitting text into sentences.
 
 Input: a document's text. Quotes are matched verbatim except for whitespace (any
-run of spaces, tabs and line breaks equals one space). Output positions are
+run of spaces, tabs and line breaks equals one space) and the kind of quotation mark:
+a quote typed with straight ' and " matches a source with curly ‘ ’ “ ” and the other
+way round (an exact match is preferred where both exist). Output positions are
 1-based line and column in the original text.
 """
 from __future__ import annotations
@@ -13,6 +15,12 @@ from functools import cached_property
 _WS = re.compile(r"\s+")
 # Page furniture of the web captures: not policy text.
 FURNITURE = {"Skip to content", "Company Logo", "missing_def", "v20"}
+# Quotation marks Word and web pages use, each folded to its straight form (one character for one).
+_FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
+
+
+def fold_quotes(text: str) -> str:
+    return text.translate(_FOLD)
 
 
 def _inside_word(text: str, i: int) -> bool:
@@ -21,6 +29,19 @@ def _inside_word(text: str, i: int) -> bool:
 
 def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
+
+
+def _occurrences(text: str, q: str) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of `q` in `text` that neither starts nor ends inside a word."""
+    if not q:
+        return []
+    found, start = [], text.find(q)
+    while start >= 0:
+        end = start + len(q)
+        if not (_inside_word(text, start) or _inside_word(text, end)):
+            found.append((start, end))
+        start = text.find(q, start + 1)
+    return found
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,7 @@ class SourceText:
     text: str
     _norm: str = field(init=False, default="")
     _map: list[int] = field(init=False, default_factory=list)
+    _folded: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         chars, mapping, prev_space = [], [], True
@@ -57,6 +79,7 @@ class SourceText:
                 mapping.append(i)
                 prev_space = False
         self._norm, self._map = "".join(chars), mapping
+        self._folded = fold_quotes(self._norm)
 
     def position(self, norm_offset: int) -> tuple[int, int]:
         """(line, column) in the original text of an offset in the normalised text."""
@@ -66,31 +89,27 @@ class SourceText:
         return line, column
 
     def find(self, quote: str) -> list[tuple[int, int]]:
-        """Normalised (start, end) offsets of every verbatim occurrence of `quote`."""
+        """Normalised (start, end) offsets of every verbatim occurrence of `quote`; failing
+        any, of every occurrence that differs only in the kind of quotation mark."""
         q = normalise(quote)
-        if not q:
-            return []
-        found, start = [], self._norm.find(q)
-        while start >= 0:
-            end = start + len(q)
-            # whole words only: a quote may not start or end inside a word
-            if not (_inside_word(self._norm, start) or _inside_word(self._norm, end)):
-                found.append((start, end))
-            start = self._norm.find(q, start + 1)
-        return found
+        return _occurrences(self._norm, q) or _occurrences(self._folded, fold_quotes(q))
 
     def longest_prefix(self, quote: str) -> tuple[int, int]:
-        """How many leading characters of the quote occur in the text, and where."""
-        q = normalise(quote)
+        """How many leading characters of the quote occur in the text (quotation marks folded), and where."""
+        q = fold_quotes(normalise(quote))
         lo, hi, at = 0, len(q), 0
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            pos = self._norm.find(q[:mid])
+            pos = self._folded.find(q[:mid])
             if pos >= 0:
                 lo, at = mid, pos
             else:
                 hi = mid - 1
         return lo, at
+
+    def char_at(self, norm_offset: int) -> str:
+        """The character at an offset of the normalised text ("" past its end)."""
+        return self._norm[norm_offset] if 0 <= norm_offset < len(self._norm) else ""
 
     @cached_property
     def sentences(self) -> tuple[Sentence, ...]:

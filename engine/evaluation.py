@@ -8,7 +8,7 @@ re-query. The pyDatalog logic stays loaded in this thread until the next call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from compiler.policy import CompiledPolicy
 from engine.meaning import obligations as obl
@@ -53,11 +53,12 @@ def _single(rows: tuple[tuple, ...], episode: str) -> tuple[str | None, str | No
 
 
 def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
-             action: str | None = None) -> Evaluation:
+             action: str | None = None, law_date: date | None = None) -> Evaluation:
     """`track_status`: give obligations a status; default: when `facts` records any action.
     `action`: derive only that action's obligations (for explaining them; the same ones as a whole
-    evaluation gives, since an obligation's status depends only on actions of its own kind)."""
-    base = tuple(base_facts(facts, at, policy.program))
+    evaluation gives, since an obligation's status depends only on actions of its own kind).
+    `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
+    base = tuple(base_facts(facts, at, policy.program, law_date))
     derived = run(policy.program, base, action)
     obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
     episodes = []

@@ -111,14 +111,14 @@ def test_cli_why_formats(fmt: str) -> None:
     out = CliRunner().invoke(main, ["why", case, "--child", "C1", "--action", "missing_cp_conference", "--format", fmt])
     assert out.exit_code == 0
     if fmt == "json":
-        [case] = json.loads(out.output)
+        [case] = json.loads(out.stdout)
         assert case["kind"] == "case" and case["text"].startswith("case cp-plan-missing-with-parents-eight-days")
         [tree] = case["children"]
         assert tree["kind"] == "obligation" and tree["children"][-1]["clause"]["id"] == "LMCP-CPP-2"
     elif fmt == "html":
-        assert out.output.startswith("<!doctype html>") and "<details open>" in out.output and "<script" not in out.output
+        assert out.stdout.startswith("<!doctype html>") and "<details open>" in out.stdout and "<script" not in out.stdout
     else:
-        assert "LMCP-CPP-2" in out.output and "Missing Child Protection Conference will be convened" in out.output
+        assert "LMCP-CPP-2" in out.stdout and "Missing Child Protection Conference will be convened" in out.stdout
 
 
 def test_cli_why_without_the_obligation_points_to_why_not() -> None:
@@ -130,7 +130,7 @@ def test_cli_why_without_the_obligation_points_to_why_not() -> None:
 def test_cli_why_on_a_folder_names_each_case() -> None:
     out = CliRunner().invoke(main, ["why", "examples", "--child", "C3", "--action", "return_interview"])
     assert out.exit_code == 0
-    assert out.output.startswith("case looked-after-third-episode-returned, as at 2024-03-21T09:00")
+    assert out.stdout.startswith("case looked-after-third-episode-returned, as at 2024-03-21T09:00")
 
 
 def test_cli_explain_unknown_episode_exits_2() -> None:
@@ -161,12 +161,12 @@ def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_pat
     runner = CliRunner()
     for child in (idle, busy):
         batch = json.loads(runner.invoke(main, ["obligations", str(tmp_path), "--child", child, "--format", "json",
-                                                "--engine", "pydatalog", *at]).output)
+                                                "--engine", "pydatalog", *at]).stdout)
         rows = [o for run in batch for o in run["obligations"] if o["action"] == "assess_risk"]
         out = runner.invoke(main, ["why", str(tmp_path), "--child", child, "--action", "assess_risk", "--format", "json", *at])
         assert out.exit_code == (0 if rows else 1), out.output
         if rows:
-            [case] = json.loads(out.output)
+            [case] = json.loads(out.stdout)
             trees = case["children"]
             assert len(trees) == len(rows) and all(r["status"] for r in rows)
             statuses = [n["text"].split(":")[0] for t in trees for n in t["children"] if n["kind"] == "status"]

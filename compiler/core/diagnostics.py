@@ -4,6 +4,8 @@ Every AST node, generated rule, loaded fact and explanation step carries a `Span
 Every stage reports problems as `Diagnostic`s, collects them all, and fails once
 by raising `ClauseError` with the whole list. Rendering (text with the source line
 and a caret, or JSON) lives here too, so every command shows problems the same way.
+Order, in every format: errors, then warnings, then accepted warnings (a warning the
+policy accepts, with its reason: counted in text, listed last with "accepted" in JSON).
 """
 from __future__ import annotations
 
@@ -51,9 +53,18 @@ class Diagnostic:
     message: str
     hint: str = ""
     related: tuple[Span, ...] = ()
+    accepted: str = ""  # why the policy accepts this warning (`accept ...` or `overlaps`); "" if not accepted
 
     def sort_key(self) -> tuple:
-        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+        """Errors first, then warnings, then accepted warnings; by place within each."""
+        rank = 0 if self.severity == "error" else 2 if self.accepted else 1
+        return (rank, self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """The clause ids this diagnostic is about: its own clause, then the related ones."""
+        ids = [s.clause for s in (self.span, *self.related) if s.clause]
+        return tuple(dict.fromkeys(ids))
 
     def to_json(self) -> dict:
         out = {
@@ -66,6 +77,8 @@ class Diagnostic:
             out["hint"] = self.hint
         if self.related:
             out["related"] = [s.to_json() for s in self.related]
+        if self.accepted:
+            out["accepted"] = self.accepted
         return out
 
 
@@ -138,11 +151,15 @@ def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
 
 
 def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
+    """Errors, then warnings, each with its source line; accepted warnings only counted."""
     ds = sorted(diagnostics, key=Diagnostic.sort_key)
-    body = "\n\n".join(render_one(d, sources) for d in ds)
-    errors = sum(d.severity == "error" for d in ds)
-    warnings = len(ds) - errors
+    shown = [d for d in ds if not d.accepted]
+    body = "\n\n".join(render_one(d, sources) for d in shown)
+    errors = sum(d.severity == "error" for d in shown)
+    warnings, accepted = len(shown) - errors, len(ds) - len(shown)
     summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    if accepted:
+        summary += f", {accepted} accepted warning{'s' * (accepted != 1)}"
     return f"{body}\n\n{summary}" if body else summary
 
 

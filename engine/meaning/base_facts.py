@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from compiler.codegen import Program
 from compiler.core.vocabulary import EPISODE_LEVELS
@@ -73,7 +73,23 @@ def moment_of(e: Episode, anchor: str, offset: int, at: datetime) -> datetime | 
     return None if base is None else add_minutes(base, offset)
 
 
-def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]:
+def law_day_facts(facts: FactSet, episodes: list[Episode], at: datetime, law_date: date | None) -> list[BaseFact]:
+    """law_day(E, YYYYMMDD): the day whose clauses judge an episode, the London date of its report;
+    law_day_child(C, YYYYMMDD): the evaluation's London date, for clauses about the child. `law_date`
+    puts every judgement on one day instead (`clause diff --base-date/--head-date`)."""
+    def number(day: date) -> int:
+        return day.year * 10000 + day.month * 100 + day.day
+    out = []
+    for e in episodes:
+        day = law_date or e.reported.astimezone(LONDON).date()
+        out.append(BaseFact("law_day", (e.id, number(day)), e.span, f"episode {e.id} is judged by the clauses in force on {day}"))
+    for c in facts.children:
+        day = law_date or at.astimezone(LONDON).date()
+        out.append(BaseFact("law_day_child", (c.id, number(day)), c.span, f"child {c.id} is judged by the clauses in force on {day}"))
+    return out
+
+
+def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | None = None) -> list[BaseFact]:
     out: list[BaseFact] = []
     add = lambda pred, args, span, detail: out.append(BaseFact(pred, args, span, detail))  # noqa: E731
     children = {c.id: c for c in facts.children}
@@ -132,4 +148,6 @@ def base_facts(facts: FactSet, at: datetime, program: Program) -> list[BaseFact]
                 add("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
             if falls_off(moment, holidays_too=True):
                 add("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
+    if program.law_days:
+        out += law_day_facts(facts, episodes, at, law_date)
     return out

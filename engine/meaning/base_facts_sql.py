@@ -86,3 +86,19 @@ def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
             WHERE {weekend}""")
     run(f"""CREATE OR REPLACE TABLE off_day AS SELECT id AS c0, anchor AS c1, off AS c2 FROM moment_day
             WHERE {weekend} OR day IN (SELECT day FROM bank_holiday)""")
+    build_law_days(con, program)
+
+
+def build_law_days(con: duckdb.DuckDBPyConnection, program: Program) -> None:
+    """law_day(E, YYYYMMDD), law_day_child(C, YYYYMMDD): base_facts.law_day_facts, set at a time
+    (the London date of the report; of the evaluation time for the child), when the program needs them."""
+    con.execute("CREATE OR REPLACE TABLE law_day (c0 VARCHAR, c1 BIGINT)")
+    con.execute("CREATE OR REPLACE TABLE law_day_child (c0 VARCHAR, c1 BIGINT)")
+    if not program.law_days:
+        return
+    number = "(year(d) * 10000 + month(d) * 100 + day(d))::BIGINT"
+    con.execute(f"""INSERT INTO law_day SELECT id, {number} FROM (
+                    SELECT id, DATE '1970-01-01' + london_day(rep)::INTEGER AS d FROM vis)""")
+    con.execute(f"""INSERT INTO law_day_child SELECT x.id, {number} FROM (
+                    SELECT c.id, DATE '1970-01-01' + london_day(a.at_us)::INTEGER AS d
+                    FROM in_children c JOIN judged_at a ON a.child = c.id) x""")

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -142,15 +143,18 @@ def compare(base: Iterable[Obligation], head: Iterable[Obligation]) -> list[Chan
     return [c for _, c in sorted(out, key=lambda p: (p[0].sort_key(), KINDS.index(p[1].kind)))]
 
 
-def diff_case(base: CompiledPolicy, head: CompiledPolicy, case: Case) -> CaseDiff:
-    before = evaluate(base, case.facts, case.as_of).obligations
-    after = evaluate(head, case.facts, case.as_of).obligations
+def diff_case(base: CompiledPolicy, head: CompiledPolicy, case: Case,
+              base_date: date | None = None, head_date: date | None = None) -> CaseDiff:
+    """`base_date`/`head_date`: judge every episode by the clauses in force on that day (versions)."""
+    before = evaluate(base, case.facts, case.as_of, law_date=base_date).obligations
+    after = evaluate(head, case.facts, case.as_of, law_date=head_date).obligations
     return CaseDiff(case.name, case.span.file, format_instant(case.as_of), tuple(compare(before, after)))
 
 
 def diff_policies(base: CompiledPolicy, head: CompiledPolicy, cases: Iterable[Case],
-                  base_label: str = "base", head_label: str = "head") -> PolicyDiff:
-    return PolicyDiff(base_label, head_label, tuple(diff_case(base, head, c) for c in cases))
+                  base_label: str = "base", head_label: str = "head",
+                  base_date: date | None = None, head_date: date | None = None) -> PolicyDiff:
+    return PolicyDiff(base_label, head_label, tuple(diff_case(base, head, c, base_date, head_date) for c in cases))
 
 
 # ---- a policy folder at a git revision -------------------------------------------

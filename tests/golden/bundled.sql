@@ -8,6 +8,8 @@
 --   episode_true(c0 VARCHAR, c1 VARCHAR)
 --   episode_value(c0 VARCHAR, c1 VARCHAR, c2 VARCHAR)
 --   flag(c0 VARCHAR, c1 VARCHAR)
+--   law_day(c0 VARCHAR, c1 BIGINT)
+--   law_day_child(c0 VARCHAR, c1 BIGINT)
 --   off_day(c0 VARCHAR, c1 VARCHAR, c2 BIGINT)
 --   status(c0 VARCHAR, c1 VARCHAR)
 --   weekend(c0 VARCHAR, c1 VARCHAR, c2 BIGINT)
