@@ -128,6 +128,10 @@ def _actions(source: Source) -> tuple[str, ...]:
 
 
 def child_view(source: Source, child: str) -> ChildView:
+    return source.memo(("child", child), lambda: _child_view(source, child))
+
+
+def _child_view(source: Source, child: str) -> ChildView:
     parts = source.snapshot().child_parts(child)
     if not parts:
         raise ClauseError([error("X001", Span("request"), f"no child '{child}' in {source.path.name}",

@@ -4,7 +4,7 @@ Input: a path (case file, folder of cases, bulk folder), a compiled policy, an o
 evaluation time (default: now, per evaluation) and whether to pseudonymise. Output: a
 `Snapshot` per request: the loaded facts (children already pseudonymised when redacting, so
 nothing later sees a real id), every case's obligations and episodes. Invariants: a snapshot
-is rebuilt when any file's size or modification time under the path changes, and, for a bulk
+is rebuilt (and a child page derived from it forgotten) when any file's size or modification time under the path changes, and, for a bulk
 folder judged "now", when it is a minute old (so "now" moves on); a failed reload keeps no stale answer (the
 error is served until the files are fixed); one lock serialises evaluations and
 explanations (pyDatalog holds one loaded program per thread, and DuckDB uses both cores).
@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from compiler.core.diagnostics import ClauseError
 from compiler.core.privacy import redaction
@@ -29,6 +30,7 @@ from facts.loader import LoadedInput, load_path
 from facts.model import Case, FactSet
 
 REFRESH_SECONDS = 60
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Source:
         self._snap: Snapshot | None = None
         self._error: ClauseError | None = None
         self.loads = 0  # how many times the input was evaluated (for tests and the page footer)
+        self._memo: dict[object, object] = {}  # answers derived from the current snapshot (a child's page)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; raises the input's ClauseError while the files are invalid."""
@@ -87,6 +90,7 @@ class Source:
             if sig != self._sig or stale:
                 self._sig = sig
                 try:
+                    self._memo.clear()
                     with redaction(self.redact):  # diagnostics name children by pseudonym too
                         self._snap, self._error = self._load(), None
                 except ClauseError as e:
@@ -95,6 +99,14 @@ class Source:
                 raise self._error
             assert self._snap is not None
             return self._snap
+
+    def memo(self, key: object, make: Callable[[], T]) -> T:
+        """`make()`, kept until the data change (a busy child's explanations take seconds)."""
+        self.snapshot()
+        with self.lock:
+            if key not in self._memo:
+                self._memo[key] = make()
+            return self._memo[key]  # type: ignore[return-value]
 
     def _load(self) -> Snapshot:
         loaded: LoadedInput = load_path(self.path)
