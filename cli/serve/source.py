@@ -4,10 +4,11 @@ Input: a path (case file, folder of cases, bulk folder), a compiled policy, an o
 evaluation time (default: now, per evaluation) and whether to pseudonymise. Output: a
 `Snapshot` per request: the loaded facts (children already pseudonymised when redacting, so
 nothing later sees a real id), every case's obligations and episodes. Invariants: a snapshot
-is rebuilt (and a child page derived from it forgotten) when any file's size or modification time under the path changes, and, for a bulk
-folder judged "now", when it is a minute old (so "now" moves on); a failed reload keeps no stale answer (the
-error is served until the files are fixed); one lock serialises evaluations and
-explanations (pyDatalog holds one loaded program per thread, and DuckDB uses both cores).
+is rebuilt, and the child pages derived from it forgotten, when any file's size or
+modification time under the path changes, and, for a bulk folder judged "now", when it is a
+minute old (so "now" moves on); a failed reload keeps no stale answer (the error is served
+until the files are fixed); one lock serialises evaluations and explanations (pyDatalog
+holds one loaded program per thread, and DuckDB uses both cores).
 """
 from __future__ import annotations
 
