@@ -120,6 +120,15 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowFlag:
+    """An episode flag on any of the child's episodes in `Window`'s window up to this one's report."""
+
+    flag: Name
+    within: Duration
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Lasted:
     """Elapsed time since the report (until return or the evaluation time)."""
 
@@ -176,10 +185,10 @@ class Or:
     span: Span
 
 
-Atom = Union[HasStatus, NoStatus, HasFlag, ChildField, Age, Returned, Reported, Window, Lasted,
+Atom = Union[HasStatus, NoStatus, HasFlag, ChildField, Age, Returned, Reported, Window, WindowFlag, Lasted,
              EpisodeField, Category, Risk, OffDay]
 Condition = Union[Atom, Not, And, Or]
-EPISODE_ATOMS = (Age, Returned, Reported, Window, Lasted, EpisodeField, Category, Risk, OffDay)
+EPISODE_ATOMS = (Age, Returned, Reported, Window, WindowFlag, Lasted, EpisodeField, Category, Risk, OffDay)
 
 
 # ---- conclusions ------------------------------------------------------------
@@ -412,6 +421,8 @@ def describe(atom: Atom) -> str:
         return "the child has been reported missing"
     if isinstance(atom, Window):
         return f"the child has been reported missing {atom.count} times within {atom.within}"
+    if isinstance(atom, WindowFlag):
+        return f"the child has had {atom.flag} within {atom.within}"
     if isinstance(atom, Lasted):
         return f"the episode has lasted {'more than ' if atom.strictly_more else ''}{atom.duration}"
     if isinstance(atom, EpisodeField):

@@ -220,6 +220,11 @@ class Checker:
         elif isinstance(atom, ast.Window) and (atom.count < 1 or atom.within.minutes < 1):
             self.add(error("E041", atom.span, "a window needs at least 1 episode and at least 1 day",
                            "e.g. reported missing 3 times within 30 days"))
+        elif isinstance(atom, ast.WindowFlag):
+            self._name(atom.flag, vocab.EPISODE_BOOLEANS, "E003", "episode flag")
+            if atom.within.minutes < 1:
+                self.add(error("E041", atom.span, "a window needs at least 1 day",
+                               "e.g. the child has had safeguarding_concerns within 30 days"))
 
     def check_conclusion(self, clause: ast.Clause, c: ast.Conclusion) -> None:
         if isinstance(c, ast.Obligation):

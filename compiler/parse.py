@@ -238,6 +238,9 @@ class _Builder(Transformer):
     def window(self, meta, c):
         return ast.Window(self.number(c[0]), self._duration(c[1], c[2]), self.span(meta))
 
+    def window_flag(self, meta, c):
+        return ast.WindowFlag(self.name(c[0]), self._duration(c[1], c[2]), self.span(meta))
+
     def lasted(self, meta, c):
         strict = len(c) == 3
         number, unit = c[-2], c[-1]

@@ -42,6 +42,7 @@ BASE_TYPES: dict[str, tuple[str, ...]] = {
     "child_field": (TEXT, TEXT, TEXT), "episode_true": (TEXT, TEXT), "episode_value": (TEXT, TEXT, TEXT),
     "age": (TEXT, INT), "elapsed": (TEXT, INT), "window_count": (TEXT, INT, INT),
     "off_day": (TEXT, TEXT, INT), "weekend": (TEXT, TEXT, INT), "law_day": (TEXT, INT), "law_day_child": (TEXT, INT),
+    "window_true": (TEXT, INT, TEXT),
 }
 assert set(BASE_TYPES) == set(BASE_PREDICATES)
 

@@ -86,6 +86,8 @@ def example(conj: Conjunction, timings: list[ast.Timing]) -> tuple[FactSet, date
             episode[a.field.value] = a.value.value
         elif isinstance(a, ast.EpisodeField) and a.field.value in ("police_risk", "inspector_risk"):
             episode[a.field.value] = "medium"
+        elif isinstance(a, ast.WindowFlag):
+            episode[a.flag.value] = True  # this episode is in its own window
         elif isinstance(a, ast.Risk):
             episode["police_risk"] = a.level.value
         elif isinstance(a, ast.Category):

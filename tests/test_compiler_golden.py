@@ -110,7 +110,7 @@ def test_small_fixture_covers_the_language() -> None:
     walk(json.loads(ast_json(parse_policy(SMALL)[0])))
     wanted = {"Document", "Section.anchor", "Declaration", "Clause.notes", "Clause.overlaps", "Clause.override_actor",
               "NotEncoded", "And", "Or", "Not", "HasStatus", "NoStatus", "HasFlag", "ChildField", "Age", "Returned",
-              "Reported", "Window", "Lasted", "Lasted.strictly_more", "EpisodeField", "EpisodeField.value", "Category",
+              "Reported", "Window", "WindowFlag", "Lasted", "Lasted.strictly_more", "EpisodeField", "EpisodeField.value", "Category",
               "Risk", "OffDay", "OffDay.holidays", "Timing.start", "Timing.due_after", "Timing.due_anchor",
               "Timing.immediately", "Timing.every", "SetCategory", "SetRisk.level", "SetRisk.from_field", "ActorInstead"}
     assert wanted <= kinds, f"the fixture lost: {sorted(wanted - kinds)}"

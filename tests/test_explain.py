@@ -54,6 +54,26 @@ def test_window_count_cites_the_episodes_counted() -> None:
     assert fact.text.count("2024") == 4  # the episode's own date and the three counted
 
 
+def test_concerns_window_cites_the_episode_with_concerns() -> None:
+    case, result = _evaluate("mfh-2-concerns-on-first-episode-count")
+    [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-2"]
+    tree = why(result, ob)
+    concerns = next(n for n in tree.walk() if n.kind == "condition"
+                    and n.text == "the child has had safeguarding_concerns within 30 days")
+    [fact] = concerns.children
+    assert concerns.holds and fact.text.startswith("safeguarding_concerns on episode E1 (reported Thu 02 May 2024 10:00)")
+    assert fact.span.line == next(e for e in case.facts.episodes if e.id == "E1").span.line  # the first episode, not the third
+
+
+def test_why_not_says_no_episode_in_the_window_had_concerns() -> None:
+    case, result = _evaluate("mfh-2-concerns-before-the-window-do-not-count")
+    tree = why_not(result, "C1", "strategy_discussion")
+    mfh2 = next(n for n in tree.children if n.kind == "candidate" and n.clause.id == "LMCP-MFH-2" and "E3" in n.text)
+    concerns = next(c for c in mfh2.walk() if c.kind == "condition" and "had safeguarding_concerns within 30 days" in c.text)
+    assert not concerns.holds
+    assert concerns.children[0].text.startswith("no episode of child C1 reported in the 30 days up to Sat 15 Jun 2024 10:00")
+
+
 def test_negated_condition_holds_and_says_so() -> None:
     case, result = _evaluate("cin-1-missing-72-hours-team-manager-discussion")
     [ob] = [o for o in result.obligations if o.clause == "LMCP-CIN-1"]

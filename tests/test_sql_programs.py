@@ -37,6 +37,7 @@ def _literal(rng: random.Random, episode_scoped: bool, reads: set[str]) -> tuple
         ("child_field", lambda: (Lit("child_field", (C, "f", rng.choice(["1", "2", own()]))), [])),
         ("elapsed", lambda: (Lit("elapsed", (e, m)), [Cmp(m, rng.choice([">=", "<", ">", "<="]), rng.choice([5, 50]))])),
         ("window_count", lambda: (Lit("window_count", (e, rng.choice([60, 120]), n)), [Cmp(n, ">=", rng.choice([1, 2]))])),
+        ("window_true", lambda: (Lit("window_true", (e, rng.choice([60, 120]), rng.choice(["sc", own()]))), [])),
         ("episode", lambda: (Lit("episode", (own(), C)), [])),
         ("episode_value", lambda: (Lit("episode_value", (e, own(), own())), [])),
         ("known", lambda: (Lit("known", (C,)), [])),
@@ -84,6 +85,7 @@ def random_facts(rng: random.Random) -> list[BaseFact]:
         out += [fact("elapsed", e, rng.choice([1, 10, 60]))] if rng.random() < 0.7 else []
         out += [fact("episode_value", e, rng.choice(["f", "g"]), rng.choice(["f", "1"]))] if rng.random() < 0.4 else []
         out += [fact("window_count", e, w, rng.choice([0, 1, 3])) for w in (60, 120) if rng.random() < 0.5]
+        out += [fact("window_true", e, w, "sc") for w in (60, 120) if rng.random() < 0.4]
     return list(dict.fromkeys(out))
 
 

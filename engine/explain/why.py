@@ -106,6 +106,9 @@ def _absent_fact(evaluation: Evaluation, r: AtomResult) -> list[Node]:
         return []
     if isinstance(r.atom, ast.EpisodeField):
         return [Node("fact", f"episode {episode.id}: {r.atom.field} not recorded", True, span=episode.span)]
+    if isinstance(r.atom, ast.WindowFlag):
+        return [Node("fact", f"no episode of child {episode.child} reported in the {r.atom.within} up to "
+                     f"{human(episode.reported)} has {r.atom.flag}", True, span=episode.span)]
     if isinstance(r.atom, ast.OffDay):
         moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, evaluation.at)
         if moment is None:

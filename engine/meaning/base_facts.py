@@ -6,7 +6,8 @@ it came from and a plain-English detail for explanations. Invariants: episodes
 reported after the evaluation time do not exist yet; a return after it has not
 happened yet; elapsed time is real time (UTC arithmetic), so clock changes count
 an hour more or less of wall time; calendar tests use the London local date; count windows open at the same
-London wall-clock time so many days earlier (calendar days).
+London wall-clock time so many days earlier (calendar days), and `window_true(E, D, F)`
+holds when any episode of the child in E's window of D minutes (E itself included) has flag F.
 """
 from __future__ import annotations
 
@@ -104,10 +105,10 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
             f"child {c.id}'s responsible authority is {c.responsible_authority}")
     episodes = visible_episodes(facts, at)
     by_child: dict[str, list[datetime]] = defaultdict(list)
-    for e in episodes:
+    in_order: dict[str, list[Episode]] = defaultdict(list)  # by report, as by_child's times
+    for e in sorted(episodes, key=lambda e: utc(e.reported)):
         by_child[e.child].append(utc(e.reported))
-    for times in by_child.values():
-        times.sort()
+        in_order[e.child].append(e)
     for e in episodes:
         rep = human(e.reported)
         add("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {rep}")
@@ -139,6 +140,14 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
             dates = ", ".join(human(t) for t in times[lo:hi])
             add("window_count", (e.id, window, n), e.span,
                 f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days up to {rep}: {dates}")
+        for window, flag in program.flag_windows:
+            lo = bisect.bisect_left(times, window_start(e.reported, window))
+            hi = bisect.bisect_right(times, utc(e.reported))
+            flagged = [o for o in in_order[e.child][lo:hi] if getattr(o, flag)]
+            if flagged:
+                which = ", ".join(f"{o.id} (reported {human(o.reported)})" for o in flagged)
+                add("window_true", (e.id, window, flag), flagged[-1].span,
+                    f"{flag} on episode{'s' * (len(flagged) != 1)} {which} of child {e.child}, in the {window // 1440} days up to {rep}")
         for anchor, offset in program.moments:
             moment = moment_of(e, anchor, offset, at)
             if moment is None:

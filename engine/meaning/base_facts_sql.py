@@ -4,7 +4,7 @@ Input: a connection holding in_children, in_episodes, in_actions, tz (engine/bac
 judged_at(child, at_us, at_wall, track): each child's evaluation time (us; usually one for all),
 and the program (its window sizes and calendar moments).
 Output: the tables child, status, flag, child_field, episode, episode_true, episode_value,
-age, elapsed, window_count, off_day, weekend with columns c0, c1, ... (compiler/sql.py's
+age, elapsed, window_count, window_true, off_day, weekend with columns c0, c1, ... (compiler/sql.py's
 schema), and `vis` (the episodes reported by then, with `back`: returned by then).
 
 The semantics are engine/meaning/base_facts.py's, set at a time:
@@ -12,7 +12,8 @@ The semantics are engine/meaning/base_facts.py's, set at a time:
 * elapsed minutes are real time, floor((return or at) - reported) / 1 minute;
 * window_count counts the child's existing episodes reported from the window's start (the same
   London clock time so many days before, read with fold=0: `temporal.window_start`) up to and
-  including the report (ties included, as bisect_right does);
+  including the report (ties included, as bisect_right does); window_true(id, w, flag) holds
+  when one of those episodes has the flag;
 * age is whole years on the London date of the report;
 * weekend/off_day test the London date of reported/returned + offset (the offset added in
   real time), weekend Saturday or Sunday, off day also England's bank holidays.
@@ -73,6 +74,13 @@ def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
                                     f"FROM vis" for w in program.windows)
         run(f"""INSERT INTO window_count SELECT s.id, s.w, count(*) FROM ({starts}) s
                 JOIN vis o ON o.child = s.child AND o.rep >= s.start AND o.rep <= s.rep GROUP BY s.id, s.w""")
+    run("CREATE OR REPLACE TABLE window_true (c0 VARCHAR, c1 BIGINT, c2 VARCHAR)")
+    for w, flag in program.flag_windows:
+        if flag not in EPISODE_BOOLEANS:  # a column name, so only the vocabulary's
+            raise ValueError(f"not an episode flag: {flag!r}")
+        run(f"""INSERT INTO window_true SELECT DISTINCT s.id, {w}::BIGINT, '{flag}' FROM vis s
+                JOIN vis o ON o.child = s.child AND o.{flag}
+                 AND o.rep >= london_local(london_wall(s.rep) - {w * m}) AND o.rep <= s.rep""")
     moments = []
     for anchor, offset in program.moments:
         base = "rep" if anchor == "reported" else "CASE WHEN back THEN ret END"

@@ -14,6 +14,7 @@
 --   status(c0 VARCHAR, c1 VARCHAR)
 --   weekend(c0 VARCHAR, c1 VARCHAR, c2 BIGINT)
 --   window_count(c0 VARCHAR, c1 BIGINT, c2 BIGINT)
+--   window_true(c0 VARCHAR, c1 BIGINT, c2 VARCHAR)
 CREATE OR REPLACE TABLE category (c0 VARCHAR, c1 VARCHAR);
 CREATE OR REPLACE TABLE category_by (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 CREATE OR REPLACE TABLE exception_holds (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
@@ -36,23 +37,25 @@ CREATE OR REPLACE TABLE fe1 AS SELECT s.*,
   coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'looked_after'), false) AS f3,
   coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'whereabouts_known'), false) AS f4,
   coalesce(s.c0 IN (SELECT x.c0 FROM off_day AS x WHERE x.c1 = 'reported' AND x.c2 = 4320), false) AS f5,
-  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'placed_in' AND x.c2 = 'liverpool'), false) AS f6,
-  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'responsible_authority' AND x.c2 = 'liverpool'), false) AS f7,
-  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'placed_in' AND x.c2 = 'outside_merseyside'), false) AS f8,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'inspector_risk'), false) AS f9,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'returned'), false) AS f10,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'victim_of_crime'), false) AS f11,
-  coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 129600 AND x.c2 >= 9), false) AS f12,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_protection_plan'), false) AS f13,
-  coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 43200 AND x.c2 >= 3), false) AS f14,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f15,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f16,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'with_parents'), false) AS f17,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'section_47_enquiry'), false) AS f18,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'significant_harm_referral'), false) AS f19,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_in_need'), false) AS f20,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'trafficking'), false) AS f21,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'early_help'), false) AS f22
+  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'responsible_authority' AND x.c2 = 'liverpool'), false) AS f6,
+  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'placed_in' AND x.c2 = 'outside_merseyside'), false) AS f7,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'inspector_risk'), false) AS f8,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'returned'), false) AS f9,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'victim_of_crime'), false) AS f10,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f11,
+  coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'placed_in' AND x.c2 = 'liverpool'), false) AS f12,
+  coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 129600 AND x.c2 >= 9), false) AS f13,
+  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_protection_plan'), false) AS f14,
+  coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 43200 AND x.c2 >= 3), false) AS f15,
+  coalesce(s.c0 IN (SELECT x.c0 FROM window_true AS x WHERE x.c1 = 43200 AND x.c2 = 'safeguarding_concerns'), false) AS f16,
+  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f17,
+  coalesce(s.c0 IN (SELECT x.c0 FROM window_true AS x WHERE x.c1 = 129600 AND x.c2 = 'safeguarding_concerns'), false) AS f18,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'with_parents'), false) AS f19,
+  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'section_47_enquiry'), false) AS f20,
+  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'significant_harm_referral'), false) AS f21,
+  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_in_need'), false) AS f22,
+  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'trafficking'), false) AS f23,
+  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'early_help'), false) AS f24
 FROM episode AS s;
 
 -- stratum 1
@@ -75,172 +78,172 @@ SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES ('
 UNION
 SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES ('LMCP-CIN-OOH'), ('LMCP-CP-OOH'), ('LMCP-LAC-OOH'), ('LMCP-MFH-OOH')) AS h(p0) WHERE t0.f5
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RI-OLA' AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RI-OLA' AS c2 FROM fe1 AS t0 WHERE t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RI-OOA' AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f8
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RI-OOA' AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 WHERE t0.f1 AND t0.f9
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 WHERE t0.f1 AND t0.f8
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 WHERE t0.f2 AND t0.f9;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 WHERE t0.f2 AND t0.f8;
 -- known [all]
 INSERT INTO known (c0)
 SELECT DISTINCT t0.c0 AS c0 FROM status AS t0;
--- obligation [assess_condition, carer, should, LMCP-RET-3, ], [assess_risk, police, must, LMCP-RISK-ASSESS, ], [call_police_to_attend, carer, must, LMCP-RET-CRIME, ], [consider_further_measures, host_dcs, consider, LMCP-OLA-7, ], [consider_legal_advice, childrens_social_care, consider, CFM-ABROAD-1, ], [consider_legal_advice, police, consider, CFM-ABROAD-1, ], [contact_fcdo, childrens_social_care, consider, CFM-ABROAD-2, ], [contact_fcdo, police, consider, CFM-ABROAD-2, ], [core_group_risk_review, allocated_social_worker, must, LMCP-CP-2, ], [ensure_future_measures, responsible_dcs, should, LMCP-OLA-8, ], [escalation_meeting, iro, must, LMCP-LAC-3, ], [escalation_meeting, team_manager, must, LMCP-LAC-3, ], [inform_allocated_social_worker, placement_provider, must, LMCP-OLA-PLACEMENT, ], [inform_allocated_social_worker, placement_provider, should, LMCP-OOA-1, ], [inform_csc_or_police, professional, should, CFM-MISSED, ], [inform_host_dcs, police, must, LMCP-OLA-7, ], [inform_lead_social_worker, professional, should, CFM-CP-1, ], [inform_mash, police, should, LMCP-OLA-MASH, ], [inform_police, carer, must, LMCP-RET-1, ], [inform_police, carer, should, LMCP-OLA-CARER, ], [inform_police, lead_social_worker, should, CFM-CP-2P, ], [inform_police, placement_provider, should, LMCP-OOA-1, ], [inform_police_fciu, allocated_social_worker, must, CFM-S47-1, ], [inform_responsible_dcs, police, must, LMCP-OLA-8, ], [inform_safeguarding_unit, allocated_social_worker, must, CFM-S47-1, ], [inform_safeguarding_unit, allocated_social_worker, must, LMCP-CPP-1, ], [keep_iro_informed, allocated_social_worker, should, LMCP-CPP-4, ], [keep_referral_open, childrens_social_care, should, CFM-REFERRAL, ], [locate_child, allocated_social_worker, must, CFM-S47-1, ], [locate_child, lead_social_worker, should, CFM-CP-2, ], [negotiate_enquiries, childrens_social_care, should, LMCP-OLA-5, ], [notify_allocated_worker, case_system, must, LMCP-CSC-2, ], [notify_placing_authority, mash, must, LMCP-OLA-MASH, ], [notify_team_manager, allocated_social_worker, must, LMCP-CPP-1, ], [ola_strategy_meeting, mash, must, LMCP-OLA-4, ], [record_ola_notification, mash, should, LMCP-OLA-MASH, ], [refer_exploitation_protocol, professional, should, LMCP-EXPLOIT-1, ], [refer_to_childrens_social_care, professional, should, LMCP-RET-CRIME, ], [return_home, police, should, LMCP-RET-2, ], [review_care_plan, placing_authority, consider, LMCP-OLA-6, ], [review_risk_level, police_inspector, must, LMCP-RISK-REVIEW, ], [review_timing_discussion, iro, should, LMCP-CP-3, ], [review_timing_discussion, police_missing_coordinator, should, LMCP-CP-3, ], [review_timing_discussion, team_manager, should, LMCP-CP-3, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-2, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-3, ], [strategy_discussion, mash, consider, LMCP-OLA-2, ], [strategy_discussion, mash, consider, LMCP-OLA-3, ], [strategy_discussion, mash, consider, LMCP-PROT-2, ], [strategy_discussion, professional, consider, LMCP-RET-STRAT, ], [strategy_discussion, team_manager, must, LMCP-CIN-2, ], [strategy_discussion, team_manager, must, LMCP-CIN-3, ], [strategy_discussion, team_manager, must, LMCP-CP-2, ], [strategy_discussion, team_manager, must, LMCP-CP-3, ], [strategy_discussion, team_manager, must, LMCP-CPP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-2, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-CP-VISIT, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-LAC-VISIT, ]
+-- obligation [assess_condition, carer, should, LMCP-RET-3, ], [assess_risk, police, must, LMCP-RISK-ASSESS, ], [call_police_to_attend, carer, must, LMCP-RET-CRIME, ], [children_act_strategy_meeting, professional, consider, LMCP-RET-STRAT, ], [consider_further_measures, host_dcs, consider, LMCP-OLA-7, ], [consider_legal_advice, childrens_social_care, consider, CFM-ABROAD-1, ], [consider_legal_advice, police, consider, CFM-ABROAD-1, ], [contact_fcdo, childrens_social_care, consider, CFM-ABROAD-2, ], [contact_fcdo, police, consider, CFM-ABROAD-2, ], [core_group_risk_review, allocated_social_worker, must, LMCP-CP-2, ], [ensure_future_measures, responsible_dcs, should, LMCP-OLA-8, ], [escalation_meeting, iro, must, LMCP-LAC-3, ], [escalation_meeting, team_manager, must, LMCP-LAC-3, ], [inform_allocated_social_worker, placement_provider, must, LMCP-OLA-PLACEMENT, ], [inform_allocated_social_worker, placement_provider, should, LMCP-OOA-1, ], [inform_csc_or_police, professional, should, CFM-MISSED, ], [inform_host_dcs, police, must, LMCP-OLA-7, ], [inform_lead_social_worker, professional, should, CFM-CP-1, ], [inform_mash, police, should, LMCP-OLA-MASH, ], [inform_police, carer, must, LMCP-RET-OWN, ], [inform_police, carer, should, LMCP-OLA-CARER, ], [inform_police, lead_social_worker, should, CFM-CP-2P, ], [inform_police, locating_person, should, LMCP-RET-1, ], [inform_police, placement_provider, should, LMCP-OOA-1, ], [inform_police_fciu, allocated_social_worker, must, CFM-S47-1, ], [inform_responsible_dcs, police, must, LMCP-OLA-8, ], [inform_safeguarding_unit, allocated_social_worker, must, CFM-S47-1, ], [inform_safeguarding_unit, allocated_social_worker, must, LMCP-CPP-1, ], [keep_iro_informed, allocated_social_worker, should, LMCP-CPP-4, ], [keep_referral_open, childrens_social_care, should, CFM-REFERRAL, ], [locate_child, allocated_social_worker, must, CFM-S47-1, ], [locate_child, lead_social_worker, should, CFM-CP-2, ], [negotiate_enquiries, childrens_social_care, should, LMCP-OLA-5, ], [notify_allocated_worker, case_system, must, LMCP-CSC-2, ], [notify_placing_authority, mash, must, LMCP-OLA-MASH, ], [notify_team_manager, allocated_social_worker, must, LMCP-CPP-1, ], [ola_strategy_meeting, mash, must, LMCP-OLA-4, ], [record_ola_notification, mash, should, LMCP-OLA-MASH, ], [refer_exploitation_protocol, professional, should, LMCP-EXPLOIT-1, ], [refer_to_childrens_social_care, professional, should, LMCP-RET-CRIME, ], [return_home, police, should, LMCP-RET-2, ], [review_care_plan, placing_authority, consider, LMCP-OLA-6, ], [review_risk_level, police_inspector, must, LMCP-RISK-REVIEW, ], [review_timing_discussion, iro, should, LMCP-CP-3, ], [review_timing_discussion, police_missing_coordinator, should, LMCP-CP-3, ], [review_timing_discussion, team_manager, should, LMCP-CP-3, ], [strategy_discussion, allocated_social_worker, consider, LMCP-CSC-2S, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-2, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-3, ], [strategy_discussion, mash, consider, LMCP-OLA-2, ], [strategy_discussion, mash, consider, LMCP-OLA-3, ], [strategy_discussion, mash, consider, LMCP-PROT-2, ], [strategy_discussion, team_manager, consider, LMCP-CSC-2S, ], [strategy_discussion, team_manager, must, LMCP-CIN-2, ], [strategy_discussion, team_manager, must, LMCP-CIN-3, ], [strategy_discussion, team_manager, must, LMCP-CP-2, ], [strategy_discussion, team_manager, must, LMCP-CP-3, ], [strategy_discussion, team_manager, must, LMCP-CPP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-2, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-CP-VISIT, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-LAC-VISIT, ]
 INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('assess_condition', 'carer', 'should', 'LMCP-RET-3'), ('inform_police', 'carer', 'must', 'LMCP-RET-1'), ('return_home', 'police', 'should', 'LMCP-RET-2')) AS h(p0, p1, p2, p3) WHERE t0.f10
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('assess_condition', 'carer', 'should', 'LMCP-RET-3'), ('inform_police', 'carer', 'must', 'LMCP-RET-OWN'), ('inform_police', 'locating_person', 'should', 'LMCP-RET-1'), ('return_home', 'police', 'should', 'LMCP-RET-2')) AS h(p0, p1, p2, p3) WHERE t0.f9
 UNION
 SELECT t0.c1 AS c0, t0.c0 AS c1, 'assess_risk' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-RISK-ASSESS' AS c5, '' AS c6 FROM episode AS t0
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('call_police_to_attend', 'carer', 'must', 'LMCP-RET-CRIME'), ('refer_to_childrens_social_care', 'professional', 'should', 'LMCP-RET-CRIME'), ('strategy_discussion', 'professional', 'consider', 'LMCP-RET-STRAT')) AS h(p0, p1, p2, p3) WHERE t0.f10 AND t0.f11
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('call_police_to_attend', 'carer', 'must', 'LMCP-RET-CRIME'), ('children_act_strategy_meeting', 'professional', 'consider', 'LMCP-RET-STRAT'), ('refer_to_childrens_social_care', 'professional', 'should', 'LMCP-RET-CRIME')) AS h(p0, p1, p2, p3) WHERE t0.f9 AND t0.f10
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('consider_further_measures', 'host_dcs', 'consider', 'LMCP-OLA-7'), ('ensure_future_measures', 'responsible_dcs', 'should', 'LMCP-OLA-8'), ('inform_host_dcs', 'police', 'must', 'LMCP-OLA-7'), ('inform_responsible_dcs', 'police', 'must', 'LMCP-OLA-8')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f6 AND t0.f12 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'children_act_strategy_meeting' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-RET-STRAT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f9 AND t0.f11
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('consider_further_measures', 'host_dcs', 'consider', 'LMCP-OLA-7'), ('ensure_future_measures', 'responsible_dcs', 'should', 'LMCP-OLA-8'), ('inform_host_dcs', 'police', 'must', 'LMCP-OLA-7'), ('inform_responsible_dcs', 'police', 'must', 'LMCP-OLA-8')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f12 AND t0.f13 AND NOT t0.f6
 UNION
 SELECT t0.c0 AS c0, '' AS c1, 'consider_legal_advice' AS c2, h.p2 AS c3, 'consider' AS c4, 'CFM-ABROAD-1' AS c5, '' AS c6 FROM fc1 AS t0 CROSS JOIN (VALUES ('childrens_social_care'), ('police')) AS h(p2) WHERE t0.f0
 UNION
 SELECT t0.c0 AS c0, '' AS c1, 'contact_fcdo' AS c2, h.p2 AS c3, 'consider' AS c4, 'CFM-ABROAD-2' AS c5, '' AS c6 FROM fc1 AS t0 CROSS JOIN (VALUES ('childrens_social_care'), ('police')) AS h(p2) WHERE t0.f1
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f13 AND t0.f14 AND t0.f15
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f14 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f13 AND t0.f14 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f14 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'escalation_meeting' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-LAC-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('iro'), ('team_manager')) AS h(p1) WHERE t0.f3 AND t0.f7 AND t0.f12 AND t0.f15
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('escalation_meeting', 'iro', 'LMCP-LAC-3'), ('escalation_meeting', 'team_manager', 'LMCP-LAC-3'), ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'escalation_meeting' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-LAC-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('iro'), ('team_manager')) AS h(p1) WHERE t0.f3 AND t0.f7 AND t0.f12 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('escalation_meeting', 'iro', 'LMCP-LAC-3'), ('escalation_meeting', 'team_manager', 'LMCP-LAC-3'), ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker', 'placement_provider', 'must', 'LMCP-OLA-PLACEMENT'), ('inform_mash', 'police', 'should', 'LMCP-OLA-MASH'), ('inform_police', 'carer', 'should', 'LMCP-OLA-CARER'), ('notify_placing_authority', 'mash', 'must', 'LMCP-OLA-MASH'), ('record_ola_notification', 'mash', 'should', 'LMCP-OLA-MASH'), ('review_care_plan', 'placing_authority', 'consider', 'LMCP-OLA-6')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f6 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker', 'placement_provider', 'must', 'LMCP-OLA-PLACEMENT'), ('inform_mash', 'police', 'should', 'LMCP-OLA-MASH'), ('inform_police', 'carer', 'should', 'LMCP-OLA-CARER'), ('notify_placing_authority', 'mash', 'must', 'LMCP-OLA-MASH'), ('record_ola_notification', 'mash', 'should', 'LMCP-OLA-MASH'), ('review_care_plan', 'placing_authority', 'consider', 'LMCP-OLA-6')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f12 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'placement_provider' AS c3, 'should' AS c4, 'LMCP-OOA-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker'), ('inform_police')) AS h(p0) WHERE t0.f3 AND t0.f7 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'placement_provider' AS c3, 'should' AS c4, 'LMCP-OOA-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker'), ('inform_police')) AS h(p0) WHERE t0.f3 AND t0.f6 AND NOT t0.f12
 UNION
 SELECT t0.c0 AS c0, '' AS c1, 'inform_csc_or_police' AS c2, 'professional' AS c3, 'should' AS c4, 'CFM-MISSED' AS c5, '' AS c6 FROM fc1 AS t0 WHERE t0.f2
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_lead_social_worker', 'professional', 'should', 'CFM-CP-1'), ('inform_police', 'lead_social_worker', 'should', 'CFM-CP-2P'), ('inform_safeguarding_unit', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('keep_iro_informed', 'allocated_social_worker', 'should', 'LMCP-CPP-4'), ('locate_child', 'lead_social_worker', 'should', 'CFM-CP-2'), ('notify_team_manager', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('strategy_discussion', 'team_manager', 'must', 'LMCP-CPP-1')) AS h(p0, p1, p2, p3) WHERE t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_lead_social_worker', 'professional', 'should', 'CFM-CP-1'), ('inform_police', 'lead_social_worker', 'should', 'CFM-CP-2P'), ('inform_safeguarding_unit', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('keep_iro_informed', 'allocated_social_worker', 'should', 'LMCP-CPP-4'), ('locate_child', 'lead_social_worker', 'should', 'CFM-CP-2'), ('notify_team_manager', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('strategy_discussion', 'team_manager', 'must', 'LMCP-CPP-1')) AS h(p0, p1, p2, p3) WHERE t0.f14 AND t0.f19
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f19
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f21
 UNION
 SELECT t0.c0 AS c0, '' AS c1, 'keep_referral_open' AS c2, 'childrens_social_care' AS c3, 'should' AS c4, 'CFM-REFERRAL' AS c5, '' AS c6 FROM fc1 AS t0 WHERE t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'negotiate_enquiries' AS c2, 'childrens_social_care' AS c3, 'should' AS c4, 'LMCP-OLA-5' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f18 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'negotiate_enquiries' AS c2, 'childrens_social_care' AS c3, 'should' AS c4, 'LMCP-OLA-5' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f20 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f7 AND t0.f15 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f7 AND t0.f15 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f7 AND t0.f16 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f7 AND t0.f16 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f13 AND t0.f7 AND t0.f15 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f13 AND t0.f7 AND t0.f15 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f13 AND t0.f7 AND t0.f16 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f13 AND t0.f7 AND t0.f16 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f15 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2'), ('strategy_discussion', 'team_manager', 'LMCP-LAC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f15 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2'), ('strategy_discussion', 'team_manager', 'LMCP-LAC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f16 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f16 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f18 AND t0.f7 AND t0.f15 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f18 AND t0.f7 AND t0.f15 AND t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f18 AND t0.f7 AND t0.f16 AND t0.f14
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f11 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f18 AND t0.f7 AND t0.f16 AND t0.f12
-UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f15 AND NOT t0.f7
-UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f16 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f17 AND NOT t0.f6
 UNION
 SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('refer_exploitation_protocol', 'professional', 'should', 'LMCP-EXPLOIT-1'), ('review_risk_level', 'police_inspector', 'must', 'LMCP-RISK-REVIEW')) AS h(p0, p1, p2, p3) WHERE t0.f1
 UNION
 SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('refer_exploitation_protocol', 'professional', 'should', 'LMCP-EXPLOIT-1'), ('review_risk_level', 'police_inspector', 'must', 'LMCP-RISK-REVIEW')) AS h(p0, p1, p2, p3) WHERE t0.f2
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'refer_exploitation_protocol' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-EXPLOIT-1' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f21
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'refer_exploitation_protocol' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-EXPLOIT-1' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f23
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f13 AND t0.f12 AND t0.f15
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f14 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f13 AND t0.f12 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f14 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f14 AND t0.f15 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f14 AND t0.f16 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f12 AND t0.f15 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f12 AND t0.f16 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f14 AND t0.f15 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f15 AND t0.f16 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f14 AND t0.f16 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f15 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f12 AND t0.f15 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f13 AND t0.f18 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f12 AND t0.f16 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f13 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f14 AND t0.f15 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f16 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f14 AND t0.f16 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f17 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f12 AND t0.f15 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f18 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f12 AND t0.f16 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f17 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-RET-STRAT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f10 AND t0.f15
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-LAC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f14 AND t0.f15
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-LAC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f14 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-CP-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f13 AND t0.f10
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-LAC-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f10;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-CP-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f9
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-LAC-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f9;
 -- risk_by [LMCP-RISK-INSPECTOR]
 INSERT INTO risk_by (c0, c1, c2)
-SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f1 AND t0.f9 AND t1.c0 = t0.c0 AND t1.c1 = 'inspector_risk'
+SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f1 AND t0.f8 AND t1.c0 = t0.c0 AND t1.c1 = 'inspector_risk'
 UNION
-SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f2 AND t0.f9 AND t1.c0 = t0.c0 AND t1.c1 = 'inspector_risk';
+SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f2 AND t0.f8 AND t1.c0 = t0.c0 AND t1.c1 = 'inspector_risk';
 
 -- before stratum 2: feature tables (one row per episode or child, a boolean column per test the rules ask of it; each keeps the columns of the one it extends)
 CREATE OR REPLACE TABLE fe2 AS SELECT s.*,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-13'), false) AS f23,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-EXPLOIT'), false) AS f24,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-2'), false) AS f25,
-  coalesce(s.c1 IN (SELECT x.c0 FROM known AS x), false) AS f26,
-  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'police_risk'), false) AS f27,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-EXPLOIT'), false) AS f28,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-INSPECTOR'), false) AS f29
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-13'), false) AS f25,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-EXPLOIT'), false) AS f26,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-2'), false) AS f27,
+  coalesce(s.c1 IN (SELECT x.c0 FROM known AS x), false) AS f28,
+  coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'police_risk'), false) AS f29,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-EXPLOIT'), false) AS f30,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-INSPECTOR'), false) AS f31
 FROM fe1 AS s;
 
 -- stratum 2
 -- category_by [absent, LMCP-CAT-2], [missing, LMCP-CAT-1]
 INSERT INTO category_by (c0, c1, c2)
-SELECT t0.c0 AS c0, 'absent' AS c1, 'LMCP-CAT-2' AS c2 FROM fe2 AS t0 WHERE t0.f3 AND t0.f4 AND NOT t0.f23 AND NOT t0.f24
+SELECT t0.c0 AS c0, 'absent' AS c1, 'LMCP-CAT-2' AS c2 FROM fe2 AS t0 WHERE t0.f3 AND t0.f4 AND NOT t0.f25 AND NOT t0.f26
 UNION
-SELECT t0.c0 AS c0, 'missing' AS c1, 'LMCP-CAT-1' AS c2 FROM fe2 AS t0 WHERE NOT t0.f25;
+SELECT t0.c0 AS c0, 'missing' AS c1, 'LMCP-CAT-1' AS c2 FROM fe2 AS t0 WHERE NOT t0.f27;
 -- obligation [strategy_discussion, mash, must, LMCP-MFH-2, ], [strategy_discussion, mash, must, LMCP-MFH-3, ]
 INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f14 AND t0.f15 AND NOT t0.f26
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f15 AND t0.f16 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f14 AND t0.f16 AND NOT t0.f26
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f15 AND t0.f17 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f12 AND t0.f15 AND NOT t0.f26
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f13 AND t0.f18 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f12 AND t0.f16 AND NOT t0.f26;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f13 AND t0.f17 AND NOT t0.f28;
 -- risk_by [LMCP-RISK-1], [LMCP-RISK-EXPLOIT]
 INSERT INTO risk_by (c0, c1, c2)
-SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-1' AS c2 FROM fe2 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f27 AND NOT t0.f28 AND t1.c0 = t0.c0 AND t1.c1 = 'police_risk'
+SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-1' AS c2 FROM fe2 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f29 AND NOT t0.f30 AND t1.c0 = t0.c0 AND t1.c1 = 'police_risk'
 UNION
-SELECT t0.c0 AS c0, 'high' AS c1, 'LMCP-RISK-EXPLOIT' AS c2 FROM fe2 AS t0 WHERE t0.f1 AND NOT t0.f29
+SELECT t0.c0 AS c0, 'high' AS c1, 'LMCP-RISK-EXPLOIT' AS c2 FROM fe2 AS t0 WHERE t0.f1 AND NOT t0.f31
 UNION
-SELECT t0.c0 AS c0, 'high' AS c1, 'LMCP-RISK-EXPLOIT' AS c2 FROM fe2 AS t0 WHERE t0.f2 AND NOT t0.f29;
+SELECT t0.c0 AS c0, 'high' AS c1, 'LMCP-RISK-EXPLOIT' AS c2 FROM fe2 AS t0 WHERE t0.f2 AND NOT t0.f31;
 
 -- stratum 3
 -- category [all]
@@ -252,174 +255,193 @@ SELECT DISTINCT t0.c0 AS c0, t0.c1 AS c1 FROM risk_by AS t0;
 
 -- before stratum 4: feature tables (one row per episode or child, a boolean column per test the rules ask of it; each keeps the columns of the one it extends)
 CREATE OR REPLACE TABLE fe4 AS SELECT s.*,
-  coalesce(s.c0 IN (SELECT x.c0 FROM category AS x WHERE x.c1 = 'missing'), false) AS f30,
-  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 2880), false) AS f31,
-  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 4320), false) AS f32,
-  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 2880), false) AS f33,
-  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 1440), false) AS f34,
-  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 1440), false) AS f35,
-  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'medium'), false) AS f36,
-  coalesce(s.c0 IN (SELECT x.c0 FROM category AS x WHERE x.c1 = 'absent'), false) AS f37,
-  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'no_apparent_risk'), false) AS f38,
-  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 4320), false) AS f39,
-  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'high'), false) AS f40,
-  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 > 10080), false) AS f41,
-  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'low'), false) AS f42,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RI-OLA'), false) AS f43,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RI-OOA'), false) AS f44,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-MFH-OOH'), false) AS f45,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CIN-OOH'), false) AS f46,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CP-OOH'), false) AS f47,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-LAC-OOH'), false) AS f48
+  coalesce(s.c0 IN (SELECT x.c0 FROM category AS x WHERE x.c1 = 'missing'), false) AS f32,
+  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 2880), false) AS f33,
+  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 4320), false) AS f34,
+  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 2880), false) AS f35,
+  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 1440), false) AS f36,
+  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'reported' AND x.c2 = 1440), false) AS f37,
+  coalesce(s.c0 IN (SELECT x.c0 FROM weekend AS x WHERE x.c1 = 'returned' AND x.c2 = 0), false) AS f38,
+  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'medium'), false) AS f39,
+  coalesce(s.c0 IN (SELECT x.c0 FROM category AS x WHERE x.c1 = 'absent'), false) AS f40,
+  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'no_apparent_risk'), false) AS f41,
+  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 >= 4320), false) AS f42,
+  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'high'), false) AS f43,
+  coalesce(s.c0 IN (SELECT x.c0 FROM elapsed AS x WHERE x.c1 > 10080), false) AS f44,
+  coalesce(s.c0 IN (SELECT x.c0 FROM risk AS x WHERE x.c1 = 'low'), false) AS f45,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RI-OLA'), false) AS f46,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RI-OOA'), false) AS f47,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-MFH-OOH'), false) AS f48,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CIN-OOH'), false) AS f49,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CP-OOH'), false) AS f50,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-LAC-OOH'), false) AS f51
 FROM fe2 AS s;
 
 -- stratum 4
 -- exception_holds [CFM-CP-3W], [CFM-CP-3WS], [CFM-S47-2W], [CFM-S47-2WS]
 INSERT INTO exception_holds (c0, c1, c2)
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-CP-3W' AS c2 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f31 AND t0.f32 AND NOT t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-CP-3W' AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f33 AND t0.f34 AND NOT t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-CP-3WS' AS c2 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f34 AND t0.f32 AND t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-CP-3WS' AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f36 AND t0.f34 AND t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2W' AS c2 FROM fe4 AS t0 WHERE t0.f18 AND t0.f30 AND t0.f34 AND t0.f33 AND NOT t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2W' AS c2 FROM fe4 AS t0 WHERE t0.f20 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2W' AS c2 FROM fe4 AS t0 WHERE t0.f19 AND t0.f30 AND t0.f34 AND t0.f33 AND NOT t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2W' AS c2 FROM fe4 AS t0 WHERE t0.f21 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f18 AND t0.f30 AND t0.f33 AND t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f19 AND t0.f30 AND t0.f33 AND t0.f35;
--- obligation [active_response, police, must, LMCP-MED-1, ], [active_response, professional, must, LMCP-MED-1, ], [advise_caller, police, must, LMCP-ABS-2, ], [agree_locating_actions, police, should, LMCP-NAR-1, ], [ask_safeguarding_concerns, police, must, LMCP-ABS-1, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2W, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2WS, ], [consider_cp_review, iro, consider, LMCP-CP-1R, ], [consider_cp_review, team_manager, consider, LMCP-CP-1R, ], [consider_grooming, professional, consider, LMCP-GROOM-1, ], [consider_lac_review, iro, consider, LMCP-LAC-1R, ], [consider_lac_review, team_manager, consider, LMCP-LAC-1R, ], [cp_conference, safeguarding_unit, must, CFM-CP-3W, ], [cp_conference, safeguarding_unit, must, CFM-CP-3WS, ], [deploy_police_resources, police, must, LMCP-HIGH-1, ], [family_support, childrens_social_care, should, LMCP-HIGH-3, ], [marf_to_mash, protect_team, must, LMCP-RI-SHARE-2, ], [media_strategy, police, should, LMCP-HIGH-2, ], [missing_cp_conference, iro, must, LMCP-CPP-2, ], [notify_allocated_worker, case_system, must, LMCP-CSC-1, ], [plan_return, professional, should, LMCP-RET-PLAN, ], [proportionate_enquiries, police, should, LMCP-LOW-1, ], [record_return_interview, allocated_social_worker, must, LMCP-OOA-2, ], [record_return_interview, protect_team, must, LMCP-RI-UPLOAD, ], [return_interview, allocated_social_worker, must, LMCP-RI-1, LMCP-RI-OOA], [return_interview, placing_authority, must, LMCP-RI-1, LMCP-RI-OLA], [return_interview, protect_team, must, LMCP-RI-1, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2W, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2WS, ], [safe_and_well_check, police, should, LMCP-RET-SWC, ], [share_concerns_with_social_worker, placing_authority, must, LMCP-RI-SHARE-1, LMCP-RI-OLA], [share_concerns_with_social_worker, protect_team, must, LMCP-RI-SHARE-1, ], [strategy_discussion, mash, consider, LMCP-OLA-1, ], [strategy_discussion, mash, consider, LMCP-PROT-1, ], [strategy_discussion, mash, must, LMCP-MFH-1, ], [strategy_discussion, ooh_team_leader, must, LMCP-CIN-1, LMCP-CIN-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-CP-1, LMCP-CP-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-LAC-1, LMCP-LAC-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-MFH-1, LMCP-MFH-OOH], [strategy_discussion, team_manager, must, LMCP-CIN-1, ], [strategy_discussion, team_manager, must, LMCP-CP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-1, ], [weekly_strategy_meeting, team_manager, must, LMCP-CIN-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CP-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CPP-3, ], [weekly_strategy_meeting, team_manager, must, LMCP-LAC-1W, ]
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38;
+-- obligation [active_response, police, must, LMCP-MED-1, ], [active_response, professional, must, LMCP-MED-1, ], [advise_caller, police, must, LMCP-ABS-2, ], [agree_locating_actions, police, should, LMCP-NAR-1, ], [ask_safeguarding_concerns, police, must, LMCP-ABS-1, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2W, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2WS, ], [consider_cp_review, iro, consider, LMCP-CP-1R, ], [consider_cp_review, team_manager, consider, LMCP-CP-1R, ], [consider_grooming, professional, consider, LMCP-GROOM-1, ], [consider_lac_review, iro, consider, LMCP-LAC-1R, ], [consider_lac_review, team_manager, consider, LMCP-LAC-1R, ], [cp_conference, safeguarding_unit, must, CFM-CP-3W, ], [cp_conference, safeguarding_unit, must, CFM-CP-3WS, ], [deploy_police_resources, police, must, LMCP-HIGH-1, ], [family_support, police, should, LMCP-HIGH-3, ], [marf_to_mash, protect_team, must, LMCP-RI-SHARE-2, ], [media_strategy, police, should, LMCP-HIGH-2, ], [missing_cp_conference, iro, must, LMCP-CPP-2, ], [notify_allocated_worker, case_system, must, LMCP-CSC-1, ], [plan_return, professional, should, LMCP-RET-PLAN, ], [proportionate_enquiries, police, should, LMCP-LOW-1, ], [record_return_interview, allocated_social_worker, must, LMCP-OOA-2, ], [record_return_interview, protect_team, must, LMCP-RI-UPLOAD, ], [return_interview, host_authority, must, LMCP-RI-1, LMCP-RI-OOA], [return_interview, placing_authority, must, LMCP-RI-1, LMCP-RI-OLA], [return_interview, protect_team, must, LMCP-RI-1, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2W, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2WS, ], [safe_and_well_check, police, should, LMCP-RET-SWC, ], [share_concerns_with_social_worker, placing_authority, must, LMCP-RI-SHARE-1, LMCP-RI-OLA], [share_concerns_with_social_worker, protect_team, must, LMCP-RI-SHARE-1, ], [strategy_discussion, allocated_social_worker, consider, LMCP-CSC-1S, ], [strategy_discussion, mash, consider, LMCP-OLA-1, ], [strategy_discussion, mash, consider, LMCP-PROT-1, ], [strategy_discussion, mash, must, LMCP-MFH-1, ], [strategy_discussion, ooh_team_leader, must, LMCP-CIN-1, LMCP-CIN-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-CP-1, LMCP-CP-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-LAC-1, LMCP-LAC-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-MFH-1, LMCP-MFH-OOH], [strategy_discussion, team_manager, consider, LMCP-CSC-1S, ], [strategy_discussion, team_manager, must, LMCP-CIN-1, ], [strategy_discussion, team_manager, must, LMCP-CP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-1, ], [weekly_strategy_meeting, team_manager, must, LMCP-CIN-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CP-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CPP-3, ], [weekly_strategy_meeting, team_manager, must, LMCP-LAC-1W, ]
 INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'active_response' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-MED-1' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('police'), ('professional')) AS h(p1) WHERE t0.f36
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'active_response' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-MED-1' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('police'), ('professional')) AS h(p1) WHERE t0.f39
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'advise_caller' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f37 AND NOT t0.f15 AND NOT t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'advise_caller' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f40 AND NOT t0.f11 AND NOT t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'agree_locating_actions' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-NAR-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f38
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'agree_locating_actions' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-NAR-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f41
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ask_safeguarding_concerns' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f37
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'ask_safeguarding_concerns' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f40
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f18 AND t0.f30 AND t0.f34 AND t0.f33 AND NOT t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f19 AND t0.f30 AND t0.f34 AND t0.f33 AND NOT t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f18 AND t0.f30 AND t0.f33 AND t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f19 AND t0.f30 AND t0.f33 AND t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_cp_review' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CP-1R' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('iro'), ('team_manager')) AS h(p1) WHERE t0.f13 AND t0.f30 AND t0.f39
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_grooming' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-GROOM-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND NOT t0.f26
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('consider_lac_review', 'iro', 'consider', 'LMCP-LAC-1R'), ('consider_lac_review', 'team_manager', 'consider', 'LMCP-LAC-1R'), ('notify_allocated_worker', 'case_system', 'must', 'LMCP-CSC-1'), ('weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-LAC-1W')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f7 AND t0.f30 AND t0.f39
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f31 AND t0.f32 AND NOT t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3WS' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f34 AND t0.f32 AND t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_cp_review' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CP-1R' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('iro'), ('team_manager')) AS h(p1) WHERE t0.f14 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('deploy_police_resources', 'police', 'must', 'LMCP-HIGH-1'), ('family_support', 'childrens_social_care', 'should', 'LMCP-HIGH-3'), ('media_strategy', 'police', 'should', 'LMCP-HIGH-2')) AS h(p0, p1, p2, p3) WHERE t0.f40
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_grooming' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-GROOM-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND NOT t0.f28 AND NOT t0.f19
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'marf_to_mash' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('consider_lac_review', 'iro', 'consider', 'LMCP-LAC-1R'), ('consider_lac_review', 'team_manager', 'consider', 'LMCP-LAC-1R'), ('notify_allocated_worker', 'case_system', 'must', 'LMCP-CSC-1'), ('weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-LAC-1W')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'missing_cp_conference' AS c2, 'iro' AS c3, 'must' AS c4, 'LMCP-CPP-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f41
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f33 AND t0.f34 AND NOT t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f7 AND t0.f30 AND t0.f39
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3WS' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f36 AND t0.f34 AND t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f7 AND t0.f30 AND t0.f39
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'police' AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('deploy_police_resources', 'must', 'LMCP-HIGH-1'), ('family_support', 'should', 'LMCP-HIGH-3'), ('media_strategy', 'should', 'LMCP-HIGH-2')) AS h(p0, p2, p3) WHERE t0.f43
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f18 AND t0.f7 AND t0.f30 AND t0.f39
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'marf_to_mash' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'plan_return' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-RET-PLAN' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'missing_cp_conference' AS c2, 'iro' AS c3, 'must' AS c4, 'LMCP-CPP-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f44
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'proportionate_enquiries' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-LOW-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'LMCP-OOA-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f30 AND t0.f10 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND NOT t0.f3 AND NOT t0.f8
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'plan_return' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-RET-PLAN' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f7 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'proportionate_enquiries' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-LOW-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f45
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f7 AND NOT t0.f8
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'LMCP-OOA-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f9 AND NOT t0.f12
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OOA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f3 AND t0.f7 AND t0.f8
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f3 AND t0.f6 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3 AND NOT t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND NOT t0.f43 AND NOT t0.f44
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'safe_and_well_check' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-RET-SWC' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f20 AND t0.f3 AND t0.f6 AND NOT t0.f3 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'host_authority' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OOA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND t0.f6 AND t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f20 AND t0.f3 AND t0.f6 AND NOT t0.f8 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f13 AND t0.f3 AND t0.f6 AND NOT t0.f3 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f46 AND NOT t0.f47
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f13 AND t0.f3 AND t0.f6 AND NOT t0.f8 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'safe_and_well_check' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-RET-SWC' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f3 AND t0.f6 AND NOT t0.f3 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f3 AND t0.f6 AND NOT t0.f8 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f18 AND t0.f3 AND t0.f6 AND NOT t0.f3 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f18 AND t0.f3 AND t0.f6 AND NOT t0.f8 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f20 AND NOT t0.f3 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f20 AND NOT t0.f8 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f13 AND NOT t0.f3 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f13 AND NOT t0.f8 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f3 AND NOT t0.f3 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f3 AND NOT t0.f8 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f18 AND NOT t0.f3 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f10 AND t0.f15 AND t0.f18 AND NOT t0.f8 AND NOT t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f30 AND t0.f39 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f30 AND t0.f39 AND NOT t0.f20 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f39 AND NOT t0.f26 AND NOT t0.f45
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, 'LMCP-CIN-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f30 AND t0.f39 AND t0.f5 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, 'LMCP-CP-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f30 AND t0.f39 AND t0.f5
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-1S' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, 'LMCP-LAC-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f30 AND t0.f39 AND t0.f5
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f32 AND t0.f42 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, 'LMCP-MFH-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f30 AND t0.f39 AND t0.f5 AND NOT t0.f26
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f24 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f30 AND t0.f39 AND NOT t0.f13 AND NOT t0.f3 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND NOT t0.f28 AND NOT t0.f48
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f30 AND t0.f39 AND NOT t0.f47
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, 'LMCP-CIN-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f7 AND t0.f30 AND t0.f39 AND NOT t0.f48
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, 'LMCP-CP-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND t0.f5
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f30 AND t0.f39 AND NOT t0.f13 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, 'LMCP-LAC-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND t0.f5
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f30 AND t0.f39 AND NOT t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, 'LMCP-MFH-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CPP-3' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f49
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f50
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f51
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f19
+UNION
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CPP-3' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32;
 
 -- before stratum 5: feature tables (one row per episode or child, a boolean column per test the rules ask of it; each keeps the columns of the one it extends)
 CREATE OR REPLACE TABLE fe5 AS SELECT s.*,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-S47-2W'), false) AS f49,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-S47-2WS'), false) AS f50,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-CP-3W'), false) AS f51,
-  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-CP-3WS'), false) AS f52
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-S47-2W'), false) AS f52,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-S47-2WS'), false) AS f53,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-CP-3W'), false) AS f54,
+  coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'CFM-CP-3WS'), false) AS f55
 FROM fe4 AS s;
 
 -- stratum 5
 -- obligation [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2, ], [cp_conference, safeguarding_unit, must, CFM-CP-3, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2, ]
 INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f18 AND t0.f30 AND t0.f31 AND NOT t0.f49 AND NOT t0.f50
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f19 AND t0.f30 AND t0.f31 AND NOT t0.f49 AND NOT t0.f50
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3' AS c5, '' AS c6 FROM fe5 AS t0 WHERE t0.f13 AND t0.f17 AND t0.f30 AND t0.f39 AND NOT t0.f51 AND NOT t0.f52;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3' AS c5, '' AS c6 FROM fe5 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f42 AND NOT t0.f54 AND NOT t0.f55;
