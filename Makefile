@@ -20,6 +20,9 @@ demo: $(STAMP)
 	$(BIN)/clause test examples
 	$(BIN)/clause obligations examples
 	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
+	$(BIN)/clause report examples --from 2024-01-01 --to 2024-12-31 --at 2024-06-09T10:00 -o examples-report.html
+	@echo "report written to examples-report.html; to open the worklist in a browser (http://127.0.0.1:8765/), run:"
+	@echo "  $(BIN)/clause serve examples"
 
 test: $(STAMP)
 	$(BIN)/clause fmt --check policy
@@ -34,4 +37,4 @@ fuzz: $(STAMP)
 		tests/test_determinism.py tests/test_fmt_properties.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info examples-report.html
