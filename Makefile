@@ -20,8 +20,12 @@ demo: $(STAMP)
 	$(BIN)/clause test examples
 	$(BIN)/clause obligations examples
 	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
+	$(BIN)/clause report examples --from 2024-01-01 --to 2024-12-31 --at 2024-06-09T10:00 -o examples-report.html
+	@echo "report written to examples-report.html; to open the worklist in a browser (http://127.0.0.1:8765/), run:"
+	@echo "  $(BIN)/clause serve examples"
 
 test: $(STAMP)
+	$(BIN)/clause fmt --check policy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -30,7 +34,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz CLAUSE_TEST_LOAD=large $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py \
 		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
-		tests/test_determinism.py tests/test_validation_rules.py
+		tests/test_determinism.py tests/test_validation_rules.py tests/test_fmt_properties.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info examples-report.html

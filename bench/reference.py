@@ -1,135 +1,38 @@
-"""A plain-Python reference for the benchmark: an interpreter of the same `Program` objects.
+"""The benchmark's plain-Python yardstick: engine/backends/reference.py's interpreter on a whole year.
 
-Input: a compiled policy, a `FactSet`, the evaluation time. Output: the obligations and
-episode facts `engine.evaluation` gives. It computes the base facts with engine/meaning/base_facts.py,
-evaluates the rules stratum by stratum in the order compiler/sql.py uses (hash-indexed
-nested loops over the body literals, left to right; negation as "no matching fact";
-recursive strata to a fixpoint), then builds obligations with engine/meaning/obligations.py one
-child at a time (so recorded actions are only scanned for their own child).
-
-For the benchmark only: it is what "plain Python, no Datalog engine" costs, the yardstick
-the brief asks DuckDB to stay within 2x of. It is not used by the product.
+Input: a compiled policy, a `FactSet`, the evaluation time. Output: the obligations and episode
+facts `engine.evaluation` gives. The rules are derived by the product's reference interpreter (the
+oracle tests/test_reference.py checks against pyDatalog); obligations are then built one child at
+a time, so recorded actions are only scanned for their own child. It is what "plain Python, no
+Datalog engine" costs, the yardstick the brief asks DuckDB to stay within 2x of.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Iterator
 
-from compiler.codegen import Cmp, Lit, Rule, Var
 from compiler.policy import CompiledPolicy
-from compiler.sql import strata
-from engine.meaning import obligations as obl
-from engine.evaluation import EpisodeFacts
+from engine.backends.reference import derive
+from engine.evaluation import EpisodeFacts, assemble
+from engine.meaning import lifecycle, obligations as obl
 from engine.meaning.base_facts import base_facts
-from engine.meaning.episodes import first_derived, listed
 from facts.model import FactSet
-
-OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
-
-
-class Facts:
-    """Tuples per predicate with lazily built hash indexes on bound positions."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, set[tuple]] = defaultdict(set)
-        self.index: dict[tuple, dict[tuple, list[tuple]]] = {}
-
-    def add(self, pred: str, row: tuple) -> bool:
-        if row in self.rows[pred]:
-            return False
-        self.rows[pred].add(row)
-        self.index = {k: v for k, v in self.index.items() if k[0] != pred}
-        return True
-
-    def add_many(self, pred: str, rows: set[tuple]) -> None:
-        self.rows[pred] |= rows
-        self.index = {k: v for k, v in self.index.items() if k[0] != pred}
-
-    def lookup(self, pred: str, positions: tuple[int, ...], key: tuple) -> list[tuple]:
-        idx = self.index.get((pred, positions))
-        if idx is None:
-            idx = defaultdict(list)
-            for row in self.rows[pred]:
-                idx[tuple(row[i] for i in positions)].append(row)
-            self.index[(pred, positions)] = idx
-        return idx.get(key, [])
-
-
-def _value(a, env: dict):
-    return env.get(a.name) if isinstance(a, Var) else a
-
-
-def _solve(body: tuple, i: int, env: dict, db: Facts) -> Iterator[dict]:
-    if i == len(body):
-        yield env
-        return
-    x = body[i]
-    if isinstance(x, Cmp):
-        if OPS[x.op](env[x.var.name], x.value):
-            yield from _solve(body, i + 1, env, db)
-        return
-    bound = tuple(j for j, a in enumerate(x.args) if not isinstance(a, Var) or a.name in env)
-    rows = db.lookup(x.pred, bound, tuple(_value(x.args[j], env) for j in bound))
-    if x.negated:  # variables not bound here are existential: any consistent row is a hit
-        if not any(_extend(x, bound, r, env) is not None for r in rows):
-            yield from _solve(body, i + 1, env, db)
-        return
-    for r in rows:
-        new = _extend(x, bound, r, env)
-        if new is not None:
-            yield from _solve(body, i + 1, new, db)
-
-
-def _extend(x: Lit, bound: tuple[int, ...], row: tuple, env: dict) -> dict | None:
-    """env with the literal's unbound variables bound to `row`, or None when they disagree."""
-    new = dict(env)
-    for j, a in enumerate(x.args):
-        if j in bound:
-            continue
-        if a.name in new and new[a.name] != row[j]:
-            return None
-        new[a.name] = row[j]
-    return new
-
-
-def _heads(rule: Rule, db: Facts) -> set[tuple]:
-    return {tuple(_value(a, env) for a in rule.head.args) for env in _solve(rule.body, 0, {}, db)}
-
-
-def derive(policy: CompiledPolicy, facts: FactSet, at: datetime) -> Facts:
-    db = Facts()
-    for f in base_facts(facts, at, policy.program):
-        db.rows[f.pred].add(f.args)
-    for level in strata(policy.program):
-        for group in level:
-            while True:
-                new = set().union(*(_heads(r, db) for r in group.rules)) - db.rows[group.table]
-                db.add_many(group.table, new)
-                if not (group.recursive and new):
-                    break
-    return db
 
 
 def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> tuple[list, list[EpisodeFacts]]:
     """(obligations, episodes) as engine.evaluation gives them."""
-    db = derive(policy, facts, at)
-    track = bool(facts.actions)
-    tuples, episodes, actions = defaultdict(list), defaultdict(list), defaultdict(list)
-    for t in sorted(db.rows["obligation"], key=repr):
-        tuples[t[0]].append(t)
+    base = tuple(base_facts(facts, at, policy.program))
+    derived = derive(policy.program, base)
+    heads, episodes, actions = defaultdict(list), defaultdict(list), defaultdict(list)
+    for t in derived["obligation"]:
+        heads[t[0]].append(t)
     for e in facts.episodes:
         episodes[e.child].append(e)
     for a in facts.actions:
         actions[a.child].append(a)
     out = []
-    for child, ts in tuples.items():
-        part = FactSet((), tuple(episodes[child]), tuple(actions[child]))
-        out += obl.build(ts, policy.program.clauses, part, at, track)
+    for child, ts in heads.items():
+        out += lifecycle.build(ts, policy.program.clauses, FactSet((), tuple(episodes[child]), tuple(actions[child])), at)
     out.sort(key=obl.Obligation.sort_key)
-    categories, risks = first_derived(db.rows["category_by"]), first_derived(db.rows["risk_by"])
-    eps = []
-    for e in listed(facts, at):
-        cat, risk = categories.get(e.id, (None, None)), risks.get(e.id, (None, None))
-        eps.append(EpisodeFacts(e.id, e.child, cat[0], risk[0], cat[1], risk[1]))
-    return out, eps
+    whole = assemble(policy, facts, at, base, {**derived, "obligation": ()})
+    return out, list(whole.episodes)

@@ -157,7 +157,9 @@ def main() -> None:
     why = warm_why(folders["Liverpool year"])
     single = cold(["obligations", "examples/cp-plan-missing-with-parents.yaml"])
     whole = cold(["obligations", str(folders["Liverpool year"]), "--format", "csv", "-o", os.devnull, "--at", AT])
+    report = cold(["report", str(folders["UK year"]), "--from", "2024-01-01", "--to", "2024-12-31", "-o", os.devnull], runs=1)
     notes.append(f"- `clause obligations examples/cp-plan-missing-with-parents.yaml`, a fresh process: {single:.2f} s")
+    notes.append(f"- `clause report` on the UK year folder for all of 2024, HTML with charts, a fresh process: {report:.2f} s")
     notes.append(f"- `clause obligations` on the Liverpool year folder, CSV, a fresh process (interpreter start, imports, "
                  f"policy from the cache, evaluation, writing): {whole:.2f} s")
     notes.append(f"- `clause why` on the Liverpool year folder, one child at a time in a warm process ({why['n']} children: "

@@ -37,10 +37,16 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact):
 
 
 def _render(trees, fmt: str, title: str, output: str | None, redact: bool) -> None:
+    """Dates of birth are hidden by the renderer when redacting (child ids already are, in the facts)."""
     from engine.explain import render as r
-    from engine.output.redact import for_output
-    text = {"text": r.as_text, "json": r.as_json}.get(fmt, lambda t: r.as_html(t, title))(trees)
-    write_output(text, output, for_output(redact))
+    births = not redact
+    if fmt == "json":
+        text = r.as_json(trees, births)
+    elif fmt == "html":
+        text = r.as_html(trees, title, births)
+    else:
+        text = r.as_text(trees, births)
+    write_output(text, output)
 
 
 @main.command()

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from compiler.core.vocabulary import OBLIGATION_STATUSES
 from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
 
 
@@ -13,7 +14,9 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @policy_option
 @click.option("--at", "at_text", metavar="TIME", help="Evaluate as at this London time (default: each case's as_of; now for bulk).")
 @click.option("--child", help="Only this child's obligations.")
-@click.option("--status", type=click.Choice(["pending", "overdue", "done", "done_late"]), help="Only obligations with this status.")
+@click.option("--status", type=click.Choice(OBLIGATION_STATUSES), help="Only obligations with this status.")
+@click.option("--horizon", metavar="SPAN", help="Also list duties that will arise within SPAN (7d, 48h, 90m) if nothing "
+              "changes (the children stay missing), with the moment each arises and who will hold it: status upcoming.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
               help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "
@@ -22,19 +25,31 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @redact_option
 @fail_on_domain_errors
 def obligations(input_path: str, policy_path: str | None, at_text: str | None, child: str | None,
-                status: str | None, fmt: str, engine: str, output: str | None, redact: bool) -> None:
+                status: str | None, horizon: str | None, fmt: str, engine: str, output: str | None, redact: bool) -> None:
     """What is required now, for every child in a case file, a folder of cases or a CSV extract."""
-    from engine.backends import is_bulk_folder
+    from engine.backends import choose, evaluate_case, is_bulk_folder
+    from engine.backends.horizon import parse_horizon, with_upcoming
     at = parse_at(at_text)
+    minutes = parse_horizon(horizon) if horizon is not None else None
+    if horizon is not None and minutes is None:
+        raise click.BadParameter(f"'{horizon}' is not a time span; expected a whole number and d, h or m, e.g. 7d",
+                                 param_hint="--horizon")
     policy = load_policy(policy_path)
     if redact:
         from engine.output.redact import KEY_WARNING, key_is_default
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-    if is_bulk_folder(input_path):
+    if is_bulk_folder(input_path) and not minutes:
         _bulk(policy, input_path, at, child, status, fmt, engine, output, redact)
         return
-    from engine.backends import evaluate_case
+    if is_bulk_folder(input_path):
+        from engine.backends.batch import Run, now
+        from facts.bulk import load_bulk
+        facts, at = load_bulk(input_path), at or now()
+        ev = evaluate_case(policy, facts, at, engine)
+        obs = with_upcoming(policy, facts, at, minutes, list(ev.obligations), choose(engine, len(facts.episodes)))
+        _write([(Run("bulk", None, ev), _only(obs, child, status))], fmt, output, redact)
+        return
     from engine.backends.batch import Run
     from facts.loader import load_path
     cases = load_path(input_path).cases
@@ -44,8 +59,14 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     runs = []
     for case in cases:
         run = Run(case.name, case, evaluate_case(policy, case.facts, at or case.as_of, engine))
-        runs.append((run, run.obligations(child=child, status=status)))
+        obs = with_upcoming(policy, case.facts, at or case.as_of, minutes, list(run.evaluation.obligations),
+                            choose(engine, len(case.facts.episodes)))
+        runs.append((run, _only(obs, child, status)))
     _write(runs, fmt, output, redact)
+
+
+def _only(obligations: list, child: str | None, status: str | None) -> list:
+    return [o for o in obligations if (child is None or o.child == child) and (status is None or o.status == status)]
 
 
 def _write(runs: list, fmt: str, output: str | None, redact: bool) -> None:

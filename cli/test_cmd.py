@@ -69,7 +69,6 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
     """Check regression cases (default: tests/cases). Exit 1 if any case fails, 2 if any case file is invalid."""
     from engine.regression.coverage import Coverage, render_text
     from compiler.core.files import write_atomic
-    from engine.output.redact import for_output
     from engine.regression.suite import Suite, junit_xml, suite_text
     from facts.yamlcase import InvalidCase
     from engine.regression.suite import load_suite_cases
@@ -82,23 +81,22 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
         cases = [c if isinstance(c, InvalidCase) else redact_case(c) for c in cases]
-    hide = for_output(redact)
     wants_coverage = show_coverage or fail_under is not None or fail_under_checked is not None
     coverage = Coverage(policy) if wants_coverage else None
-    suite = Suite.run(policy, cases, coverage.observe if coverage else None)
+    suite = Suite.run(policy, cases, coverage.observe if coverage else None, births=not redact)
     report = coverage.report() if coverage else None
     if junit:
-        write_atomic(Path(junit), hide(junit_xml(suite)) if hide else junit_xml(suite))
+        write_atomic(Path(junit), junit_xml(suite))
     if fmt == "json":
         data = suite.to_json()
         if report is not None and show_coverage:
             data["coverage"] = report.to_json()
-        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None, hide)
+        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
     else:
         text = suite_text(suite, verbose)
         if report is not None and show_coverage:
             text += "\n" + render_text(report)
-        write_output(text, None, hide)
+        write_output(text, None)
     under = False
     if report is not None and report.fails_under(fail_under):
         click.echo(f"clause coverage {report.clause_percent:.1f}% is under the required {fail_under:g}%", err=True)

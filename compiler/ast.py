@@ -199,6 +199,8 @@ class Timing:
 
     `start` defaults to the report; `due_after` counts from each occurrence unless
     `due_anchor` fixes it to an episode moment; `immediately` means due on arising.
+    `until_returned` (written `until returned`, implied by `every`): the duty ends
+    when the child returns, so one not done by then is `ended`, not a failure.
     """
 
     start: Moment | None = None
@@ -206,6 +208,8 @@ class Timing:
     due_anchor: Moment | None = None
     immediately: bool = False
     every: Duration | None = None
+    until_returned: bool = False
+    standard: str | None = None  # the local standard that set `due_after` (compiler/policy.py), not the source text
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +356,19 @@ class Declaration:
 
 
 @dataclass(frozen=True, slots=True)
+class LocalStandard:
+    """`local standard LS-1 "title" for ACTION within N hours|days`: the authority's own due time for
+    duties of ACTION whose procedure sets none. Not the source text, so no quote is checked."""
+
+    id: Name
+    title: Text
+    action: Name
+    within: Duration
+    span: Span
+
+
+
+@dataclass(frozen=True, slots=True)
 class Acceptance:
     """`accept W104 A B "why"`: a warning about these clauses is intended; it is counted, not shown."""
 
@@ -361,7 +378,7 @@ class Acceptance:
     span: Span
 
 
-Item = Union[Document, Section, Declaration, Clause, NotEncoded, Acceptance]
+Item = Union[Document, Section, Declaration, Clause, NotEncoded, Acceptance, LocalStandard]
 
 
 @dataclass(frozen=True, slots=True)

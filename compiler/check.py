@@ -60,6 +60,7 @@ class Checker:
             self.check_clause(clause)
         for item in self.policy.items(ast.NotEncoded):
             self.check_quotes(item.document, item.section, item.says, item.span)
+        self.check_standards()
         self.check_exception_cycles()
         self.check_stratification()
         self.check_acceptances()
@@ -68,6 +69,18 @@ class Checker:
 
     def add(self, d: Diagnostic) -> None:
         self.diagnostics.append(d)
+
+    def check_standards(self) -> None:
+        """A local standard names a known action, a time that is not zero, and is the only one for its action."""
+        first: dict[str, Span] = {}
+        for s in self.policy.items(ast.LocalStandard):
+            self._name(s.action, self.actions, "E005", "action")
+            if s.within.minutes < 1:
+                self.add(error("E041", s.span, f"local standard {s.id.value} gives no time", "write e.g. within 24 hours"))
+            if s.action.value in first:
+                self.add(error("E010", s.action.span, f"a second local standard for '{s.action.value}'",
+                               f"one standard per action; the first is at {first[s.action.value]}", (first[s.action.value],)))
+            first.setdefault(s.action.value, s.span)
 
     def cases(self, clause: ast.Clause) -> list[Conjunction]:
         """The clause's cases, put in normal form once (keyed by the node: ids may be duplicated)."""

@@ -27,11 +27,12 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 MAX_DEPTH = 100
 MAX_NUMBER = 9999
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
+@lru_cache(maxsize=2)
+def parser(keep_all_tokens: bool = False) -> Lark:
     """The compiled grammar, built once per process, its analysis kept in the cache folder so
     later processes load it: sealed (compiler/core/sealed.py), since Lark's own cache would
-    unpickle whatever file it finds; keyed by the grammar's text and Lark's version."""
+    unpickle whatever file it finds; keyed by the grammar's text and Lark's version.
+    `keep_all_tokens` keeps the keywords in the tree too: the formatter (compiler/fmt.py) lays them out."""
     import hashlib
     import io
 
@@ -44,14 +45,14 @@ def parser() -> Lark:
     entry = None
     if folder is not None:
         digest = hashlib.sha256(f"{lark.__version__}\0{text}".encode()).hexdigest()[:32]
-        entry = folder / f"grammar-{digest}.lark"
+        entry = folder / f"{'fmt-' if keep_all_tokens else ''}grammar-{digest}.lark"
         data = sealed.read(entry)
         if data is not None:
             try:
                 return Lark.load(io.BytesIO(data))
             except Exception:  # noqa: BLE001 - an entry of another format: rebuild it
                 pass
-    built = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    built = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=False, keep_all_tokens=keep_all_tokens)
     if entry is not None:
         buf = io.BytesIO()
         built.save(buf)
@@ -130,7 +131,7 @@ class _Builder(Transformer):
         self.current_section: tuple[str, str] = ("", "")
         starts, ids = [], []
         for item in tree.children:
-            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded") and not item.meta.empty:
+            if isinstance(item, Tree) and item.data in ("clause", "exception", "not_encoded", "local_standard") and not item.meta.empty:
                 starts.append(item.meta.start_pos)
                 ids.append((item.meta.end_pos, str(item.children[0])))
         self._starts, self._ids = starts, ids
@@ -289,6 +290,9 @@ class _Builder(Transformer):
     def every(self, meta, c):
         return ("every", self._duration(c[0], c[1]))
 
+    def until_returned(self, meta, c):
+        return ("until_returned", True)
+
     def obligation(self, meta, c):
         actors, words, timings = c[0], [t for t in c[1:] if isinstance(t, Token)], [t for t in c[1:] if isinstance(t, tuple)]
         modality, *rest = words
@@ -297,7 +301,8 @@ class _Builder(Transformer):
         for key, value in timings:
             t[key] = value
         due_after, due_anchor = t.get("within", (None, None))
-        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"))
+        timing = ast.Timing(t.get("start"), due_after, due_anchor, t.get("immediately", False), t.get("every"),
+                            t.get("until_returned", False) or "every" in t)
         return ast.Obligation(actors, self.name(modality), self.name(verb) if verb else None, self.name(action),
                               timing, self.span(meta))
 
@@ -360,6 +365,10 @@ class _Builder(Transformer):
 
     def acceptance(self, meta, c):
         return ast.Acceptance(self.name(c[0]), tuple(self.name(t) for t in c[1:-1]), self.text(c[-1]), self.span(meta))
+
+    def local_standard(self, meta, c):
+        return ast.LocalStandard(self.name(c[0]), self.text(c[1]), self.name(c[2]), self._duration(c[3], c[4]),
+                                 self.span(meta))
 
     def not_encoded(self, meta, c):
         says = tuple(v for k, v in c[2:-1])

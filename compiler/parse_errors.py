@@ -25,8 +25,8 @@ TERMINAL_WORDS = {
     "INT": "a whole number",
     "MORE_THAN": "'more than'",
 }
-ITEMS = ("CLAUSE", "EXCEPTION", "NOT", "SECTION", "DOCUMENT", "DECLARE", "ACCEPT", "$END")
-TIMINGS = ("WITHIN", "FROM", "EVERY", "IMMEDIATELY")
+ITEMS = ("CLAUSE", "EXCEPTION", "NOT", "SECTION", "DOCUMENT", "DECLARE", "ACCEPT", "LOCAL", "$END")
+TIMINGS = ("WITHIN", "FROM", "EVERY", "IMMEDIATELY", "UNTIL")
 SINGLE_QUOTES = "'‘’‚‛"
 NAMES = (*vocab.STATUSES, *vocab.FLAGS, *vocab.ACTORS, *vocab.ACTIONS, *vocab.CHILD_FIELDS,
          *vocab.EPISODE_BOOLEANS, *vocab.EPISODE_LEVELS, *vocab.RISK_LEVELS, *vocab.CATEGORIES)
@@ -213,10 +213,10 @@ def describe(text: str, pos: int, expected: set[str], keywords: dict[str, str]) 
         names.discard("BECAUSE")
     parts = []
     if "CLAUSE" in names:
-        parts.append("a new item (clause, exception, not encoded, section, document, declare, accept)")
+        parts.append("a new item (clause, exception, not encoded, section, document, declare, accept, local standard)")
         names -= set(ITEMS)
     if len(names & set(TIMINGS)) == len(TIMINGS):
-        parts.append("a timing (within, from, every, immediately)")
+        parts.append("a timing (within, from, every, until returned, immediately)")
         names -= set(TIMINGS)
     words = sorted(f"'{keywords[n]}'" if n in keywords else TERMINAL_WORDS.get(n, n.lower()) for n in names)
     parts = words + parts

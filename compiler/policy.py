@@ -121,8 +121,30 @@ def compile_policy(root: Path | str | None = None, texts: dict[str, str] | None 
     found, quotes = check(policy, sources, root)
     diagnostics = accept_warnings(policy, diagnostics + found, judged=("W101",))
     raise_if_errors(diagnostics)
+    policy = with_local_standards(policy)
     normal = normalise(policy)
     return CompiledPolicy(root, policy, generate(normal), sources, tuple(diagnostics), quotes, normal)
+
+
+
+def with_local_standards(policy: ast.Policy) -> ast.Policy:
+    """Each obligation whose procedure sets no time (no `within`, not `immediately`, not recurring) takes
+    the due time of its action's local standard, marked with the standard's id so explanations and output
+    say it is the authority's standard, not the procedure's."""
+    standards = {s.action.value: s for s in policy.items(ast.LocalStandard)}
+    if not standards:
+        return policy
+
+    def timed(c: object) -> object:
+        s = standards.get(c.action.value) if isinstance(c, ast.Obligation) else None
+        t = c.timing if s is not None else None
+        if t is None or t.due_after is not None or t.immediately or t.every is not None:
+            return c
+        return replace(c, timing=replace(t, due_after=s.within, standard=s.id.value))
+
+    files = tuple(replace(f, items=tuple(replace(i, then=tuple(timed(c) for c in i.then)) if isinstance(i, ast.Clause)
+                                         else i for i in f.items)) for f in policy.files)
+    return ast.Policy(files)
 
 
 def accept_warnings(policy: ast.Policy, diagnostics: Iterable[Diagnostic], judged: Collection[str]) -> list[Diagnostic]:

@@ -1,18 +1,22 @@
-"""One evaluation: compiled policy + facts + a moment -> obligations and derived facts.
+"""One evaluation: compiled policy + facts + a moment -> a plain value holding everything concluded.
 
-Input: a `CompiledPolicy`, a `FactSet`, the evaluation time. Output: an
-`Evaluation` holding the obligations, each episode's category and risk, the
-base facts (with their sources) and the raw derived tuples that explanations
-re-query. The pyDatalog logic stays loaded in this thread until the next call.
+Input: a `CompiledPolicy`, a `FactSet`, the evaluation time. Output: an `Evaluation`: the
+obligations, each episode's category and risk, the base facts (with their sources) and every
+derived relation the rules define, each asked of pyDatalog once, whole. Invariants: the value is
+never changed after `evaluate` returns, and nothing reads pyDatalog afterwards: explanations and
+coverage match rule bodies against these relations (engine/backends/reference.py), so a later
+evaluation in the same thread cannot change what an earlier one explains.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
+from typing import Mapping
 
 from compiler.policy import CompiledPolicy
-from engine.meaning import obligations as obl
-from engine.backends.pydatalog import Derived, load, loaded_token, run
+from engine.meaning import lifecycle, obligations as obl
+from engine.backends.pydatalog import run
 from engine.meaning.base_facts import BaseFact, base_facts
 from engine.meaning.episodes import first_derived, listed
 from facts.model import FactSet
@@ -32,34 +36,49 @@ class EpisodeFacts:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """Every tuple of each derived predicate, sorted; a read-only mapping of tuples of tuples."""
+
+    tuples: MappingProxyType
+
+    @classmethod
+    def of(cls, relations: Mapping[str, tuple[tuple, ...]]) -> "Derived":
+        return cls(MappingProxyType({p: tuple(map(tuple, ts)) for p, ts in relations.items()}))
+
+
+@dataclass(frozen=True)
 class Evaluation:
+    """`action`: set when only that action's obligations were derived (the `obligation` relation then
+    holds only those); every other derived relation is whole."""
+
     policy: CompiledPolicy
     facts: FactSet
     at: datetime
     base: tuple[BaseFact, ...]
     derived: Derived
     obligations: tuple[obl.Obligation, ...]
-    episodes: tuple[EpisodeFacts, ...] = field(default=())
-
-    def ensure_loaded(self) -> None:
-        """Re-load this evaluation into pyDatalog if another one ran since (for re-querying)."""
-        if loaded_token() is not self.derived.token:
-            object.__setattr__(self, "derived", Derived(self.derived.tuples, load(self.policy.program, self.base)))
+    episodes: tuple[EpisodeFacts, ...] = ()
+    action: str | None = None
 
 
-def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, track_status: bool | None = None,
-             action: str | None = None, law_date: date | None = None) -> Evaluation:
-    """`track_status`: give obligations a status; default: when `facts` records any action.
-    `action`: derive only that action's obligations (for explaining them; the same ones as a whole
-    evaluation gives, since an obligation's status depends only on actions of its own kind).
-    `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
-    base = tuple(base_facts(facts, at, policy.program, law_date))
-    derived = run(policy.program, base, action)
-    obligations = obl.build(derived.tuples["obligation"], policy.program.clauses, facts, at, track_status)
+def assemble(policy: CompiledPolicy, facts: FactSet, at: datetime, base: tuple[BaseFact, ...],
+             derived: Mapping[str, tuple[tuple, ...]], action: str | None = None) -> Evaluation:
+    """The evaluation of these derived relations, whichever back-end derived them: obligations with
+    their times and states, and each visible episode's category and risk (engine/meaning/episodes.py)."""
+    obligations = lifecycle.build(derived["obligation"], policy.program.clauses, facts, at)
     episodes = []
-    categories, risks = first_derived(derived.tuples["category_by"]), first_derived(derived.tuples["risk_by"])
+    categories, risks = first_derived(derived["category_by"]), first_derived(derived["risk_by"])
     for e in listed(facts, at):
         category, cat_clause = categories.get(e.id, (None, None))
         risk, risk_clause = risks.get(e.id, (None, None))
         episodes.append(EpisodeFacts(e.id, e.child, category, risk, cat_clause, risk_clause))
-    return Evaluation(policy, facts, at, base, derived, tuple(obligations), tuple(episodes))
+    return Evaluation(policy, facts, at, base, Derived.of(derived), tuple(obligations), tuple(episodes), action)
+
+
+def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, action: str | None = None,
+             law_date: date | None = None) -> Evaluation:
+    """`action`: derive only that action's obligations (for explaining them; the same ones as a whole
+    evaluation gives, since an obligation's state depends only on actions of its own kind).
+    `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
+    base = tuple(base_facts(facts, at, policy.program, law_date))
+    return assemble(policy, facts, at, base, run(policy.program, base, action), action)

@@ -145,8 +145,8 @@ def overlaps(policy: CompiledPolicy) -> list[Diagnostic]:
                 continue
             facts, at = built
             found = evaluate(policy, facts, at).obligations
-            xs = [o for o in found if o.clause == a.id.value and o.action == oa.action.value and o.episode in ("E1", None)]
-            ys = [o for o in found if o.clause == b.id.value and o.action == ob.action.value and o.episode in ("E1", None)]
+            xs = [o for o in found if a.id.value in o.clauses and o.action == oa.action.value and o.episode in ("E1", None)]
+            ys = [o for o in found if b.id.value in o.clauses and o.action == ob.action.value and o.episode in ("E1", None)]
             if not (xs and ys):
                 continue
             same_time = [(x, y) for x in xs for y in ys if x.triggered == y.triggered]

@@ -160,18 +160,6 @@ def load_bulk(folder: str | Path, child: str | None = None) -> FactSet:
     return facts
 
 
-def records_actions(folder: str | Path) -> bool:
-    """Whether the folder's actions.csv holds any row (then every obligation gets a status).
-    Reads only up to the first row; a file that cannot be read counts as none (load_bulk says why)."""
-    try:
-        with (Path(folder) / "actions.csv").open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            next(reader, None)
-            return any(any(cell.strip() for cell in row) for row in reader)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-
-
 # ---- writing ----
 
 def time_cell(moment: datetime | None) -> str:

@@ -12,20 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError, Span, error
-from facts.bulk import load_bulk, records_actions
+from facts.bulk import load_bulk
 from facts.model import Case, FactSet
 from facts.yamlcase import case_files, load_cases
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedInput:
-    """Exactly one is set: regression cases, or one bulk extract (judged at a time given elsewhere).
-    `bulk_records_actions`: whether the whole extract records any action (even when only one
-    child's rows were read), which decides whether obligations get a status."""
+    """Exactly one is set: regression cases, or one bulk extract (judged at a time given elsewhere)."""
 
     cases: tuple[Case, ...] = ()
     bulk: FactSet | None = None
-    bulk_records_actions: bool = False
 
 
 def load_path(path: str | Path, child: str | None = None) -> LoadedInput:
@@ -38,8 +35,7 @@ def load_path(path: str | Path, child: str | None = None) -> LoadedInput:
     if p.is_dir():
         if (p / "children.csv").is_file():
             facts = load_bulk(p, child)
-            return LoadedInput(bulk=facts, bulk_records_actions=bool(facts.actions) or (
-                child is not None and records_actions(p)))
+            return LoadedInput(bulk=facts)
         if not case_files([p]):
             raise ClauseError([error("F012", where, f"folder {p} holds no case files (*.yaml, *.yml) and no children.csv",
                                      "give a case file, a folder of case files, or a folder holding children.csv")])

@@ -21,7 +21,7 @@ EXAMPLES = ROOT / "examples" / "cp-plan-missing-with-parents.yaml"  # the exampl
 EXAMPLE = "cp-plan-missing-with-parents-eight-days"
 VOCABULARY_FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "status")
 MODALITIES = {"must", "should", "consider", "good_practice"}
-STATUSES = {"pending", "overdue", "done", "done_late"}
+STATUSES = {"upcoming", "open", "overdue", "done", "done_late", "ended"}
 
 TWO_CHILDREN = """
 case: two-children
@@ -90,11 +90,14 @@ def test_table_lists_the_example_case_obligations() -> None:
     assert "episodes: E1 missing" in out
     rows = {(r[4], r[5], r[-1]): r for r in table_rows(out)}  # (action, actor, clause)
     conference = rows[("missing_cp_conference", "iro", "LMCP-CPP-2")]
-    assert conference[1] == "pending"
+    assert conference[1] == "open 1 day 1 hour"  # arose Mon 11 Mar 08:00, no due time: how long it has been open
     assert rows[("cp_conference", "safeguarding_unit", "CFM-CP-3")][1] == "OVERDUE"
     assert rows[("inform_police", "lead_social_worker", "CFM-CP-2P")][:2] == ["Tue 05 Mar 2024 08:00", "OVERDUE"]
-    assert rows[("strategy_discussion", "team_manager", "LMCP-CP-1")][1] == "done"
-    assert rows[("weekly_strategy_meeting #1", "team_manager", "LMCP-CPP-3")][1] == "pending"
+    assert rows[("strategy_discussion", "team_manager", "LMCP-CPP-1")][1] == "done"
+    # the discussion on day 2 is not the 72-hour one: that arose afterwards and is still open
+    assert rows[("strategy_discussion", "team_manager", "LMCP-CP-1")][1] == "open 5 days 1 hour"
+    assert rows[("weekly_strategy_meeting #2", "team_manager", "LMCP-CPP-3")][:2] == ["Mon 18 Mar 2024 08:00", "open 1 day 1 hour"]
+    assert rows[("weekly_strategy_meeting #1", "team_manager", "LMCP-CPP-3")][:2] == ["Mon 11 Mar 2024 08:00", "OVERDUE"]
     assert "return_interview" not in out  # the case's not_obligations
     assert "overdue" not in out  # overdue is only ever shown in capitals
 
@@ -129,10 +132,10 @@ def test_json_has_the_vocabulary_fields() -> None:
             if ob[field] is not None:
                 parse_instant(ob[field])
     assert {"child": "C1", "episode": "E1", "action": "missing_cp_conference", "actor": "iro", "modality": "must",
-            "triggered": "2024-03-11T08:00", "due": None, "clause": "LMCP-CPP-2", "exception": None,
-            "status": "pending"} in obligations
+            "triggered": "2024-03-11T08:00", "due": None, "clause": "LMCP-CPP-2", "clauses": ["LMCP-CPP-2"],
+            "exception": None, "status": "open", "open_for": 1500, "standard": None} in obligations
     weekly = [ob for ob in obligations if ob["action"] == "weekly_strategy_meeting"]
-    assert [ob["occurrence"] for ob in weekly] == [1]
+    assert [ob["occurrence"] for ob in weekly] == [1, 2]
 
 
 def test_csv_has_a_header_and_the_same_rows_as_json() -> None:
@@ -181,7 +184,9 @@ def test_at_overrides_the_case_as_of() -> None:
     assert run["as_of"] == "2024-03-06T09:00"
     actions = {o["action"] for o in run["obligations"]}
     assert "inform_police" in actions
-    assert not actions & {"missing_cp_conference", "cp_conference", "weekly_strategy_meeting"}
+    assert not actions & {"missing_cp_conference", "cp_conference"}
+    weekly = [(o["occurrence"], o["due"], o["status"]) for o in run["obligations"] if o["action"] == "weekly_strategy_meeting"]
+    assert weekly == [(1, "2024-03-11T08:00", "open")]  # the series arises with the first discussion, due a week on
     out = ok("obligations", str(EXAMPLES), "--at", "2024-03-06T09:00").stdout
     assert out.startswith(f"{EXAMPLE}: as at Wed 06 Mar 2024 09:00")
 

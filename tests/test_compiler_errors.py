@@ -207,7 +207,7 @@ def test_e001_lists_keywords_when_the_lexer_fails(root: Path) -> None:
     assert d.message == "syntax error: unexpected ';'"
     # the keywords come from the parse table (Lark's own list has only the regex terminals), grouped
     assert d.hint == ("expected 'also', a snake_case name, a new item (clause, exception, not encoded, section, "
-                      "document, declare, accept) or a timing (within, from, every, immediately)")
+                      "document, declare, accept, local standard) or a timing (within, from, every, until returned, immediately)")
 
 
 def test_e001_end_of_file(root: Path) -> None:

@@ -94,7 +94,7 @@ def test_code_in_rule_constants_stays_data(hostile: tuple[Path, str, Path]) -> N
     rules = tuple(dataclasses.replace(r, head=poison(r.head)) for r in policy.program.rules)
     program = dataclasses.replace(policy.program, rules=rules)
     derived = run(program, base_facts(facts(code), datetime(2024, 3, 5, 9, tzinfo=LONDON), program))
-    assert any(row[2] == code and row[5] == code for row in derived.tuples["obligation"])
+    assert any(row[2] == code and row[5] == code for row in derived["obligation"])
     assert not marker.exists()
 
 

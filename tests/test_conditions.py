@@ -1,5 +1,6 @@
-"""Explanations match rule bodies against the relations pyDatalog derived (engine/backends/matcher.py):
-every answer must be exactly the one pyDatalog gives when asked the same body directly."""
+"""Explanations match rule bodies against the relations an evaluation holds (engine/backends/reference.py,
+through engine/explain/conditions.py): every answer must be exactly the one pyDatalog gives when asked
+the same body directly."""
 from __future__ import annotations
 
 import operator
@@ -12,7 +13,7 @@ from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Var
 from compiler.policy import compile_policy
 from engine.backends import pydatalog as runtime
 from engine import evaluate
-from engine.backends.matcher import holds, scopes
+from engine.explain.conditions import Asked, scopes
 from facts.yamlcase import load_case
 
 POLICY = compile_policy()
@@ -53,20 +54,20 @@ SAMPLE = CASES[::10] + [c for c in CASES if any(w in c.name for w in ("ooh", "th
 def test_every_rule_body_holds_exactly_as_pydatalog_says(path: Path) -> None:
     case = load_case(path)
     ev = evaluate(POLICY, case.facts, case.as_of)
+    asked = Asked(ev)  # pyDatalog still holds this evaluation's facts: nothing ran since
     checked = 0
     for clause in POLICY.program.clauses.values():
         for bindings in scopes(ev, clause):
             for rule in (r for r in POLICY.program.rules if r.clause == clause.id.value):
-                mine = holds(ev, rule.body, bindings)
-                ev.ensure_loaded()
+                mine = asked.holds(rule.body, bindings)
                 assert _key(mine) == _key(ask_pydatalog(rule.body, bindings)), (path.name, str(rule))
                 checked += 1
     assert checked > 0
 
 
-def test_derived_relations_are_asked_again_after_another_evaluation_ran() -> None:
-    """Matching reads pyDatalog's tuples for its own evaluation, even when another evaluation
-    has since replaced the facts pyDatalog holds."""
+def test_matching_reads_its_own_evaluation_after_another_ran() -> None:
+    """Matching reads the relations its evaluation holds, whatever pyDatalog has loaded since (the
+    test, not the product, loads each evaluation's facts again to ask pyDatalog)."""
     first, second = (load_case(p) for p in (CASES[0], CASES[-1]))
     a = evaluate(POLICY, first.facts, first.as_of)
     b = evaluate(POLICY, second.facts, second.as_of)
@@ -74,6 +75,6 @@ def test_derived_relations_are_asked_again_after_another_evaluation_ran() -> Non
     for ev in (a, b, a):
         for pred in ("category", "risk", "known"):
             lit = (Lit(pred, tuple(Var(f"X{i}") for i in range(DERIVED_PREDICATES[pred]))),)
-            got = holds(ev, lit, {})
-            ev.ensure_loaded()
+            got = Asked(ev).holds(lit, {})
+            runtime.load(ev.policy.program, ev.base)
             assert _key(got) == _key(ask_pydatalog(lit, {}))

@@ -281,35 +281,44 @@ def test_age_uses_the_london_date_of_a_time_given_in_utc(policy: CompiledPolicy)
 
 # ---- recurrence ----
 
-WEEKLY_REPORTED = "2024-05-01T10:00"  # LMCP-CP-1W: from 10 days after reported, every 7 days, until returned
+WEEKLY_REPORTED = "2024-05-01T10:00"  # LMCP-CP-1W: from 72 hours after reported, every 7 days, until returned
 
 
 @pytest.mark.parametrize("at, expected", [
-    ("2024-05-11T09:59", []),
-    ("2024-05-11T10:00", ["2024-05-11T10:00"]),
-    ("2024-05-18T09:59", ["2024-05-11T10:00"]),
-    ("2024-05-18T10:00", ["2024-05-11T10:00", "2024-05-18T10:00"]),
-    ("2024-05-25T10:00", ["2024-05-11T10:00", "2024-05-18T10:00", "2024-05-25T10:00"]),
+    ("2024-05-04T09:59", []),
+    ("2024-05-04T10:00", [("2024-05-04T10:00", "2024-05-11T10:00")]),
+    ("2024-05-11T09:59", [("2024-05-04T10:00", "2024-05-11T10:00")]),
+    ("2024-05-11T10:00", [("2024-05-04T10:00", "2024-05-11T10:00"), ("2024-05-11T10:00", "2024-05-18T10:00")]),
+    ("2024-05-18T10:00", [("2024-05-04T10:00", "2024-05-11T10:00"), ("2024-05-11T10:00", "2024-05-18T10:00"),
+                          ("2024-05-18T10:00", "2024-05-25T10:00")]),
 ])
-def test_weekly_meetings_one_per_occurrence_arisen(policy: CompiledPolicy, at: str, expected: list[str]) -> None:
-    """A CP-plan child still missing: one weekly strategy meeting per week that has begun by `at`, numbered."""
+def test_weekly_meetings_one_per_occurrence_arisen(policy: CompiledPolicy, at: str, expected: list[tuple]) -> None:
+    """A CP-plan child still missing: the series arises at the 72-hour point; meeting k is due k weeks after it."""
     result = judge(policy, at, [CP], [Episode("E1", "C1", T(WEEKLY_REPORTED))])
     found = pick(result, clause="LMCP-CP-1W")
-    assert [format_instant(o.triggered) for o in found] == expected
+    assert [(format_instant(o.triggered), format_instant(o.due)) for o in found] == expected
     assert [o.occurrence for o in found] == list(range(1, len(expected) + 1))
     assert {(o.actor, o.action, o.modality) for o in found} <= {("team_manager", "weekly_strategy_meeting", "must")}
 
 
-@pytest.mark.parametrize("returned, occurrences", [
-    ("2024-05-18T09:59", [1]),
-    ("2024-05-18T10:00", [1]),     # a meeting due at the moment of return is not needed
-    ("2024-05-18T10:01", [1, 2]),
-    ("2024-05-10T10:00", []),      # back before the first weekly meeting
+def test_weekly_meetings_keep_the_wall_clock_across_a_clock_change(policy: CompiledPolicy) -> None:
+    """London calendar weeks: 10:00 BST on 23 October, then 10:00 GMT on 30 October (a week and an hour)."""
+    result = judge(policy, "2024-11-07T09:00", [CP], [Episode("E1", "C1", T("2024-10-20T10:00"))])
+    found = [(format_instant(o.triggered), format_instant(o.due), o.status) for o in pick(result, clause="LMCP-CP-1W")]
+    assert found == [("2024-10-23T10:00", "2024-10-30T10:00", "overdue"), ("2024-10-30T10:00", "2024-11-06T10:00", "overdue"),
+                     ("2024-11-06T10:00", "2024-11-13T10:00", "open")]
+
+
+@pytest.mark.parametrize("returned, expected", [
+    ("2024-05-11T09:59", [(1, "ended")]),
+    ("2024-05-11T10:00", [(1, "ended")]),                # back at the moment meeting 1 fell due: not overdue
+    ("2024-05-11T10:01", [(1, "overdue"), (2, "ended")]),  # meeting 1 was missed before the return
+    ("2024-05-03T10:00", []),                            # back before the 72-hour point
 ])
-def test_no_weekly_meeting_at_or_after_the_return(policy: CompiledPolicy, returned: str, occurrences: list[int]) -> None:
-    """Weekly meetings stop when the child returns, however late the evaluation."""
+def test_weekly_meetings_end_at_the_return(policy: CompiledPolicy, returned: str, expected: list[tuple]) -> None:
+    """No meeting arises at or after the return; one still to come when the child returns has ended."""
     result = judge(policy, "2024-08-01T10:00", [CP], [Episode("E1", "C1", T(WEEKLY_REPORTED), T(returned))])
-    assert [o.occurrence for o in pick(result, clause="LMCP-CP-1W")] == occurrences
+    assert [(o.occurrence, o.status) for o in pick(result, clause="LMCP-CP-1W")] == expected
 
 
 # ---- status from recorded actions ----
@@ -323,7 +332,7 @@ def police_informed(at: str, episode: str = "E1") -> RecordedAction:
 
 
 @pytest.mark.parametrize("at, actions, status", [
-    ("2024-05-02T10:00", [UNRELATED], "pending"),                              # due now, not past
+    ("2024-05-02T10:00", [UNRELATED], "open"),                                 # due now, not past
     ("2024-05-02T10:01", [UNRELATED], "overdue"),
     ("2024-05-03T10:00", [police_informed("2024-05-02T10:00")], "done"),       # done at the deadline
     ("2024-05-03T10:00", [police_informed("2024-05-02T10:01")], "done_late"),
@@ -333,7 +342,7 @@ def police_informed(at: str, episode: str = "E1") -> RecordedAction:
 ])
 def test_status_from_recorded_actions(policy: CompiledPolicy, at: str, actions: list[RecordedAction],
                                       status: str) -> None:
-    """pending until due, overdue after; done by the deadline, done_late after it; only actions by `at` count."""
+    """open until due, overdue after; done by the deadline, done_late after it; only actions by `at` count."""
     episodes = [Episode("E1", "C1", REPORTED, with_parents=True), Episode("E9", "C1", T("2024-04-01T10:00"),
                                                                           T("2024-04-01T11:00"))]
     result = judge(policy, at, [CP], episodes, actions)
@@ -344,17 +353,38 @@ def test_status_from_recorded_actions(policy: CompiledPolicy, at: str, actions: 
     assert ob.done_at == (done[0] if status in ("done", "done_late") else None)
 
 
-def test_no_status_without_recorded_actions(policy: CompiledPolicy) -> None:
-    """A fact set that records no actions at all asks no compliance question."""
+def test_status_without_recorded_actions(policy: CompiledPolicy) -> None:
+    """A fact set that records no action still has a state for every duty: open, or overdue once due."""
     result = judge(policy, "2024-05-03T10:00", [CP], [Episode("E1", "C1", REPORTED, with_parents=True)])
-    assert result.obligations and all(o.status is None for o in result.obligations)
+    states = {o.clause: o.status for o in result.obligations}
+    assert states["CFM-CP-2P"] == "overdue" and states["CFM-CP-2"] == "open"
+    assert {o.status for o in result.obligations} <= {"open", "overdue"}
+    (locate,) = pick(result, clause="CFM-CP-2")
+    assert locate.due is None and locate.open_for == 48 * 60
 
 
-def test_recurring_status_is_per_occurrence(policy: CompiledPolicy) -> None:
-    """A meeting held in week 1 does that week's meeting; week 2's is still pending."""
-    meeting = RecordedAction("weekly_strategy_meeting", "C1", "team_manager", T("2024-05-12T10:00"), "E1")
-    result = judge(policy, "2024-05-19T10:00", [CP], [Episode("E1", "C1", T(WEEKLY_REPORTED))], [meeting])
-    assert [(o.occurrence, o.status) for o in pick(result, clause="LMCP-CP-1W")] == [(1, "done"), (2, "pending")]
+def test_an_action_discharges_only_what_had_arisen(policy: CompiledPolicy) -> None:
+    """A strategy discussion in hour 3 is not the 72-hour discussion (LMCP-CP-1): that one is still to be held."""
+    early = RecordedAction("strategy_discussion", "C1", "team_manager", REPORTED + 3 * HOUR, "E1")
+    (ob,) = pick(judge(policy, "2024-05-05T10:00", [CP], [Episode("E1", "C1", REPORTED)], [early]), clause="LMCP-CP-1")
+    assert (ob.status, ob.done_at) == ("open", None)
+    late = RecordedAction("strategy_discussion", "C1", "team_manager", REPORTED + 80 * HOUR, "E1")
+    (ob,) = pick(judge(policy, "2024-05-05T10:00", [CP], [Episode("E1", "C1", REPORTED)], [early, late]),
+                 clause="LMCP-CP-1")
+    assert (ob.status, ob.done_at) == ("done", late.at)
+
+
+def test_a_meeting_discharges_the_earliest_occurrence_still_owed(policy: CompiledPolicy) -> None:
+    """Meeting 1 fell due on 11 May; one held on 12 May is meeting 1, late; one on 13 May is meeting 2, in time."""
+    def meeting(at: str) -> RecordedAction:
+        return RecordedAction("weekly_strategy_meeting", "C1", "team_manager", T(at), "E1")
+    episodes = [Episode("E1", "C1", T(WEEKLY_REPORTED))]
+    result = judge(policy, "2024-05-19T10:00", [CP], episodes, [meeting("2024-05-12T10:00")])
+    assert [(o.occurrence, o.status) for o in pick(result, clause="LMCP-CP-1W")] == [
+        (1, "done_late"), (2, "overdue"), (3, "open")]
+    result = judge(policy, "2024-05-19T10:00", [CP], episodes, [meeting("2024-05-12T10:00"), meeting("2024-05-13T10:00")])
+    assert [(o.occurrence, o.status) for o in pick(result, clause="LMCP-CP-1W")] == [
+        (1, "done_late"), (2, "done"), (3, "open")]
 
 
 # ---- order ----

@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from cli.main import main
 from compiler.policy import compile_policy
 from engine import evaluate
-from engine.explain.why import Node, why, why_not
+from engine.explain.nodes import Node
+from engine.explain.why import why, why_not
+from engine.explain.words import headline
 from facts.yamlcase import case_files, load_case
 
 POLICY = compile_policy()
@@ -23,7 +25,7 @@ def _evaluate(name: str):
 
 
 def _texts(tree: Node) -> list[str]:
-    return [n.text for n in tree.walk()]
+    return [headline(n) for n in tree.walk()]
 
 
 def test_override_by_exception_names_both_clauses_quotes_and_facts() -> None:
@@ -34,8 +36,8 @@ def test_override_by_exception_names_both_clauses_quotes_and_facts() -> None:
     assert clause.clause.id == "LMCP-MFH-1"
     assert any(q.startswith("Child has been missing 72 hours – strategy discussion/meeting to be held in MASH")
                for q in clause.clause.says)
-    exception = next(n for n in tree.walk() if n.kind == "exception" and "actor replaced" in n.text)
-    assert exception.clause.id == "LMCP-MFH-OOH" and "ooh_team_leader" in exception.text
+    exception = next(n for n in tree.walk() if n.kind == "exception" and "actor replaced" in headline(n))
+    assert exception.clause.id == "LMCP-MFH-OOH" and "ooh_team_leader" in headline(exception)
     assert "OOH's TL's will hold the strategy discussion" in exception.clause.says[0]
     texts = _texts(tree)
     assert any("72 hours after reported is Sat 08 Jun 2024 00:00, a weekend or bank holiday" in t for t in texts)
@@ -48,10 +50,10 @@ def test_window_count_cites_the_episodes_counted() -> None:
     case, result = _evaluate("mfh-2-third-episode-exactly-30-days-with-concerns")
     [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-2"]
     tree = why(result, ob)
-    window = next(n for n in tree.walk() if n.kind == "condition" and "3 times within 30 days" in n.text)
+    window = next(n for n in tree.walk() if n.kind == "condition" and "3 times within 30 days" in headline(n))
     [fact] = window.children
-    assert fact.text.startswith("3 episodes of child C1 reported in the 30 days up to")
-    assert fact.text.count("2024") == 4  # the episode's own date and the three counted
+    assert headline(fact).startswith("3 episodes of child C1 reported in the 30 days up to")
+    assert headline(fact).count("2024") == 4  # the episode's own date and the three counted
 
 
 def test_concerns_window_cites_the_episode_with_concerns() -> None:
@@ -59,56 +61,56 @@ def test_concerns_window_cites_the_episode_with_concerns() -> None:
     [ob] = [o for o in result.obligations if o.clause == "LMCP-MFH-2"]
     tree = why(result, ob)
     concerns = next(n for n in tree.walk() if n.kind == "condition"
-                    and n.text == "the child has had safeguarding_concerns within 30 days")
+                    and headline(n) == "the child has had safeguarding_concerns within 30 days")
     [fact] = concerns.children
-    assert concerns.holds and fact.text.startswith("safeguarding_concerns on episode E1 (reported Thu 02 May 2024 10:00)")
+    assert concerns.holds and headline(fact).startswith("safeguarding_concerns on episode E1 (reported Thu 02 May 2024 10:00)")
     assert fact.span.line == next(e for e in case.facts.episodes if e.id == "E1").span.line  # the first episode, not the third
 
 
 def test_why_not_says_no_episode_in_the_window_had_concerns() -> None:
     case, result = _evaluate("mfh-2-concerns-before-the-window-do-not-count")
     tree = why_not(result, "C1", "strategy_discussion")
-    mfh2 = next(n for n in tree.children if n.kind == "candidate" and n.clause.id == "LMCP-MFH-2" and "E3" in n.text)
-    concerns = next(c for c in mfh2.walk() if c.kind == "condition" and "had safeguarding_concerns within 30 days" in c.text)
+    mfh2 = next(n for n in tree.children if n.kind == "candidate" and n.clause.id == "LMCP-MFH-2" and "E3" in headline(n))
+    concerns = next(c for c in mfh2.walk() if c.kind == "condition" and "had safeguarding_concerns within 30 days" in headline(c))
     assert not concerns.holds
-    assert concerns.children[0].text.startswith("no episode of child C1 reported in the 30 days up to Sat 15 Jun 2024 10:00")
+    assert headline(concerns.children[0]).startswith("no episode of child C1 reported in the 30 days up to Sat 15 Jun 2024 10:00")
 
 
 def test_negated_condition_holds_and_says_so() -> None:
     case, result = _evaluate("cin-1-missing-72-hours-team-manager-discussion")
     [ob] = [o for o in result.obligations if o.clause == "LMCP-CIN-1"]
     tree = why(result, ob)
-    negated = {n.text: n for n in tree.walk() if n.kind == "condition" and n.text.startswith("not ")}
+    negated = {headline(n): n for n in tree.walk() if n.kind == "condition" and headline(n).startswith("not ")}
     assert {"not the child has status child_protection_plan", "not the child has status looked_after"} <= set(negated)
     for n in negated.values():
-        assert n.holds and n.children[0].text.startswith("child C1: statuses child_in_need")
+        assert n.holds and headline(n.children[0]).startswith("child C1: statuses child_in_need")
     # the derived category is explained by its own clause, with the exception that did not apply
     category = next(n for n in tree.walk() if n.kind == "clause" and n.clause.id == "LMCP-CAT-1")
-    assert category.text.startswith("category missing:")
+    assert headline(category).startswith("category missing:")
     absent = next(n for n in category.children if n.kind == "exception")
-    assert absent.text == "exception LMCP-CAT-2 did not apply"
-    assert [c.text for c in absent.children if not c.holds] == ["the child has status looked_after",
+    assert headline(absent) == "exception LMCP-CAT-2 did not apply"
+    assert [headline(c) for c in absent.children if not c.holds] == ["the child has status looked_after",
                                                                 "the episode has whereabouts_known"]
 
 
 def test_why_not_ranks_candidate_clauses_nearest_first() -> None:
     case, result = _evaluate("mfh-2-first-episode-31-days-earlier-only-two")
     tree = why_not(result, "C1", "strategy_discussion")
-    assert not tree.holds and "not required" in tree.text
+    assert not tree.holds and "not required" in headline(tree)
     candidates = [n for n in tree.children if n.kind == "candidate"]
     ids = [n.clause.id for n in candidates]
     assert {"LMCP-MFH-1", "LMCP-MFH-2", "LMCP-MFH-3"} <= set(ids)
-    failed = [int(n.text.split(": ")[1].split(" of ")[0]) for n in candidates if " failed" in n.text]
+    failed = [n.failed for n in candidates if n.outcome == "failed"]
     assert failed == sorted(failed)  # nearest miss first
-    mfh2 = next(n for n in candidates if n.clause.id == "LMCP-MFH-2" and "1 of" in n.text)
-    window = next(c for c in mfh2.children if "3 times within 30 days" in c.text)
-    assert not window.holds and window.children[0].text.startswith("2 episodes of child C1")
+    mfh2 = next(n for n in candidates if n.clause.id == "LMCP-MFH-2" and "1 of" in headline(n))
+    window = next(c for c in mfh2.children if "3 times within 30 days" in headline(c))
+    assert not window.holds and headline(window.children[0]).startswith("2 episodes of child C1")
 
 
 def test_why_not_reports_a_replacing_exception() -> None:
     case, result = _evaluate("cp-1-missing-72-hours-team-manager-discussion")
     tree = why_not(result, "C1", "cp_conference")
-    assert any("CFM-CP-3" in n.text for n in tree.children)
+    assert any("CFM-CP-3" in headline(n) for n in tree.children)
 
 
 def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> None:
@@ -131,7 +133,9 @@ def test_cli_why_formats(fmt: str) -> None:
     out = CliRunner().invoke(main, ["why", case, "--child", "C1", "--action", "missing_cp_conference", "--format", fmt])
     assert out.exit_code == 0
     if fmt == "json":
-        [case] = json.loads(out.stdout)
+        data = json.loads(out.stdout)
+        assert data["schema"] == "clause.why/1"
+        [case] = data["cases"]
         assert case["kind"] == "case" and case["text"].startswith("case cp-plan-missing-with-parents-eight-days")
         [tree] = case["children"]
         assert tree["kind"] == "obligation" and tree["children"][-1]["clause"]["id"] == "LMCP-CPP-2"
@@ -186,8 +190,8 @@ def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_pat
         out = runner.invoke(main, ["why", str(tmp_path), "--child", child, "--action", "assess_risk", "--format", "json", *at])
         assert out.exit_code == (0 if rows else 1), out.output
         if rows:
-            [case] = json.loads(out.stdout)
+            [case] = json.loads(out.stdout)["cases"]
             trees = case["children"]
             assert len(trees) == len(rows) and all(r["status"] for r in rows)
-            statuses = [n["text"].split(":")[0] for t in trees for n in t["children"] if n["kind"] == "status"]
-            assert statuses == [f"status {r['status']}" for r in rows]
+            statuses = [n["status"] for t in trees for n in t["children"] if n["kind"] == "status"]
+            assert statuses == [r["status"] for r in rows]

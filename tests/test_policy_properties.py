@@ -94,7 +94,7 @@ def test_every_obligation_is_explained_from_its_own_facts(situation) -> None:
     spans = {facts.children[0].span} | {e.span for e in facts.episodes}
     for ob in result.obligations:
         tree = why(result, ob)
-        cited = {n.clause.id for n in tree.walk() if n.clause and n.kind == "clause"}
+        cited = {n.clause.id for n in tree.walk() if n.kind == "clause"}
         assert ob.clause in cited
         facts_cited = [n for n in tree.walk() if n.kind == "fact"]
         assert facts_cited and all(n.span in spans for n in facts_cited)

@@ -120,7 +120,9 @@ def test_diff_resolves_a_revision_in_the_repository_of_the_discovered_policy(tmp
     data = json.loads(result.stdout)
     assert data["summary"]["changed"] == 1
     [change] = data["cases"][0]["changes"]
-    assert change["changed"] == {"due": {"base": "2024-03-05T08:00", "head": "2024-03-06T08:00"}}
+    # every duty has a state, so the later due time also turns overdue into open
+    assert change["changed"] == {"due": {"base": "2024-03-05T08:00", "head": "2024-03-06T08:00"},
+                                 "status": {"base": "overdue", "head": "open"}}
 
 
 # ---- parse errors --------------------------------------------------------------------------

@@ -124,6 +124,8 @@ def test_nothing_personal_in_any_redacted_output(tmp_path: Path) -> None:
     runs += [["test", str(case.parent), "--junit", str(junit), "--format", f, "--coverage"] for f in ("text", "json")]
     runs += [["diff", "--base", "policy", "--head", "policy", str(case.parent), "--format", f]
              for f in ("text", "json", "markdown")]
+    runs += [["report", str(case.parent), "--from", "2024-01-01", "--to", "2024-12-31", "--format", f]
+             for f in ("html", "csv", "json")]
     runs += [["obligations", str(case), "--child", secret_id + "X"], ["why", str(case), "--child", "nobody",
                                                                       "--action", "return_interview"]]
     seen = []

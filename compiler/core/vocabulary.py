@@ -17,7 +17,7 @@ PLACEMENTS = ("liverpool", "merseyside", "outside_merseyside")
 RISK_LEVELS = ("no_apparent_risk", "low", "medium", "high")
 CATEGORIES = ("missing", "absent")
 EPISODE_BOOLEANS = ("whereabouts_known", "with_parents", "safeguarding_concerns", "victim_of_crime")
-OBLIGATION_STATUSES = ("pending", "overdue", "done", "done_late")
+OBLIGATION_STATUSES = ("upcoming", "open", "overdue", "done", "done_late", "ended")
 
 MODALITIES = ("must", "should", "consider", "good_practice")
 

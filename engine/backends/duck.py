@@ -6,7 +6,7 @@ same order) and episode categories and risks as `engine.evaluation` (pyDatalog),
 the reference and the engine behind explanations. Steps, all inside DuckDB:
 facts -> in_* tables (duck_load) -> base predicates as at the time (engine/meaning/base_facts.py)
 -> the program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
-timing, occurrences and status (engine/meaning/obligations_sql.py); the episode list is
+timing, occurrences and state (engine/meaning/obligations.py, lifecycle.py); the episode list is
 engine/meaning/episodes.py's.
 
 Invariants: nothing from a policy or the facts is spliced into SQL except as a quoted
@@ -34,9 +34,9 @@ from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
 from engine.backends.duck_load import SCRATCH, create_tz, load_factset, load_folder
 from engine.meaning.episodes import build_episode_facts
-from engine.meaning.obligations_sql import RESULT, build_obligations
+from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
-from engine.meaning.obligations import Obligation
+from engine.meaning.obligations import Obligation, build_arisen, build_heads
 from facts.bulk import load_bulk
 from facts.model import FactSet
 from compiler.core.london import LONDON
@@ -109,10 +109,10 @@ class DuckEvaluation:
     def iter_obligations(self, child: str | None = None, status: str | None = None,
                          action: str | None = None) -> Iterator[Obligation]:
         cols = ("o.shown, o.episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
-                "o.status, o.occurrence, o.done_at")
+                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END")
         for r in self.rows(cols, child, status, action):
             yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
-                             r[9], r[10], _when(r[11]))
+                             r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14])
 
     @cached_property
     def obligations(self) -> tuple[Obligation, ...]:
@@ -151,31 +151,25 @@ STEPS = 4
 MEMORY_LIMIT = "1500MB"  # DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides): a UK year stays under 2 GB
 
 
-def _asof(con: duckdb.DuckDBPyConnection, at: datetime, track: bool | None,
-          child_times: Mapping[str, tuple[datetime, bool]] | None) -> None:
-    """judged_at(child, at_us, track): when each child is judged (an instant), and whether its obligations get a status."""
-    if track is None:
-        track = bool(con.execute("SELECT count(*) FROM in_actions").fetchone()[0])
-    con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, {london.to_us(at)}::BIGINT AS at_us,
-        {track} AS track FROM in_children""")
+def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str, datetime] | None) -> None:
+    """judged_at(child, at_us): when each child is judged (an instant)."""
+    con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, {london.to_us(at)}::BIGINT AS at_us
+        FROM in_children""")
     if child_times:
         ids = list(child_times)
-        con.execute("""CREATE OR REPLACE TABLE judged_given AS SELECT unnest(?) AS child, unnest(?)::BIGINT AS at_us,
-                       unnest(?) AS track""",
-                    [ids, [london.to_us(child_times[i][0]) for i in ids], [bool(child_times[i][1]) for i in ids]])
-        con.execute("""UPDATE judged_at SET at_us = g.at_us, track = g.track
+        con.execute("""CREATE OR REPLACE TABLE judged_given AS SELECT unnest(?) AS child, unnest(?)::BIGINT AS at_us""",
+                    [ids, [london.to_us(child_times[i]) for i in ids]])
+        con.execute("""UPDATE judged_at SET at_us = g.at_us
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
 def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datetime,
-                  track_status: bool | None = None, threads: int | None = None,
+                  threads: int | None = None,
                   progress: Callable[[str], None] | None = None,
-                  child_times: Mapping[str, tuple[datetime, bool]] | None = None) -> DuckEvaluation:
+                  child_times: Mapping[str, datetime] | None = None) -> DuckEvaluation:
     """Evaluate `facts` (a FactSet or a bulk folder) as at `at`.
 
-    `track_status` defaults to whether the input records any action (as engine.evaluation);
-    give it to evaluate part of an input exactly as the whole would be. `child_times`
-    judges the children it names at their own time, with or without status (so several
+    `child_times` judges the children it names at their own time (so several
     cases, their ids kept apart, run in one evaluation: `evaluate_duck_cases`). `progress`
     is called with the name of each of the STEPS steps as it finishes.
     Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
@@ -190,14 +184,16 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
         done("facts read")
-        _asof(con, at, track_status, child_times)
+        _asof(con, at, child_times)
         lo, hi = _years(con)
         london_sql(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
         build_base(con, policy.program)
         done("base facts")
         run_rules(con, sql_program(policy), threads or os.cpu_count() or 1)
         done("rules")
-        build_obligations(con, policy.program.clauses)
+        build_heads(con, policy.program.clauses)
+        build_arisen(con)
+        build_duties(con)
         sql = sql_program(policy)
         for table in (*SCRATCH, "vis", "moment_day", *sql.schema, *sql.features):
             if table not in ("category_by", "risk_by"):
@@ -211,9 +207,9 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
 
 
 def evaluate_duck_cases(policy: CompiledPolicy, cases: list[tuple[FactSet, datetime]]) -> DuckEvaluation:
-    """Several fact sets, each judged at its own time (with status when it records any action), in one
+    """Several fact sets, each judged at its own time, in one
     evaluation. Their child, episode and action ids must not collide (prefix them). The result lists
     every case's obligations and episodes together; each child's are exactly its case's alone."""
     merged = FactSet(*(tuple(x for facts, _ in cases for x in getattr(facts, f)) for f in ("children", "episodes", "actions")))
-    times = {c.id: (at, bool(facts.actions)) for facts, at in cases for c in facts.children}
+    times = {c.id: at for facts, at in cases for c in facts.children}
     return evaluate_duck(policy, merged, cases[0][1] if cases else datetime.now(LONDON), child_times=times)

@@ -54,18 +54,17 @@ def chunks(facts: FactSet, size: int) -> Iterator[FactSet]:
 def evaluate_partitioned(policy: CompiledPolicy, facts: FactSet, at: datetime, size: int = 100,
                          engine: str = "pydatalog", progress: Callable[[int], None] | None = None) -> MergedEvaluation:
     """Evaluate chunk by chunk; `progress(n)` is told the number of children done after each chunk."""
-    track = bool(facts.actions)
     obligations: list[list[Obligation]] = []
     episodes: list[list[EpisodeFacts]] = []
     for part in chunks(facts, size):
         if engine == "duckdb":
             from engine.backends.duck import evaluate_duck
-            ev = evaluate_duck(policy, part, at, track_status=track)
+            ev = evaluate_duck(policy, part, at)
             obligations.append(list(ev.obligations))
             episodes.append(list(ev.episodes))
             ev.close()
         else:
-            ev = evaluate(policy, part, at, track_status=track)
+            ev = evaluate(policy, part, at)
             obligations.append(list(ev.obligations))
             episodes.append(list(ev.episodes))
         if progress is not None:

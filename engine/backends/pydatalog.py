@@ -1,14 +1,14 @@
 """pyDatalog, used through its object API only: rules and facts in, tuples out.
 
-Input: a `Program` and `BaseFact`s. Output: the derived tuples, sorted. Each call
-starts a fresh `Logic()` (pyDatalog keeps one logic per thread), so evaluations
-never leak into each other. Nothing here parses or executes text: constants from
-the policy and the facts stay data (see ../shared/notes/pydatalog.md).
+Input: a `Program` and `BaseFact`s. Output: every derived relation the rules define, each
+asked once, whole, and sorted (engine/evaluation.py keeps them; nothing asks pyDatalog again).
+Each load starts from the program's template logic with no facts (pyDatalog keeps one logic
+per thread), so evaluations never leak into each other. Nothing here parses or executes text:
+constants from the policy and the facts stay data (see ../shared/notes/pydatalog.md).
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Iterable, Mapping, Union
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
@@ -16,16 +16,7 @@ from pyDatalog import pyDatalog, pyEngine, pyParser
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from engine.meaning.base_facts import BaseFact
 
-QUERIED = ("obligation", "category_by", "risk_by", "exception_holds")
 _SENTINEL = "\x00clause-declare\x00"
-
-
-@dataclass(frozen=True)
-class Derived:
-    """Every derived tuple of the queried predicates, sorted for determinism."""
-
-    tuples: Mapping[str, tuple[tuple, ...]]
-    token: object = None
 
 
 def _arg(a: Union[Var, str, int], variables: dict[str, object]) -> object:
@@ -72,12 +63,6 @@ def declare(predicates: Mapping[str, int]) -> None:
 
 _loaded = threading.local()
 
-
-def loaded_token() -> object:
-    """Identifies what this thread's logic holds, so explanations can tell if it is stale."""
-    return getattr(_loaded, "token", None)
-
-
 def _template(program: Program) -> object:
     """This thread's logic holding the program's rules and no facts, built once per program."""
     cache: dict[int, tuple[Program, object]] = getattr(_loaded, "templates", None) or {}
@@ -91,12 +76,39 @@ def _template(program: Program) -> object:
     declare({p: n for p, n in DERIVED_PREDICATES.items() if p not in defined})
     for rule in program.rules:
         _add_rule(rule)
+    _add_unions(program)
     cache[id(program)] = (program, pyDatalog.Logic(True))
     return cache[id(program)][1]
 
 
-def load(program: Program, facts: Iterable[BaseFact]) -> object:
-    """This thread's logic, holding the program and exactly these facts. Returns its token.
+# Every derived relation in one query: pyDatalog tables what it derives only within a query, so
+# asking relation by relation derived category_by again for category, and so on. Two unions, each
+# tuple led by its predicate's name and padded to the widest: VIEWS of every derived relation but
+# `obligation`, EVERY of them all (names no policy can define).
+VIEWS, EVERY = "clause_views_", "clause_every_"
+_WIDTH = max(DERIVED_PREDICATES.values())
+
+
+def _add_unions(program: Program) -> None:
+    declare({VIEWS: _WIDTH + 1, EVERY: _WIDTH + 1})  # known even when the program defines nothing
+    for pred in sorted({r.head.pred for r in program.rules} & set(DERIVED_PREDICATES)):
+        xs = [pyDatalog.Variable(f"X{i}") for i in range(DERIVED_PREDICATES[pred])]
+        head = pyParser.Query(EVERY if pred == "obligation" else VIEWS, [pred, *xs] + [""] * (_WIDTH - len(xs)))
+        pyEngine.assert_(pyEngine.Clause(head.lua, [pyParser.Query(pred, xs).lua]))
+    xs = [pyDatalog.Variable(f"X{i}") for i in range(_WIDTH + 1)]
+    pyEngine.assert_(pyEngine.Clause(pyParser.Query(EVERY, xs).lua, [pyParser.Query(VIEWS, xs).lua]))
+
+
+def _ask_union(name: str) -> dict[str, tuple[tuple, ...]]:
+    """Each derived relation the union holds, split by predicate and sorted as `query` sorts."""
+    out: dict[str, list[tuple]] = {}
+    for row in pyParser.Term(name)(*(pyDatalog.Variable(f"X{i}") for i in range(_WIDTH + 1))).data:
+        out.setdefault(row[0], []).append(tuple(row[1:1 + DERIVED_PREDICATES[row[0]]]))
+    return {p: tuple(sorted(ts, key=repr)) for p, ts in out.items()}
+
+
+def load(program: Program, facts: Iterable[BaseFact]) -> None:
+    """This thread's logic, holding the program and exactly these facts.
 
     The rules are compiled into pyDatalog once per program (a template logic); each
     load starts from a copy of it. The copy shares the template's predicate tables,
@@ -111,13 +123,11 @@ def load(program: Program, facts: Iterable[BaseFact]) -> object:
         _loaded.facts_in = None
     template = _template(program)
     pyDatalog.Logic(template)
-    _loaded.token = object()
     loaded: list[tuple[str, tuple]] = []
     _loaded.facts_in = (template, loaded)  # recorded first: a failure midway is still retracted next time
     for f in facts:
         loaded.append((f.pred, f.args))
         pyEngine.assert_(_fact(f.pred, f.args))
-    return _loaded.token
 
 
 def query(pred: str, arity: int, fixed: Mapping[int, object] | None = None) -> tuple[tuple, ...]:
@@ -131,11 +141,12 @@ def query(pred: str, arity: int, fixed: Mapping[int, object] | None = None) -> t
     return tuple(sorted(rows, key=repr))
 
 
-def run(program: Program, facts: Iterable[BaseFact], action: str | None = None) -> Derived:
-    """Load the facts and derive every queried predicate; with `action`, only that action's
-    obligations (and no exception_holds): what explaining one obligation needs, at a fraction of the cost."""
-    token = load(program, facts)
-    if action is None:
-        return Derived({p: query(p, DERIVED_PREDICATES[p]) for p in QUERIED}, token)
-    return Derived({"obligation": query("obligation", DERIVED_PREDICATES["obligation"], {2: action}),
-                    "category_by": query("category_by", 3), "risk_by": query("risk_by", 3)}, token)
+def run(program: Program, facts: Iterable[BaseFact], action: str | None = None) -> dict[str, tuple[tuple, ...]]:
+    """Load the facts and ask for every derived relation, whole, in one query (those no rule defines
+    are empty); with `action`, the `obligation` relation holds only that action's obligations (asked
+    apart, with the action fixed): what explaining one needs, at a fraction of the cost."""
+    load(program, facts)
+    asked = _ask_union(EVERY if action is None else VIEWS)
+    if action is not None:
+        asked["obligation"] = query("obligation", DERIVED_PREDICATES["obligation"], {2: action})
+    return {p: asked.get(p, ()) for p in DERIVED_PREDICATES}

@@ -1,7 +1,10 @@
 """Why and why not: explanations as data, and their renderers.
 
-* `why`: derivation trees for an obligation (and for its absence), built from the
-  relations an evaluation holds; nodes carry clause ids, conditions, facts and moments.
-* `render`: the trees as text, JSON and HTML: the only place their English is written.
+* `nodes`: the typed nodes of an explanation (clause ids, condition atoms, facts with their
+  records and spans, moments); no English.
+* `conditions`: a clause's conditions tested on an evaluation's relations (also read by coverage).
+* `why`: derivation trees for an obligation (and for its absence), built from those tests.
+* `words`, `render`: the trees as text, JSON (docs/why-json.md) and HTML: the only place their
+  English is written.
 * `inquiry`: asking about one child of a larger input (find, check, evaluate, explain).
 """

@@ -21,10 +21,10 @@ from compiler.core.privacy import shown
 from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.evaluation import Evaluation, evaluate
-from engine.explain.why import Node, why, why_not
+from engine.explain.nodes import CaseNode, Node
+from engine.explain.why import Explainer
 from engine.output.redact import pseudonymise, pseudonym
 from facts.loader import LoadedInput
-from compiler.core.london import format_instant
 
 
 def no_such_child(where: str, child: str, known: list[str], redact: bool = False) -> ClauseError:
@@ -54,10 +54,9 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
         close = difflib.get_close_matches(action, sorted(known), n=1)
         raise ClauseError([error("X002", Span(where), f"unknown action '{action}'",
                                  f"did you mean '{close[0]}'?" if close else "see the vocabulary")])
-    runs = ([(c.name, c.facts, at or c.as_of, bool(c.facts.actions)) for c in loaded.cases]
-            or [("bulk", loaded.bulk, at or now(), loaded.bulk_records_actions)])
+    runs = ([(c.name, c.facts, at or c.as_of) for c in loaded.cases] or [("bulk", loaded.bulk, at or now())])
     found = []
-    for name, facts, when, track in runs:
+    for name, facts, when in runs:
         if not any(c.id == child for c in facts.children):
             continue
         mine = facts.for_child(child)
@@ -66,30 +65,26 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
                                      "episodes: " + (", ".join(e.id for e in mine.episodes) or "none"))])
         if redact:
             mine = pseudonymise(mine)
-        found.append(Inquiry(name, evaluate(policy, mine, when, track_status=track, action=action)))
+        found.append(Inquiry(name, evaluate(policy, mine, when, action=action)))
     if not found:
-        raise no_such_child(where, child, sorted({c.id for _, facts, _, _ in runs for c in facts.children}), redact)
+        raise no_such_child(where, child, sorted({c.id for _, facts, _ in runs for c in facts.children}), redact)
     return found
 
 
-def _case(inquiry: Inquiry, trees: list[Node]) -> Node:
-    at = format_instant(inquiry.evaluation.at)
-    return Node("case", f"case {inquiry.case}, as at {at}", True, children=tuple(trees))
-
-
-def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[Node]:
+def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[CaseNode]:
     """One case node per case where the child has the obligation, holding each derivation."""
     who = pseudonym(child) if redact else child
     out = []
     for q in found:
-        memo: dict = {}  # the occurrences of a recurring obligation share one derivation
-        trees = [why(q.evaluation, o, memo) for o in q.evaluation.obligations
-                 if o.child == who and o.action == action and (episode is None or o.episode == episode)]
+        explainer = Explainer(q.evaluation)  # the occurrences of a recurring obligation share one derivation
+        trees: list[Node] = [explainer.why(o) for o in q.evaluation.obligations
+                             if o.child == who and o.action == action and (episode is None or o.episode == episode)]
         if trees:
-            out.append(_case(q, trees))
+            out.append(CaseNode(case=q.case, at=q.evaluation.at, children=tuple(trees)))
     return out
 
 
-def why_not_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[Node]:
+def why_not_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[CaseNode]:
     who = pseudonym(child) if redact else child
-    return [_case(q, [why_not(q.evaluation, who, action, episode)]) for q in found]
+    return [CaseNode(case=q.case, at=q.evaluation.at, children=(Explainer(q.evaluation).why_not(who, action, episode),))
+            for q in found]

@@ -1,79 +1,61 @@
 """Why and why not: derivation trees, rebuilt by matching each rule body again.
 
-pyDatalog keeps no proofs, so for an obligation we find the generated rule whose
-head matches it and whose body holds under the obligation's bindings (matched against
-the relations pyDatalog derived, engine/backends/matcher.py), then test
-each of that rule's condition atoms on its own (engine/backends/matcher.py) to collect
-the facts that satisfied it, descending into derived facts (category, risk) and
-into the exceptions that replaced an actor or did not apply. For "why not" every
-clause that could create the action is tried on every episode of the child and
-ranked by how many conditions failed.
+pyDatalog keeps no proofs, so for an obligation we find the generated rule whose head matches it
+and whose body holds under the obligation's bindings (matched against the evaluation's relations,
+engine/explain/conditions.py), then test each of that rule's condition atoms on its own to collect
+the facts that satisfied it, descending into derived facts (category, risk) and into the exceptions
+that replaced an actor or did not apply. For "why not" every clause that could create the action
+is tried on every episode of the child and ranked by how many conditions failed.
 
-Input: an `Evaluation`. Output: `Node` trees (data; engine/explain/render.py
-renders them). Invariants: a "why" tree cites only clauses whose rules held; its
-leaves are base facts of the evaluation, each with its file and line.
+Input: an `Evaluation`. Output: typed node trees (engine/explain/nodes.py; render.py writes their
+English). Invariants: a "why" tree cites only clauses whose rules held; its leaves are base facts
+of the evaluation (or the records that show why a test failed), each with its file and line; the
+evaluation is only read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
-
 from compiler import ast
-from compiler.codegen import Lit, Rule
-from compiler.core.diagnostics import Span
-from compiler.logic import conjunctions
-from engine.backends.matcher import AtomResult, conjunction, holds, scopes
-from engine.evaluation import Evaluation
-from engine.meaning.obligations import Obligation
-from engine.meaning.base_facts import human, moment_of
+from compiler.codegen import Lit, Program, Rule
 from compiler.core.london import falls_off
+from engine.evaluation import Evaluation
+from engine.explain.conditions import Asked, AtomResult, scopes
+from engine.explain.nodes import (CandidateNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode, FactNode, Node,
+                                  ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
+from engine.meaning.base_facts import BaseFact, moment_of, utc, window_start
+from engine.meaning.obligations import Obligation
 
 
-@dataclass(frozen=True)
-class ClauseInfo:
-    """What a practitioner needs to find a clause and its source."""
+class RuleIndex:
+    """A program's rules by head predicate, and the lookups explanations repeat (a child's
+    obligations of one action ask the same heads again and again), remembered per program."""
 
-    id: str
-    title: str
-    kind: str  # clause | exception
-    document: str
-    document_title: str
-    section: str
-    says: tuple[str, ...]
-    notes: tuple[str, ...]
-    span: Span
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.by_pred: dict[str, list[Rule]] = {}
+        for rule in program.rules:
+            self.by_pred.setdefault(rule.head.pred, []).append(rule)
+        self._memo: dict[tuple, list[Rule]] = {}
 
-    def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "kind": self.kind, "document": self.document,
-                "document_title": self.document_title, "section": self.section, "says": list(self.says),
-                "notes": list(self.notes), **{"at": self.span.to_json()}}
+    def heads(self, pred: str, *head: object) -> list[Rule]:
+        """Rules whose head has these constants where given (None: any; a Var matches anything)."""
+        key = (pred, head)
+        if key not in self._memo:
+            self._memo[key] = [r for r in self.by_pred.get(pred, ()) if all(
+                not isinstance(a, str | int) or a == h for a, h in zip(r.head.args, head) if h is not None)]
+        return self._memo[key]
 
 
-@dataclass(frozen=True)
-class Node:
-    """One step of an explanation. `holds` is False for failed conditions (why not)."""
+_INDEXES: dict[int, RuleIndex] = {}
 
-    kind: str  # obligation | clause | condition | fact | exception | timing | status | candidate | why-not
-    text: str
-    holds: bool = True
-    clause: ClauseInfo | None = None
-    span: Span | None = None
-    children: tuple["Node", ...] = ()
 
-    def to_json(self) -> dict:
-        out: dict = {"kind": self.kind, "text": self.text, "holds": self.holds}
-        if self.clause:
-            out["clause"] = self.clause.to_json()
-        if self.span and self.span.file:
-            out["source"] = self.span.to_json()
-        if self.children:
-            out["children"] = [c.to_json() for c in self.children]
-        return out
-
-    def walk(self) -> Iterable["Node"]:
-        yield self
-        for c in self.children:
-            yield from c.walk()
+def rule_index(program: Program) -> RuleIndex:
+    """The program's index, built once (keyed on the program object; a few policies at most)."""
+    hit = _INDEXES.get(id(program))
+    if hit is None or hit.program is not program:
+        if len(_INDEXES) >= 8:
+            _INDEXES.clear()
+        hit = _INDEXES[id(program)] = RuleIndex(program)
+    return hit
 
 
 def clause_info(evaluation: Evaluation, clause_id: str) -> ClauseInfo:
@@ -84,229 +66,208 @@ def clause_info(evaluation: Evaluation, clause_id: str) -> ClauseInfo:
                       tuple(n.value for n in c.notes), c.span)
 
 
-def _when(moment) -> str:
-    return human(moment) if moment else "-"
+class Explainer:
+    """Explains one evaluation: its relations indexed once, and derivations kept for the next
+    obligation with the same head (another occurrence of a recurring one)."""
 
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        self.asked = Asked(evaluation)
+        self.rules = rule_index(evaluation.policy.program)
+        self._because: dict[tuple, ClauseNode] = {}
+        self._children = {c.id: c for c in evaluation.facts.children}
+        self._episodes = {e.id: e for e in evaluation.facts.episodes}
 
-# ---- conditions and derived facts ---------------------------------------------
+    # ---- facts and conditions ----------------------------------------------------
 
-def _absent_fact(evaluation: Evaluation, r: AtomResult) -> list[Node]:
-    """For a test that matched no fact (a 'not', a failed test), say what the facts were instead."""
-    if r.facts:
-        return []
-    if isinstance(r.atom, (ast.HasStatus, ast.NoStatus, ast.HasFlag, ast.ChildField)):
-        child = next((c for c in evaluation.facts.children if c.id == r.bindings.get("C")), None)
-        if child is None:
+    def _fact(self, f: BaseFact) -> FactNode:
+        ev = self.evaluation
+        if f.pred in ("child", "status", "flag", "child_field"):
+            return FactNode(pred=f.pred, args=f.args, span=f.span, child=self._children.get(f.args[0]))
+        episode = self._episodes.get(f.args[0])
+        child = self._children.get(episode.child) if episode and f.pred == "age" else None
+        window: tuple = ()
+        if f.pred in ("window_count", "window_true") and episode is not None:
+            lo, hi = utc(window_start(episode.reported, f.args[1])), utc(episode.reported)
+            window = tuple(sorted((e for e in ev.facts.episodes if e.child == episode.child
+                                   and lo <= utc(e.reported) <= hi), key=lambda e: utc(e.reported)))
+        counted = tuple(e.reported for e in window) if f.pred == "window_count" else ()
+        flagged = tuple(e for e in window if getattr(e, str(f.args[2]))) if f.pred == "window_true" else ()
+        return FactNode(pred=f.pred, args=f.args, span=f.span, child=child, episode=episode, at=ev.at,
+                        counted=counted, flagged=flagged)
+
+    def _records(self, r: AtomResult) -> list[Node]:
+        """For a test that matched no fact (a 'not', a failed test), what the records say instead."""
+        if r.facts:
             return []
-        text = (f"child {child.id}: statuses {', '.join(child.statuses) or 'none'}; flags {', '.join(child.flags) or 'none'}; "
-                f"placed in {child.placed_in}; responsible authority {child.responsible_authority}")
-        return [Node("fact", text, True, span=child.span)]
-    episode = next((e for e in evaluation.facts.episodes if e.id == r.bindings.get("E")), None)
-    if episode is None:
+        at = self.evaluation.at
+        if isinstance(r.atom, (ast.HasStatus, ast.NoStatus, ast.HasFlag, ast.ChildField)):
+            child = self._children.get(r.bindings.get("C"))
+            return [RecordNode(about="child", span=child.span, child=child)] if child else []
+        episode = self._episodes.get(r.bindings.get("E"))
+        if episode is None:
+            return []
+        if isinstance(r.atom, ast.EpisodeField):
+            return [RecordNode(about="unrecorded", span=episode.span, episode=episode, field=r.atom.field.value)]
+        if isinstance(r.atom, ast.WindowFlag):
+            return [RecordNode(about="no_flag_in_window", span=episode.span, episode=episode, field=r.atom.flag.value,
+                               within=r.atom.within)]
+        if isinstance(r.atom, ast.OffDay):
+            moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, at)
+            if moment is None:
+                return [RecordNode(about="not_returned", span=episode.span, episode=episode, at=at)]
+            return [RecordNode(about="calendar", span=episode.span, episode=episode, moment=r.atom.moment, when=moment,
+                               off=falls_off(moment, r.atom.holidays), holidays=r.atom.holidays)]
+        if isinstance(r.atom, ast.Returned):
+            return [RecordNode(about="not_returned", span=episode.span, episode=episode, at=at)]
         return []
-    if isinstance(r.atom, ast.EpisodeField):
-        return [Node("fact", f"episode {episode.id}: {r.atom.field} not recorded", True, span=episode.span)]
-    if isinstance(r.atom, ast.WindowFlag):
-        return [Node("fact", f"no episode of child {episode.child} reported in the {r.atom.within} up to "
-                     f"{human(episode.reported)} has {r.atom.flag}", True, span=episode.span)]
-    if isinstance(r.atom, ast.OffDay):
-        moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, evaluation.at)
-        if moment is None:
-            return [Node("fact", f"episode {episode.id}: not returned by {human(evaluation.at)}", True, span=episode.span)]
-        off = falls_off(moment, r.atom.holidays)
-        kind = ("a weekend or bank holiday" if off else "a working day") if r.atom.holidays else \
-            ("a weekend" if off else "a weekday")
-        return [Node("fact", f"{r.atom.moment} is {human(moment)}, {kind}", True, span=episode.span)]
-    if isinstance(r.atom, ast.Returned):
-        return [Node("fact", f"episode {episode.id}: not returned by {human(evaluation.at)}", True, span=episode.span)]
-    return []
 
+    def condition(self, r: AtomResult) -> ConditionNode:
+        children: list[Node] = [self._fact(f) for f in r.facts] + self._records(r)
+        if r.holds and not r.negated and isinstance(r.atom, (ast.Category, ast.Risk)):
+            pred = "category_by" if isinstance(r.atom, ast.Category) else "risk_by"
+            value = r.atom.category.value if isinstance(r.atom, ast.Category) else r.atom.level.value
+            children += self._derived(pred, r.bindings["E"], value, r.bindings["C"])
+        bindings = tuple(sorted((k, v) for k, v in r.bindings.items() if k in ("C", "E")))
+        return ConditionNode(atom=r.atom, negated=r.negated, holds=r.holds, bindings=bindings, children=tuple(children))
 
-def condition_node(evaluation: Evaluation, r: AtomResult) -> Node:
-    children = [Node("fact", f.detail, True, span=f.span) for f in r.facts] + _absent_fact(evaluation, r)
-    if r.holds and not r.negated and isinstance(r.atom, (ast.Category, ast.Risk)):
-        pred = "category_by" if isinstance(r.atom, ast.Category) else "risk_by"
-        value = r.atom.category.value if isinstance(r.atom, ast.Category) else r.atom.level.value
-        children += derived_nodes(evaluation, pred, r.bindings["E"], value, r.bindings["C"])
-    return Node("condition", r.words, r.holds, children=tuple(children))
-
-
-def _rules(evaluation: Evaluation, pred: str, *head: object) -> list[Rule]:
-    """Generated rules whose head has these leading constants (a Var matches anything); remembered
-    per evaluation, as a child's obligations of one action ask the same heads again and again."""
-    memo = getattr(evaluation, "_rules_memo", None)
-    if memo is None:
-        memo = {}
-        object.__setattr__(evaluation, "_rules_memo", memo)
-    if (pred, head) not in memo:
-        memo[(pred, head)] = [rule for rule in evaluation.policy.program.rules if rule.head.pred == pred and all(
-            not isinstance(a, str | int) or a == h for a, h in zip(rule.head.args, head) if h is not None)]
-    return memo[(pred, head)]
-
-
-def _holding(evaluation: Evaluation, rules: list[Rule], bindings: dict) -> tuple[Rule, dict] | None:
-    for rule in rules:
-        rows = holds(evaluation, rule.body, bindings)
-        if rows:
-            return rule, rows[0]
-    return None
-
-
-def derived_nodes(evaluation: Evaluation, pred: str, episode: str, value: str, child: str) -> list[Node]:
-    """How `category_by`/`risk_by` gave this episode this value: one clause node per deriving clause."""
-    nodes = []
-    for e, v, clause_id in evaluation.derived.tuples[pred]:
-        if e != episode or v != value:
-            continue
-        candidates = [r for r in _rules(evaluation, pred) if r.head.args[2] == clause_id]
-        found = _holding(evaluation, candidates, {"C": child, "E": episode, "L": value})
-        if found:
-            nodes.append(rule_node(evaluation, found[0], found[1], f"{pred.split('_')[0]} {value}: "))
-    return nodes
-
-
-def _guards(evaluation: Evaluation, rule: Rule, bindings: dict) -> list[Node]:
-    """Exceptions that would have replaced this rule's conclusion, and why they did not apply."""
-    out = []
-    for lit in rule.body:
-        if isinstance(lit, Lit) and lit.pred == "exception_holds" and lit.negated:
-            x = str(lit.args[2])
-            best = nearest(evaluation, evaluation.policy.program.clauses[x], bindings)
-            failed = tuple(condition_node(evaluation, r) for r in best if not r.holds)
-            out.append(Node("exception", f"exception {x} did not apply", True, clause_info(evaluation, x),
-                            children=failed))
-    return out
-
-
-def rule_node(evaluation: Evaluation, rule: Rule, bindings: dict, prefix: str = "") -> Node:
-    info = clause_info(evaluation, rule.clause)
-    children = [condition_node(evaluation, r) for r in conjunction(evaluation, rule.conditions, bindings)]
-    if rule.exception:
-        x = clause_info(evaluation, rule.exception)
-        actor = rule.head.args[3]
-        exc = [condition_node(evaluation, r) for r in conjunction(evaluation, rule.exception_conditions, bindings)]
-        children.append(Node("exception", f"actor replaced by {actor}: exception {x.id} \"{x.title}\"", True, x,
-                             children=tuple(exc)))
-    children += _guards(evaluation, rule, bindings)
-    return Node("clause", f"{prefix}{info.id} \"{info.title}\"", True, info, info.span, tuple(children))
-
-
-def nearest(evaluation: Evaluation, clause: ast.Clause, bindings: dict) -> list[AtomResult]:
-    """The case of the clause's conditions with the fewest failures, tested under `bindings`."""
-    best: list[AtomResult] | None = None
-    for conj in conjunctions(clause):
-        results = conjunction(evaluation, conj, bindings)
-        if best is None or sum(not r.holds for r in results) < sum(not r.holds for r in best):
-            best = results
-    return best or []
-
-
-# ---- why -------------------------------------------------------------------------
-
-def _timing_node(evaluation: Evaluation, ob: Obligation) -> Node:
-    clause = evaluation.policy.program.clauses[ob.clause]
-    t = clause.obligation(ob.action).timing
-    start = str(t.start) if t.start else "reported"
-    if ob.triggered is None:
-        arose = "in force while its conditions hold (it is about the child, not an episode)"
-    else:
-        arose = f"arose {_when(ob.triggered)} ({start}" + (f", occurrence {ob.occurrence}, every {t.every} until returned" if ob.occurrence else "") + ")"
-    if ob.due is None:
-        due = "no due time is set by the procedure"
-    else:
-        rule = "immediately" if t.immediately else f"within {t.due_after}" + (f" of {t.due_anchor}" if t.due_anchor else "")
-        due = f"due {_when(ob.due)} ({rule})"
-    return Node("timing", f"{arose}; {due}")
-
-
-def _status_node(evaluation: Evaluation, ob: Obligation) -> Node | None:
-    if ob.status is None:
+    def _holding(self, rules: list[Rule], bindings: dict) -> tuple[Rule, dict] | None:
+        for rule in rules:
+            rows = self.asked.holds(rule.body, bindings)
+            if rows:
+                return rule, rows[0]
         return None
-    if ob.done_at is not None:
-        done = next((a for a in evaluation.facts.actions if a.child == ob.child and a.action == ob.action
-                     and a.episode in (None, ob.episode) and a.at == ob.done_at), None)
-        who = f" by {done.by}" if done else ""
-        return Node("status", f"status {ob.status}: {ob.action} recorded {_when(ob.done_at)}{who}", True,
-                    span=done.span if done else None)
-    if ob.status == "overdue":
-        return Node("status", f"status overdue: nothing recorded by {_when(ob.due)} (as at {_when(evaluation.at)})")
-    return Node("status", f"status pending: nothing recorded yet (as at {_when(evaluation.at)})")
+
+    def _derived(self, pred: str, episode: str, value: str, child: str) -> list[Node]:
+        """How `category_by`/`risk_by` gave this episode this value: one clause node per deriving clause."""
+        nodes: list[Node] = []
+        for e, v, clause_id in self.evaluation.derived.tuples[pred]:
+            if e != episode or v != value:
+                continue
+            found = self._holding(self.rules.heads(pred, None, None, clause_id), {"C": child, "E": episode, "L": value})
+            if found:
+                nodes.append(self.rule(found[0], found[1], "category" if pred == "category_by" else "risk", value))
+        return nodes
+
+    def nearest(self, clause: ast.Clause, bindings: dict) -> list[AtomResult]:
+        """The case of the clause's conditions with the fewest failures, tested under `bindings`."""
+        best: list[AtomResult] | None = None
+        for conj in self.evaluation.policy.normal[clause.id.value].cases:
+            results = self.asked.conjunction(conj, bindings)
+            if best is None or sum(not r.holds for r in results) < sum(not r.holds for r in best):
+                best = results
+        return best or []
+
+    def _guards(self, rule: Rule, bindings: dict) -> list[Node]:
+        """Exceptions that would have replaced this rule's conclusion, and why they did not apply."""
+        out: list[Node] = []
+        for lit in rule.body:
+            if isinstance(lit, Lit) and lit.pred == "exception_holds" and lit.negated:
+                x = str(lit.args[2])
+                best = self.nearest(self.evaluation.policy.program.clauses[x], bindings)
+                out.append(ExceptionNode(clause=clause_info(self.evaluation, x), outcome="did_not_apply",
+                                         children=tuple(self.condition(r) for r in best if not r.holds)))
+        return out
+
+    def rule(self, rule: Rule, bindings: dict, sets: str = "because", value: str | None = None) -> ClauseNode:
+        ev = self.evaluation
+        children: list[Node] = [self.condition(r) for r in self.asked.conjunction(rule.conditions, bindings)]
+        if rule.exception:
+            exc = tuple(self.condition(r) for r in self.asked.conjunction(rule.exception_conditions, bindings))
+            children.append(ExceptionNode(clause=clause_info(ev, rule.exception), outcome="replaced_actor",
+                                          actor=str(rule.head.args[3]), children=exc))
+        children += self._guards(rule, bindings)
+        return ClauseNode(clause=clause_info(ev, rule.clause), sets=sets, value=value, children=tuple(children))  # type: ignore[arg-type]
+
+    # ---- why ---------------------------------------------------------------------
+
+    def _status(self, ob: Obligation) -> StatusNode | None:
+        ev = self.evaluation
+        if ob.status is None:
+            return None
+        done = None
+        if ob.done_at is not None:
+            done = next((a for a in ev.facts.actions if a.child == ob.child and a.action == ob.action
+                         and a.episode in (None, ob.episode) and a.at == ob.done_at), None)
+        return StatusNode(status=ob.status, action=ob.action, at=ev.at, due=ob.due, done_at=ob.done_at, recorded=done,
+                          triggered=ob.triggered, open_for=ob.open_for)
+
+    def because(self, ob: Obligation) -> ClauseNode:
+        key = (ob.child, ob.episode, ob.action, ob.actor, ob.modality, ob.clause, ob.exception)
+        if key not in self._because:
+            rules = self.rules.heads("obligation", None, None, ob.action, ob.actor, ob.modality, ob.clause, ob.exception or "")
+            found = self._holding(rules, {"C": ob.child, "E": ob.episode or ""})
+            if found is None:  # an obligation the rules do not derive cannot be explained; never invent a reason
+                raise LookupError(f"no rule derives {ob.action} for {ob.child}")
+            self._because[key] = self.rule(found[0], found[1])
+        return self._because[key]
+
+    def why(self, ob: Obligation) -> ObligationNode:
+        """The derivation of one obligation of this evaluation."""
+        timing = self.evaluation.policy.program.clauses[ob.clause].obligation(ob.action).timing
+        children: list[Node] = [TimingNode(triggered=ob.triggered, due=ob.due, occurrence=ob.occurrence, timing=timing,
+                                            standard=ob.standard)]
+        status = self._status(ob)
+        if status:
+            children.append(status)
+        children.append(self.because(ob))
+        for other in (ob.clauses or (ob.clause,))[1:]:  # one duty, one row: each clause that gives it, explained
+            children.extend(self._also_because(ob, other))
+        return ObligationNode(obligation=ob, children=tuple(children))
+
+    def _also_because(self, ob: Obligation, clause: str) -> list[ClauseNode]:
+        """Another clause that gives the same duty (its own modality or exception may differ from the row's)."""
+        rules = self.rules.heads("obligation", None, None, ob.action, ob.actor, None, clause, None)
+        found = self._holding(rules, {"C": ob.child, "E": ob.episode or ""})
+        return [self.rule(found[0], found[1])] if found else []
+
+    # ---- why not -----------------------------------------------------------------
+
+    def why_not(self, child: str, action: str, episode: str | None = None) -> WhyNotNode:
+        """Every clause that could create `action` for the child, nearest miss first."""
+        ev = self.evaluation
+        program = ev.policy.program
+        present = [o for o in ev.obligations
+                   if o.child == child and o.action == action and (episode is None or o.episode == episode)]
+        candidates: list[tuple[tuple, CandidateNode]] = []
+        for clause in program.clauses.values():
+            if clause.obligation(action) is None:
+                continue
+            info = clause_info(ev, clause.id.value)
+            for bindings in scopes(ev, clause, child, episode):
+                results = self.nearest(clause, bindings)
+                failed = sum(not r.holds for r in results)
+                mine = [o for o in present if clause.id.value in (o.clauses or (o.clause,))
+                        and (o.episode or "") == bindings["E"]]
+                replaced = [x for x in ev.policy.normal[clause.id.value].overriders()
+                            if self.asked.holds((Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
+                children: list[Node] = [self.condition(r) for r in results]
+                exception = None
+                if mine:
+                    outcome, rank = "present", (0, 0)
+                elif failed == 0 and replaced:
+                    outcome, rank, exception = "replaced", (1, 0), replaced[0]
+                    best = self.nearest(program.clauses[exception], bindings)
+                    children.append(ExceptionNode(clause=clause_info(ev, exception), outcome="applied",
+                                                  children=tuple(self.condition(r) for r in best)))
+                elif failed == 0:
+                    outcome, rank = "not_arisen", (1, 0)
+                else:
+                    outcome, rank = "failed", (2, failed)
+                node = CandidateNode(clause=info, child=bindings["C"], episode=bindings["E"] or None, outcome=outcome,  # type: ignore[arg-type]
+                                     failed=failed, conditions=len(results), at=ev.at,
+                                     actors=tuple(sorted({o.actor for o in mine})), exception=exception,
+                                     children=tuple(children))
+                candidates.append(((rank, info.id, bindings["E"]), node))
+        candidates.sort(key=lambda c: c[0])
+        return WhyNotNode(child=child, action=action, episode=episode, present=len(present), at=ev.at,
+                          children=tuple(n for _, n in candidates))
 
 
-def _because(evaluation: Evaluation, ob: Obligation) -> Node:
-    bindings = {"C": ob.child, "E": ob.episode or ""}
-    rules = _rules(evaluation, "obligation", None, None, ob.action, ob.actor, ob.modality, ob.clause, ob.exception or "")
-    found = _holding(evaluation, rules, bindings)
-    if found is None:  # an obligation the rules do not derive cannot be explained; never invent a reason
-        raise LookupError(f"no rule derives {ob.action} for {ob.child}")
-    return rule_node(evaluation, found[0], found[1], "because ")
+def why(evaluation: Evaluation, ob: Obligation) -> ObligationNode:
+    """The derivation of one obligation (for many, make one `Explainer` and ask it each)."""
+    return Explainer(evaluation).why(ob)
 
 
-def why(evaluation: Evaluation, ob: Obligation, memo: dict | None = None) -> Node:
-    """The derivation of one obligation of this evaluation. `memo` (one per evaluation) keeps each
-    derivation for the next obligation with the same head (another occurrence of a recurring one)."""
-    memo = {} if memo is None else memo
-    key = (ob.child, ob.episode, ob.action, ob.actor, ob.modality, ob.clause, ob.exception)
-    if key not in memo:
-        memo[key] = _because(evaluation, ob)
-    children = [_timing_node(evaluation, ob)]
-    status = _status_node(evaluation, ob)
-    if status:
-        children.append(status)
-    children.append(memo[key])
-    where = f", episode {ob.episode}" if ob.episode else ""
-    head = f"{ob.actor} {ob.modality} {ob.action} - child {ob.child}{where}"
-    return Node("obligation", head, True, children=tuple(children))
-
-
-# ---- why not -----------------------------------------------------------------------
-
-def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None = None) -> Node:
-    """Every clause that could create `action` for the child, nearest miss first."""
-    program = evaluation.policy.program
-    present = [o for o in evaluation.obligations
-               if o.child == child and o.action == action and (episode is None or o.episode == episode)]
-    overriders: dict[str, list[str]] = {}
-    for c in program.clauses.values():
-        for t in c.overrides:
-            overriders.setdefault(t.value, []).append(c.id.value)
-    candidates: list[tuple[tuple, Node]] = []
-    for clause in program.clauses.values():
-        if clause.obligation(action) is None:
-            continue
-        info = clause_info(evaluation, clause.id.value)
-        for bindings in scopes(evaluation, clause, child, episode):
-            results = nearest(evaluation, clause, bindings)
-            failed = sum(not r.holds for r in results)
-            where = f" for episode {bindings['E']}" if bindings["E"] else ""
-            mine = [o for o in present if o.clause == clause.id.value and (o.episode or "") == bindings["E"]]
-            replaced = [x for x in overriders.get(clause.id.value, ())
-                        if holds(evaluation, (Lit("exception_holds", (bindings["C"], bindings["E"], x)),), {})]
-            children = [condition_node(evaluation, r) for r in results]
-            if mine:
-                text = f"{info.id}{where}: all conditions hold; present ({', '.join(sorted({o.actor for o in mine}))})"
-                rank = (0, 0)
-            elif failed == 0 and replaced:
-                x = replaced[0]
-                text = f"{info.id}{where}: all conditions hold, but exception {x} replaced it"
-                best = nearest(evaluation, program.clauses[x], bindings)
-                children.append(Node("exception", f"exception {x} applied", True, clause_info(evaluation, x),
-                                     children=tuple(condition_node(evaluation, r) for r in best)))
-                rank = (1, 0)
-            elif failed == 0:
-                text = f"{info.id}{where}: all conditions hold, but it has not arisen by {_when(evaluation.at)}"
-                rank = (1, 0)
-            else:
-                text = f"{info.id}{where}: {failed} of {len(results)} condition{'s' * (len(results) != 1)} failed"
-                rank = (2, failed)
-            candidates.append(((rank, info.id, bindings["E"]), Node("candidate", text, failed == 0, info, info.span,
-                                                                    tuple(children))))
-    candidates.sort(key=lambda c: c[0])
-    scope = f" (episode {episode})" if episode else ""
-    if present:
-        head = f"{action} for child {child}{scope}: present ({len(present)} obligation{'s' * (len(present) != 1)})"
-    elif candidates:
-        head = f"{action} for child {child}{scope}: not required as at {_when(evaluation.at)}; {len(candidates)} way{'s' * (len(candidates) != 1)} it could arise, nearest first"
-    else:
-        head = f"{action} for child {child}{scope}: no clause creates it for this child"
-    return Node("why-not", head, bool(present), children=tuple(n for _, n in candidates))
+def why_not(evaluation: Evaluation, child: str, action: str, episode: str | None = None) -> WhyNotNode:
+    return Explainer(evaluation).why_not(child, action, episode)

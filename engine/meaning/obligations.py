@@ -1,30 +1,56 @@
-"""Derived obligation tuples -> `Obligation`s with times, occurrences and status.
+"""Obligation tuples -> occurrences: when each arises, when it is due, and the output order.
 
-Input: the `obligation` tuples from the rules, the clauses (their timing), the
-facts and the evaluation time. Output: obligations sorted by due time, then
-arising time, child, episode, action, actor. Invariants: an obligation appears
-only once it has arisen (triggered <= as_of); a recurring one yields one
-obligation per occurrence that has arisen, and none from the return onwards;
-status is given only when the input records actions at all.
+Input: the `obligation` tuples the rules derive (child, episode, action, actor, modality,
+clause, exception), the clauses (their timing), the episodes and the evaluation time.
+Output: every occurrence arisen by then, with its due time; engine/meaning/lifecycle.py
+then makes one row per duty and gives each its state. Each rule is written twice, side by
+side: in Python (the reference, behind pyDatalog) and as the SQL DuckDB runs over the
+derived `obligation` table; tests/test_scale_differential.py holds them to identical answers.
+
+The rules (the README's "Obligations"):
+* arising: the `from` moment (default the report) of the episode; none while that moment is
+  in the future, or is a return that has not happened; a child-scoped obligation has no times;
+* recurring (`every N days until returned`): occurrence k arises k - 1 periods after the
+  first, counted on the London calendar (the same wall-clock time across a clock change;
+  `every N hours` is real time), while it arises by the evaluation time and before the
+  return; at most MAX_OCCURRENCES;
+* due: the arising time when `immediately`; `within` after the arising time or after the
+  named moment (real time; none while that moment has not happened); for a recurring duty
+  without `within`, the next occurrence's arising time (the end of its period); else none
+  (a local standard may have set one: `standard`, compiler/policy.py's with_local_standards);
+* order: due, arising time (none last), child, episode, action, actor, occurrence, then
+  modality, clause, exception.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
+import duckdb
+
 from compiler import ast
-from facts.model import Episode, FactSet, RecordedAction
-from compiler.core.london import format_instant
-from engine.meaning.base_facts import add_minutes, moment_of, returned_by, utc
+from compiler.core import london_tables as london
+from compiler.core.london import LONDON, format_instant, utc
+from compiler.sql import literal
+from engine.meaning.base_facts import add_minutes, moment_of, returned_by
+from facts.model import Episode
 
 _NEVER = datetime.max.replace(tzinfo=timezone.utc)  # sorts after every real time
 MAX_OCCURRENCES = 520  # ten years of weekly meetings: an evaluation time decades late cannot exhaust memory
-FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "exception", "status")
+FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due", "clause", "clauses", "exception",
+          "status", "open_for", "standard")
+STRENGTH = ("must", "should", "consider", "good_practice")  # strongest first: one duty, one row keeps the strongest
 
 
 @dataclass(frozen=True, slots=True)
 class Obligation:
+    """One duty (one occurrence of a recurring one) and its state at the evaluation time.
+
+    `clauses`: every clause that creates this same duty (`clause` is the first); `open_for`:
+    minutes since it arose, while it is open or overdue; `standard`: the local standard that set
+    `due` where the procedure sets no time."""
+
     child: str
     episode: str | None
     action: str
@@ -37,6 +63,9 @@ class Obligation:
     status: str | None = None
     occurrence: int = 0  # 1, 2, ... for recurring obligations; 0 otherwise
     done_at: datetime | None = None
+    clauses: tuple[str, ...] = ()
+    open_for: int | None = None
+    standard: str | None = None
 
     @property
     def key(self) -> tuple:
@@ -46,7 +75,8 @@ class Obligation:
     def sort_key(self) -> tuple:
         """Due, then arising time, as real instants (none last), then the names."""
         return (utc(self.due) if self.due else _NEVER, utc(self.triggered) if self.triggered else _NEVER,
-                self.child, self.episode or "", self.action, self.actor, self.occurrence)
+                self.child, self.episode or "", self.action, self.actor, self.occurrence,
+                self.modality, self.clause, self.exception or "")
 
     def to_json(self) -> dict:
         out = {
@@ -54,84 +84,156 @@ class Obligation:
             "modality": self.modality,
             "triggered": format_instant(self.triggered) if self.triggered else None,
             "due": format_instant(self.due) if self.due else None,
-            "clause": self.clause, "exception": self.exception, "status": self.status,
+            "clause": self.clause, "clauses": list(self.clauses or (self.clause,)), "exception": self.exception,
+            "status": self.status, "open_for": self.open_for, "standard": self.standard,
         }
         if self.occurrence:
             out["occurrence"] = self.occurrence
         return out
 
 
-def occurrences(timing: ast.Timing, episode: Episode | None, at: datetime) -> list[tuple[int, datetime | None]]:
-    """(occurrence number, moment arisen) for every occurrence arisen by `at`."""
+# -- arising and recurrence --------------------------------------------------------------
+
+def later(first: datetime, periods: int, every: ast.Duration) -> datetime:
+    """`periods` periods after `first`: London calendar days for a period in days (read as
+    parse_instant reads a wall time: fold=0), real minutes for one in hours."""
+    if periods == 0:
+        return first
+    if every.unit != "days":
+        return add_minutes(first, periods * every.minutes)
+    wall = first.astimezone(LONDON).replace(tzinfo=None) + timedelta(minutes=periods * every.minutes)
+    return utc(wall.replace(tzinfo=LONDON)).astimezone(LONDON)
+
+
+def occurrences(timing: ast.Timing, episode: Episode | None,
+                at: datetime) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(occurrence number, moment arisen, end of its period when it recurs) for every occurrence arisen by `at`."""
     if episode is None:
-        return [(0, None)]
+        return [(0, None, None)]
     start = timing.start or ast.Moment("reported", None, ast.Span(""))
     first = moment_of(episode, start.anchor, start.minutes, at)
     if first is None or utc(first) > utc(at):
         return []
     if timing.every is None:
-        return [(0, first)]
+        return [(0, first, None)]
     back = returned_by(episode, at)
-    out, k = [], 0
-    while k < MAX_OCCURRENCES:
-        moment = add_minutes(first, k * timing.every.minutes)
+    out: list[tuple[int, datetime | None, datetime | None]] = []
+    for k in range(MAX_OCCURRENCES):
+        moment = later(first, k, timing.every)
         if utc(moment) > utc(at) or (back is not None and utc(moment) >= utc(back)):
-            return out
-        out.append((k + 1, moment))
-        k += 1
+            break
+        out.append((k + 1, moment, later(first, k + 1, timing.every)))
     return out
 
 
-def due_time(timing: ast.Timing, triggered: datetime | None, episode: Episode | None, at: datetime) -> datetime | None:
+def due_time(timing: ast.Timing, triggered: datetime | None, period_end: datetime | None, episode: Episode | None,
+             at: datetime) -> datetime | None:
+    """When the occurrence must be done by, where the procedure says (see the module's rules)."""
     if triggered is None:
         return None
     if timing.immediately:
         return triggered
     if timing.due_after is None:
-        return None
+        return period_end
     if timing.due_anchor is not None and episode is not None:
         base = moment_of(episode, timing.due_anchor.anchor, timing.due_anchor.minutes, at)
         return None if base is None else add_minutes(base, timing.due_after.minutes)
     return add_minutes(triggered, timing.due_after.minutes)
 
 
-def status_of(ob: Obligation, episode: Episode | None, actions: Iterable[RecordedAction], at: datetime,
-              window_end: datetime | None) -> tuple[str, datetime | None]:
-    """pending / overdue / done / done_late, from the first matching recorded action."""
-    since = ob.triggered if ob.occurrence else (episode.reported if episode else None)
-    matches = sorted(
-        (a.at for a in actions
-         if a.child == ob.child and a.action == ob.action
-         and (a.episode is None or ob.episode is None or a.episode == ob.episode)
-         and utc(a.at) <= utc(at)
-         and (since is None or utc(a.at) >= utc(since))
-         and (window_end is None or utc(a.at) < utc(window_end))),
-        key=utc)
-    if matches:
-        done = matches[0]
-        late = ob.due is not None and utc(done) > utc(ob.due)
-        return ("done_late" if late else "done"), done
-    if ob.due is not None and utc(ob.due) < utc(at):
-        return "overdue", None
-    return "pending", None
-
-
-def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSet, at: datetime,
-          track_status: bool | None = None) -> list[Obligation]:
-    """`track_status` defaults to whether `facts` records any action (give it for part of a larger input)."""
-    episodes = {e.id: e for e in facts.episodes}
-    track_status = bool(facts.actions) if track_status is None else track_status
-    out: list[Obligation] = []
+def arisen(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], episodes: dict[str, Episode],
+           at: datetime) -> list[Obligation]:
+    """Every occurrence of every derived obligation tuple arisen by `at`, with its due time."""
+    out = []
     for child, episode_id, action, actor, modality, clause_id, exception in tuples:
         episode = episodes.get(episode_id) if episode_id else None
         timing = clauses[clause_id].obligation(action).timing
-        arisen = occurrences(timing, episode, at)
-        for i, (number, moment) in enumerate(arisen):
-            ob = Obligation(child, episode_id or None, action, actor, modality, moment,
-                            due_time(timing, moment, episode, at), clause_id, exception or None, None, number)
-            if track_status:
-                window_end = add_minutes(moment, timing.every.minutes) if timing.every and moment else None
-                status, done_at = status_of(ob, episode, facts.actions, at, window_end)
-                ob = replace(ob, status=status, done_at=done_at)
-            out.append(ob)
-    return sorted(out, key=Obligation.sort_key)
+        for number, moment, end in occurrences(timing, episode, at):
+            due = due_time(timing, moment, end, episode, at)
+            out.append(Obligation(child, episode_id or None, action, actor, modality, moment, due, clause_id,
+                                  exception or None, occurrence=number, standard=timing.standard if due else None))
+    return out
+
+
+# -- the same in SQL ---------------------------------------------------------------------
+
+def _sql(value: object) -> str:
+    return "NULL" if value is None else ("true" if value is True else "false" if value is False else literal(value))
+
+
+def timing_rows(clauses: dict[str, ast.Clause]) -> list[tuple]:
+    """(clause, action, start anchor, start minutes, every minutes, every in days, immediately, within minutes,
+    due anchor, due anchor minutes, until returned, local standard) for every obligation a clause creates."""
+    rows, seen = [], set()
+    for cid in sorted(clauses):
+        for c in clauses[cid].then:
+            if isinstance(c, ast.Obligation) and (cid, c.action.value) not in seen:
+                seen.add((cid, c.action.value))
+                t = c.timing
+                start = t.start or ast.Moment("reported", None, ast.Span(""))
+                rows.append((cid, c.action.value, start.anchor, start.minutes,
+                             t.every.minutes if t.every else None, bool(t.every and t.every.unit == "days"),
+                             t.immediately, t.due_after.minutes if t.due_after else None,
+                             t.due_anchor.anchor if t.due_anchor else None,
+                             t.due_anchor.minutes if t.due_anchor else None, t.until_returned, t.standard))
+    return rows
+
+
+def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) -> None:
+    """heads: one row per distinct action/actor/modality/clause/exception, with its timing, its
+    modality's strength, and ranks of the names so the big sort compares integers."""
+    con.execute("""CREATE OR REPLACE TABLE timing (clause VARCHAR, action VARCHAR, start_anchor VARCHAR,
+                   start_min BIGINT, every_min BIGINT, every_days BOOLEAN, immediately BOOLEAN, due_min BIGINT,
+                   due_anchor VARCHAR, due_anchor_min BIGINT, until_ret BOOLEAN, standard VARCHAR)""")
+    rows = timing_rows(clauses)
+    if rows:
+        con.execute("INSERT INTO timing VALUES " + ", ".join("(" + ", ".join(map(_sql, r)) + ")" for r in rows))
+    strength = "CASE modality " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(STRENGTH)) + f" ELSE {len(STRENGTH)} END"
+    con.execute(f"""CREATE OR REPLACE TABLE heads AS
+        SELECT row_number() OVER (ORDER BY action, actor, modality, clause, exception) AS hid,
+               dense_rank() OVER (ORDER BY action, actor) AS r1,
+               dense_rank() OVER (ORDER BY modality, clause, exception) AS r2, {strength} AS strength, *
+        FROM (SELECT DISTINCT c2 AS action, c3 AS actor, c4 AS modality, c5 AS clause, c6 AS exception FROM obligation)
+        JOIN timing USING (clause, action)""")
+
+
+def _later(first: str, periods: str, h: str = "h") -> str:
+    """SQL for `later`: `periods` periods after the instant `first` (us)."""
+    step = f"({periods}) * {h}.every_min * {london.MINUTE_US}"
+    return (f"CASE WHEN ({periods}) = 0 THEN {first} WHEN {h}.every_days THEN london_local(london_wall({first}) + {step}) "
+            f"ELSE {first} + {step} END")
+
+
+def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
+    """arisen(child, episode, hid, occurrence, triggered, due, at_us, back, action, recurs): `arisen()` for every
+    row of `obligation`, each child judged as at its `judged_at` time; `back`: the return, when it has happened
+    and the duty ends on it (lifecycle.py); `recurs`: whether it is an occurrence of a recurring duty."""
+    m = london.MINUTE_US
+    moment = lambda anchor, minutes: (f"CASE WHEN h.{anchor} = 'reported' THEN e.rep + h.{minutes} * {m} "  # noqa: E731
+                                      f"WHEN e.ret <= a.at_us THEN e.ret + h.{minutes} * {m} END")
+    ob = f"""
+        SELECT o.c0 AS child, o.c1 AS episode, h.hid, e.id IS NOT NULL AS has_ep,
+               CASE WHEN e.ret <= a.at_us THEN e.ret END AS ret, a.at_us, h.every_min, h.every_days, h.immediately,
+               h.due_min, h.due_anchor IS NOT NULL AS anchored, h.action, h.every_min IS NOT NULL AS recurs,
+               CASE WHEN h.until_ret AND e.ret <= a.at_us THEN e.ret END AS back,
+               CASE WHEN e.id IS NOT NULL THEN {moment('start_anchor', 'start_min')} END AS first,
+               CASE WHEN e.id IS NOT NULL AND h.due_anchor IS NOT NULL
+                    THEN {moment('due_anchor', 'due_anchor_min')} + h.due_min * {m} END AS anchored_due
+        FROM obligation o JOIN heads h ON h.action = o.c2 AND h.actor = o.c3 AND h.modality = o.c4
+             AND h.clause = o.c5 AND h.exception = o.c6 AND h.every_min IS {{}} NULL
+        JOIN judged_at a ON a.child = o.c0
+        LEFT JOIN in_episodes e ON e.id = o.c1"""
+    # a generous count of periods by the clock (offsets differ by an hour at most), then the exact test
+    periods = f"(london_wall(at_us) - london_wall(first)) // (every_min * {m}) + 2"
+    once_due = (f"CASE WHEN first IS NULL OR immediately THEN first WHEN due_min IS NULL THEN NULL "
+                f"WHEN anchored THEN anchored_due ELSE first + due_min * {m} END")
+    every_due = f"CASE WHEN immediately THEN t WHEN due_min IS NULL THEN t_end ELSE t + due_min * {m} END"
+    con.execute(f"""CREATE OR REPLACE TABLE arisen AS
+        SELECT child, episode, hid, 0 AS occurrence, first AS triggered, {once_due} AS due, at_us, back, action, recurs
+        FROM ({ob.format('')}) WHERE NOT has_ep OR first <= at_us""")
+    con.execute(f"""INSERT INTO arisen
+        SELECT child, episode, hid, k + 1, t, {every_due}, at_us, back, action, recurs FROM (
+            SELECT s.*, {_later('s.first', 's.k', 's')} AS t, {_later('s.first', 's.k + 1', 's')} AS t_end FROM (
+                SELECT *, unnest(range(least({MAX_OCCURRENCES}, {periods}))) AS k
+                FROM ({ob.format('NOT')}) WHERE has_ep AND first <= at_us) s)
+        WHERE t <= at_us AND (ret IS NULL OR t < ret)""")

@@ -1,6 +1,6 @@
 """The output's one definition: the table's columns and the obligation fields of JSON and CSV,
 each cell with its Python formatting (an `Obligation` -> text or value) and its SQL formatting
-(over DuckDB's `occ o JOIN heads h`, engine/meaning/obligations_sql.py) side by side.
+(over DuckDB's `occ o JOIN heads h`, engine/meaning/lifecycle.py) side by side.
 
 Input: an `Obligation`, or the names of SQL columns. Output: cell text and values, and the
 heading line. engine/output/render.py writes Python objects with the `python` side,
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from compiler.core.london import format_instant
+from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import Obligation
 
 WHEN = "%a %d %b %Y %H:%M"
@@ -57,10 +58,30 @@ def iso_sql(expr: str, wall: str) -> str:
 
 # ---- the table ----
 
+def span_macro(con) -> None:
+    """span_words(minutes) in SQL: engine.meaning.lifecycle.span_words, for the table's 'open 3 days 4 hours'."""
+    plural = lambda n, w: f"({n})::VARCHAR || ' {w}' || CASE WHEN ({n}) = 1 THEN '' ELSE 's' END"  # noqa: E731
+    d, h, mi = "m // 1440", "m % 1440 // 60", "m % 60"
+    con.execute(f"""CREATE OR REPLACE MACRO span_words(m) AS CASE
+        WHEN {d} > 0 THEN {plural(d, 'day')} || CASE WHEN {h} > 0 THEN ' ' || {plural(h, 'hour')} ELSE '' END
+        WHEN {h} > 0 THEN {plural(h, 'hour')} || CASE WHEN {mi} > 0 THEN ' ' || {plural(mi, 'minute')} ELSE '' END
+        ELSE {plural(mi, 'minute')} END""")
+
+
+def _status(o: Obligation) -> str:
+    if o.status == "overdue":
+        return "OVERDUE"
+    if o.status == "open" and o.open_for is not None:
+        return "open " + span_words(o.open_for)
+    return o.status or ""
+
+
 TABLE = (
-    Column("due", lambda o: when(o.due), when_sql("o.due_wall")),
-    Column("status", lambda o: "OVERDUE" if o.status == "overdue" else (o.status or ""),
-           "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' ELSE coalesce(o.status, '') END"),
+    Column("due", lambda o: when(o.due) + (f" ({o.standard})" if o.standard else ""),
+           when_sql("o.due_wall") + " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL "
+           "THEN ' (' || h.standard || ')' ELSE '' END"),
+    Column("status", _status, "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for "
+           "IS NOT NULL THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END"),
     Column("child", lambda o: o.child, "o.shown"),
     Column("episode", lambda o: o.episode or "-", "CASE WHEN o.episode = '' THEN '-' ELSE o.episode END"),
     Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
@@ -68,8 +89,11 @@ TABLE = (
     Column("actor", lambda o: o.actor, "h.actor"),
     Column("modality", lambda o: o.modality, "h.modality"),
     Column("triggered", lambda o: when(o.triggered), when_sql("o.triggered_wall")),
-    Column("clause", lambda o: o.clause + (f" (via {o.exception})" if o.exception else ""),
-           "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"),
+    Column("clause", lambda o: o.clause + (f" (via {o.exception})" if o.exception else "")
+           + "".join(", " + c for c in o.clauses[1:]),
+           "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"
+           " || CASE WHEN contains(o.clauses, ';') THEN ', ' || replace(substr(o.clauses, strpos(o.clauses, ';') + 1), "
+           "';', ', ') ELSE '' END"),
 )
 STATUS = 1  # the table's status column, left out when no obligation has a status
 HEADERS = tuple(c.name for c in TABLE)
@@ -86,9 +110,15 @@ DATA = (
     Column("triggered", lambda o: iso(o.triggered), iso_sql("o.triggered", "o.triggered_wall")),
     Column("due", lambda o: iso(o.due), iso_sql("o.due", "o.due_wall")),
     Column("clause", lambda o: o.clause, "h.clause"),
+    # every clause that gives the duty: a list in JSON, `;`-separated in CSV and in SQL
+    Column("clauses", lambda o: list(o.clauses or (o.clause,)), "coalesce(o.clauses, h.clause)"),
     Column("exception", lambda o: o.exception, "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END"),
     Column("status", lambda o: o.status, "o.status"),
+    Column("open_for", lambda o: o.open_for, "o.open_for"),
+    Column("standard", lambda o: o.standard, "CASE WHEN o.due IS NOT NULL THEN h.standard END"),
 )
+LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows as lists
+NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
 CSV_HEADER = ("case", *(c.name for c in DATA), OCCURRENCE.name)
 
@@ -103,7 +133,8 @@ def data(o: Obligation) -> dict:
 
 def csv_row(name: str, o: Obligation) -> tuple:
     """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty)."""
-    return (name, *("" if (v := c.python(o)) is None else v for c in DATA), o.occurrence or "")
+    return (name, *("" if (v := c.python(o)) is None else ";".join(v) if isinstance(v, list) else v for c in DATA),
+            o.occurrence or "")
 
 
 # ---- the heading of a run ----

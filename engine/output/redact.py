@@ -3,15 +3,13 @@
 Children are pseudonymised in the facts, before evaluation, so every output
 (obligations, explanations, reports, in any format, escaped or not) carries only
 `child-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
-in every run. Dates of birth appear in output only as "born YYYY-MM-DD" in
-explanations; `hide_births` replaces exactly those.
+in every run. Dates of birth appear in output only in explanations, whose renderers
+leave them out when told to (engine/explain/render.py, `births=False`): no text is rewritten.
 """
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
-from typing import Callable
 
 from compiler.core.privacy import DEFAULT_KEY, pseudonym  # noqa: F401 - one HMAC for data and diagnostics
 from facts.model import FactSet
@@ -30,17 +28,6 @@ def pseudonymise(facts: FactSet) -> FactSet:
         tuple(replace(e, child=pseudonym(e.child)) for e in facts.episodes),
         tuple(replace(a, child=pseudonym(a.child)) for a in facts.actions),
     )
-
-
-_BORN = re.compile(r"\bborn \d{4}-\d{2}-\d{2}\b")
-
-
-def hide_births(text: str) -> str:
-    return _BORN.sub("born [date of birth]", text)
-
-
-def for_output(redact: bool) -> Callable[[str], str] | None:
-    return hide_births if redact else None
 
 
 def redact_runs(runs: list) -> list:

@@ -42,6 +42,11 @@ def as_json(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     } for run, obligations in runs], indent=2, ensure_ascii=False) + "\n"
 
 
+def _cell(value: object) -> object:
+    """A CSV cell: nothing for none, a list `;`-separated (as the bulk input writes lists)."""
+    return "" if value is None else ";".join(value) if isinstance(value, list) else value
+
+
 def as_csv(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

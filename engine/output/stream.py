@@ -21,8 +21,8 @@ from compiler.core.files import atomic
 from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
-from engine.meaning.obligations_sql import RESULT
-from engine.output.columns import CSV_HEADER, DATA, HEADERS, OCCURRENCE, STATUS, TABLE, heading
+from engine.meaning.lifecycle import RESULT
+from engine.output.columns import CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, heading, span_macro
 
 Write = Callable[[str], object]
 
@@ -50,6 +50,7 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
 
 
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
+    span_macro(ev.con)
     widths, any_status, count, ascii_only = _widths(ev, child, status)
     write(heading(name, ev.at, count, ev.episodes) + "\n")
     keep = [i for i in range(len(HEADERS)) if any_status or i != STATUS]
@@ -81,6 +82,8 @@ def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = 
     keys = tuple(c.name for c in DATA)
     for r in ev.rows(JSON_COLUMNS, child, status):
         d = dict(zip(keys, r))
+        for k in LISTS:
+            d[k] = d[k].split(";")
         if r[len(keys)]:
             d["occurrence"] = r[len(keys)]
         write(("[\n" if first else ",\n") + _indent(dump(d), "      "))
@@ -128,7 +131,8 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
 def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to a temporary file (empty text as NULL, so nothing is quoted), then pass it on."""
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
-    cols = [f"{literal(name)} AS \"case\""] + [f"nullif({c.sql}, '') AS \"{c.name}\"" for c in DATA] + [
+    cols = [f"{literal(name)} AS \"case\""] + [
+        f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else f"nullif({c.sql}, '') AS \"{c.name}\"" for c in DATA] + [
         f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:

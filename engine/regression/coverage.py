@@ -1,11 +1,10 @@
 """Policy coverage by regression cases: which clauses fired, which conditions went both ways.
 
-Input: evaluations of cases (fed one at a time to `Coverage.add`, while each is
-still loaded). A clause counts as exercised by a case when the case derives an
+Input: evaluations of cases (fed one at a time to `Coverage.add`). A clause counts as exercised by a case when the case derives an
 obligation from it, an obligation names it as its `exception`, an exception of
 that name held (`exception_holds`), or it set an episode's category or risk.
 A condition counts as covered when the cases saw it both true and false
-(engine.backends.matcher.condition_truths, the same tests explanations use); a condition
+(engine.explain.conditions.condition_truths, the same tests explanations use); a condition
 that can never be false (`the child has been reported missing` in a clause about an
 episode: the episode is that report) is left out of the count.
 A clause is *checked* by a case when the case's expectations say something about it: an
@@ -24,7 +23,7 @@ from compiler import ast
 from compiler.core.diagnostics import Span
 from compiler.policy import CompiledPolicy
 from compiler.normal import NormalClause
-from engine.backends.matcher import condition_truths
+from engine.explain.conditions import condition_truths
 from engine.evaluation import Evaluation
 from facts.model import Case
 
@@ -186,7 +185,7 @@ class CoverageReport:
 
 @dataclass
 class Coverage:
-    """Accumulates coverage over cases. Call `add` right after each evaluation."""
+    """Accumulates coverage over cases, one evaluation at a time."""
 
     policy: CompiledPolicy
     fired: dict[str, list[str]] = field(default_factory=dict)

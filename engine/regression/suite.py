@@ -50,8 +50,10 @@ def show_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def matched_fields(expected: dict[str, Any], ob: Obligation) -> tuple[str, ...]:
-    """The expected fields that `ob` has equal values for (unknown fields never match)."""
-    return tuple(k for k, v in expected.items() if k in FIELDS and _same(v, getattr(ob, k, _ABSENT)))
+    """The expected fields that `ob` has equal values for (unknown fields never match). `clause` matches
+    any clause that creates the duty (one duty, one row: `ob.clauses`)."""
+    return tuple(k for k, v in expected.items() if k in FIELDS and (
+        v in (ob.clauses or (ob.clause,)) if k == "clause" else _same(v, getattr(ob, k, _ABSENT))))
 
 
 def matches(expected: dict[str, Any], ob: Obligation) -> bool:
@@ -158,7 +160,7 @@ def _one_line_why(evaluation: Evaluation, ob: Obligation) -> str:
     return "; ".join(parts) or f"clause {ob.clause}"
 
 
-def _explanation(evaluation: Evaluation, ob: Obligation) -> str | None:
+def _explanation(evaluation: Evaluation, ob: Obligation, births: bool = True) -> str | None:
     """The full derivation from engine/explain/why.py, or None where it cannot give one."""
     try:
         from engine.explain.why import why
@@ -166,20 +168,21 @@ def _explanation(evaluation: Evaluation, ob: Obligation) -> str | None:
     except ImportError:
         return None
     try:
-        return as_text([why(evaluation, ob)]).rstrip()
+        return as_text([why(evaluation, ob)], births).rstrip()
     except LookupError:
         return None
 
 
-def explain_unexpected(evaluation: Evaluation, ob: Obligation) -> Unexpected:
-    return Unexpected(ob, ob.clause, _one_line_why(evaluation, ob), _explanation(evaluation, ob))
+def explain_unexpected(evaluation: Evaluation, ob: Obligation, births: bool = True) -> Unexpected:
+    """`births=False` (redacted reports): the explanation shows no date of birth."""
+    return Unexpected(ob, ob.clause, _one_line_why(evaluation, ob), _explanation(evaluation, ob, births))
 
 
 def _describe(entry: dict[str, Any]) -> str:
     return ", ".join(f"{k} {show(v)}" for k, v in entry.items()) or "any obligation"
 
 
-def check_obligations(evaluation: Evaluation, case: Case) -> list[Failure]:
+def check_obligations(evaluation: Evaluation, case: Case, births: bool = True) -> list[Failure]:
     obligations = evaluation.obligations
     out = []
     for entry, span in case.expect.obligations:
@@ -197,7 +200,7 @@ def check_obligations(evaluation: Evaluation, case: Case) -> list[Failure]:
             n = len(hits)
             out.append(Failure("unexpected_obligation", entry, span,
                                f"{n} derived obligation{'s' * (n != 1)} match{'es' * (n == 1)} a not_obligations entry ({_describe(entry)})",
-                               unexpected=tuple(explain_unexpected(evaluation, ob) for ob in hits)))
+                               unexpected=tuple(explain_unexpected(evaluation, ob, births) for ob in hits)))
     return out
 
 
@@ -219,11 +222,13 @@ def check_episodes(evaluation: Evaluation, case: Case) -> list[Failure]:
     return out
 
 
-def run_case(policy: CompiledPolicy, case: Case, observe: Callable[[Case, Evaluation], None] | None = None) -> CaseResult:
-    """Evaluate `case` at its as_of and check every expectation; `observe` sees the evaluation while it is loaded."""
+def run_case(policy: CompiledPolicy, case: Case, observe: Callable[[Case, Evaluation], None] | None = None,
+             births: bool = True) -> CaseResult:
+    """Evaluate `case` at its as_of and check every expectation; `observe` sees each evaluation;
+    `births=False` keeps dates of birth out of the explanations (redacted reports)."""
     start = time.perf_counter()
     evaluation = evaluate(policy, case.facts, case.as_of)
-    failures = check_obligations(evaluation, case) + check_episodes(evaluation, case)
+    failures = check_obligations(evaluation, case, births) + check_episodes(evaluation, case)
     if observe is not None:
         observe(case, evaluation)
     return CaseResult(case, evaluation, tuple(failures), time.perf_counter() - start)
@@ -264,9 +269,9 @@ class Suite:
 
     @classmethod
     def run(cls, policy: CompiledPolicy, cases: Iterable[Case | InvalidCase],
-            observe: Callable[[Case, Evaluation], None] | None = None) -> "Suite":
+            observe: Callable[[Case, Evaluation], None] | None = None, births: bool = True) -> "Suite":
         items = list(cases)
-        return cls([run_case(policy, c, observe) for c in items if isinstance(c, Case)],
+        return cls([run_case(policy, c, observe, births) for c in items if isinstance(c, Case)],
                    [c for c in items if isinstance(c, InvalidCase)])
 
     @property

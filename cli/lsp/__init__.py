@@ -1,0 +1,1 @@
+"""`clause lsp`: the language server (features.py: what it knows; server.py: the protocol, on pygls)."""

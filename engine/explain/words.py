@@ -1,0 +1,187 @@
+"""The English of explanations: one line per node, and the lines that cite a clause.
+
+Input: the typed nodes of engine/explain/nodes.py and whether dates of birth may be shown.
+Output: strings for a practitioner (moments on the London wall clock with the weekday). The
+only place an explanation's words are written; text, JSON (`text` fields) and HTML all use it.
+Invariant: with `births=False` no date of birth appears (the records hold it, the words omit it).
+"""
+from __future__ import annotations
+
+from compiler import ast
+from compiler.core.london import LONDON, format_instant
+from compiler.core.vocabulary import EPISODE_BOOLEANS
+from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
+                                  FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
+from engine.meaning.base_facts import human, moment_of, returned_by
+from engine.meaning.lifecycle import span_words
+
+HIDDEN_BIRTH = "[date of birth]"
+
+
+def _when(moment) -> str:
+    return human(moment) if moment else "-"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def fact_words(n: FactNode, births: bool = True) -> str:
+    """A base fact as a sentence, from its predicate, arguments and records."""
+    a, c, e = n.args, n.child, n.episode
+    born = (c.born.isoformat() if births else HIDDEN_BIRTH) if c else ""
+    if n.pred == "child":
+        return f"child {a[0]}, born {born}"
+    if n.pred == "status":
+        return f"child {a[0]} has status {a[1]}"
+    if n.pred == "flag":
+        return f"child {a[0]} has flag {a[1]}"
+    if n.pred == "child_field":
+        return f"child {a[0]} is placed in {a[2]}" if a[1] == "placed_in" else f"child {a[0]}'s {a[1].replace('_', ' ')} is {a[2]}"
+    if e is None:
+        return f"{n.pred}({', '.join(map(str, a))})"
+    if n.pred == "episode":
+        return f"episode {e.id} of child {e.child}, reported {human(e.reported)}"
+    if n.pred == "episode_true":
+        if a[1] == "returned":
+            return f"episode {e.id}: returned {_when(returned_by(e, n.at))}"
+        return f"episode {e.id} has {a[1]}" if a[1] in EPISODE_BOOLEANS else f"episode {e.id} has a {a[1]}"
+    if n.pred == "episode_value":
+        return f"episode {e.id}: {a[1]} {a[2]}"
+    if n.pred == "age":
+        return f"child {e.child}, born {born}, was {a[1]} on {e.reported.astimezone(LONDON).date().isoformat()}"
+    if n.pred == "elapsed":
+        back = returned_by(e, n.at)
+        until = f"returned {human(back)}" if back else f"not returned by {human(n.at)}"
+        return f"reported {human(e.reported)}, {until}: {a[1] // 60} hours {a[1] % 60} minutes"
+    if n.pred == "window_count":
+        dates = ", ".join(human(t) for t in n.counted)
+        return (f"{_plural(a[2], 'episode')} of child {e.child} reported in the {a[1] // 1440} days up to "
+                f"{human(e.reported)}: {dates}")
+    if n.pred == "window_true":
+        which = ", ".join(f"{o.id} (reported {human(o.reported)})" for o in n.flagged)
+        return (f"{a[2]} on episode{'s' * (len(n.flagged) != 1)} {which} of child {e.child}, in the "
+                f"{a[1] // 1440} days up to {human(e.reported)}")
+    if n.pred in ("weekend", "off_day"):
+        when = f"{a[2] // 60} hours after {a[1]} is {_when(moment_of(e, a[1], a[2], n.at))}"
+        return f"{when}, a weekend" + (" or bank holiday" if n.pred == "off_day" else "")
+    return f"{n.pred}({', '.join(map(str, a))})"
+
+
+def record_words(n: RecordNode) -> str:
+    if n.about == "child" and n.child:
+        c = n.child
+        return (f"child {c.id}: statuses {', '.join(c.statuses) or 'none'}; flags {', '.join(c.flags) or 'none'}; "
+                f"placed in {c.placed_in}; responsible authority {c.responsible_authority}")
+    e = n.episode
+    if n.about == "unrecorded":
+        return f"episode {e.id}: {n.field} not recorded"
+    if n.about == "no_flag_in_window":
+        return f"no episode of child {e.child} reported in the {n.within} up to {human(e.reported)} has {n.field}"
+    if n.about == "not_returned":
+        return f"episode {e.id}: not returned by {_when(n.at)}"
+    kind = ("a weekend or bank holiday" if n.off else "a working day") if n.holidays else \
+        ("a weekend" if n.off else "a weekday")
+    return f"{n.moment} is {_when(n.when)}, {kind}"
+
+
+def condition_words(n: ConditionNode) -> str:
+    return ("not " if n.negated else "") + ast.describe(n.atom)
+
+
+def _timing(n: TimingNode) -> str:
+    t = n.timing
+    if n.triggered is None:
+        arose = "in force while its conditions hold (it is about the child, not an episode)"
+    else:
+        recurring = f", occurrence {n.occurrence}, every {t.every} until returned" if n.occurrence else ""
+        arose = f"arose {_when(n.triggered)} ({t.start or 'reported'}{recurring})"
+    if n.due is None:
+        return f"{arose}; no due time is set by the procedure"
+    rule = "immediately" if t.immediately else f"within {t.due_after}" + (f" of {t.due_anchor}" if t.due_anchor else "")
+    if t.every is not None and t.due_after is None:
+        rule = f"by the next occurrence, {t.every} on"
+    if n.standard:
+        rule += f": local standard {n.standard}, the authority's own standard, not the procedure's"
+    return f"{arose}; due {_when(n.due)} ({rule})"
+
+
+def _status(n: StatusNode) -> str:
+    if n.done_at is not None:
+        who = f" by {n.recorded.by}" if n.recorded else ""
+        return f"status {n.status}: {n.action} recorded {_when(n.done_at)}{who}"
+    if n.status == "overdue":
+        return f"status overdue: nothing recorded by {_when(n.due)} (as at {_when(n.at)})"
+    if n.status == "ended":
+        return f"status ended: the child returned before it was done, and it ends on the return (as at {_when(n.at)})"
+    if n.status == "upcoming":
+        return f"status upcoming: it will arise {_when(n.triggered)} if nothing changes"
+    since = f"; open {span_words(n.open_for)}" if n.open_for is not None else ""
+    return f"status {n.status}: nothing recorded yet{since} (as at {_when(n.at)})"
+
+
+def _exception(n: ExceptionNode) -> str:
+    x = n.clause
+    if n.outcome == "replaced_actor":
+        return f"actor replaced by {n.actor}: exception {x.id} \"{x.title}\""
+    return f"exception {x.id} {'did not apply' if n.outcome == 'did_not_apply' else 'applied'}"
+
+
+def _candidate(n: CandidateNode) -> str:
+    where = f"{n.clause.id}" + (f" for episode {n.episode}" if n.episode else "")
+    if n.outcome == "present":
+        return f"{where}: all conditions hold; present ({', '.join(n.actors)})"
+    if n.outcome == "replaced":
+        return f"{where}: all conditions hold, but exception {n.exception} replaced it"
+    if n.outcome == "not_arisen":
+        return f"{where}: all conditions hold, but it has not arisen by {_when(n.at)}"
+    return f"{where}: {n.failed} of {_plural(n.conditions, 'condition')} failed"
+
+
+def _why_not(n: WhyNotNode) -> str:
+    head = f"{n.action} for child {n.child}" + (f" (episode {n.episode})" if n.episode else "")
+    if n.present:
+        return f"{head}: present ({_plural(n.present, 'obligation')})"
+    if n.children:
+        ways = _plural(len(n.children), "way")
+        return f"{head}: not required as at {_when(n.at)}; {ways} it could arise, nearest first"
+    return f"{head}: no clause creates it for this child"
+
+
+def headline(node: Node, births: bool = True) -> str:
+    """The node's one line of English."""
+    if isinstance(node, CaseNode):
+        return f"case {node.case}, as at {format_instant(node.at)}"
+    if isinstance(node, ObligationNode):
+        ob = node.obligation
+        return f"{ob.actor} {ob.modality} {ob.action} - child {ob.child}" + (f", episode {ob.episode}" if ob.episode else "")
+    if isinstance(node, TimingNode):
+        return _timing(node)
+    if isinstance(node, StatusNode):
+        return _status(node)
+    if isinstance(node, ClauseNode):
+        prefix = "because " if node.sets == "because" else f"{node.sets} {node.value}: "
+        return f"{prefix}{node.clause.id} \"{node.clause.title}\""
+    if isinstance(node, ConditionNode):
+        return condition_words(node)
+    if isinstance(node, FactNode):
+        return fact_words(node, births)
+    if isinstance(node, RecordNode):
+        return record_words(node)
+    if isinstance(node, ExceptionNode):
+        return _exception(node)
+    if isinstance(node, CandidateNode):
+        return _candidate(node)
+    if isinstance(node, WhyNotNode):
+        return _why_not(node)
+    raise TypeError(node)
+
+
+def clause_of(node: Node) -> ClauseInfo | None:
+    """The clause a node cites with its source (clauses, exceptions, candidates)."""
+    return node.clause if isinstance(node, (ClauseNode, ExceptionNode, CandidateNode)) else None
+
+
+def holds_mark(node: Node) -> bool | None:
+    """✓ or ✗ for conditions and candidates; None where a node is not a test."""
+    return node.holds if isinstance(node, (ConditionNode, CandidateNode)) else None

@@ -1,0 +1,156 @@
+"""`clause serve` over real HTTP on 127.0.0.1: pages, JSON, concurrency, reloading, the token, escaping."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from serving import served
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE_CHILD = "<script>alert('c')</script>&\"x"
+HOSTILE_EPISODE = "<img src=x onerror=alert(1)>"
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+
+@pytest.fixture()
+def examples(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path / "examples"
+
+
+def test_worklist_child_why_and_json(examples: Path) -> None:
+    with served(examples) as (base, _):
+        status, headers, page = get(base + "/")
+        assert status == 200 and "Worklist" in page
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+        data = json.loads(get(base + "/api/v1/worklist?state=overdue")[2])
+        assert data["version"] == 1 and data["obligations"]
+        assert {o["state"] for o in data["obligations"]} == {"overdue"}
+        assert data["counts"]["overdue"] == len(data["obligations"])
+        child = data["obligations"][0]["child"]
+        status, _, page = get(base + "/child?id=" + child)
+        assert status == 200 and "Duties and why" in page and "because" in page
+        why = json.loads(get(base + f"/api/v1/why?id={child}&action={data['obligations'][0]['action']}")[2])
+        assert why["version"] == 1 and why["trees"][0]["kind"] == "case"
+        assert get(base + "/child?id=nobody")[0] == 404
+        assert json.loads(get(base + "/api/v1/why?id=C2&action=no_such_action")[2])["error"].count("X002") == 1
+        assert get(base + "/?due_from=yesterday")[0] == 400
+
+
+def test_read_only_and_loopback_host(examples: Path) -> None:
+    with served(examples) as (base, _):
+        req = urllib.request.Request(base + "/", data=b"x=1", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 405
+        assert get(base + "/", {"Host": "attacker.example"})[0] == 421  # DNS rebinding
+
+
+def test_concurrent_requests_give_the_same_answers(examples: Path) -> None:
+    with served(examples) as (base, source):
+        urls = [base + "/api/v1/worklist", base + "/api/v1/child?id=C2", base + "/", base + "/child?id=C2"] * 4
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(get, urls))
+        assert all(a[0] == 200 for a in answers)
+        for i in range(4, len(urls)):
+            assert answers[i][2] == answers[i % 4][2]
+        assert source.loads == 1
+
+
+def test_a_changed_file_is_served_without_a_restart(examples: Path) -> None:
+    case = examples / "missing-from-home-weekend.yaml"
+    with served(examples) as (base, source):
+        before = json.loads(get(base + "/api/v1/child?id=C2")[2])
+        assert before["cases"][0]["episodes"][0]["returned"] is None
+        text = case.read_text().replace("    police_risk: medium", "    returned: 2024-06-06T09:00\n    police_risk: medium")
+        case.write_text(text)
+        os.utime(case, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+        after = json.loads(get(base + "/api/v1/child?id=C2")[2])
+        assert after["cases"][0]["episodes"][0]["returned"] == "2024-06-06T09:00"
+        assert source.loads == 2
+        case.write_text("case: broken\nchildren: [\n")  # invalid: the diagnostics are served, not stale answers
+        status, _, page = get(base + "/")
+        assert status == 503 and "F001" in page and "missing-from-home-weekend.yaml" in page
+
+
+def test_a_token_is_required_when_given(examples: Path) -> None:
+    token = "t0ken-for-the-test-0123456789"
+    with served(examples, token=token) as (base, _):
+        for path in ("/", "/api/v1/worklist", "/child?id=C2", "/static/style.css"):
+            status, _, body = get(base + path)
+            assert status == 401 and "C2" not in body
+        assert get(base + "/", {"Authorization": "Bearer wrong-token-0123456789"})[0] == 401
+        assert get(base + "/api/v1/worklist", {"Authorization": f"Bearer {token}"})[0] == 200
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(base + f"/?token={token}&state=overdue", timeout=60) as r:  # the address clause serve prints
+            assert r.status == 200 and r.url == base + "/?state=overdue"  # the token left the address
+        with opener.open(base + "/child?id=C2", timeout=60) as r:  # then the cookie carries it
+            assert r.status == 200
+
+
+def test_hostile_ids_and_text_are_escaped(tmp_path: Path) -> None:
+    case = tmp_path / "hostile.yaml"
+    case.write_text(f"""case: hostile
+description: "<b>bold</b> </script><script>alert(2)</script>"
+as_of: 2024-06-09T10:00
+children:
+  - id: {json.dumps(HOSTILE_CHILD)}
+    born: 2010-01-20
+episodes:
+  - id: {json.dumps(HOSTILE_EPISODE)}
+    child: {json.dumps(HOSTILE_CHILD)}
+    reported: 2024-06-05T23:00
+actions:
+  - action: "<svg onload=alert(3)>"
+    child: {json.dumps(HOSTILE_CHILD)}
+    by: "<iframe src=//evil>"
+    at: 2024-06-06T10:00
+""")
+    with served(tmp_path) as (base, _):
+        from urllib.parse import quote
+        pages = [get(base + "/")[2], get(base + "/child?id=" + quote(HOSTILE_CHILD))[2],
+                 get(base + f"/why-not?id={quote(HOSTILE_CHILD)}&action=strategy_discussion")[2],
+                 get(base + "/report?from=2024-06-01&to=2024-06-30")[2]]
+        for page in pages:
+            for raw in ("<script>alert", "<img src=x", "<svg onload", "<iframe"):
+                assert raw not in page
+        assert "&lt;script&gt;alert(&#39;c&#39;)&lt;/script&gt;" in pages[1]
+        status, _, page = get(base + f"/why-not?id={quote(HOSTILE_CHILD)}&action=" + quote("<script>alert(9)</script>"))
+        assert status == 400 and "X002" in page and "<script>alert(9)" not in page
+        data = json.loads(get(base + "/api/v1/child?id=" + quote(HOSTILE_CHILD))[2])
+        assert data["child"] == HOSTILE_CHILD
+
+
+def test_redact_serves_pseudonyms_only(examples: Path) -> None:
+    from engine.output.redact import pseudonym
+    with served(examples, redact=True) as (base, _):
+        page = get(base + "/")[2]
+        data = json.loads(get(base + "/api/v1/worklist")[2])
+        assert {o["child"] for o in data["obligations"]} <= {pseudonym(c) for c in ("C1", "C2", "C3", "C4", "C5")}
+        assert ">C2<" not in page and pseudonym("C2") in page
+        child = get(base + "/child?id=" + pseudonym("C2"))[2]
+        assert "2010-01-20" not in child and pseudonym("C2") in child
+        why = get(base + f"/api/v1/why?id={pseudonym('C2')}&action=strategy_discussion")[2]
+        assert json.loads(why)["trees"] and "2010-01-20" not in why
+        (examples / "missing-from-home-weekend.yaml").write_text(
+            "case: x\nas_of: 2024-06-09T10:00\nchildren:\n  - {id: SECRET-C9, born: 2010-01-20}\n"
+            "episodes:\n  - {id: E9, child: SECRET-C8, reported: 2024-06-05T23:00}\n")
+        status, _, page = get(base + "/")  # the diagnostics of a broken file name no child either
+        assert status == 503 and "F006" in page and "SECRET" not in page
