@@ -22,7 +22,6 @@ from engine.explain import render
 from engine.explain.inquiry import inquire, why_not_trees, why_trees
 from engine.explain.why import Node, why
 from engine.meaning.obligations import Obligation
-from engine.output.redact import hide_births
 from facts.loader import LoadedInput
 from facts.model import Child, Episode
 
@@ -31,8 +30,7 @@ from cli.serve.source import Part, Source
 
 def _fragment(trees: list[Node], redact: bool) -> str:
     """The trees as nested HTML lists (every text escaped by the renderer); dates of birth hidden when redacting."""
-    text = "".join(render._html(t) for t in trees)
-    return hide_births(text) if redact else text
+    return render.html_fragment(trees, births=not redact)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,11 @@ def as_json(trees: Iterable[Node], births: bool = True) -> str:
 
 # ---- HTML ------------------------------------------------------------------------------
 
+def html_fragment(trees: Iterable[Node], births: bool = True) -> str:
+    """The trees as nested HTML lists, every text escaped (for pages that hold explanations)."""
+    return "".join(_html(t, births) for t in trees)
+
+
 def _html(node: Node, births: bool) -> str:
     e = html.escape
     mark = holds_mark(node)
