@@ -28,7 +28,7 @@ from cli.serve.source import Source
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.core.london import LONDON
 from engine import worklist as wl
-from engine.output.redact import hide_births
+from engine.explain import render
 
 SHAPE_VERSION = 1
 ROW_LIMIT = 500  # rows on one worklist page; the JSON lists them all
@@ -78,9 +78,8 @@ def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 def build_app(source: Source) -> Starlette:
     def answer(data: dict) -> Response:
-        """JSON as the command line writes it: with --redact, dates of birth in explanation texts hidden too."""
-        text = json.dumps(data, ensure_ascii=False)
-        return Response(hide_births(text) if source.redact else text, media_type="application/json")
+        """JSON as the command line writes it."""
+        return Response(json.dumps(data, ensure_ascii=False), media_type="application/json")
 
     def worklist(request: Request) -> wl.Worklist:
         snap = source.snapshot()
@@ -122,11 +121,11 @@ def build_app(source: Source) -> Starlette:
 
     def api_why(request: Request) -> Response:
         trees, _ = _question(request, "why")
-        return answer({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
+        return answer({"version": SHAPE_VERSION, "trees": [render.to_data(t, not source.redact) for t in trees]})
 
     def api_why_not(request: Request) -> Response:
         trees, _ = _question(request, "why-not")
-        return answer({"version": SHAPE_VERSION, "trees": [t.to_json() for t in trees]})
+        return answer({"version": SHAPE_VERSION, "trees": [render.to_data(t, not source.redact) for t in trees]})
 
     def _compliance(request: Request):
         from compiler.core.london_tables import to_us
