@@ -20,7 +20,8 @@ from compiler.core.privacy import redaction
 from engine.evaluation import evaluate
 from engine.explain import render
 from engine.explain.inquiry import inquire, why_not_trees, why_trees
-from engine.explain.why import Node, why
+from engine.explain.nodes import Node
+from engine.explain.why import Explainer
 from engine.meaning.obligations import Obligation
 from facts.loader import LoadedInput
 from facts.model import Child, Episode
@@ -103,9 +104,9 @@ def _events(episode: Episode | None, items: list[Item]) -> tuple[Event, ...]:
 def _part_view(source: Source, part: Part, child: str) -> PartView:
     with source.lock:
         mine = part.facts.for_child(child)
-        ev = evaluate(source.policy, mine, part.at, track_status=part.tracked)
-        memo: dict = {}
-        items = [Item(o, "", why(ev, o, memo)) for o in ev.obligations]
+        ev = evaluate(source.policy, mine, part.at)
+        explainer = Explainer(ev)
+        items = [Item(o, "", explainer.why(o)) for o in ev.obligations]
     items = [replace(i, why=_fragment([i.tree], source.redact)) for i in items]
     cats = {e.id: e for e in ev.episodes}
     episodes = []
@@ -141,7 +142,7 @@ def _loaded(source: Source) -> LoadedInput:
     """The served facts (pseudonymised when redacting) as the inquiry module takes them."""
     parts = source.snapshot().parts
     if parts[0].case is None:
-        return LoadedInput(bulk=parts[0].facts, bulk_records_actions=parts[0].tracked)
+        return LoadedInput(bulk=parts[0].facts)
     return LoadedInput(cases=tuple(replace(p.case, facts=p.facts) for p in parts if p.case))
 
 

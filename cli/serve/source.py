@@ -41,7 +41,6 @@ class Part:
     case: Case | None
     facts: FactSet
     at: datetime
-    tracked: bool
     obligations: tuple[Obligation, ...]
     episodes: tuple[EpisodeFacts, ...]
 
@@ -115,12 +114,11 @@ class Source:
                  or [("bulk", None, loaded.bulk, self.fixed_at or now())])
         parts = []
         for name, case, facts, at in items:
-            tracked = bool(facts.actions) if case is not None else loaded.bulk_records_actions
             if self.redact:
                 facts = pseudonymise(facts)
             ev = evaluate_case(self.policy, facts, at, "auto")
             try:
-                parts.append(Part(name, case, facts, at, tracked, tuple(ev.obligations), tuple(ev.episodes)))
+                parts.append(Part(name, case, facts, at, tuple(ev.obligations), tuple(ev.episodes)))
             finally:
                 getattr(ev, "close", lambda: None)()
         self.loads += 1
