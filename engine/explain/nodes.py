@@ -32,6 +32,8 @@ class ClauseInfo:
     says: tuple[str, ...]
     notes: tuple[str, ...]
     span: Span
+    version_of: str | None = None     # the clause this is an edition of (`version of`)
+    in_force: str | None = None       # its dates in force, own or its document's ("in force from 2023-10-25")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -61,9 +61,11 @@ def rule_index(program: Program) -> RuleIndex:
 def clause_info(evaluation: Evaluation, clause_id: str) -> ClauseInfo:
     c = evaluation.policy.program.clauses[clause_id]
     doc = evaluation.policy.document(c.document)
+    normal = evaluation.policy.normal[clause_id]
     return ClauseInfo(c.id.value, c.title.value, "exception" if c.is_exception else "clause", c.document,
                       doc.title.value if doc else "", c.section, tuple(q.value for q in c.says),
-                      tuple(n.value for n in c.notes), c.span)
+                      tuple(n.value for n in c.notes), c.span, normal.version_of,
+                      str(normal.in_force) if normal.in_force else None)
 
 
 class Explainer:

@@ -161,7 +161,9 @@ def headline(node: Node, births: bool = True) -> str:
         return _status(node)
     if isinstance(node, ClauseNode):
         prefix = "because " if node.sets == "because" else f"{node.sets} {node.value}: "
-        return f"{prefix}{node.clause.id} \"{node.clause.title}\""
+        c = node.clause
+        dated = f" ({'version of ' + c.version_of + ', ' if c.version_of else ''}{c.in_force})" if c.in_force else ""
+        return f"{prefix}{c.id} \"{c.title}\"{dated}"
     if isinstance(node, ConditionNode):
         return condition_words(node)
     if isinstance(node, FactNode):
