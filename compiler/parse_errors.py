@@ -10,6 +10,8 @@ expected set shown, short and grouped, as the hint. Reads nothing but its input.
 """
 from __future__ import annotations
 
+import difflib
+
 import re
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -163,6 +165,9 @@ def _then_slip(text: str, pos: int, e: UnexpectedInput, expected: set[str]) -> S
     if "THEN" not in expected or not isinstance(e, UnexpectedToken):
         return None
     tok = e.token
+    if tok.type == "NAME" and difflib.get_close_matches(tok.value, ["then"], n=1, cutoff=0.7):
+        return (pos, pos + len(tok.value), f"'{tok.value}' is not a keyword: did you mean 'then'?",
+                "a conclusion starts with 'then'")
     if tok.type == "NAME":
         rest = text[pos:_line_end(text, pos)].strip()
         return (pos, pos + len(tok.value), f"'then' is missing before '{tok.value}'",

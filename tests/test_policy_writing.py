@@ -307,3 +307,18 @@ def test_what_cannot_be_accepted(tmp_path: Path) -> None:
     found = diagnostics(tmp_path, POLICY + 'accept W102 T-1 "x"\naccept E002 T-1 "x"\naccept W101 T-9 "x"\n')
     assert [(d.code, d.span.line) for d in found] == [("E014", 9), ("E014", 10), ("E011", 11)]
     assert found[0].message == "a declared overlap (W102) is already accepted by its 'overlaps' line"
+
+
+def test_a_misspelt_then_is_named_as_such(tmp_path) -> None:
+    """'thn' was reported as "'then' is missing before 'thn'", suggesting 'then thn ...'."""
+    from compiler.core.diagnostics import ClauseError
+    from compiler.parse import parse_file
+    text = ('clause A-1 "t"\n  says "x"\n  when the child has status looked_after\n'
+            '  thn police must locate_child\n')
+    try:
+        parse_file("p.clause", text)
+    except ClauseError as e:
+        [d] = e.diagnostics
+    else:
+        raise AssertionError("no error")
+    assert (d.span.line, d.span.column) == (4, 3) and "did you mean 'then'?" in d.message

@@ -17,7 +17,7 @@ from engine import evaluate
 from engine.backends.reference import derive, evaluate_reference
 from engine.meaning.base_facts import BaseFact
 from facts.yamlcase import case_files, load_case
-from test_sql_programs import by_pydatalog, random_facts, random_program
+from test_sql_programs import by_pydatalog, cycle_program, random_facts, random_program
 
 POLICY = compile_policy()
 CASES = case_files([Path("tests/cases")])
@@ -49,20 +49,9 @@ def test_random_programs_give_pydatalogs_relations(seed: int) -> None:
 def test_a_cycle_through_several_predicates_reaches_its_common_fixpoint() -> None:
     """category <- category_by <- obligation <- category, one level of three recursive groups: each
     alone stops before the next has fed it, so the level repeats until a whole round adds nothing."""
-    C, E, Y, A = (Var(n) for n in "CEYA")
-    program = Program((
-        Rule(Lit("category", (E, Var("K"))), (Lit("category_by", (E, Var("K"), Var("Q"))),), "K", Span("")),
-        Rule(Lit("category_by", (E, "c1", "KC")), (Lit("episode", (E, C)), Lit("obligation", (C, Y, "a", A, "must", "K", ""))),
-             "K", Span("")),
-        Rule(Lit("obligation", (C, E, "a", "p", "must", "K", "")), (Lit("episode", (E, C)), Lit("flag", (C, "cse"))), "K", Span("")),
-        Rule(Lit("obligation", (C, E, "a", "q", "must", "K", "")), (Lit("episode", (E, C)), Lit("category", (E, "c1"))),
-             "K", Span("")),
-    ), (), ())
-    fact = lambda pred, *args: BaseFact(pred, args, Span(""), "")  # noqa: E731
-    mine = derive(program, [fact("child", "C1"), fact("episode", "E1", "C1"), fact("flag", "C1", "cse")])
-    assert {p: set(ts) for p, ts in mine.items() if ts} == {
-        "category": {("E1", "c1")}, "category_by": {("E1", "c1", "KC")},
-        "obligation": {("C1", "E1", "a", "p", "must", "K", ""), ("C1", "E1", "a", "q", "must", "K", "")}}
+    program, facts, expected = cycle_program()
+    mine = derive(program, facts)
+    assert {p: set(ts) for p, ts in mine.items() if ts} == expected
 
 
 def test_the_interpreter_follows_clauses_in_force_by_date() -> None:
