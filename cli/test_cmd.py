@@ -76,6 +76,9 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
     policy = load_policy(policy_path)
     no_case_files(paths)
     cases = load_suite_cases(policy, paths, patterns, strict)
+    if not cases:  # before anything is printed: "0 passed, 0 failed" would read as a pass
+        click.echo(f"no case matches -k {' '.join(patterns)}", err=True)
+        sys.exit(EXIT_INVALID)
     if redact:
         from engine.output.redact import KEY_WARNING, key_is_default, redact_case
         if key_is_default():
@@ -104,7 +107,4 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
     if report is not None and report.fails_under(fail_under_checked, checked=True):
         click.echo(f"checked clauses {report.checked_percent:.1f}% is under the required {fail_under_checked:g}%", err=True)
         under = True
-    if not suite.results and not suite.errors:
-        click.echo(f"no case matches -k {' '.join(patterns)}", err=True)
-        sys.exit(EXIT_INVALID)
     sys.exit(EXIT_INVALID if suite.errors else EXIT_NO if not suite.ok or under else 0)

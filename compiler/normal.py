@@ -5,7 +5,7 @@ every override names a clause, exceptions form no cycle, every condition expands
 most MAX_CONJUNCTIONS cases. Output: `normalise(policy)`, clause id -> `NormalClause`
 in policy order, kept on the `CompiledPolicy` as `policy.normal` (and pickled with it by
 compiler/cache.py). Code generation, lint and coverage read it instead of re-deriving a
-clause's cases, scope or overriders (explanations and the body matcher are to follow).
+clause's cases, scope or overriders, and so do explanations and the reference matcher.
 
 Invariants: `cases` is exactly `compiler.logic.conjunctions(clause)` (one empty case for
 a clause without conditions); an episode-scoped clause binds an episode in every case

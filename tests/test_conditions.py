@@ -7,7 +7,6 @@ import operator
 from pathlib import Path
 
 import pytest
-from pyDatalog import pyParser
 
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Var
 from compiler.policy import compile_policy

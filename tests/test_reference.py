@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from compiler.codegen import DERIVED_PREDICATES, Lit, Program, Rule, Var
-from compiler.core.diagnostics import Span
+from compiler.codegen import DERIVED_PREDICATES
 from compiler.policy import compile_policy
 from engine import evaluate
 from engine.backends.reference import derive, evaluate_reference
-from engine.meaning.base_facts import BaseFact
 from facts.yamlcase import case_files, load_case
 from test_sql_programs import by_pydatalog, cycle_program, random_facts, random_program
 

@@ -6,7 +6,6 @@ With CLAUSE_SCREENSHOTS=FOLDER the tests also save the README's screenshots ther
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Iterator
 

@@ -74,7 +74,7 @@ def random_program(rng: random.Random) -> Program:
 
 
 def random_facts(rng: random.Random) -> list[BaseFact]:
-    fact = lambda pred, *args: BaseFact(pred, args, Span(""), "")  # noqa: E731
+    fact = lambda pred, *args: BaseFact(pred, args, Span(""))  # noqa: E731
     children, episodes = ["C1", "C2", "C3"], ["E1", "E2", "E3", "E4"]
     out = [fact("child", c) for c in children] + [fact("episode", e, rng.choice(children)) for e in episodes]
     for c in children:
@@ -128,7 +128,7 @@ def cycle_program() -> tuple[Program, list[BaseFact], dict]:
         Rule(Lit("obligation", (C, E, "a", "q", "must", "K", "")), (Lit("episode", (E, C)), Lit("category", (E, "c1"))),
              "K", Span("")),
     ), (), ())
-    fact = lambda pred, *args: BaseFact(pred, args, Span(""), "")  # noqa: E731
+    fact = lambda pred, *args: BaseFact(pred, args, Span(""))  # noqa: E731
     facts = [fact("child", "C1"), fact("episode", "E1", "C1"), fact("flag", "C1", "cse")]
     expected = {"category": {("E1", "c1")}, "category_by": {("E1", "c1", "KC")},
                 "obligation": {("C1", "E1", "a", "p", "must", "K", ""), ("C1", "E1", "a", "q", "must", "K", "")}}

@@ -129,8 +129,7 @@ def _head(rule, bindings: dict) -> tuple:
     return tuple(bindings[a.name] if isinstance(a, Var) else a for a in rule.head.args)
 
 
-def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime,
-                       track_status: bool | None = None) -> Evaluation:
+def evaluate_reference(policy: CompiledPolicy, facts: FactSet, at: datetime) -> Evaluation:
     """The evaluation `engine.evaluation.evaluate` gives, derived by this interpreter instead of pyDatalog."""
     base = tuple(base_facts(facts, at, policy.program))
-    return assemble(policy, facts, at, base, derive(policy.program, base), track_status)
+    return assemble(policy, facts, at, base, derive(policy.program, base))

@@ -7,15 +7,22 @@ Invariant: with `births=False` no date of birth appears (the records hold it, th
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from compiler import ast
 from compiler.core.london import LONDON, format_instant
 from compiler.core.vocabulary import EPISODE_BOOLEANS
 from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
-from engine.meaning.base_facts import human, moment_of, returned_by
+from engine.meaning.base_facts import moment_of, returned_by
 from engine.meaning.lifecycle import span_words
 
 HIDDEN_BIRTH = "[date of birth]"
+
+
+def human(moment: datetime) -> str:
+    """How explanations show a moment: London wall clock with the weekday."""
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
 
 
 def _when(moment) -> str:

@@ -2,7 +2,7 @@
 
 Input (Python): a `FactSet`, the evaluation time and the program (which window sizes and
 calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact it came
-from and a plain-English detail for explanations.
+from (the renderers in engine/explain/ word it; a fact carries no English).
 Input (SQL, `build_base`): a connection holding in_children, in_episodes, judged_at and the
 London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
 (child, status, flag, child_field, episode, episode_true, episode_value, age, elapsed,
@@ -39,7 +39,7 @@ from compiler.core.vocabulary import EPISODE_BOOLEANS, EPISODE_LEVELS
 from engine.meaning.episodes import build_visible, listed, returned_by
 from facts.model import Child, Episode, FactSet
 
-__all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "human", "law_day_facts", "london_sql",
+__all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "law_day_facts", "london_sql",
            "minutes_between", "moment_of", "returned_by", "utc", "window_start"]
 
 M = london_tables.MINUTE_US
@@ -49,13 +49,7 @@ M = london_tables.MINUTE_US
 class BaseFact:
     pred: str
     args: tuple
-    span: Span
-    detail: str
-
-
-def human(moment: datetime) -> str:
-    """How explanations show a moment: London wall clock with the weekday."""
-    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+    span: Span  # the record it came from, cited in explanations (engine/explain/words.py words it)
 
 
 def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], holidays: list[int]) -> None:
@@ -70,14 +64,13 @@ def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], h
 # ---- child, status, flag, child_field: the child's record as written ----
 
 def _child(c: Child) -> Iterator[BaseFact]:
-    yield BaseFact("child", (c.id,), c.span, f"child {c.id}, born {c.born.isoformat()}")
+    yield BaseFact("child", (c.id,), c.span)
     for s in c.statuses:
-        yield BaseFact("status", (c.id, s), c.span, f"child {c.id} has status {s}")
+        yield BaseFact("status", (c.id, s), c.span)
     for f in c.flags:
-        yield BaseFact("flag", (c.id, f), c.span, f"child {c.id} has flag {f}")
-    yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span, f"child {c.id} is placed in {c.placed_in}")
-    yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span,
-                   f"child {c.id}'s responsible authority is {c.responsible_authority}")
+        yield BaseFact("flag", (c.id, f), c.span)
+    yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span)
+    yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span)
 
 
 CHILD_SQL = {
@@ -92,18 +85,18 @@ CHILD_SQL = {
 # ---- episode, episode_true, episode_value: the episode's fields, and its return ----
 
 def _fields(e: Episode, at: datetime) -> Iterator[BaseFact]:
-    yield BaseFact("episode", (e.id, e.child), e.span, f"episode {e.id} of child {e.child}, reported {human(e.reported)}")
+    yield BaseFact("episode", (e.id, e.child), e.span)
     for name in EPISODE_BOOLEANS:
         if getattr(e, name):
-            yield BaseFact("episode_true", (e.id, name), e.span, f"episode {e.id} has {name}")
+            yield BaseFact("episode_true", (e.id, name), e.span)
     back = returned_by(e, at)
     if back is not None:
-        yield BaseFact("episode_true", (e.id, "returned"), e.span, f"episode {e.id}: returned {human(back)}")
+        yield BaseFact("episode_true", (e.id, "returned"), e.span)
     for name in EPISODE_LEVELS:
         value = getattr(e, name)
         if value is not None:
-            yield BaseFact("episode_true", (e.id, name), e.span, f"episode {e.id} has a {name}")
-            yield BaseFact("episode_value", (e.id, name, value), e.span, f"episode {e.id}: {name} {value}")
+            yield BaseFact("episode_true", (e.id, name), e.span)
+            yield BaseFact("episode_value", (e.id, name, value), e.span)
 
 
 FIELDS_SQL = {
@@ -126,8 +119,7 @@ def age_on(born, day) -> int:
 def _age(e: Episode, child: Child) -> Iterator[BaseFact]:
     day = e.reported.astimezone(LONDON).date()  # the London date, whatever zone the time was given in
     years = age_on(child.born, day)
-    yield BaseFact("age", (e.id, years), child.span,
-                   f"child {e.child}, born {child.born.isoformat()}, was {years} on {day.isoformat()}")
+    yield BaseFact("age", (e.id, years), child.span)
 
 
 AGE_SQL = """SELECT c0, year(d) - year(born) - CASE WHEN month(d) < month(born)
@@ -145,9 +137,7 @@ def minutes_between(start: datetime, end: datetime) -> int:
 def _elapsed(e: Episode, at: datetime) -> Iterator[BaseFact]:
     back = returned_by(e, at)
     mins = minutes_between(e.reported, back or at)
-    until = f"returned {human(back)}" if back else f"not returned by {human(at)}"
-    yield BaseFact("elapsed", (e.id, mins), e.span,
-                   f"reported {human(e.reported)}, {until}: {mins // 60} hours {mins % 60} minutes")
+    yield BaseFact("elapsed", (e.id, mins), e.span)
 
 
 ELAPSED_SQL = f"SELECT id AS c0, ((CASE WHEN back THEN ret ELSE at_us END) - rep) // {M} AS c1 FROM vis"
@@ -171,10 +161,7 @@ def _windows(e: Episode, times: list[datetime], windows: tuple[int, ...]) -> Ite
         lo = bisect.bisect_left(times, window_start(e.reported, window))
         hi = bisect.bisect_right(times, utc(e.reported))
         n = hi - lo
-        dates = ", ".join(human(t) for t in times[lo:hi])
-        yield BaseFact("window_count", (e.id, window, n), e.span,
-                       f"{n} episode{'s' * (n != 1)} of child {e.child} reported in the {window // 1440} days "
-                       f"up to {human(e.reported)}: {dates}")
+        yield BaseFact("window_count", (e.id, window, n), e.span)
 
 
 def _windows_sql(windows: tuple[int, ...]) -> str | None:
@@ -196,10 +183,7 @@ def _flag_windows(e: Episode, times: list[datetime], in_order: list[Episode],
         hi = bisect.bisect_right(times, utc(e.reported))
         flagged = [o for o in in_order[lo:hi] if getattr(o, flag)]
         if flagged:
-            which = ", ".join(f"{o.id} (reported {human(o.reported)})" for o in flagged)
-            yield BaseFact("window_true", (e.id, window, flag), flagged[-1].span,
-                           f"{flag} on episode{'s' * (len(flagged) != 1)} {which} of child {e.child}, "
-                           f"in the {window // 1440} days up to {human(e.reported)}")
+            yield BaseFact("window_true", (e.id, window, flag), flagged[-1].span)
 
 
 def _flag_windows_sql(flag_windows: tuple[tuple[int, str], ...]) -> Iterator[str]:
@@ -228,11 +212,10 @@ def _calendar(e: Episode, at: datetime, moments: tuple[tuple[str, int], ...]) ->
         moment = moment_of(e, anchor, offset, at)
         if moment is None:
             continue
-        when = f"{offset // 60} hours after {anchor} is {human(moment)}"
         if falls_off(moment, holidays_too=False):
-            yield BaseFact("weekend", (e.id, anchor, offset), e.span, f"{when}, a weekend")
+            yield BaseFact("weekend", (e.id, anchor, offset), e.span)
         if falls_off(moment, holidays_too=True):
-            yield BaseFact("off_day", (e.id, anchor, offset), e.span, f"{when}, a weekend or bank holiday")
+            yield BaseFact("off_day", (e.id, anchor, offset), e.span)
 
 
 def _moment_days_sql(moments: tuple[tuple[str, int], ...]) -> str | None:
@@ -265,10 +248,10 @@ def law_day_facts(facts: FactSet, episodes: list[Episode], at: datetime, law_dat
     out = []
     for e in episodes:
         day = law_date or e.reported.astimezone(LONDON).date()
-        out.append(BaseFact("law_day", (e.id, _day_number(day)), e.span, f"episode {e.id} is judged by the clauses in force on {day}"))
+        out.append(BaseFact("law_day", (e.id, _day_number(day)), e.span))
     for c in facts.children:
         day = law_date or at.astimezone(LONDON).date()
-        out.append(BaseFact("law_day_child", (c.id, _day_number(day)), c.span, f"child {c.id} is judged by the clauses in force on {day}"))
+        out.append(BaseFact("law_day_child", (c.id, _day_number(day)), c.span))
     return out
 
 

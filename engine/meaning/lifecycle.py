@@ -69,7 +69,7 @@ def _plural(n: int, word: str) -> str:
 
 def span_words(minutes: int) -> str:
     """How long a duty has been open, as the table and explanations say it: "3 days 4 hours",
-    "5 hours 10 minutes", "7 minutes" (engine/output/stream.py's span_words macro is the same in SQL)."""
+    "5 hours 10 minutes", "7 minutes" (`span_macro` below is the same in SQL)."""
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days:
@@ -77,6 +77,16 @@ def span_words(minutes: int) -> str:
     if hours:
         return _plural(hours, "hour") + (" " + _plural(mins, "minute") if mins else "")
     return _plural(mins, "minute")
+
+
+def span_macro(con) -> None:
+    """span_words(minutes) as a DuckDB macro: `span_words` in SQL, for the table's 'open 3 days 4 hours'."""
+    plural = lambda n, w: f"({n})::VARCHAR || ' {w}' || CASE WHEN ({n}) = 1 THEN '' ELSE 's' END"  # noqa: E731
+    d, h, mi = "m // 1440", "m % 1440 // 60", "m % 60"
+    con.execute(f"""CREATE OR REPLACE MACRO span_words(m) AS CASE
+        WHEN {d} > 0 THEN {plural(d, 'day')} || CASE WHEN {h} > 0 THEN ' ' || {plural(h, 'hour')} ELSE '' END
+        WHEN {h} > 0 THEN {plural(h, 'hour')} || CASE WHEN {mi} > 0 THEN ' ' || {plural(mi, 'minute')} ELSE '' END
+        ELSE {plural(mi, 'minute')} END""")
 
 
 def _matches(a: RecordedAction, o: Obligation, at: datetime, until: datetime | None) -> bool:

@@ -58,16 +58,6 @@ def iso_sql(expr: str, wall: str) -> str:
 
 # ---- the table ----
 
-def span_macro(con) -> None:
-    """span_words(minutes) in SQL: engine.meaning.lifecycle.span_words, for the table's 'open 3 days 4 hours'."""
-    plural = lambda n, w: f"({n})::VARCHAR || ' {w}' || CASE WHEN ({n}) = 1 THEN '' ELSE 's' END"  # noqa: E731
-    d, h, mi = "m // 1440", "m % 1440 // 60", "m % 60"
-    con.execute(f"""CREATE OR REPLACE MACRO span_words(m) AS CASE
-        WHEN {d} > 0 THEN {plural(d, 'day')} || CASE WHEN {h} > 0 THEN ' ' || {plural(h, 'hour')} ELSE '' END
-        WHEN {h} > 0 THEN {plural(h, 'hour')} || CASE WHEN {mi} > 0 THEN ' ' || {plural(mi, 'minute')} ELSE '' END
-        ELSE {plural(mi, 'minute')} END""")
-
-
 def _status(o: Obligation) -> str:
     if o.status == "overdue":
         return "OVERDUE"

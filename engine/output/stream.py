@@ -22,7 +22,8 @@ from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import RESULT
-from engine.output.columns import CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, heading, span_macro
+from engine.output.columns import CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, heading
+from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
 

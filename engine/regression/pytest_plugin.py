@@ -7,8 +7,9 @@ Input: pytest's collection. A file is a case when it is a `.yaml`/`.yml` file un
 the ini option `clause_cases` paths (relative to the rootdir), or, with no such option, any
 such file with a top-level `case:` line; hidden files and folders are skipped. Output: one
 item per case, named after it, checked by engine/regression/suite.py against the policy
-(`--clause-policy DIR`, else the ini option `clause_policy`, else a `policy/` folder in the
-rootdir, else the bundled policy), compiled once per session. A failing item lists each
+(`--clause-policy DIR`, else the ini option `clause_policy`, else the nearest `policy/` folder
+from the rootdir upwards, else the bundled policy: compiler.policy.discover_policy, as the
+commands find it), compiled once per session. A failing item lists each
 failed expectation with its file and line and the nearest derived obligations; a case file
 that cannot be run (bad YAML, an unknown name in an expectation, with `--clause-strict` a
 case that expects nothing) fails with its diagnostics.
@@ -35,15 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("clause_policy", "policy folder the cases are checked against", default="")
 
 
-def policy_dir(config: pytest.Config) -> Path | None:
-    """The policy the cases are checked against: the option, the ini value, ./policy, else None (bundled)."""
+def policy_dir(config: pytest.Config) -> Path:
+    """The policy the cases are checked against: the option, the ini value, else the one discovered."""
+    from compiler.policy import discover_policy
     given = config.getoption("clause_policy") or config.getini("clause_policy")
     if given:
         path = Path(given)
         return path if path.is_absolute() else Path(config.invocation_params.dir if config.getoption("clause_policy")
                                                     else config.rootpath) / path
-    local = config.rootpath / "policy"
-    return local if local.is_dir() and any(local.rglob("*.clause")) else None
+    return discover_policy(config.rootpath)[0]
 
 
 def session_policy(config: pytest.Config) -> Any:
