@@ -13,6 +13,7 @@ from engine import evaluate
 from engine.explain.nodes import Node
 from engine.explain.why import why, why_not
 from engine.explain.words import headline
+from evaluated import case_evaluation
 from facts.yamlcase import case_files, load_case
 
 POLICY = compile_policy()
@@ -115,8 +116,7 @@ def test_why_not_reports_a_replacing_exception() -> None:
 
 def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> None:
     for path in case_files([CASES]):
-        case = load_case(path)
-        result = evaluate(POLICY, case.facts, case.as_of)
+        case, result = case_evaluation(path)
         spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
         for ob in result.obligations:
             tree = why(result, ob)

@@ -19,6 +19,7 @@ from engine.explain import render
 from engine.explain.conditions import condition_truths
 from engine.explain.nodes import CaseNode
 from engine.explain.why import Explainer, why, why_not
+from evaluated import case_evaluation
 from facts.yamlcase import load_case
 
 POLICY = compile_policy()
@@ -99,8 +100,7 @@ def test_why_json_has_a_versioned_shape_of_typed_fields(command: str, action: st
 def test_every_node_kind_of_the_regression_cases_fits_the_shape() -> None:
     kinds: set[str] = set()
     for path in CASES[::4]:
-        case = load_case(path)
-        ev = evaluate(POLICY, case.facts, case.as_of)
+        case, ev = case_evaluation(path)
         explainer = Explainer(ev)
         trees = [explainer.why(o) for o in ev.obligations]
         trees += [explainer.why_not(c.id, a) for c in case.facts.children for a in ("return_interview", "cp_conference")]
