@@ -100,6 +100,7 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
         if refused is not None:
             diags.append(refused)
             return False
+        csv.field_size_limit(limits.MAX_CELL_CHARS)  # the fast DuckDB reader refuses the same cells
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(_lines(fh, child), strict=True)
             try:
@@ -124,6 +125,9 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
                                    f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
+                if "field limit" in str(exc):
+                    diags.append(limits.cell_too_long(file, max(reader.line_num, 1)))
+                    return False
                 diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",
                                    "check the quotes on this line"))
                 return False
