@@ -120,7 +120,7 @@ TABLE = (
     Column("status", _status, "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for "
            "IS NOT NULL THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END"),
     Column("child", lambda o: visible(o.child), visible_sql("o.shown")),
-    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN o.episode = '' THEN '-' ELSE o.episode END")),
+    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN o.episode = '' THEN '-' ELSE o.shown_episode END")),
     Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
            "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END"),
     Column("actor", lambda o: o.actor, "h.actor"),
@@ -140,7 +140,7 @@ HEADERS = tuple(c.name for c in TABLE)
 
 DATA = (
     Column("child", lambda o: o.child, "o.shown"),
-    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END"),
+    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.shown_episode END"),
     Column("action", lambda o: o.action, "h.action"),
     Column("actor", lambda o: o.actor, "h.actor"),
     Column("modality", lambda o: o.modality, "h.modality"),
