@@ -73,3 +73,20 @@ def test_csv_cells_that_would_be_formulas_start_with_a_quote(policy, facts):
 
 def test_json_is_left_as_the_data_is():
     assert visible("plain id") == "plain id" and csv_text(12) == 12 and csv_text(None) is None
+
+
+def test_diagnostics_and_why_text_show_control_characters_escaped(tmp_path):
+    """A duplicate child id holding ESC ] 0 ; ... BEL would retitle the terminal in the F008 message."""
+    from click.testing import CliRunner
+
+    from cli.main import main
+    (tmp_path / "children.csv").write_text("id,born\n\x1b]0;owned\x07C1,2010-01-01\n\x1b]0;owned\x07C1,2010-01-01\n")
+    (tmp_path / "episodes.csv").write_text("id,child,reported\nE1,\x1b]0;owned\x07C1,2024-03-01T10:00\n")
+    result = CliRunner().invoke(main, ["obligations", str(tmp_path)])
+    assert result.exit_code == 2 and "F008" in result.stderr
+    assert "\x1b" not in result.stderr and "\\x1b]0;owned\\x07C1" in result.stderr
+    (tmp_path / "children.csv").write_text("id,born,statuses\n\x1b]0;owned\x07C1,2010-01-01,looked_after\n")
+    why = CliRunner().invoke(main, ["why", str(tmp_path), "--child", "\x1b]0;owned\x07C1", "--action", "assess_risk",
+                                    "--at", "2024-03-02T10:00"])
+    assert why.exit_code == 0, why.output
+    assert "\x1b" not in why.stdout and "\\x1b]0;owned\\x07C1" in why.stdout

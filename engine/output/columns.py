@@ -13,11 +13,11 @@ with a formula character (`csv_text`).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
+from compiler.core.diagnostics import printable
 from compiler.core.london import format_instant
 from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import Obligation
@@ -64,13 +64,13 @@ def iso_sql(expr: str, wall: str) -> str:
 # Control characters (C0, DEL, C1: a terminal obeys them, e.g. ESC ] 0 ; sets the window title, ESC [ 2 J
 # clears the screen) and the bidirectional overrides (which reorder what is shown): written as \xNN or
 # \uNNNN in the table, so an id is shown, never obeyed. The same set for Python's re and DuckDB's RE2.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
 
 
 def visible(text: str) -> str:
-    """`text` with each control or bidirectional-override character written as `\\x1b` or `\\u202e`."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
+    """`text` with each control or bidirectional-override character written as `\\x1b` or `\\u202e`
+    (compiler/core/diagnostics.py `printable`, which diagnostics and `why` text use too)."""
+    return printable(text)
 
 
 def visible_sql(expr: str) -> str:
