@@ -116,8 +116,8 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
                 from engine.explain.inquiry import no_such_child
                 raise no_such_child(folder, child, ev.child_ids(), redact)
             if redact:
-                from engine.output.redact import pseudonym
-                ev.rename_children(pseudonym)
+                from engine.output.redact import episode_pseudonym, pseudonym
+                ev.rename_children(pseudonym, episode_pseudonym)
             with sink(output, sys.stdout) as write:
                 WRITERS[fmt](ev, "bulk", write, child, status)
         finally:

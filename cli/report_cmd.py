@@ -34,15 +34,15 @@ def report(input_path: str, start: date, end: date, at_text: str | None, policy_
     if end < start:
         raise click.BadParameter(f"the period ends ({end}) before it starts ({start})", param_hint="--to")
     policy = load_policy(policy_path)
-    rename = None
+    rename = rename_episode = None
     if redact:
-        from engine.output.redact import KEY_WARNING, key_is_default, pseudonym
+        from engine.output.redact import KEY_WARNING, episode_pseudonym, key_is_default, pseudonym
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-        rename = pseudonym
+        rename, rename_episode = pseudonym, episode_pseudonym
     if is_bulk_folder(input_path):
         facts = input_path
     else:
         from facts.loader import load_path
         facts = merge_cases(load_path(input_path).cases)
-    write_output(FORMATS[fmt](compute(policy, facts, start, end, parse_at(at_text), rename)), output)
+    write_output(FORMATS[fmt](compute(policy, facts, start, end, parse_at(at_text), rename, rename_episode)), output)

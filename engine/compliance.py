@@ -147,7 +147,8 @@ def _months(start: date, end: date) -> list[str]:
 
 
 def compute(policy: CompiledPolicy, facts: FactSet | str | Path, start: date, end: date,
-            at: datetime | None = None, rename: Callable[[str], str] | None = None) -> Compliance:
+            at: datetime | None = None, rename: Callable[[str], str] | None = None,
+            rename_episode: Callable[[str], str] | None = None) -> Compliance:
     """Evaluate `facts` as at `at` (default: the end of the period, or now if sooner) and tally the period. Raises
     ClauseError for invalid facts (as `clause obligations`) and ValueError when the period is empty."""
     if end < start:
@@ -157,7 +158,7 @@ def compute(policy: CompiledPolicy, facts: FactSet | str | Path, start: date, en
     ev = evaluate_duck(policy, facts, at)
     try:
         if rename is not None:
-            ev.rename_children(rename)
+            ev.rename_children(rename, rename_episode)
         return _tally(ev.con, start, end, at, london.to_us(lo_t), london.to_us(hi_t))
     finally:
         ev.close()
@@ -203,7 +204,7 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
         WHERE {seen} AND c.responsible_authority <> '{HOME_AUTHORITY}'""", q).fetchone()
     overdue = tuple(Overdue(row[0], row[1] or None, row[2], row[3], row[4], london.from_us(row[5]), london.from_us(row[6]))
                     for row in con.execute(
-        f"""SELECT o.shown, o.episode, h.action, h.actor, h.clause, o.triggered, o.due FROM occ o JOIN heads h USING (hid)
+        f"""SELECT o.shown, CASE WHEN o.episode = '' THEN NULL ELSE o.shown_episode END, h.action, h.actor, h.clause, o.triggered, o.due FROM occ o JOIN heads h USING (hid)
             WHERE {period} AND o.status = '{OVERDUE}' ORDER BY o.due, o.shown, o.episode, h.action, h.clause""", p).fetchall())
     tallies = tuple(Tally(a, c, r_, counts) for (a, c, r_), counts in sorted(groups.items()))
     return Compliance(start, end, at, states, tallies, tuple(months.items()), children, episodes, tuple(repeat),

@@ -11,7 +11,8 @@ empty optional cell is absent.
 Invariants: rows are streamed and checked by the same validators as case files
 (`validate.py`); every problem's span names the file, the CSV line (the header is
 line 1) and the 1-based column of the field. `write_bulk` output is deterministic
-and each file is replaced atomically; writing facts then loading the folder gives them back.
+and the folder's files are replaced together, all or none; writing facts then loading the folder
+gives them back.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
-from compiler.core.files import atomic
+from compiler.core.files import atomic_folder, atomic_group
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import LONDON, utc, format_instant
@@ -100,6 +101,7 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
         if refused is not None:
             diags.append(refused)
             return False
+        csv.field_size_limit(limits.MAX_CELL_CHARS)  # the fast DuckDB reader refuses the same cells
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(_lines(fh, child), strict=True)
             try:
@@ -124,6 +126,9 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
                                    f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
+                if "field limit" in str(exc):
+                    diags.append(limits.cell_too_long(file, max(reader.line_num, 1)))
+                    return False
                 diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",
                                    "check the quotes on this line"))
                 return False
@@ -187,24 +192,23 @@ def _action_row(a: RecordedAction) -> list[str]:
     return [a.action, a.child, a.episode or "", a.by, time_cell(a.at)]
 
 
-def _write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
-    """Write a CSV atomically (readers never see half a file)."""
-    with atomic(path) as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(list(header))
-        writer.writerows(rows)
-
-
 def write_bulk(facts: FactSet, folder: str | Path) -> None:
-    """FactSet -> children.csv, episodes.csv, actions.csv in `folder` (created if missing).
+    """FactSet -> children.csv, episodes.csv, actions.csv in `folder` (created if missing), all or none:
+    the three are written in a hidden sibling folder, flushed to disk, then put in place
+    (compiler/core/files.py `atomic_folder`), so a full disk or a kill never leaves a folder that
+    reads as complete without its actions. Raises ClauseError (O001, O002) when it cannot be written.
 
     Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     children = sorted(facts.children, key=lambda c: c.id)
     episodes = sorted(facts.episodes, key=lambda e: e.id)
     actions = sorted(facts.actions, key=lambda a: (a.child, utc(a.at), a.action, a.episode or "", a.by))
-    _write_csv(folder / "children.csv", COLUMNS["child"], map(_child_row, children))
-    _write_csv(folder / "episodes.csv", COLUMNS["episode"], map(_episode_row, episodes))
-    _write_csv(folder / "actions.csv", COLUMNS["action"], map(_action_row, actions))
+    tables = [("children.csv", COLUMNS["child"], map(_child_row, children)),
+              ("episodes.csv", COLUMNS["episode"], map(_episode_row, episodes)),
+              ("actions.csv", COLUMNS["action"], map(_action_row, actions))]
+    with atomic_folder(folder) as tmp, atomic_group([tmp / name for name, _, _ in tables]) as handles:
+        for fh, (_, header, rows) in zip(handles, tables):
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(list(header))
+            writer.writerows(rows)

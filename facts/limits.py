@@ -14,6 +14,7 @@ from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error
 
 DEFAULT_CASE_BYTES = 16 * 2**20      # 16 MiB: thousands of episodes in one hand-written case
 DEFAULT_BULK_BYTES = 4 * 2**30       # 4 GiB per CSV file
+MAX_CELL_CHARS = 131_072             # characters in one CSV cell (Python's csv default), on both engines (F013)
 
 
 def _limit(name: str, default: int) -> int:
@@ -48,6 +49,14 @@ def refuse(path: Path, file: str, limit: int, what: str) -> Diagnostic | None:
         return error("F011", Span(file), f"{file} is {kind}, not a file Clause can read as {what}",
                      "give a regular file")
     return too_large(file, st.st_size, limit, what) if st.st_size > limit else None
+
+
+def cell_too_long(file: str, line: int) -> Diagnostic:
+    """F013 for a CSV cell past MAX_CELL_CHARS (what csv.reader raises at its field_size_limit)."""
+    return error("F013", Span(file, line, 1), f"a cell on this line of {Path(file).name} is longer than "
+                 f"{MAX_CELL_CHARS:,} characters, the most Clause reads in one cell",
+                 "an id, date or list of statuses is short: check the quotes on this line (an unclosed quote "
+                 "runs on to the end of the file)")
 
 
 def too_large(file: str, size: int, limit: int, what: str) -> Diagnostic:

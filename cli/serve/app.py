@@ -135,7 +135,7 @@ def build_app(source: Source) -> Starlette:
         start = _date(request, "from") or (end.replace(day=1) - timedelta(days=62)).replace(day=1)
         if end < start:
             raise BadRequest("the period ends before it starts")
-        cases = tuple(replace(p.case, facts=p.facts) if p.case else None for p in snap.parts)
+        cases = tuple(replace(p.case, name=p.name, facts=p.facts) if p.case else None for p in snap.parts)
         facts = snap.parts[0].facts if cases[0] is None else merge_cases(cases)
         with source.lock:
             return compute(source.policy, facts, start, end, min(period_bounds(start, end)[1], snap.at, key=to_us))

@@ -143,7 +143,7 @@ def _loaded(source: Source) -> LoadedInput:
     parts = source.snapshot().parts
     if parts[0].case is None:
         return LoadedInput(bulk=parts[0].facts)
-    return LoadedInput(cases=tuple(replace(p.case, facts=p.facts) for p in parts if p.case))
+    return LoadedInput(cases=tuple(replace(p.case, name=p.name, facts=p.facts) for p in parts if p.case))
 
 
 def question(source: Source, kind: str, child: str, action: str, episode: str | None) -> tuple[list[Node], str]:

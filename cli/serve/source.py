@@ -26,7 +26,7 @@ from engine.backends import evaluate_case
 from engine.backends.batch import now
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation
-from engine.output.redact import pseudonymise
+from engine.output.redact import case_pseudonym, pseudonymise
 from facts.loader import LoadedInput, load_path
 from facts.model import Case, FactSet
 
@@ -114,8 +114,8 @@ class Source:
                  or [("bulk", None, loaded.bulk, self.fixed_at or now())])
         parts = []
         for name, case, facts, at in items:
-            if self.redact:
-                facts = pseudonymise(facts)
+            if self.redact:  # the children, their episodes, and a case's name (it may name the child)
+                facts, name = pseudonymise(facts), name if case is None else case_pseudonym(name)
             ev = evaluate_case(self.policy, facts, at, "auto")
             try:
                 parts.append(Part(name, case, facts, at, tuple(ev.obligations), tuple(ev.episodes)))

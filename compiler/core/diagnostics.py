@@ -10,6 +10,7 @@ policy accepts, with its reason: counted in text, listed last with "accepted" in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal
@@ -150,8 +151,21 @@ def render_one(d: Diagnostic, sources: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
+# Control characters (C0, DEL, C1: a terminal obeys them, e.g. ESC ] 0 ; sets the window title, ESC [ 2 J
+# clears the screen) and the bidirectional overrides (which reorder what is shown).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with each control or bidirectional-override character (but those in `keep`) written as `\\x1b`
+    or `\\u202e`: text for a terminal, in which an id from the facts is shown, never obeyed."""
+    return CONTROL.sub(lambda m: m[0] if m[0] in keep else f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256
+                       else f"\\u{ord(m[0]):04x}", text)
+
+
 def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
-    """Errors, then warnings, each with its source line; accepted warnings only counted."""
+    """Errors, then warnings, each with its source line; accepted warnings only counted; control characters
+    (from the facts, in an id or a file name) escaped."""
     ds = sorted(diagnostics, key=Diagnostic.sort_key)
     shown = [d for d in ds if not d.accepted]
     body = "\n\n".join(render_one(d, sources) for d in shown)
@@ -160,7 +174,7 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
     summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
     if accepted:
         summary += f", {accepted} accepted warning{'s' * (accepted != 1)}"
-    return f"{body}\n\n{summary}" if body else summary
+    return printable(f"{body}\n\n{summary}" if body else summary, keep="\n\t")
 
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:

@@ -9,7 +9,8 @@ microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
   the autumn overlap, the new one from the end of the gap or overlap on.
 * `bank_holidays(years)`: England's bank holidays (the same `holidays` calendar as
   `compiler.core.london.is_weekend_or_bank_holiday`) as day numbers.
-* `offset_case` and `macros(transitions)`: the clock as SQL over those rows: `london_wall(u)`
+* `offset_case` and `macros(transitions)`: the clock as SQL over those rows (constant depth, whatever
+  the span of years: a bucket found by arithmetic, then its few changes): `london_wall(u)`
   (an instant -> its London clock time as us), `london_day(u)` (-> the London day number),
   `london_local(w)` (a clock time read as `parse_instant` reads it, fold=0 -> the instant),
   and `floor_div`; `instants_sql`: ISO 8601 text read as `parse_instant` reads it, in SQL.
@@ -50,8 +51,8 @@ def transitions(first_year: int, last_year: int) -> list[tuple[int, int, int]]:
     before = _offset(start)
     rows = [(-(2 ** 62), before, -(2 ** 62))]
     day = start
-    while day < end:
-        nxt = day + DAY_US
+    while day < end:  # a week at a time: London's clock never changed twice within 27.9 days
+        nxt = day + 7 * DAY_US
         after = _offset(nxt)
         if after != before:
             lo, hi = day, nxt  # offset(lo) == before, offset(hi) == after
@@ -73,12 +74,56 @@ def bank_holidays(first_year: int, last_year: int) -> list[int]:
     return sorted((d - epoch).days for y in range(first_year, last_year + 1) for d in _bank_holidays(y))
 
 
+BUCKET_US = 2 ** 41  # 25.4 days: London's clock never changed twice within 27.9 days, so a bucket holds one change
+NEVER = 2 ** 62      # an empty bucket's boundary: no instant in YEARS reaches it
+_OFF, _AT = 12, 20   # widths of an offset and of a boundary in the fixed-width table text
+
+
+def _buckets(rows: list[tuple[int, int, int]], local: bool) -> tuple[int, list[int], list[list[tuple[int, int]]]]:
+    """`rows` cut into buckets of BUCKET_US from the first change: (origin, each bucket's starting offset,
+    each bucket's changes as (boundary, offset from it on), padded to one length with NEVER)."""
+    key = 2 if local else 0
+    changes = [(r[key], r[1]) for r in rows[1:]]
+    origin = changes[0][0]
+    count = (changes[-1][0] - origin) // BUCKET_US + 1
+    starts, inside, offset, k = [], [], rows[0][1], 0
+    for i in range(count):
+        end = origin + (i + 1) * BUCKET_US
+        starts.append(offset)
+        mine = []
+        while k < len(changes) and changes[k][0] < end:
+            mine.append(changes[k])
+            offset = changes[k][1]
+            k += 1
+        inside.append(mine)
+    width = max(len(b) for b in inside)
+    return origin, starts, [b + [(NEVER, b[-1][1] if b else s)] * (width - len(b)) for b, s in zip(inside, starts)]
+
+
 def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str:
-    """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0."""
-    out = f"{rows[0][1]}"
-    for utc_us, offset, local_us in rows[1:]:
-        out = f"CASE WHEN {expr} >= {local_us if local else utc_us} THEN {offset} ELSE {out} END"
-    return out
+    """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0.
+
+    Constant size and depth whatever the span of years, with `expr` written 2 + 2 * (changes a bucket holds,
+    1 for London) times: `expr` picks its bucket by arithmetic (clamped to the first and last), then one
+    flat CASE over that bucket's changes, read from one fixed-width text constant (one record a bucket:
+    its starting offset, then each change's boundary and offset). A CASE nested once per change, as
+    before, grew with the span: 600 levels for 1900-2200, past DuckDB's expression depth; constant lists
+    cost DuckDB's planner time in proportion to their length at every use."""
+    if len(rows) == 1:
+        return f"{rows[0][1]}"
+    origin, starts, inside = _buckets(rows, local)
+    width = _OFF + len(inside[0]) * (_AT + _OFF)
+    table = "".join(f"{s:+0{_OFF}d}" + "".join(f"{at:+0{_AT}d}{off:+0{_OFF}d}" for at, off in b)
+                    for s, b in zip(starts, inside))
+    last = origin + len(starts) * BUCKET_US - 1
+    at = f"((greatest(least({expr}, {last}), {origin}) - {origin}) // {BUCKET_US}) * {width}"
+
+    def field(pos: int, size: int) -> str:
+        return f"substr('{table}', {at} + {pos + 1}, {size})::BIGINT"
+
+    whens = [f"WHEN {expr} >= {field(_OFF + j * (_AT + _OFF), _AT)} THEN {field(_OFF + j * (_AT + _OFF) + _AT, _OFF)}"
+             for j in reversed(range(len(inside[0])))]
+    return f"CASE {' '.join(whens)} ELSE {field(0, _OFF)} END"
 
 
 def macros(rows: list[tuple[int, int, int]]) -> list[str]:

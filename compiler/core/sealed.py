@@ -22,6 +22,7 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
+from compiler.core.diagnostics import ClauseError
 from compiler.core.files import atomic_bytes, private
 
 KEY_FILE = "seal.key"
@@ -44,7 +45,9 @@ def _key(folder: Path) -> bytes | None:
                 key = path.read_bytes()
                 if len(key) == 32:
                     return key
-            return None  # present but not ours, not private, or damaged: use no cache
+                path.unlink()  # ours but damaged (keys are made whole, then linked): a new key, and
+                continue       # every entry sealed with the old one is then rebuilt
+            return None  # present but not ours or not private: use no cache
         except FileNotFoundError:
             tmp = folder / f".{KEY_FILE}.{secrets.token_hex(8)}"
             try:
@@ -89,5 +92,5 @@ def write(path: Path, data: bytes) -> None:
     key = _key(path.parent)
     if key is None or len(data) > MAX_BYTES:
         return
-    with suppress(OSError):
+    with suppress(OSError, ClauseError):  # ClauseError: a full disk (O002), a link or pipe in its place (O001)
         atomic_bytes(path, hmac.new(key, data, hashlib.sha256).digest() + data, 0o600)

@@ -108,7 +108,7 @@ class DuckEvaluation:
 
     def iter_obligations(self, child: str | None = None, status: str | None = None,
                          action: str | None = None) -> Iterator[Obligation]:
-        cols = ("o.shown, o.episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
+        cols = ("o.shown, o.shown_episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
                 "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END")
         for r in self.rows(cols, child, status, action):
             yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
@@ -125,14 +125,22 @@ class DuckEvaluation:
         rows = self.con.execute("SELECT id, child, category, risk, category_clause, risk_clause FROM episode_facts "
                                 "ORDER BY ord").fetchall()
         rename = getattr(self, "_rename", None) or (lambda child: child)
-        return tuple(EpisodeFacts(i, rename(c), *rest) for i, c, *rest in rows)
+        episode = getattr(self, "_rename_episode", None) or (lambda e: e)
+        return tuple(EpisodeFacts(episode(i), rename(c), *rest) for i, c, *rest in rows)
 
-    def rename_children(self, rename: Callable[[str], str]) -> None:
-        """Print every child id as `rename(id)` (e.g. a pseudonym); filters and order still use the real ids."""
+    def rename_children(self, rename: Callable[[str], str], episode: Callable[[str], str] | None = None) -> None:
+        """Print every child id as `rename(id)` (e.g. a pseudonym), and every episode id as `episode(id)`
+        when given; filters and order still use the real ids."""
         ids = [r[0] for r in self.con.execute("SELECT id FROM in_children").fetchall()]
         self.con.execute("CREATE OR REPLACE TABLE renamed AS SELECT unnest(?) AS id, unnest(?) AS shown",
                          [ids, [rename(i) for i in ids]])
         self.con.execute("UPDATE occ SET shown = r.shown FROM renamed r WHERE r.id = occ.child")
+        if episode is not None:
+            eps = [r[0] for r in self.con.execute("SELECT id FROM in_episodes").fetchall()]
+            self.con.execute("CREATE OR REPLACE TABLE renamed AS SELECT unnest(?) AS id, unnest(?) AS shown",
+                             [eps, [episode(i) for i in eps]])
+            self.con.execute("UPDATE occ SET shown_episode = r.shown FROM renamed r WHERE r.id = occ.episode")
+            self._rename_episode = episode
         self._rename = rename
         self.__dict__.pop("episodes", None)
         self.__dict__.pop("obligations", None)

@@ -45,7 +45,6 @@ SPACE_BYTES = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f"
 LONE_CR = re.compile(rb"\r(?!\n)")
 PADDED = re.compile(rb"(?:^|[,\n])" + _SPACE + rb"|" + _SPACE + rb"(?:[,\r\n]|$)")
 EXTRA = 4  # spare columns that catch rows longer than the header
-NUL = "\\N"
 SQL_NAME = {"reported": "rep", "returned": "ret", "by": "actor", "at": "at_us"}  # fields whose in_* column is renamed
 SQL_TYPE = {"date": "DATE", "instant": "BIGINT", "boolean": "BOOLEAN", "choices": "VARCHAR[]"}
 TABLES = {"child": "in_children", "episode": "in_episodes", "action": "in_actions"}
@@ -66,27 +65,43 @@ def sql_list(values) -> str:
 def create_tz(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> list[tuple[int, int, int]]:
     rows = london.transitions(first_year, last_year)
     con.execute("CREATE OR REPLACE TABLE tz (utc_us BIGINT, offset_us BIGINT, local_us BIGINT)")
-    con.executemany("INSERT INTO tz VALUES (?, ?, ?)", rows)
+    con.execute("INSERT INTO tz SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::BIGINT[])",
+                [list(column) for column in zip(*rows)])
     return rows
+
+
+def csv_source(path: str | Path) -> str:
+    """A file's path as a SQL string literal for `read_csv`, read as that one file: absolute (so never taken
+    for a URL), quotes doubled, and DuckDB's glob characters bracketed (`b[1]` would read `b1`, `*` or
+    `?` other folders: `[[]`, `[*]` and `[?]` match only themselves)."""
+    text = os.path.abspath(str(path)).replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _line(cells: list[object]) -> str:
+    """One row of load_factset's temporary CSV: NULL as an empty unquoted cell, numbers bare, every text
+    quoted (so no text, not `\\N` nor an empty one, can be read as NULL)."""
+    return ",".join("" if c is None else str(c) if isinstance(c, int) else '"' + str(c).replace('"', '""') + '"'
+                    for c in cells) + "\n"
 
 
 def _tmp_csv(folder: str, name: str, rows) -> str:
     path = os.path.join(folder, name)
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
+        fh.writelines(map(_line, rows))
     return path
 
 
 def _read(path: str, columns: dict[str, str]) -> str:
     cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
-    return (f"read_csv('{path.replace(chr(39), chr(39) * 2)}', columns={cols}, header=false, delim=',', quote='\"', "
-            f"escape='\"', auto_detect=false, nullstr='\\N')")
+    return (f"read_csv({csv_source(path)}, columns={cols}, header=false, delim=',', quote='\"', "
+            f"escape='\"', auto_detect=false, nullstr='', allow_quoted_nulls=false)")
 
 
 def _cell(rule: Rule, value: object) -> object:
-    """A model value as load_factset's temporary CSV holds it."""
+    """A model value as load_factset's temporary CSV holds it (None for NULL)."""
     if value is None:
-        return NUL
+        return None
     if rule.kind == "instant":
         return london.to_us(value)
     if rule.kind == "boolean":
@@ -117,14 +132,14 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
 
 def _header(path: Path, kind: str) -> list[str] | None:
     """The header's column names, when the file is plain enough for the fast reader: within the
-    size limit, UTF-8 without a byte-order mark, no quotes, NUL bytes or lone carriage returns,
-    known unique columns with the required ones present."""
+    size limit, UTF-8 without a byte-order mark, no quotes, no NUL or \\x01 bytes (\\x01 is the raw read's
+    null string) and no lone carriage returns, known unique columns with the required ones present."""
     if path.stat().st_size > limits.max_bulk_bytes():
         return None
     if path.stat().st_size == 0:
         return None
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        if data[:3] == b"\xef\xbb\xbf" or data.find(b'"') >= 0 or data.find(b"\x00") >= 0:
+        if data[:3] == b"\xef\xbb\xbf" or data.find(b'"') >= 0 or data.find(b"\x00") >= 0 or data.find(b"\x01") >= 0:
             return None
         if LONE_CR.search(data) or (any(data.find(c) >= 0 for c in SPACE_BYTES) and PADDED.search(data)):
             return None
@@ -139,15 +154,17 @@ def _header(path: Path, kind: str) -> list[str] | None:
 
 
 def _raw(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], table: str) -> bool:
-    """The file as text columns; False when a row is longer than the header."""
+    """The file as text columns; False when a row is longer than the header or a cell longer than
+    `limits.MAX_CELL_CHARS` (which the reference loader refuses, F013)."""
     columns = {h: "VARCHAR" for h in header} | {f"_x{i}": "VARCHAR" for i in range(EXTRA)}
     cols = "{" + ", ".join(f"'{k}': 'VARCHAR'" for k in columns) + "}"
-    src = str(path).replace("'", "''")
-    con.execute(f"""CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{src}', columns={cols},
+    con.execute(f"""CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv({csv_source(path)}, columns={cols},
         header=true, delim=',', quote='"', escape='"', auto_detect=false, null_padding=true, strict_mode=false,
         nullstr='\x01')""")
     extra = " OR ".join(f"_x{i} IS NOT NULL" for i in range(EXTRA))
-    return not con.execute(f"SELECT count(*) FROM {table} WHERE {extra}").fetchone()[0]
+    longest = ", ".join(f'coalesce(length("{c}"), 0)' for c in header)
+    return not con.execute(f"SELECT count(*) FROM {table} WHERE {extra} OR greatest({longest}) > "
+                           f"{limits.MAX_CELL_CHARS}").fetchone()[0]
 
 
 def _col(header: list[str], name: str) -> str:
@@ -243,8 +260,6 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
                                if c in (he if t == "raw_e" else ha))
     lo, hi = con.execute(f"SELECT min(y), max(y) FROM ({years})").fetchone()
     lo, hi = (lo or 2000), (hi or 2000)
-    if hi - lo > 150:
-        return False
     tz = create_tz(con, max(lo - 1, 1), hi + 1)
     for statement in london.macros(tz):
         con.execute(statement)

@@ -23,7 +23,7 @@ from engine.backends.batch import now
 from engine.evaluation import Evaluation, evaluate
 from engine.explain.nodes import CaseNode, Node
 from engine.explain.why import Explainer
-from engine.output.redact import pseudonymise, pseudonym
+from engine.output.redact import case_pseudonym, episode_pseudonym, pseudonymise, pseudonym
 from facts.loader import LoadedInput
 
 
@@ -61,10 +61,13 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
             continue
         mine = facts.for_child(child)
         if episode is not None and not any(e.id == episode for e in mine.episodes):
+            if redact:
+                raise ClauseError([error("X003", Span(where), f"child '{pseudonym(child)}' has no episode "
+                                         f"'{episode_pseudonym(episode)}'", "check the episode id against the input")])
             raise ClauseError([error("X003", Span(where), f"child '{child}' has no episode '{episode}' in case {name}",
                                      "episodes: " + (", ".join(e.id for e in mine.episodes) or "none"))])
         if redact:
-            mine = pseudonymise(mine)
+            mine, name = pseudonymise(mine), (name if name == "bulk" else case_pseudonym(name))
         found.append(Inquiry(name, evaluate(policy, mine, when, action=action)))
     if not found:
         raise no_such_child(where, child, sorted({c.id for _, facts, _ in runs for c in facts.children}), redact)
@@ -74,6 +77,7 @@ def inquire(policy: CompiledPolicy, loaded: LoadedInput, where: str, child: str,
 def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[CaseNode]:
     """One case node per case where the child has the obligation, holding each derivation."""
     who = pseudonym(child) if redact else child
+    episode = episode_pseudonym(episode) if redact else episode
     out = []
     for q in found:
         explainer = Explainer(q.evaluation)  # the occurrences of a recurring obligation share one derivation
@@ -86,5 +90,6 @@ def why_trees(found: list[Inquiry], child: str, action: str, episode: str | None
 
 def why_not_trees(found: list[Inquiry], child: str, action: str, episode: str | None, redact: bool = False) -> list[CaseNode]:
     who = pseudonym(child) if redact else child
+    episode = episode_pseudonym(episode) if redact else episode
     return [CaseNode(case=q.case, at=q.evaluation.at, children=(Explainer(q.evaluation).why_not(who, action, episode),))
             for q in found]

@@ -13,7 +13,7 @@ import json
 from typing import Iterable
 
 from compiler import ast
-from compiler.core.diagnostics import Span
+from compiler.core.diagnostics import Span, printable
 from compiler.core.london import format_instant
 from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
@@ -55,7 +55,7 @@ def as_text(trees: Iterable[Node], births: bool = True) -> str:
     for tree in trees:
         _text(tree, 0, out, births)
         out.append("")
-    return "\n".join(out)
+    return printable("\n".join(out), keep="\n\t")  # an id's control characters shown, never obeyed
 
 
 # ---- JSON ------------------------------------------------------------------------------

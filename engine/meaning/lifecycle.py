@@ -151,7 +151,7 @@ MATCH = """a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d
 
 
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
-    """occ(child, shown, episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
+    """occ(child, shown, episode, shown_episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
     clauses, open_for) from `arisen` and `heads`, by the rules above; `clauses` is NULL for a duty one clause
     creates (readers show heads.clause). Discharge and state are worked out row by row before rows are made
     one: the rows of one duty share child, episode, action, arising and due time, so they match the same
@@ -174,7 +174,7 @@ def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     status = """CASE WHEN x.done_at IS NOT NULL THEN (CASE WHEN d.due IS NOT NULL AND x.done_at > d.due THEN 'done_late' ELSE 'done' END)
         WHEN d.back IS NOT NULL AND (d.due IS NULL OR d.due >= d.back) THEN 'ended'
         WHEN d.due IS NOT NULL AND d.due < d.at_us THEN 'overdue' ELSE 'open' END"""
-    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.child AS shown, d.episode, d.hid, d.occurrence,
+    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.child AS shown, d.episode, d.episode AS shown_episode, d.hid, d.occurrence,
             d.triggered, d.due, {status} AS status, x.done_at, london_wall(d.triggered) AS triggered_wall,
             london_wall(d.due) AS due_wall, NULL::VARCHAR AS clauses,
             CASE WHEN status IN ('open', 'overdue') THEN (d.at_us - d.triggered) // {london.MINUTE_US} END AS open_for

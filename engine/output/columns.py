@@ -7,7 +7,9 @@ heading line. engine/output/render.py writes Python objects with the `python` si
 engine/output/stream.py writes DuckDB rows with the `sql` side. Invariants: both sides give
 the same text for the same obligation (tests/test_scale_io.py compares the outputs byte for
 byte); times show on the London clock: the table as `Sat 02 Mar 2024 17:30`, JSON and CSV as
-`format_instant` (seconds when not zero, the offset in the repeated autumn hour).
+`format_instant` (seconds when not zero, the offset in the repeated autumn hour); ids from the
+facts show their control characters escaped in the table (`visible`) and never start a CSV cell
+with a formula character (`csv_text`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
+from compiler.core.diagnostics import printable
 from compiler.core.london import format_instant
 from engine.meaning.lifecycle import span_words
 from engine.meaning.obligations import Obligation
@@ -56,6 +59,50 @@ def iso_sql(expr: str, wall: str) -> str:
             f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END")
 
 
+# ---- text from the facts, made harmless where it lands ----
+
+# Control characters (C0, DEL, C1: a terminal obeys them, e.g. ESC ] 0 ; sets the window title, ESC [ 2 J
+# clears the screen) and the bidirectional overrides (which reorder what is shown): written as \xNN or
+# \uNNNN in the table, so an id is shown, never obeyed. The same set for Python's re and DuckDB's RE2.
+CONTROL_RE2 = r"[\x00-\x1f\x7f-\x9f\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+
+
+def visible(text: str) -> str:
+    """`text` with each control or bidirectional-override character written as `\\x1b` or `\\u202e`
+    (compiler/core/diagnostics.py `printable`, which diagnostics and `why` text use too)."""
+    return printable(text)
+
+
+def visible_sql(expr: str) -> str:
+    """SQL: `visible` of a text (code point by code point only when it holds such a character)."""
+    char = r"CASE WHEN ord(c) < 256 THEN '\x' || lpad(lower(hex(ord(c))), 2, '0') ELSE '\u' || lpad(lower(hex(ord(c))), 4, '0') END"
+    return (f"CASE WHEN regexp_matches({expr}, '{CONTROL_RE2}') THEN array_to_string(list_transform("
+            f"string_split({expr}, ''), lambda c: CASE WHEN regexp_matches(c, '{CONTROL_RE2}') THEN {char} "
+            f"ELSE c END), '') ELSE {expr} END")
+
+
+# A CSV cell a spreadsheet would take for a formula (OWASP's CSV injection guidance: = + - @, a tab or a
+# carriage return first) starts with a single quote, so it is shown as the text it is.
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: object) -> object:
+    """A CSV cell's value, a leading formula character neutralised (numbers and None as they are)."""
+    return "'" + value if isinstance(value, str) and value[:1] in FORMULA else value
+
+
+def csv_line(cells) -> str:
+    """One CSV row as csv.writer writes it (minimal quoting, lines ending in \\n), except that a cell with a
+    carriage return is quoted too (csv.writer leaves it bare, and readers then see a line break)."""
+    return ",".join('"' + t.replace('"', '""') + '"' if any(ch in (t := str(c)) for ch in ',"\r\n') else t
+                    for c in cells) + "\n"
+
+
+def csv_text_sql(expr: str) -> str:
+    """SQL: `csv_text` of a text (NULL stays NULL)."""
+    return f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
+
+
 # ---- the table ----
 
 def _status(o: Obligation) -> str:
@@ -72,8 +119,8 @@ TABLE = (
            "THEN ' (' || h.standard || ')' ELSE '' END"),
     Column("status", _status, "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for "
            "IS NOT NULL THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END"),
-    Column("child", lambda o: o.child, "o.shown"),
-    Column("episode", lambda o: o.episode or "-", "CASE WHEN o.episode = '' THEN '-' ELSE o.episode END"),
+    Column("child", lambda o: visible(o.child), visible_sql("o.shown")),
+    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN o.episode = '' THEN '-' ELSE o.shown_episode END")),
     Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
            "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END"),
     Column("actor", lambda o: o.actor, "h.actor"),
@@ -93,7 +140,7 @@ HEADERS = tuple(c.name for c in TABLE)
 
 DATA = (
     Column("child", lambda o: o.child, "o.shown"),
-    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.episode END"),
+    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.shown_episode END"),
     Column("action", lambda o: o.action, "h.action"),
     Column("actor", lambda o: o.actor, "h.actor"),
     Column("modality", lambda o: o.modality, "h.modality"),
@@ -122,14 +169,15 @@ def data(o: Obligation) -> dict:
 
 
 def csv_row(name: str, o: Obligation) -> tuple:
-    """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty)."""
-    return (name, *("" if (v := c.python(o)) is None else ";".join(v) if isinstance(v, list) else v for c in DATA),
-            o.occurrence or "")
+    """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty);
+    text that would read as a formula made plain (`csv_text`)."""
+    return (csv_text(name), *("" if (v := c.python(o)) is None else csv_text(";".join(v) if isinstance(v, list) else v)
+                              for c in DATA), o.occurrence or "")
 
 
 # ---- the heading of a run ----
 
 def heading(name: str, at: datetime, count: int, episodes: Iterable) -> str:
     """'NAME: as at TIME - N obligations; episodes: E1 missing, risk high, ...' (no newline)."""
-    ep = ", ".join(f"{e.id} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in episodes)
-    return f"{name}: as at {when(at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "")
+    ep = ", ".join(f"{visible(e.id)} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in episodes)
+    return f"{visible(name)}: as at {when(at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "")

@@ -1,9 +1,9 @@
-"""Stable pseudonyms for children in everything Clause prints (`--redact`).
+"""Stable pseudonyms for children, their episodes and case names in everything Clause prints (`--redact`).
 
-Children are pseudonymised in the facts, before evaluation, so every output
+Children and episodes are pseudonymised in the facts, before evaluation, so every output
 (obligations, explanations, reports, in any format, escaped or not) carries only
-`child-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
-in every run. Dates of birth appear in output only in explanations, whose renderers
+`child-` or `episode-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
+in every run; a case's name (which may name the child) becomes `case-` and ten hex digits. Dates of birth appear in output only in explanations, whose renderers
 leave them out when told to (engine/explain/render.py, `births=False`): no text is rewritten.
 """
 from __future__ import annotations
@@ -21,37 +21,60 @@ def key_is_default() -> bool:
     return not os.environ.get("CLAUSE_REDACT_KEY")
 
 
+def episode_pseudonym(value: str | None) -> str | None:
+    """An episode id's pseudonym (None, a duty about the child, stays None)."""
+    return None if value is None else pseudonym(value, kind="episode")
+
+
+def case_pseudonym(name: str) -> str:
+    return pseudonym(name, kind="case")
+
+
 def pseudonymise(facts: FactSet) -> FactSet:
-    """The same facts with every child id replaced by its pseudonym."""
+    """The same facts with every child id and every episode id replaced by its pseudonym."""
     return FactSet(
         tuple(replace(c, id=pseudonym(c.id)) for c in facts.children),
-        tuple(replace(e, child=pseudonym(e.child)) for e in facts.episodes),
-        tuple(replace(a, child=pseudonym(a.child)) for a in facts.actions),
+        tuple(replace(e, id=pseudonym(e.id, kind="episode"), child=pseudonym(e.child)) for e in facts.episodes),
+        tuple(replace(a, child=pseudonym(a.child), episode=episode_pseudonym(a.episode)) for a in facts.actions),
     )
 
 
+def redact_obligation(o):
+    return replace(o, child=pseudonym(o.child), episode=episode_pseudonym(o.episode) if o.episode else o.episode)
+
+
 def redact_runs(runs: list) -> list:
-    """(Run, obligations) pairs with every child id pseudonymised: for outputs built after evaluation."""
+    """(Run, obligations) pairs with every child and episode id, and each case's name, pseudonymised:
+    for outputs built after evaluation (the order stays that of the real ids, as DuckDB's does)."""
     out = []
     for run, obligations in runs:
-        episodes = tuple(replace(e, child=pseudonym(e.child)) for e in run.evaluation.episodes)
-        run = replace(run, evaluation=replace(run.evaluation, episodes=episodes))
-        out.append((run, [replace(o, child=pseudonym(o.child)) for o in obligations]))
+        episodes = tuple(replace(e, id=pseudonym(e.id, kind="episode"), child=pseudonym(e.child))
+                         for e in run.evaluation.episodes)
+        run = replace(run, name=run.name if run.case is None else case_pseudonym(run.name),
+                      evaluation=replace(run.evaluation, episodes=episodes))
+        out.append((run, [redact_obligation(o) for o in obligations]))
     return out
 
 
 def redact_diff(d):
-    """A `PolicyDiff` with every obligation's child pseudonymised."""
+    """A `PolicyDiff` with every obligation's child and episode, and every case's name, pseudonymised."""
     def ob(o):
-        return None if o is None else replace(o, child=pseudonym(o.child))
-    return replace(d, cases=tuple(replace(c, changes=tuple(replace(ch, base=ob(ch.base), head=ob(ch.head))
-                                                           for ch in c.changes)) for c in d.cases))
+        return None if o is None else redact_obligation(o)
+    return replace(d, cases=tuple(replace(c, case=case_pseudonym(c.case),
+                                          changes=tuple(replace(ch, base=ob(ch.base), head=ob(ch.head))
+                                                        for ch in c.changes)) for c in d.cases))
 
 
 def redact_case(case):
-    """A regression `Case` with its children, and the expectations naming them, pseudonymised."""
-    def entries(items):
-        return tuple((dict(e, child=pseudonym(str(e["child"]))) if "child" in e else e, span) for e, span in items)
+    """A regression `Case` with its name, children, episodes and the expectations naming them pseudonymised."""
+    def entry(e: dict, episode_key: str) -> dict:
+        e = dict(e, child=pseudonym(str(e["child"]))) if "child" in e else dict(e)
+        if e.get(episode_key) is not None:
+            e[episode_key] = pseudonym(str(e[episode_key]), kind="episode")
+        return e
+
+    def entries(items, episode_key="episode"):
+        return tuple((entry(e, episode_key), span) for e, span in items)
     expect = replace(case.expect, obligations=entries(case.expect.obligations),
-                     not_obligations=entries(case.expect.not_obligations))
-    return replace(case, facts=pseudonymise(case.facts), expect=expect)
+                     not_obligations=entries(case.expect.not_obligations), episodes=entries(case.expect.episodes, "id"))
+    return replace(case, name=case_pseudonym(case.name), facts=pseudonymise(case.facts), expect=expect)

@@ -7,15 +7,13 @@ time, child, episode, action, actor); every format shows the same rows and field
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Iterable
 
 from compiler.core.london import format_instant
 from engine.backends.batch import Run
 from engine.meaning.obligations import Obligation
-from engine.output.columns import CSV_HEADER, HEADERS, STATUS, TABLE, csv_row, data, heading
+from engine.output.columns import CSV_HEADER, HEADERS, STATUS, TABLE, csv_line, csv_row, data, heading
 
 
 def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
@@ -42,15 +40,8 @@ def as_json(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     } for run, obligations in runs], indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(value: object) -> object:
-    """A CSV cell: nothing for none, a list `;`-separated (as the bulk input writes lists)."""
-    return "" if value is None else ";".join(value) if isinstance(value, list) else value
-
-
 def as_csv(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    out = [csv_line(CSV_HEADER)]
     for run, obligations in runs:
-        writer.writerows(csv_row(run.name, o) for o in obligations)
-    return buf.getvalue()
+        out.extend(csv_line(csv_row(run.name, o)) for o in obligations)
+    return "".join(out)

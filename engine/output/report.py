@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from engine.compliance import Compliance, Tally
 from engine.output import charts
+from engine.output.columns import csv_text
 
 _env = Environment(loader=PackageLoader("engine.output", "templates"), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
@@ -66,7 +67,7 @@ def as_csv(c: Compliance) -> str:
 
     def row(t: Tally, action: str, clause: str, actor: str) -> None:
         rates = ("" if t.rate(s) is None else f"{t.rate(s):.4f}" for s in c.states)
-        w.writerow((c.start.isoformat(), c.end.isoformat(), action, clause, actor, t.arisen,
+        w.writerow((c.start.isoformat(), c.end.isoformat(), *map(csv_text, (action, clause, actor)), t.arisen,
                     *(t.counts[s] for s in c.states), *rates))
     for t in c.tallies:
         row(t, t.action, t.clause, t.actor)

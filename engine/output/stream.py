@@ -8,7 +8,6 @@ in memory as Python objects or as one string. A file goes through the one atomic
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -22,7 +21,8 @@ from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import RESULT
-from engine.output.columns import CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, heading
+from engine.output.columns import (CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, csv_line,
+                                   csv_text, csv_text_sql, heading)
 from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
@@ -114,26 +114,23 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
         _copy_csv(ev, name, write, child, status)
         return
 
-    class Sink:
-        def write(self, s: str) -> None:
-            write(s)
-
-    writer = csv.writer(Sink(), lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    write(csv_line(CSV_HEADER))
     batch = []
     for r in ev.rows(JSON_COLUMNS, child, status):
-        batch.append((name, *("" if v is None else v for v in r[:len(DATA)]), r[len(DATA)] or ""))
+        batch.append(csv_line((csv_text(name), *("" if v is None else csv_text(v) for v in r[:len(DATA)]),
+                               r[len(DATA)] or "")))
         if len(batch) >= 10_000:
-            writer.writerows(batch)
+            write("".join(batch))
             batch = []
-    writer.writerows(batch)
+    write("".join(batch))
 
 
 def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to a temporary file (empty text as NULL, so nothing is quoted), then pass it on."""
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
-    cols = [f"{literal(name)} AS \"case\""] + [
-        f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else f"nullif({c.sql}, '') AS \"{c.name}\"" for c in DATA] + [
+    cols = [f"{literal(csv_text(name))} AS \"case\""] + [
+        f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else f"nullif({csv_text_sql(c.sql)}, '') AS \"{c.name}\""
+        for c in DATA] + [
         f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:

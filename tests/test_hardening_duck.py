@@ -1,0 +1,150 @@
+"""Inputs on which DuckDB once gave another answer than pyDatalog, now the same on both engines.
+
+An id written `\\N` (the temporary CSV's null string) or `\\x01` (the raw read's); folder paths with
+DuckDB's glob characters (`b[1]` read `b1`, `a*b` and `q?` read other folders too); a CSV cell past
+MAX_CELL_CHARS (F013 on both); facts spread over 1900-2200 (the clock once a CASE nested per change:
+past DuckDB's expression depth). Each case compares the two engines' obligations, every field, in order.
+No timing is asserted.
+"""
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compiler.core import london_tables
+from compiler.core.diagnostics import ClauseError
+from compiler.core.london import LONDON, parse_instant
+from compiler.policy import compile_policy
+from engine.backends import duck_load
+from engine.backends.duck import evaluate_duck
+from engine.evaluation import evaluate
+from facts import limits
+from facts.bulk import load_bulk, write_bulk
+from facts.model import Child, Episode, FactSet, RecordedAction
+
+AT = parse_instant("2024-03-10T12:00")
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return compile_policy()
+
+
+def rows(ev) -> list[tuple]:
+    return [(o.to_json(), o.occurrence, o.done_at) for o in ev.obligations]
+
+
+def same(policy, facts_or_folder, at=AT) -> list[tuple]:
+    """Both engines' obligations, asserted equal; the folder read by DuckDB directly and by pyDatalog through
+    the reference loader."""
+    facts = load_bulk(facts_or_folder) if isinstance(facts_or_folder, Path) else facts_or_folder
+    reference = rows(evaluate(policy, facts, at))
+    assert rows(evaluate_duck(policy, facts_or_folder, at)) == reference
+    assert reference
+    return reference
+
+
+def odd_ids(child: str, episode: str) -> FactSet:
+    return FactSet((Child(child, date(2010, 1, 1), ("looked_after",), ("cse",)),),
+                   (Episode(episode, child, parse_instant("2024-03-01T10:00")),
+                    Episode("E2", child, parse_instant("2024-03-05T10:00"), parse_instant("2024-03-06T10:00"))),
+                   (RecordedAction("strategy_discussion", child, "team_manager", parse_instant("2024-03-02T10:00"), episode),))
+
+
+@pytest.mark.parametrize("ident", ["\\N", "\x01", "NULL", "null", "\\\\N"])
+def test_ids_that_read_as_null_somewhere_are_ids_on_both_engines(policy, tmp_path, ident):
+    """`\\N` was DuckDB's null string in load_factset's CSV (the child and its duties vanished); `\\x01`
+    the fast reader's. Through a FactSet and through a bulk folder, each is an id like any other."""
+    child, episode = ident, ident
+    facts = odd_ids(child, episode)
+    got = same(policy, facts)
+    assert {r[0]["child"] for r in got} == {child}
+    assert episode in {r[0]["episode"] for r in got}
+    write_bulk(facts, tmp_path)
+    assert same(policy, tmp_path) == got
+
+
+def test_the_fast_reader_leaves_a_file_holding_its_null_byte_to_the_reference_loader(tmp_path):
+    write_bulk(odd_ids("\x01", "E1"), tmp_path)
+    assert duck_load.load_folder(duckdb.connect(), tmp_path) is False
+    write_bulk(odd_ids("C1", "E1"), tmp_path)
+    assert duck_load.load_folder(duckdb.connect(), tmp_path) is True
+
+
+@pytest.mark.parametrize("name,decoy", [("b[1]", "b1"), ("a*b", "axb"), ("q?", "qz"), ("s'q", None), ("e{1,2}", "e1")])
+def test_a_folder_named_with_glob_characters_is_that_folder(policy, tmp_path, name, decoy):
+    """DuckDB globs the paths read_csv is given: `b[1]/children.csv` read `b1/children.csv`, `a*b` read
+    `axb` as well. The real folder holds C1, the decoy C9; both engines read C1 only."""
+    write_bulk(odd_ids("C1", "E1"), tmp_path / name)
+    if decoy:
+        write_bulk(odd_ids("C9", "E9"), tmp_path / decoy)
+    got = same(policy, tmp_path / name)
+    assert {r[0]["child"] for r in got} == {"C1"}
+    con = duckdb.connect()
+    assert duck_load.load_folder(con, tmp_path / name) is True
+    assert con.execute("SELECT list(id) FROM in_children").fetchone()[0] == ["C1"]
+
+
+def test_the_temporary_csv_in_a_folder_with_glob_characters_is_read_as_written(policy, tmp_path, monkeypatch):
+    """load_factset writes its CSV under the temporary folder, which may itself have such a name."""
+    odd = tmp_path / "t[1]*?"
+    odd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    same(policy, odd_ids("C1", "E1"))
+
+
+def _long_cell(tmp_path: Path, size: int) -> Path:
+    (tmp_path / "children.csv").write_text(f"id,born,responsible_authority\nC1,2010-01-01,{'x' * size}\n", encoding="utf-8")
+    (tmp_path / "episodes.csv").write_text("id,child,reported\nE1,C1,2024-03-01T10:00\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_a_cell_past_the_limit_is_F013_on_both_engines_and_one_at_it_is_read_by_both(policy, tmp_path):
+    (tmp_path / "over").mkdir()
+    folder = _long_cell(tmp_path / "over", limits.MAX_CELL_CHARS + 1)
+    with pytest.raises(ClauseError) as ref:
+        load_bulk(folder)
+    with pytest.raises(ClauseError) as duck:
+        evaluate_duck(policy, folder, AT)
+    assert [d.code for d in ref.value.diagnostics] == [d.code for d in duck.value.diagnostics] == ["F013"]
+    [d] = duck.value.diagnostics
+    assert (d.span.line, Path(d.span.file).name) == (2, "children.csv")
+    assert f"{limits.MAX_CELL_CHARS:,}" in d.message and "x" * 20 not in d.message
+    (tmp_path / "at").mkdir()
+    same(policy, _long_cell(tmp_path / "at", limits.MAX_CELL_CHARS))
+    assert duck_load.load_folder(duckdb.connect(), tmp_path / "at") is True
+
+
+def test_facts_from_1900_to_2200_agree_on_both_engines(policy, tmp_path):
+    """One child, an episode in 1900 and one in 2200, judged in 2200: the clock SQL is one bucket lookup
+    whatever the span (compiler/core/london_tables.py), so this finishes, and agrees."""
+    facts = FactSet((Child("C1", date(1900, 1, 1), ("looked_after",), ("cse",)),),
+                    (Episode("E1", "C1", parse_instant("1900-03-01T10:00"), parse_instant("1900-03-02T10:00")),
+                     Episode("E2", "C1", parse_instant("2200-03-25T23:30")),
+                     Episode("E3", "C1", parse_instant("1947-04-13T01:30"), parse_instant("1947-08-10T01:30"))),
+                    (RecordedAction("return_interview", "C1", "protect_team", parse_instant("2200-01-01T00:00"), "E1"),))
+    at = parse_instant("2200-03-31T12:00")
+    got = same(policy, facts, at)
+    write_bulk(facts, tmp_path)
+    assert same(policy, tmp_path, at) == got
+    con = duckdb.connect()
+    assert duck_load.load_folder(con, tmp_path) is True  # no longer declined for its span
+
+
+def test_the_clock_sql_is_zoneinfo_at_every_change_from_1899_to_2203():
+    """A microsecond either side of each change, as an instant (london_wall) and as a wall-clock time
+    (london_local, read with fold=0 as parse_instant reads it): what Python's zoneinfo says."""
+    rows = london_tables.transitions(1899, 2203)
+    con = duckdb.connect()
+    for statement in london_tables.macros(rows):
+        con.execute(statement)
+    probes = sorted({r[k] + d for r in rows[1:] for k in (0, 2) for d in (-1, 0, 1)})
+    con.execute("CREATE TABLE p AS SELECT unnest(?::BIGINT[]) AS u", [probes])
+    for u, wall, local in con.execute("SELECT u, london_wall(u), london_local(u) FROM p ORDER BY u").fetchall():
+        assert wall == u + london_tables.from_us(u).utcoffset() // london_tables.US
+        clock = (london_tables.EPOCH + u * london_tables.US).replace(tzinfo=None)
+        assert local == london_tables.to_us(clock.replace(tzinfo=LONDON))

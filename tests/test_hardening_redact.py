@@ -1,0 +1,134 @@
+"""`--redact` hides episode ids and case names as well as child ids, in every output.
+
+A case named after the child, whose child and episode ids are the child's name, is run through every
+command that takes --redact, in every format, on both engines; no output (stdout, stderr, files written)
+holds any of the three, and the pseudonyms stand in their place. The server's pages and JSON likewise.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from engine.output.redact import case_pseudonym, episode_pseudonym, pseudonym
+from facts.bulk import write_bulk
+from facts.yamlcase import load_cases
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import served  # noqa: E402
+
+SECRETS = ("Jane Roe case", "JaneRoe", "JANE-EP")
+CASE = """case: Jane Roe case
+as_of: 2024-03-21T09:00
+children:
+  - id: JaneRoe
+    born: 2008-09-02
+    statuses: [looked_after]
+    flags: [cse]
+episodes:
+  - {id: JANE-EP1, child: JaneRoe, reported: 2024-03-08T22:00, returned: 2024-03-09T15:00}
+  - {id: JANE-EP2, child: JaneRoe, reported: 2024-03-16T20:00, returned: 2024-03-17T18:00, safeguarding_concerns: true}
+actions:
+  - {action: return_interview, child: JaneRoe, episode: JANE-EP2, by: protect_team, at: 2024-03-20T19:00}
+expect:
+  obligations:
+    - {action: return_interview, child: JaneRoe, episode: JANE-EP2}
+  episodes:
+    - {id: JANE-EP2, category: missing}
+"""
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("redact")
+    (root / "cases").mkdir()
+    (root / "cases" / "one.yaml").write_text(CASE, encoding="utf-8")
+    [case] = load_cases([root / "cases" / "one.yaml"])
+    write_bulk(case.facts, root / "bulk")
+    return root
+
+
+def clean(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, [*args, "--redact"])
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+@pytest.mark.parametrize("where", ["cases/one.yaml", "bulk"])
+def test_obligations(data, fmt, engine, where):
+    out = run("obligations", str(data / where), "--format", fmt, "--engine", engine)
+    clean(out)
+    assert pseudonym("JaneRoe") in out and episode_pseudonym("JANE-EP2") in out
+    if where.endswith(".yaml"):
+        assert case_pseudonym("Jane Roe case") in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+@pytest.mark.parametrize("command", ["why", "why-not"])
+def test_why_and_why_not(data, fmt, command):
+    for where in ("cases/one.yaml", "bulk"):
+        out = run(command, str(data / where), "--child", "JaneRoe", "--action", "return_interview",
+                  "--episode", "JANE-EP2", "--format", fmt)
+        clean(out)
+        assert episode_pseudonym("JANE-EP2") in out
+
+
+def test_an_unknown_episode_names_no_real_id(data):
+    result = CliRunner().invoke(main, ["why", str(data / "cases/one.yaml"), "--child", "JaneRoe", "--action",
+                                       "strategy_discussion", "--episode", "JANE-EP9", "--redact"])
+    assert result.exit_code == 2 and "X003" in result.stderr
+    clean(result.stderr)
+    assert "JANE-EP9" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_regression_runs_and_junit(data, tmp_path, fmt):
+    junit = tmp_path / "junit.xml"
+    out = run("test", str(data / "cases"), "--format", fmt, "--junit", str(junit))
+    clean(out)
+    clean(junit.read_text(encoding="utf-8"))
+    assert case_pseudonym("Jane Roe case") in (out if fmt == "json" else junit.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_diff(data, fmt):
+    base = Path(__file__).resolve().parent.parent / "policy"
+    out = run("diff", "--base", str(base), "--head", str(base), "--base-date", "2024-01-01", "--head-date", "2024-03-21",
+              str(data / "cases"), "--format", fmt)
+    clean(out)
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv", "json"])
+def test_report(data, fmt):
+    for where in ("cases/one.yaml", "bulk", "cases"):
+        out = run("report", str(data / where), "--from", "2024-03-01", "--to", "2024-03-31", "--at", "2024-04-30T12:00",
+                  "--format", fmt)
+        clean(out)
+
+
+def test_serve(data):
+    for where in ("cases", "bulk"):
+        with served(data / where, redact=True) as (base, _):
+            child = quote(pseudonym("JaneRoe"))
+            pages = [urllib.request.urlopen(base + path).read().decode() for path in (
+                "/", "/api/v1/worklist", f"/child?id={child}", f"/api/v1/child?id={child}",
+                f"/api/v1/why?id={child}&action=return_interview",
+                f"/api/v1/why-not?id={child}&action=strategy_discussion&episode={quote(episode_pseudonym('JANE-EP2'))}",
+                "/report?from=2024-03-01&to=2024-03-31", "/api/v1/report?from=2024-03-01&to=2024-03-31")]
+            for page in pages:
+                clean(page)
+            assert episode_pseudonym("JANE-EP2") in pages[1]
+            assert json.loads(pages[5])["trees"]
