@@ -103,7 +103,7 @@ def test_round_trip(tmp_path):
     first = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     write_bulk(again, tmp_path / "out")
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first  # deterministic
-    assert sorted(first) == ["actions.csv", "children.csv", "episodes.csv"]  # no temp files left
+    assert sorted(first) == ["actions.csv", "children.csv", "episodes.csv", "flags.csv", "statuses.csv"]  # no temp files left
 
 
 def test_round_trip_keeps_the_second_of_two_equal_wall_times(tmp_path):
