@@ -224,7 +224,9 @@ def _write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> 
 def write_bulk(facts: FactSet, folder: str | Path) -> None:
     """FactSet -> children.csv, episodes.csv, actions.csv, statuses.csv, flags.csv in `folder` (created if missing).
 
-    Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by).
+    Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by); status
+    and flag records in force throughout go in children.csv's lists, the others in statuses.csv and
+    flags.csv (by child, in the child's order), so they read back with those in force throughout first.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
