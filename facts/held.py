@@ -57,14 +57,15 @@ def overlap(a: Held, b: Held) -> bool:
     return (s1 is None or e2 is None or s1 < e2) and (s2 is None or e1 is None or s2 < e1)
 
 
-def date_start_sql(day: str) -> str:
-    """SQL: a DATE expression -> start_us (00:00 London that day)."""
-    return f"london_local(({day} - DATE '1970-01-01')::BIGINT * {DAY_US})"
+def date_start_sql(day: str, local: str = "london_local") -> str:
+    """SQL: a DATE expression -> start_us (00:00 London that day); `local` is the macro reading a
+    London wall time (us) as an instant (compiler/core/london_tables.py `london_local`, or one like it)."""
+    return f"{local}(({day} - DATE '1970-01-01')::BIGINT * {DAY_US})"
 
 
-def date_end_sql(day: str) -> str:
+def date_end_sql(day: str, local: str = "london_local") -> str:
     """SQL: a DATE expression -> end_us (00:00 London the next day)."""
-    return f"london_local((({day} - DATE '1970-01-01')::BIGINT + 1) * {DAY_US})"
+    return f"{local}((({day} - DATE '1970-01-01')::BIGINT + 1) * {DAY_US})"
 
 
 def in_force_sql(table: str, moment: str) -> str:

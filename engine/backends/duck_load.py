@@ -25,6 +25,7 @@ import mmap
 import os
 import re
 import tempfile
+from datetime import datetime, timezone
 from dataclasses import MISSING, fields
 from pathlib import Path
 
@@ -253,7 +254,6 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
     on or after the child's birth (the London date)."""
     he, ha = headers["episode"], headers.get("action")
     times = [("raw_e", "reported"), ("raw_e", "returned")] + ([("raw_a", "at")] if ha else [])
-    times += [(RAW[k], c) for k in HELD_KINDS if k in headers for c in ("from", "to") if c in headers[k]]
     of_table = {RAW[k]: h for k, h in headers.items()}
     years = " UNION ALL ".join(f"SELECT try_cast(left(\"{c}\", 4) AS INT) AS y FROM {t}" for t, c in times
                                if c in of_table[t])
@@ -270,7 +270,10 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
     if not ha:
         columns = ", ".join(f"{column(n)} {SQL_TYPE.get(r.kind, 'VARCHAR')}" for n, r in RULES["action"].items())
         con.execute(f"CREATE OR REPLACE TABLE in_actions ({columns})")
-    field_checks += [_load_held(con, kind, headers.get(kind), tz) for kind in HELD_KINDS]
+    clock = _held_clock(con, headers)
+    if clock is None:
+        return False
+    field_checks += [_load_held(con, kind, headers.get(kind), clock) for kind in HELD_KINDS]
     bad = " UNION ALL ".join(field_checks) + """
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_children
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_episodes
@@ -293,6 +296,34 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
 # ---- statuses.csv, flags.csv: records of a status or flag in force over time ----
 
 DATE_TEXT = "'^\\d{4}-\\d{2}-\\d{2}$'"
+
+
+MAX_HELD_YEARS = 60  # distinct years of status/flag bounds the fast reader keeps a clock for
+
+
+def _held_clock(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> list[tuple[int, int, int]] | None:
+    """The macro `held_local(w)`: London's offset for wall times in just the years the bounds of
+    statuses.csv/flags.csv name (and the year after each: a date `to` ends at the next midnight),
+    so a bound far from the episodes needs no clock for the years between. Returns those transition
+    rows (for times of day without an offset too), None when there are too many years."""
+    cells = [f'SELECT "{c}" AS t FROM {RAW[k]}' for k in HELD_KINDS if k in headers for c in ("from", "to")
+             if c in headers[k]]
+    years: set[int] = set()
+    if cells:
+        rows = con.execute(f"""SELECT DISTINCT try_cast(left(t, 4) AS INT) AS y FROM ({' UNION ALL '.join(cells)})
+                               WHERE y BETWEEN {YEARS[0]} AND {YEARS[1]}""").fetchall()
+        years = {y for (y,) in rows if y is not None}
+    years |= {y + 1 for y in years}
+    if len(years) > 2 * MAX_HELD_YEARS:
+        return None
+    rows = [london.transitions(2000, 2000)[0]]
+    for y in sorted(years):
+        start = london.to_us(datetime(y, 1, 1, tzinfo=timezone.utc))
+        year = london.transitions(y, y)
+        rows.append((start, year[0][1], start + year[0][1]))
+        rows += year[1:]
+    con.execute(f"CREATE OR REPLACE MACRO held_local(w) AS w - ({london.offset_case('w', rows, True)})")
+    return rows
 
 
 def _bound(text: str, instant: str, to_us) -> str:
@@ -320,8 +351,8 @@ def _load_held(con: duckdb.DuckDBPyConnection, kind: str, header: list[str] | No
         timed = london.instants_sql(f"cut_{kind}", [("t_from", "i_from"), ("t_to", "i_to")], "rn, child, name, t_from, t_to", tz)
         con.execute(f"""CREATE OR REPLACE TABLE {table} AS SELECT child, name, start_us, end_us, rn,
             (t_from IS NOT NULL AND start_us IS NULL) OR (t_to IS NOT NULL AND end_us IS NULL) AS bad FROM (
-              SELECT *, {_bound("t_from", "i_from", date_start_sql)} AS start_us,
-                        {_bound("t_to", "i_to", date_end_sql)} AS end_us FROM ({timed}))""")
+              SELECT *, {_bound("t_from", "i_from", lambda d: date_start_sql(d, "held_local"))} AS start_us,
+                        {_bound("t_to", "i_to", lambda d: date_end_sql(d, "held_local"))} AS end_us FROM ({timed}))""")
     rule = RULES[kind][kind]
     field = HELD_FIELDS[kind]
     every = f"""(SELECT row_number() OVER () AS k, * FROM (
