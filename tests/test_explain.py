@@ -118,6 +118,7 @@ def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> Non
     for path in case_files([CASES]):
         case, result = case_evaluation(path)
         spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
+        spans |= {h.span for c in case.facts.children for h in c.statuses + c.flags}  # a status's own record
         for ob in result.obligations:
             tree = why(result, ob)
             clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}
