@@ -158,7 +158,7 @@ class HttpKind(Kind):
                 query = (query + "&" if query else "") + f"token={TOKEN}"
         for _ in range(rng.choice([0, 0, 1, 3])):
             name = rng.choice(["accept-encoding", "accept", "content-type", "x-forwarded-for", "range", "if-none-match",
-                               "content-length", "referer", "user-agent", "x-" + "h" * rng.choice([1, 200])])
+                               "cache-control", "referer", "user-agent", "x-" + "h" * rng.choice([1, 200])])
             headers[name] = rng.choice(["gzip, br", "*/*", "text/html;q=0.1", "bytes=0-5", "bytes=9-1", "-1",
                                         "999999999999", "", "x" * 8000, "\u00e9", "<script>alert(7)</script>"])
         method = rng.choice(METHODS)

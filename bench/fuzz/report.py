@@ -92,3 +92,19 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
     if restarts:
         lines += ["", f"Worker processes restarted after a lost input: {restarts}."]
     write_atomic(out, "\n".join(lines) + "\n")
+
+
+def rewrite(md: Path) -> None:
+    """bench/robustness.md written again from the figures the campaign kept beside it (robustness.json)."""
+    import json
+    from collections import Counter
+    from types import SimpleNamespace
+    raw = json.loads(md.with_suffix(".json").read_text(encoding="utf-8"))
+    tallies = [SimpleNamespace(**(k | {"counts": Counter(k["counts"]), "details": Counter(k["details"]),
+                                       "slowest": tuple(k["slowest"])})) for k in raw["kinds"]]
+    write_report(md, tallies, raw["meta"])
+
+
+if __name__ == "__main__":
+    import sys
+    rewrite(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "robustness.md")
