@@ -64,8 +64,24 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
                       + "; ".join(f"{_duration(TARGET / (total(t) / t.seconds))} for {t.title}" for t in short
                                   if t.seconds and total(t))
                       + f". `FUZZ_BUDGET={TARGET} FUZZ_JOBS=2 make fuzz` runs it (a longer run than `make fuzz`'s default).")
+    from bench.fuzz.mutate import OPERATORS
     lines += ["", "Peak memory is the largest resident set (ru_maxrss) of any worker process of that kind, "
-              "Python, the compiled policy and pyDatalog included."]
+              "Python, the compiled policy and pyDatalog included.", "",
+              "**What the inputs are** (bench/fuzz/*_kind.py). Policy text: the small fixture policy and each "
+              "bundled file with its documents file, one file mutated (three in four) or a generated clause file "
+              "beside them (one in four); compiled from disk, and a policy that compiles is printed as Datalog and "
+              "SQL and evaluated on an example case. Case YAML: the regression cases, the examples and the fixture "
+              "cases mutated (seven in ten), generated trees of the format's keys, and generated well-formed cases "
+              "with clock-change times; a loaded case is evaluated at its as_of, rendered as a table and JSON, and "
+              "its first obligation explained. Bulk CSV: the fixture folder and two synthetic years (4 and 12 "
+              "children), one file mutated, dropped or emptied, or every file generated; a loaded folder is "
+              "evaluated with pyDatalog child by child and rendered as CSV (the DuckDB reader is not driven). "
+              "HTTP: GET mostly, other methods, every route and odd paths, random query strings (ids, markup, "
+              "clock-change and impossible dates, 100 kB values, percent-encoded invalid UTF-8), Host, token, cookie "
+              "and other headers, to the app with and without a token. Mutations (one to three stacked): "
+              + ", ".join(f"`{n}`" for n in OPERATORS) + ". `tests/test_fuzz_slice.py` (in `make test`) runs inputs "
+              "0 to 49 of each kind with the same checks, and sends the first 30 HTTP inputs to a real `clause serve` "
+              "too, which gives the same status codes."]
     http = [t for t in tallies if t.details]
     for t in http:
         lines += ["", f"**{t.title}: status codes.** " + ", ".join(f"{code}: {n:,}" for code, n in sorted(t.details.items()))]
