@@ -149,6 +149,7 @@ def main() -> None:
     lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="clause-fuzz-") as tmp:
         work = Path(tmp)
+        os.environ.setdefault("CLAUSE_CACHE_DIR", str(work / "cache"))  # the user's own caches are left alone
         tasks = [(n, s, min(s + batch, budget), work / f"{n}-{s}") for n in names for s in range(0, budget, batch)]
         began = time.monotonic()
         with ThreadPoolExecutor(jobs) as pool:
