@@ -1,0 +1,80 @@
+"""What every kind shares: the outcomes, the check that a diagnostic is a proper one, the Kind shape.
+
+Outcomes of one input: `result` (accepted and processed to the end), `diagnostics` (refused with
+well-formed diagnostics), `crash` (any other exception, or a diagnostic without a code, message or
+span, or an unescaped `<script>`), `hang` (over HANG_SECONDS). A kind's `run` returns one of the
+first two or raises `Bad` (or anything else: a crash); the worker turns time-outs into `hang`.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from compiler.core.diagnostics import ClauseError, Diagnostic, render_json, render_text
+
+RESULT, DIAGNOSTICS, CRASH, HANG = "result", "diagnostics", "crash", "hang"
+OUTCOMES = (RESULT, DIAGNOSTICS, CRASH, HANG)
+HANG_SECONDS = 10.0
+CODE = re.compile(r"[A-Z]\d{3}")
+
+
+class Bad(Exception):
+    """An invariant of the output broken without an exception of Clause's own (a crash)."""
+
+
+def check_diagnostics(e: ClauseError, lines: dict[str, int] | None = None) -> str:
+    """`diagnostics` if every diagnostic of `e` has a stable code, a message and a span naming a file
+    (and, for a file in `lines`, a line within it); raises Bad otherwise. Both renderings must work."""
+    if not e.diagnostics:
+        raise Bad("a ClauseError without diagnostics")
+    if not any(d.severity == "error" for d in e.diagnostics):
+        raise Bad("a ClauseError without an error")
+    for d in e.diagnostics:
+        check_one(d, lines)
+    render_text(e.diagnostics)
+    json.loads(render_json(e.diagnostics))
+    return DIAGNOSTICS
+
+
+def check_one(d: Diagnostic, lines: dict[str, int] | None = None) -> None:
+    if not CODE.fullmatch(d.code) or not d.message:
+        raise Bad(f"diagnostic without a code or message: {d.code!r}")
+    if not d.span.file:
+        raise Bad(f"{d.code} has no span (no file)")
+    n = (lines or {}).get(d.span.file)
+    if n is not None and d.span.line and not (1 <= d.span.line <= n and d.span.column >= 1):
+        raise Bad(f"{d.code} points outside its file: line {d.span.line} column {d.span.column} of {n} lines")
+
+
+def line_count(data: bytes) -> int:
+    """Lines as any reader might count them (\\n, \\r\\n, lone \\r and Unicode separators): an upper bound."""
+    text = data.decode("utf-8", "replace")
+    return max(len(text.splitlines()), 1) + 1
+
+
+class Kind:
+    """One kind of input. `setup` prepares files once per worker; `make` builds input i from its rng
+    (a label saying how it was made, and the input); `run` processes it in-process -> an outcome;
+    `cli` gives the `clause` arguments that process the same input (or None), and `cli_outcome`
+    maps that command's exit code to the outcome expected of `run`."""
+
+    name = ""
+    seed = 0
+
+    def setup(self, work: Path) -> None:
+        self.work = work
+
+    def make(self, rng: random.Random) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def run(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def cli(self, item: Any) -> list[str] | None:
+        return None
+
+    def cli_outcome(self, code: int) -> str:
+        return {0: RESULT, 2: DIAGNOSTICS}.get(code, CRASH)
