@@ -118,6 +118,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class CaseResult:
+    """`evaluation`: pyDatalog's Evaluation, or, for a case that passed in a DuckDB pass, its
+    `onepass.Outcome` (time, obligations, episodes)."""
+
     case: Case
     evaluation: Evaluation
     failures: tuple[Failure, ...]
@@ -266,13 +269,24 @@ class Suite:
 
     results: list[CaseResult] = field(default_factory=list)
     errors: list[InvalidCase] = field(default_factory=list)
+    disagreed: list[str] = field(default_factory=list)  # cases the engines judged differently (onepass)
 
     @classmethod
     def run(cls, policy: CompiledPolicy, cases: Iterable[Case | InvalidCase],
-            observe: Callable[[Case, Evaluation], None] | None = None, births: bool = True) -> "Suite":
+            observe: Callable[[Case, Evaluation], None] | None = None, births: bool = True,
+            engine: str = "pydatalog") -> "Suite":
+        """`engine`: pydatalog evaluates case by case; duckdb evaluates every case in one DuckDB pass
+        and pyDatalog only the failing ones, to explain them (engine/regression/onepass.py); auto picks
+        by the cases' episodes. `observe` (coverage) needs pyDatalog's derivations, so it implies pydatalog."""
         items = list(cases)
-        return cls([run_case(policy, c, observe, births) for c in items if isinstance(c, Case)],
-                   [c for c in items if isinstance(c, InvalidCase)])
+        valid = [c for c in items if isinstance(c, Case)]
+        errors = [c for c in items if isinstance(c, InvalidCase)]
+        if observe is None and engine != "pydatalog":
+            from engine.regression import onepass
+            if onepass.choose_engine(engine, [c.facts for c in valid]) == "duckdb":
+                results, disagreed = onepass.run_cases(policy, valid, births)
+                return cls(results, errors, disagreed)
+        return cls([run_case(policy, c, observe, births) for c in valid], errors)
 
     @property
     def total(self) -> int:
