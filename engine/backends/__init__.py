@@ -3,8 +3,10 @@
 Input: the user's choice (auto, pydatalog, duckdb) and the size of the input. Output:
 the engine to use and, for cases, an evaluation `engine.output.render` can print. Invariant:
 both engines give the same obligations and episode facts (tests/test_scale_differential.py),
-so `auto` only trades start-up cost (DuckDB: ~0.3 s) against pyDatalog's cost per
-episode (~30 ms): DuckDB above THRESHOLD episodes.
+so `auto` only trades DuckDB's fixed cost (its import in a fresh process, then creating and
+planning every table and rule for any input) against pyDatalog's cost per episode: DuckDB above
+THRESHOLD episodes, the crossover measured by bench/interactive.py (bench/results.md, "Interactive
+speed": one case of N episodes, N from 1 to 500, each engine, plus DuckDB's import).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from compiler.policy import CompiledPolicy
 from facts.model import FactSet
 
 ENGINES = ("auto", "pydatalog", "duckdb")
-THRESHOLD = 200
+THRESHOLD = 60  # episodes; measured: see bench/results.md, "Interactive speed"
 
 
 def is_bulk_folder(path: str | Path) -> bool:
