@@ -63,7 +63,7 @@ def load_regression_cases(paths: tuple[str, ...]) -> list:
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too (text format).")
 @click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
               help="duckdb: every case in one DuckDB pass, pyDatalog only to explain failures; pydatalog: case by "
-                   "case; auto: by the cases' episodes. Coverage always uses pyDatalog.")
+                   "case; auto: by the cases' episodes. With coverage: case by case, by the reference interpreter (pydatalog: by pyDatalog).")
 @redact_option
 @fail_on_domain_errors
 def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: str | None,

@@ -141,9 +141,25 @@ def test_diff_both_paths(policy, tmp_path):
     shutil.copytree(BUNDLED, head_dir)
     edit_policy(head_dir)
     head = compile_policy(head_dir)
-    cases = load_cases([write_cases(tmp_path / "cases")]) + load_cases([ROOT / "tests" / "cases"])[::9]
+    cases = load_cases([write_cases(tmp_path / "cases")]) + load_cases([ROOT / "tests" / "cases"])[::20]
     ref = diff_policies(policy, head, cases, engine="pydatalog")
     duck = diff_policies(policy, head, cases, engine="duckdb")
     assert ref.count("changed") + ref.count("added") + ref.count("removed") > 0
     assert render_json(duck) == render_json(ref)
     assert duck == ref
+
+
+def test_coverage_by_the_reference_interpreter_is_pydatalogs(policy, bundled, tmp_path):
+    """--coverage without --engine pydatalog: the same coverage report (fired, checked, conditions) and
+    the same case results, failures included, as pyDatalog case by case."""
+    from engine.regression.coverage import Coverage
+    cases = bundled[::10] + load_cases([failing_cases(tmp_path)])
+    reports, suites = [], []
+    for engine in ("pydatalog", "auto"):
+        cov = Coverage(policy)
+        suites.append(Suite.run(policy, cases, cov.observe, engine=engine))
+        reports.append(cov.report().to_json())
+    assert reports[0] == reports[1]
+    assert suites[1].disagreed == [] and suites[1].failed == 3
+    assert suite_text(suites[1], verbose=True) == suite_text(suites[0], verbose=True)
+    assert suites[1].to_json() == suites[0].to_json()

@@ -277,12 +277,16 @@ class Suite:
             engine: str = "pydatalog") -> "Suite":
         """`engine`: pydatalog evaluates case by case; duckdb evaluates every case in one DuckDB pass
         and pyDatalog only the failing ones, to explain them (engine/regression/onepass.py); auto picks
-        by the cases' episodes. `observe` (coverage) needs pyDatalog's derivations, so it implies pydatalog."""
+        by the cases' episodes. `observe` (coverage) needs every derived relation: case by case, by the
+        reference interpreter unless `engine` is pydatalog (onepass.run_cases_observed)."""
         items = list(cases)
         valid = [c for c in items if isinstance(c, Case)]
         errors = [c for c in items if isinstance(c, InvalidCase)]
-        if observe is None and engine != "pydatalog":
+        if engine != "pydatalog":
             from engine.regression import onepass
+            if observe is not None:
+                results, disagreed = onepass.run_cases_observed(policy, valid, observe, births)
+                return cls(results, errors, disagreed)
             if onepass.choose_engine(engine, [c.facts for c in valid]) == "duckdb":
                 results, disagreed = onepass.run_cases(policy, valid, births)
                 return cls(results, errors, disagreed)
