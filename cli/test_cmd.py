@@ -91,8 +91,9 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
     coverage = Coverage(policy) if wants_coverage else None
     suite = Suite.run(policy, cases, coverage.observe if coverage else None, births=not redact, engine=engine)
     for name in suite.disagreed:
-        click.echo(f"warning: DuckDB failed case '{name}' but pyDatalog passes it; pyDatalog's result is shown "
-                   "(the engines should agree: please report this)", err=True)
+        click.echo(f"warning: case '{name}' failed on {'the reference interpreter' if coverage else 'DuckDB'} "
+                   "but pyDatalog passes it; pyDatalog's result is shown (the engines should agree: please report this)",
+                   err=True)
     report = coverage.report() if coverage else None
     if junit:
         write_atomic(Path(junit), junit_xml(suite))

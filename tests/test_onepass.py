@@ -163,3 +163,21 @@ def test_coverage_by_the_reference_interpreter_is_pydatalogs(policy, bundled, tm
     assert suites[1].disagreed == [] and suites[1].failed == 3
     assert suite_text(suites[1], verbose=True) == suite_text(suites[0], verbose=True)
     assert suites[1].to_json() == suites[0].to_json()
+
+
+def test_a_disagreement_is_named_and_pydatalogs_result_kept(policy, tmp_path, monkeypatch):
+    """Should the one pass fail a case pyDatalog passes (a bug the differential tests rule out), the
+    case is named and reported as pyDatalog judges it, never silently."""
+    cases = load_cases([failing_cases(tmp_path)])
+    real = onepass.evaluate_cases
+
+    def wrong(policy, runs):
+        return [replace(o, obligations=()) for o in real(policy, runs)]
+    monkeypatch.setattr(onepass, "evaluate_cases", wrong)
+    suite = Suite.run(policy, cases, engine="duckdb")
+    assert suite.disagreed == ["a-pass"]
+    # a-pass: re-run and passed by pyDatalog; c-unexpected passes on no obligations at all (what a false
+    # pass looks like: only the differential tests guard against that)
+    assert [r.passed for r in suite.results] == [True, False, True, False]
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "cases"), "--engine", "duckdb"])
+    assert "warning: case 'a-pass' failed on DuckDB but pyDatalog passes it" in result.stderr

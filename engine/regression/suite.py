@@ -118,8 +118,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class CaseResult:
-    """`evaluation`: pyDatalog's Evaluation, or, for a case that passed in a DuckDB pass, its
-    `onepass.Outcome` (time, obligations, episodes)."""
+    """`evaluation`: the case's Evaluation (pyDatalog's, or the reference interpreter's under coverage),
+    or, for a case that passed in a DuckDB pass, its `onepass.Outcome` (time, obligations, episodes)."""
 
     case: Case
     evaluation: Evaluation
