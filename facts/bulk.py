@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
-from facts.child_rows import child_lines
+from facts.child_rows import child_lines, mapped
 from compiler.core.files import atomic
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, RecordedAction
@@ -115,7 +115,10 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
         if refused is not None:
             diags.append(refused)
             return False
-        picked = child_lines(path.read_bytes(), child) if child is not None else None
+        picked = None
+        if child is not None:
+            with mapped(path) as data:
+                picked = child_lines(data, child)
         with path.open(newline="", encoding="utf-8-sig") as fh:
             where = [1]
             reader = csv.reader(_lines(fh, child) if picked is None else (), strict=True)
