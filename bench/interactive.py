@@ -182,8 +182,8 @@ def section() -> str:
         return "none of these sizes" if x is None else f"about {x:.0f} episodes"
     lines += ["", f"Importing DuckDB adds {iw:.3f} s wall, {ic:.3f} s CPU to a fresh process. With that import, "
               f"DuckDB is the faster from {at(by_cpu)} on by CPU time, {at(by_wall)} by wall time (interpolated "
-              "between the sizes around the crossing). engine.backends.THRESHOLD (auto: DuckDB above it) is set from "
-              f"the CPU figure, the steadier on a shared machine: {THRESHOLD}.", "",
+              "between the sizes around the crossing). engine.backends.THRESHOLD (auto: DuckDB above it) is "
+              f"{THRESHOLD}, set from the CPU figure (the steadier on a shared machine) over repeated runs.", "",
               "### Commands", "", "| command | wall s | CPU s |", "|---|---|---|"]
     lines += [f"| `{label}` | {wall:.2f} | {cpu:.2f} |" for label, wall, cpu in cmds]
     lines += [f"| `clause why` UK-year, one child, warm process | {ww:.3f} | {wc:.3f} |", "",
