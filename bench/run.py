@@ -173,6 +173,8 @@ def main() -> None:
             "evaluate: base facts, rules, obligations with status; write: every obligation as CSV. "
             "Evaluation speed vs reference: episodes evaluated a second, over the plain-Python interpreter's "
             "(bench/reference.py) on its load.\n\n" + "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n")
+    from interactive import section  # bench/interactive.py: engine crossover, interactive commands (issue 19)
+    text += "\n" + section()
     write_atomic(HERE / "results.md", text)
     print(text)
 

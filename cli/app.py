@@ -102,7 +102,28 @@ policy_option = click.option("--policy", "policy_path", type=click.Path(file_oka
                                   "else the bundled policy).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module, imported only when that command runs (or help lists them all): a command
+# on one case should not pay for importing every other command's dependencies.
+COMMANDS = {"check": "cli.policy_cmds", "compile": "cli.policy_cmds", "sources": "cli.policy_cmds",
+            "obligations": "cli.obligations_cmd", "why": "cli.explain_cmds", "why-not": "cli.explain_cmds",
+            "test": "cli.test_cmd", "diff": "cli.diff_cmd", "synth": "cli.synth_cmd", "fmt": "cli.fmt_cmd",
+            "lsp": "cli.lsp_cmd", "report": "cli.report_cmd", "serve": "cli.serve_cmd"}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands (COMMANDS) register themselves when their module is imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            import importlib
+            importlib.import_module(COMMANDS[name])
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="clause")
 def main() -> None:
     """Policy-as-code for child-safeguarding procedures."""

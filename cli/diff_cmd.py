@@ -32,12 +32,15 @@ from cli.test_cmd import default_paths, load_regression_cases
 @click.option("--head-date", "head_date", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
               help="Judge the head's episodes by the clauses in force on DATE.")
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 when any obligation changed (for CI).")
+@click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
+              help="duckdb: all cases in one DuckDB pass per policy; pydatalog: case by case (always, with dates); "
+                   "auto: by the cases' episodes.")
 @redact_option
 @fail_on_domain_errors
 def diff(base: str | None, head: str | None, paths: tuple[str, ...], fmt: str, output: str | None,
-         base_date, head_date, exit_code: bool, redact: bool) -> None:
+         base_date, head_date, exit_code: bool, engine: str, redact: bool) -> None:
     """Obligations added, removed or changed between two policies, per case (default: tests/cases)."""
-    from compiler.policy import compile_policy
+    from compiler.cache import load_policy_cached
     from engine.regression import diff as d
     paths = default_paths(paths)
     head_dir = policy_folder(head)
@@ -52,15 +55,15 @@ def diff(base: str | None, head: str | None, paths: tuple[str, ...], fmt: str, o
             raise click.BadParameter(f"{base} is a file; give a policy folder or a git revision", param_hint="--base")
         else:
             base_dir = stack.enter_context(d.policy_at_revision(base, head_dir))
-        base_policy = compile_policy(base_dir)
-        head_policy = compile_policy(head_dir)
+        base_policy = load_policy_cached(Path(base_dir))  # each compiled once, from the cache when unchanged
+        head_policy = load_policy_cached(Path(head_dir))
         cases = load_regression_cases(paths)
         base_day = base_date.date() if base_date else None
         head_day = head_date.date() if head_date else None
         result = d.diff_policies(base_policy, head_policy, cases,
                                  base + (f" as on {base_day}" if base_day else ""),
                                  (head or "working policy") + (f" as on {head_day}" if head_day else ""),
-                                 base_day, head_day)
+                                 base_day, head_day, engine)
     if redact:
         from engine.output.redact import KEY_WARNING, key_is_default, redact_diff
         if key_is_default():

@@ -32,8 +32,12 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact):
     from facts.loader import load_path
     if redact and key_is_default():
         click.echo(KEY_WARNING, err=True)
-    return inquire(load_policy(policy_path), load_path(input_path, child), input_path, child, action, episode,
-                   parse_at(at_text), redact)
+    loaded = load_path(input_path, child)
+    if loaded.bulk is not None:  # never silent: what was checked, and what was not
+        who = "this child's" if redact else f"child {child}'s"
+        click.echo(f"read and checked only {who} rows of {input_path}; the other rows were not checked "
+                   f"(clause obligations {input_path} checks them all)", err=True)
+    return inquire(load_policy(policy_path), loaded, input_path, child, action, episode, parse_at(at_text), redact)
 
 
 def _render(trees, fmt: str, title: str, output: str | None, redact: bool) -> None:

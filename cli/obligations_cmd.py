@@ -20,7 +20,7 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
               help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "
-                   "auto: duckdb above 200 episodes.")
+                   "auto: duckdb above the measured crossover (engine.backends.THRESHOLD, bench/results.md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 @redact_option
 @fail_on_domain_errors

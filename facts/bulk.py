@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
+from facts.child_rows import child_lines, mapped
 from compiler.core.files import atomic_folder, atomic_group
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, Held, RecordedAction
@@ -96,6 +97,20 @@ def _lines(fh: TextIO, child: str | None) -> Iterable[str]:
     return [lines[0] + "\n"] + [line + "\n" if child in line else "\n" for line in lines[1:]]
 
 
+def _numbered(reader, where: list[int]) -> Iterable[tuple[int, list[str]]]:
+    """(first line, row) for each row csv.reader reads; `where[0]` is the line being read."""
+    for row in reader:
+        yield where[0], row
+        where[0] = reader.line_num + 1
+
+
+def _picked(picked: list[tuple[int, bytes]], where: list[int]) -> Iterable[tuple[int, list[str]]]:
+    """(line, row) for each line facts.child_rows picked (each line is one row there)."""
+    for line, raw in picked:
+        where[0] = line
+        yield line, next(csv.reader([raw.decode("utf-8")], strict=True), [])
+
+
 def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = None) -> bool:
     """Stream one CSV file into `coll` (only the rows of `child`, when given).
     Returns False when its rows could not all be read."""
@@ -109,10 +124,16 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
             diags.append(refused)
             return False
         csv.field_size_limit(limits.MAX_CELL_CHARS)  # the fast DuckDB reader refuses the same cells
+        picked = None
+        if child is not None:
+            with mapped(path) as data:
+                picked = child_lines(data, child)
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(_lines(fh, child), strict=True)
+            where = [1]
+            reader = csv.reader(_lines(fh, child) if picked is None else (), strict=True)
+            rows = _picked(picked, where) if picked is not None else _numbered(reader, where)
             try:
-                header = next(reader, None)
+                _, header = next(iter(rows), (1, None))
                 if header is None or not any(h.strip() for h in header):
                     diags.append(error("F010", Span(file, 1, 1),
                                        f"{path.name} is empty; expected a header row naming its columns",
@@ -122,21 +143,20 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
                 if not usable:
                     return False
                 key = dict((name, i) for i, name in columns)["id" if kind == "child" else "child"]
-                start = reader.line_num + 1
-                for row in reader:
+                for start, row in rows:
                     if any(cell.strip() for cell in row) and (
                             child is None or (row[key].strip() if key < len(row) else "") == child):
                         add(_record(row, start, len(header), columns, file, diags))
-                    start = reader.line_num + 1
             except UnicodeDecodeError:
-                diags.append(error("F001", Span(file, reader.line_num + 1, 1),
+                diags.append(error("F001", Span(file, where[0], 1),
                                    f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
+                line = where[0] if picked is not None else reader.line_num
                 if "field limit" in str(exc):
-                    diags.append(limits.cell_too_long(file, max(reader.line_num, 1)))
+                    diags.append(limits.cell_too_long(file, max(line, 1)))
                     return False
-                diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",
+                diags.append(error("F001", Span(file, max(line, 1), 1), f"CSV syntax error in {path.name}: {exc}",
                                    "check the quotes on this line"))
                 return False
     except OSError as exc:

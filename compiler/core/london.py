@@ -136,17 +136,30 @@ def _calendar() -> "holidays.HolidayBase":
     return holidays.country_holidays("GB", subdiv="ENG")
 
 
+def _holidays_release() -> str:
+    """The installed `holidays` release, from its dist-info folder's name (importlib.metadata, the
+    usual way, costs a command a twentieth of a second to import); that way when there is no such folder."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.find_spec("holidays")
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).resolve().parent.parent
+        found = sorted(p.name[len("holidays-"):-len(".dist-info")] for p in site.glob("holidays-*.dist-info"))
+        if len(found) == 1:
+            return found[0]
+    from importlib.metadata import version
+    return version("holidays")
+
+
 @lru_cache(maxsize=1)
 def _holiday_table() -> dict[int, frozenset[date]]:
     """England's bank holidays for HOLIDAY_YEARS. Building the calendar costs a fifth of a second
     (the `holidays` package imports every country), so the table is kept in the cache folder
     (compiler.core.files.cache_dir), one file per release of `holidays`."""
-    from importlib.metadata import version
-
     from compiler.core import sealed
     from compiler.core.files import cache_dir
     folder = cache_dir()
-    path = folder / f"bank-holidays-england-{version('holidays')}.json" if folder else None
+    path = folder / f"bank-holidays-england-{_holidays_release()}.json" if folder else None
     try:
         raw = sealed.read(path) if path is not None else None
         if raw is not None:

@@ -3,8 +3,13 @@
 Input: the user's choice (auto, pydatalog, duckdb) and the size of the input. Output:
 the engine to use and, for cases, an evaluation `engine.output.render` can print. Invariant:
 both engines give the same obligations and episode facts (tests/test_scale_differential.py),
-so `auto` only trades start-up cost (DuckDB: ~0.3 s) against pyDatalog's cost per
-episode (~30 ms): DuckDB above THRESHOLD episodes.
+so `auto` only trades DuckDB's fixed cost (its import in a fresh process, then creating and
+planning every table and rule for any input) against pyDatalog's cost per episode: DuckDB above
+THRESHOLD episodes, the crossover measured by bench/interactive.py (bench/results.md, "Interactive
+speed": one case of N episodes, N from 1 to 500, each engine, plus DuckDB's import). Three runs
+on the shared 2-core machine (2026-12-01) put the crossover by CPU time at 60, 55 and 49 episodes
+(by wall time 74, 30 and 55: the machine was busy); the old 200 cost inputs of 50 to 200 episodes
+up to three times the time.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from compiler.policy import CompiledPolicy
 from facts.model import FactSet
 
 ENGINES = ("auto", "pydatalog", "duckdb")
-THRESHOLD = 200
+THRESHOLD = 55  # episodes: the median of the measured crossovers above
 
 
 def is_bulk_folder(path: str | Path) -> bool:

@@ -30,9 +30,10 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import duckdb
+if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only callers never load DuckDB
+    import duckdb
 
 from compiler.codegen import Program
 from compiler.core import london_tables

@@ -16,9 +16,10 @@ listing order; whether an episode's return has happened. Invariants:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import duckdb
+if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only callers never load DuckDB
+    import duckdb
 
 from compiler.core.london import utc
 from facts.model import Episode, FactSet

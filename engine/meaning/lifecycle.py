@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import duckdb
+if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only callers never load DuckDB
+    import duckdb
 
 from compiler import ast
 from compiler.core import london_tables as london

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import duckdb
+if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only callers never load DuckDB
+    import duckdb
 
 from compiler import ast
 from compiler.core import london_tables as london

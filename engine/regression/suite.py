@@ -118,6 +118,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class CaseResult:
+    """`evaluation`: the case's Evaluation (pyDatalog's, or the reference interpreter's under coverage),
+    or, for a case that passed in a DuckDB pass, its `onepass.Outcome` (time, obligations, episodes)."""
+
     case: Case
     evaluation: Evaluation
     failures: tuple[Failure, ...]
@@ -266,13 +269,28 @@ class Suite:
 
     results: list[CaseResult] = field(default_factory=list)
     errors: list[InvalidCase] = field(default_factory=list)
+    disagreed: list[str] = field(default_factory=list)  # cases the engines judged differently (onepass)
 
     @classmethod
     def run(cls, policy: CompiledPolicy, cases: Iterable[Case | InvalidCase],
-            observe: Callable[[Case, Evaluation], None] | None = None, births: bool = True) -> "Suite":
+            observe: Callable[[Case, Evaluation], None] | None = None, births: bool = True,
+            engine: str = "pydatalog") -> "Suite":
+        """`engine`: pydatalog evaluates case by case; duckdb evaluates every case in one DuckDB pass
+        and pyDatalog only the failing ones, to explain them (engine/regression/onepass.py); auto picks
+        by the cases' episodes. `observe` (coverage) needs every derived relation: case by case, by the
+        reference interpreter unless `engine` is pydatalog (onepass.run_cases_observed)."""
         items = list(cases)
-        return cls([run_case(policy, c, observe, births) for c in items if isinstance(c, Case)],
-                   [c for c in items if isinstance(c, InvalidCase)])
+        valid = [c for c in items if isinstance(c, Case)]
+        errors = [c for c in items if isinstance(c, InvalidCase)]
+        if engine != "pydatalog":
+            from engine.regression import onepass
+            if observe is not None:
+                results, disagreed = onepass.run_cases_observed(policy, valid, observe, births)
+                return cls(results, errors, disagreed)
+            if onepass.choose_engine(engine, [c.facts for c in valid]) == "duckdb":
+                results, disagreed = onepass.run_cases(policy, valid, births)
+                return cls(results, errors, disagreed)
+        return cls([run_case(policy, c, observe, births) for c in valid], errors)
 
     @property
     def total(self) -> int:
