@@ -20,6 +20,7 @@ expectation naming an action, actor or clause the policy lacks, F015 (strict) a 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Collection, Mapping
@@ -30,6 +31,9 @@ from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALIT
                                       PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
+from facts.moments import day_range, narrow
+
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
@@ -165,6 +169,20 @@ def instant(f: Field, name: str, label: str, diags: Diags) -> Any:
         return BAD
 
 
+def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
+    """An instant, or a date alone (`2024-03-08`): a moment known only by its day, returned as a `date`
+    (FactCollector reads it as the whole London day: facts/moments.py)."""
+    if isinstance(f.value, date) and not isinstance(f.value, datetime):
+        return f.value
+    if isinstance(f.value, str) and DAY.fullmatch(f.value.strip()):
+        try:
+            return parse_date(f.value)
+        except ValueError as exc:
+            diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
+            return BAD
+    return instant(f, name, label, diags)
+
+
 def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
     try:
         return parse_date(f.value)
@@ -208,6 +226,7 @@ class Rule:
     required: bool = False
     values: tuple[str, ...] = ()
     noun: str = ""  # what one of `values` is called in a message
+    day_ok: bool = False  # an instant that may be given as a date alone: the whole day (facts/moments.py)
 
 
 RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column order
@@ -215,8 +234,8 @@ RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column or
               "statuses": Rule("choices", values=STATUSES, noun="status"),
               "flags": Rule("choices", values=FLAGS, noun="flag"),
               "responsible_authority": Rule("id"), "placed_in": Rule("choice", values=PLACEMENTS, noun="placement")},
-    "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True),
-                "returned": Rule("instant"), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
+    "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True, day_ok=True),
+                "returned": Rule("instant", day_ok=True), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
                 "safeguarding_concerns": Rule("boolean"),
                 **{level: Rule("choice", values=values, noun="risk level") for level, values in EPISODE_LEVELS.items()},
                 "victim_of_crime": Rule("boolean")},
@@ -226,6 +245,8 @@ RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column or
 
 
 def _check(rule: Rule) -> Check:
+    if rule.day_ok:
+        return moment
     if rule.kind == "choice":
         return choice(rule.values, rule.noun)
     if rule.kind == "choices":
@@ -332,6 +353,7 @@ class FactCollector:
             self.episode_ids[eid] = (values.get("child"), rec.fields["id"].span)
         else:
             ok = False
+        self._days(values)
         reported, returned = values.get("reported"), values.get("returned")
         if reported is not None and returned is not None and utc(returned) < utc(reported):
             self.diags.append(error("F007", rec.fields["returned"].span,
@@ -343,6 +365,25 @@ class FactCollector:
             self.refs.append(("episode", values["child"], rec.fields["child"].span, None, rec.span))
         if ok:
             self.episodes.append(Episode(span=rec.span, **values))
+
+    @staticmethod
+    def _days(values: dict[str, Any]) -> None:
+        """A date-only report or return -> its earliest reading and `*_until`, the latest (facts/moments.py)."""
+        ranges = {}
+        for key in ("reported", "returned"):
+            v = values.get(key)
+            if isinstance(v, date) and not isinstance(v, datetime):
+                ranges[key] = day_range(v)
+            elif v is not None:
+                ranges[key] = (v, None)
+        if "reported" not in ranges:
+            return
+        rep, ret = narrow(ranges["reported"], ranges.get("returned"))
+        for key, pair in (("reported", rep), ("returned", ret)):
+            if pair is not None:
+                values[key] = pair[0]
+                if pair[1] is not None:
+                    values[key + "_until"] = pair[1]
 
     def add_action(self, rec: Record) -> None:
         label = label_of("action", rec, "action")
