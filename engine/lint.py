@@ -123,8 +123,8 @@ def _off_day(reported: datetime, elapsed: int, returned: bool, a: ast.OffDay) ->
 def _describe(facts: FactSet, at: datetime) -> str:
     c = facts.children[0]
     e = facts.episodes[-1]
-    bits = [f"a child born {c.born.isoformat()}", f"statuses [{', '.join(c.statuses)}]"]
-    bits += [f"flags [{', '.join(c.flags)}]"] if c.flags else []
+    bits = [f"a child born {c.born.isoformat()}", f"statuses [{', '.join(c.status_names)}]"]
+    bits += [f"flags [{', '.join(c.flag_names)}]"] if c.flags else []
     bits += [f"placed in {c.placed_in}"] if c.placed_in != "liverpool" else []
     bits += [f"responsible authority {c.responsible_authority}"] if c.responsible_authority != "liverpool" else []
     ep = f"reported {format_instant(e.reported)}" + (f", returned {format_instant(e.returned)}" if e.returned else "")

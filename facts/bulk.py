@@ -181,7 +181,7 @@ def _bool(value: bool) -> str:
 
 
 def _child_row(c: Child) -> list[str]:
-    return [c.id, c.born.isoformat(), ";".join(c.statuses), ";".join(c.flags), c.responsible_authority, c.placed_in]
+    return [c.id, c.born.isoformat(), ";".join(c.status_names), ";".join(c.flag_names), c.responsible_authority, c.placed_in]
 
 
 def _episode_row(e: Episode) -> list[str]:

@@ -13,16 +13,55 @@ from typing import Any
 from compiler.core.diagnostics import Span
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A status or flag and when it is in force: `start`/`end` None = open; a date `end` is the last day in force.
+
+    A date `start` is in force from 00:00 London on that day; a date `end` through the end of that
+    London day (a plan ending 10 June covers a report on 10 June); datetimes are exact instants.
+    As instants the record is in force over [start, end) (facts/held.py computes them)."""
+
+    name: str
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+    span: Span = field(default=Span(""), compare=False)
+
+    @property
+    def throughout(self) -> bool:
+        """In force for the whole of time (the plain list form)."""
+        return self.start is None and self.end is None
+
+
+def _held(items: tuple) -> tuple[Held, ...]:
+    return tuple(x if isinstance(x, Held) else Held(x) for x in items)
+
 
 @dataclass(frozen=True, slots=True)
 class Child:
+    """A child. `statuses`/`flags` are `Held` records; a plain name given here is
+    `Held(name)`, in force throughout (so `Child("C1", born, ("looked_after",))` still reads)."""
+
     id: str
     born: date
-    statuses: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
+    statuses: tuple[Held, ...] = ()
+    flags: tuple[Held, ...] = ()
     responsible_authority: str = "liverpool"
     placed_in: str = "liverpool"
     span: Span = field(default=Span(""), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statuses", _held(tuple(self.statuses)))
+        object.__setattr__(self, "flags", _held(tuple(self.flags)))
+
+    @property
+    def status_names(self) -> tuple[str, ...]:
+        """Every status the child holds at some time, in input order, once each."""
+        return tuple(dict.fromkeys(h.name for h in self.statuses))
+
+    @property
+    def flag_names(self) -> tuple[str, ...]:
+        """Every flag the child holds at some time, in input order, once each."""
+        return tuple(dict.fromkeys(h.name for h in self.flags))
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def test_thirteen_and_under_is_never_absent(situation) -> None:
 @given(situations())
 def test_exploitation_means_missing_and_high_risk_unless_an_inspector_decided(situation) -> None:
     facts, at = situation
-    if not {"cse", "cce"} & set(facts.children[0].flags):
+    if not {"cse", "cce"} & set(facts.children[0].flag_names):
         return
     for e in evaluate(POLICY, facts, at).episodes:
         episode = next(x for x in facts.episodes if x.id == e.id)

@@ -16,20 +16,20 @@ def test_shape_of_a_year():
     assert abs(total / len(facts.children) - 2.88) < 0.01
     assert statistics.median(per_child.values()) == 1
     assert max(per_child.values()) >= 40
-    looked_after = [c for c in facts.children if "looked_after" in c.statuses]
+    looked_after = [c for c in facts.children if "looked_after" in c.status_names]
     assert 0.10 <= len(looked_after) / len(facts.children) <= 0.15
     lac_share = sum(per_child[c.id] for c in looked_after) / total
     assert 0.35 <= lac_share <= 0.45
-    cse_share = sum(n for c, n in per_child.items() if "cse" in kids[c].flags) / total
+    cse_share = sum(n for c, n in per_child.items() if "cse" in kids[c].flag_names) / total
     assert 0.07 <= cse_share <= 0.11
-    assert any("cce" in c.flags for c in facts.children)
+    assert any("cce" in c.flag_names for c in facts.children)
     hours = [(e.returned - e.reported).total_seconds() / 3600 for e in facts.episodes if e.returned]
     assert sum(h < 48 for h in hours) / len(hours) > 0.8 and any(h > 30 * 24 for h in hours)
     assert any(e.returned is None for e in facts.episodes)
     assert any(c.responsible_authority != "liverpool" and c.placed_in == "liverpool" for c in facts.children)
-    assert any(c.responsible_authority == "liverpool" and c.placed_in != "liverpool" and "looked_after" in c.statuses
+    assert any(c.responsible_authority == "liverpool" and c.placed_in != "liverpool" and "looked_after" in c.status_names
                for c in facts.children)
-    assert any(e.with_parents and "child_protection_plan" in kids[e.child].statuses for e in facts.episodes)
+    assert any(e.with_parents and "child_protection_plan" in kids[e.child].status_names for e in facts.episodes)
     assert any(e.whereabouts_known for e in facts.episodes) and any(e.inspector_risk for e in facts.episodes)
     assert {e.police_risk for e in facts.episodes} >= {"no_apparent_risk", "low", "medium", "high"}
     assert any(is_weekend_or_bank_holiday(e.reported) for e in facts.episodes)

@@ -92,7 +92,7 @@ def _cell(rule: Rule, value: object) -> object:
     if rule.kind == "boolean":
         return int(value)
     if rule.kind == "choices":
-        return ";".join(value)
+        return ";".join(dict.fromkeys(h.name for h in value))
     return value.isoformat() if rule.kind == "date" else value
 
 

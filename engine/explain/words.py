@@ -78,7 +78,7 @@ def fact_words(n: FactNode, births: bool = True) -> str:
 def record_words(n: RecordNode) -> str:
     if n.about == "child" and n.child:
         c = n.child
-        return (f"child {c.id}: statuses {', '.join(c.statuses) or 'none'}; flags {', '.join(c.flags) or 'none'}; "
+        return (f"child {c.id}: statuses {', '.join(c.status_names) or 'none'}; flags {', '.join(c.flag_names) or 'none'}; "
                 f"placed in {c.placed_in}; responsible authority {c.responsible_authority}")
     e = n.episode
     if n.about == "unrecorded":

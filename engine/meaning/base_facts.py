@@ -65,9 +65,9 @@ def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], h
 
 def _child(c: Child) -> Iterator[BaseFact]:
     yield BaseFact("child", (c.id,), c.span)
-    for s in c.statuses:
+    for s in c.status_names:
         yield BaseFact("status", (c.id, s), c.span)
-    for f in c.flags:
+    for f in c.flag_names:
         yield BaseFact("flag", (c.id, f), c.span)
     yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span)
     yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span)
