@@ -109,10 +109,11 @@ class DuckEvaluation:
     def iter_obligations(self, child: str | None = None, status: str | None = None,
                          action: str | None = None) -> Iterator[Obligation]:
         cols = ("o.shown, o.episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
-                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END")
+                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END, "
+                "o.triggered_latest, o.due_latest")
         for r in self.rows(cols, child, status, action):
             yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
-                             r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14])
+                             r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14], _when(r[15]), _when(r[16]))
 
     @cached_property
     def obligations(self) -> tuple[Obligation, ...]:
