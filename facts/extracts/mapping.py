@@ -116,10 +116,9 @@ def map_extract(profile: Profile, tables: list[TableRows], diags: list[Diagnosti
         start = dates.text(row["start"], "start") if row["start"][0] else ""
         if start is not None:
             fields["reported"] = _field(start, row["start"][1])
-        if "end" in row and row["end"][0]:
-            end = dates.text(row["end"], "end")
-            if end is not None:
-                fields["returned"] = _field(end, row["end"][1])
+        end = dates.text(row["end"], "end") if "end" in row and row["end"][0] else ""
+        if end:
+            fields["returned"] = _field(end, row["end"][1])
         if "type" in row and row["type"][0]:
             kind = _code(row["type"], "type", m.codes["type"], label, diags)
             if kind is not None:
@@ -137,7 +136,8 @@ def map_extract(profile: Profile, tables: list[TableRows], diags: list[Diagnosti
             ordinal[key] += 1
             made = f"{child}-{start[:10].replace('-', '')}" + (f"-{ordinal[key]}" if ordinal[key] > 1 else "")
             fields["id"] = _field(made, row["start"][1])
-        coll.add_episode(Record(fields, span))
+        if start is not None and end is not None:  # a date in no format has had its diagnostic
+            coll.add_episode(Record(fields, span))
     if no_date_interviews:
         diags.append(warning("F020", Span(str(missing.path)), f"{no_date_interviews} return interview"
                              f"{'s are' if no_date_interviews != 1 else ' is'} recorded as offered with no date: "
