@@ -115,18 +115,20 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
     pyDatalog evaluates children in chunks."""
     from engine.backends import choose, episode_lines
     from engine.backends.batch import Run, now
-    from facts.extracts import Extract, read_extract
+    from facts.extracts import Extract, extract_episodes, read_extract
     at = at or now()
     facts = None
-    if isinstance(folder, Extract):
+    is_extract = isinstance(folder, Extract)
+    episodes = extract_episodes(folder) if is_extract else episode_lines(folder)
+    if is_extract and choose(engine, episodes) != "duckdb":
         facts, notes = read_extract(folder)
         show_notes(notes)
-    episodes = len(facts.episodes) if facts is not None else episode_lines(folder)
     if choose(engine, episodes) == "duckdb":
         from engine.backends.duck import STEPS, evaluate_duck
         from engine.output.stream import WRITERS, sink
         with _bar(fmt, STEPS, "Evaluating") as bar:
-            ev = evaluate_duck(policy, facts if facts is not None else folder, at, progress=lambda step: bar.update(1))
+            ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
+        show_notes(ev.notes)
         try:
             if child is not None and not ev.has_child(child):
                 from engine.explain.inquiry import no_such_child

@@ -38,6 +38,8 @@ from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation, build_arisen, build_heads
 from facts.bulk import load_bulk
+from facts.extracts import Extract, read_extract
+from engine.backends.duck_extract import load_extract_sql
 from facts.model import FactSet
 from compiler.core.london import LONDON
 
@@ -82,6 +84,7 @@ class DuckEvaluation:
     at: datetime
     con: duckdb.DuckDBPyConnection = field(repr=False)
     count: int = 0
+    notes: tuple = ()  # warnings about an extract's files (ignored columns, absent optional tables...)
 
     def has_child(self, child: str) -> bool:
         return bool(self.con.execute("SELECT count(*) FROM in_children WHERE id = ?", [child]).fetchone()[0])
@@ -164,7 +167,7 @@ def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
-def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datetime,
+def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract, at: datetime,
                   threads: int | None = None,
                   progress: Callable[[str], None] | None = None,
                   child_times: Mapping[str, datetime] | None = None) -> DuckEvaluation:
@@ -180,7 +183,14 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
     config["temp_directory"] = tempfile.gettempdir() + "/clause-duckdb"
     con = duckdb.connect(":memory:", config=config)
     try:
-        if not isinstance(facts, FactSet) and not load_folder(con, facts):
+        notes: tuple = ()
+        if isinstance(facts, Extract):
+            read = load_extract_sql(con, facts)
+            if read is None:
+                facts_read, read = read_extract(facts)
+                load_factset(con, facts_read)
+            notes = tuple(dict.fromkeys(read))
+        elif not isinstance(facts, FactSet) and not load_folder(con, facts):
             load_factset(con, load_bulk(facts))
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
@@ -201,7 +211,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
                 con.execute(f"DROP TABLE IF EXISTS {table}")
         count = con.execute("SELECT count(*) FROM occ").fetchone()[0]
         done("obligations")
-        return DuckEvaluation(at, con, count)
+        return DuckEvaluation(at, con, count, notes)
     except BaseException:
         con.close()
         raise

@@ -40,6 +40,19 @@ def load_extract(folder: str | Path, profile: str | Profile, child: str | None =
     return read_extract(Extract(Path(folder), p), child)[0]
 
 
+def extract_episodes(extract: Extract) -> int:
+    """About how many episodes the extract holds (data lines of its missing table), without parsing it."""
+    from facts.extracts.tables import find_file
+    path = find_file(extract.folder, extract.profile.missing.file)
+    try:
+        if path is None or not path.is_file():
+            return 0
+        with path.open("rb") as fh:
+            return max(0, sum(1 for line in fh if line.strip()) - 1)
+    except OSError:
+        return 0
+
+
 def extract_of(path: str | Path, profile: str | None) -> Extract | None:
     """The extract at `path` for `--profile` (None or 'auto': by its files; 'clause': none), or None when the
     path is not one (a case file, a native bulk folder)."""
@@ -54,4 +67,4 @@ def extract_of(path: str | Path, profile: str | None) -> Extract | None:
     return Extract(p, load_profile(profile))
 
 
-__all__ = ["Extract", "NAMES", "detect", "extract_of", "load_extract", "load_profile", "read_extract"]
+__all__ = ["Extract", "NAMES", "detect", "extract_episodes", "extract_of", "load_extract", "load_profile", "read_extract"]
