@@ -258,7 +258,8 @@ CHILD, EPISODE, ACTION = ({name: _check(r) for name, r in RULES[kind].items()} f
 REQUIRED = {kind: tuple(name for name, r in rules.items() if r.required) for kind, rules in RULES.items()}
 EXPECT_OBLIGATION = {"child": ident, "episode": ident, "action": ident, "actor": ident,
                      "modality": choice(MODALITIES, "modality"), "triggered": instant, "due": instant,
-                     "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status")}
+                     "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status"),
+                     "time": choice(("exact", "approximate"), "time"), "triggered_latest": instant, "due_latest": instant}
 EXPECT_EPISODE = {"id": ident, "category": choice(CATEGORIES, "category"), "risk": choice(RISK_LEVELS, "risk level")}
 EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1",
             "reported": f"reported: {INSTANT_EXAMPLE}", "at": f"at: {INSTANT_EXAMPLE}",

@@ -6,6 +6,7 @@ date-only honesty, and a diagnostic for each kind of problem (never echoing a ce
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from facts.extracts.write import as_extract, write_extract
 from facts.synth import synthesize
 
 AT = parse_instant("2025-01-01T00:00")
+# make fuzz (CLAUSE_TEST_LOAD=large): a Liverpool-sized year, 1,500 children and 5,000 episodes; make test: a small one
+LOAD = (1500, 5000) if os.environ.get("CLAUSE_TEST_LOAD") == "large" else (40, None)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def by_id(xs):
 def test_synthetic_extract_reads_back_and_matches_the_native_csv(policy, tmp_path, kind):
     """The extract of a synthetic year reads back as the facts written, and its obligations equal those of
     the same facts written as children.csv/episodes.csv (DuckDB: a small load for make test)."""
-    facts = as_extract(synthesize(40, 5), kind, 5)
+    facts = as_extract(synthesize(LOAD[0], 5, LOAD[1]), kind, 5)
     write_extract(facts, tmp_path / "x", load_profile(kind), kind)
     got = load_extract(tmp_path / "x", kind)
     assert got.children == facts.children and by_id(got.episodes) == by_id(facts.episodes)
