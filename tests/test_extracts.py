@@ -156,6 +156,14 @@ def test_a_bad_profile_is_located(tmp_path):
     assert {(d.code, d.span.line) for d in info.value.diagnostics} == {("F016", 2), ("F016", 4)}
 
 
+def test_a_profile_with_both_day_orders_is_refused(tmp_path):
+    text = Path(load_profile("ssda903").source).read_text(encoding="utf-8").replace('  - "%d/%m/%Y"', '  - "%d/%m/%Y"\n  - "%m/%d/%Y"')
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ClauseError) as info:
+        load_profile(str(tmp_path / "p.yaml"))
+    assert [d.code for d in info.value.diagnostics] == ["F016"] and "swapped" in info.value.diagnostics[0].message
+
+
 def test_synth_profile_writes_the_tables(tmp_path):
     for kind, files in (("ssd", {"ssd_person.csv", "ssd_missing.csv", "ssd_cp_plans.csv"}),
                         ("ssda903", {"header.csv", "episodes.csv", "missing.csv"})):

@@ -206,6 +206,11 @@ def load_profile(name_or_path: str) -> Profile:
                 c.bad(item.span, f"'{item.value}' is not a date format Clause reads",
                       "use %Y %m %d (required), %H %M, %S, %f and the characters - / : . T and space")
             else:
+                swapped = compiled.regex.replace("<d>", "<x>").replace("<m>", "<d>").replace("<x>", "<m>")
+                clash = next((g for g in formats if g.regex == swapped and g.regex != compiled.regex), None)
+                if clash is not None:  # 01/02/2024 would be both 1 February and 2 January
+                    c.bad(item.span, f"'{item.value}' and '{clash.text}' read the same dates with day and month swapped",
+                          "keep the one your export uses: Clause does not guess which a date like 01/02/2024 is")
                 formats.append(compiled)
     tables: dict[str, Any] = {}
     for kind, key in (("people", "people"), ("missing", "missing")):

@@ -54,11 +54,13 @@ def _intervals(rng: random.Random, name: str, year: int, dated_only: bool) -> tu
 def as_extract(facts: FactSet, kind: str, seed: int = 0, year: int = 2024) -> FactSet:
     """The facts an extract of `kind` (ssd, ssda903) can hold (see the module)."""
     rng = random.Random(seed)
-    keep = {"looked_after"} if kind == "ssda903" else {"child_protection_plan", "child_in_need", "looked_after",
-                                                       "section_47_enquiry", "early_help"}
+    # in the shipped profiles' table order, as the reader gives them
+    keep = ("looked_after",) if kind == "ssda903" else ("child_protection_plan", "child_in_need", "looked_after",
+                                                        "section_47_enquiry", "early_help")
     children = []
     for c in facts.children:
-        held = tuple(h for name in c.status_names if name in keep for h in _intervals(rng, name, year, True))
+        drawn = {name: _intervals(rng, name, year, True) for name in c.status_names if name in keep}
+        held = tuple(h for name in keep for h in drawn.get(name, ()))
         children.append(Child(c.id, c.born, held))
     episodes = []
     for e in facts.episodes:
