@@ -220,3 +220,14 @@ def test_sql_reader_declines_what_the_python_reader_refuses(policy, tmp_path, ch
     with pytest.raises(ClauseError) as got:
         evaluate_duck(policy, extract, AT)
     assert [d.code for d in got.value.diagnostics] == [d.code for d in problems(folder)]
+
+
+def test_report_and_why_not_take_an_extract(tmp_path):
+    facts = as_extract(synthesize(10, 4), "ssd", 4)
+    write_extract(facts, tmp_path, load_profile("ssd"), "ssd")
+    out = run("report", str(tmp_path), "--from", "2024-01-01", "--to", "2024-12-31", "--at", "2025-01-01T00:00",
+              "--format", "json")
+    assert out.exit_code == 0 and '"arisen"' in out.stdout
+    child = facts.episodes[0].child
+    out = run("why-not", str(tmp_path), "--child", child, "--action", "return_interview", "--at", "2025-01-01T00:00")
+    assert out.exit_code in (0, 1) and "Traceback" not in out.output

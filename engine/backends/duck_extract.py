@@ -54,13 +54,12 @@ def _plain(path: Path) -> list[str] | None:
 
 
 def _native_sql(cell: str, formats: tuple[DateFormat, ...]) -> str:
-    """SQL: tables.to_native of a cell (NULL when it fits no format as a real date)."""
+    """SQL: tables.to_native of a cell (NULL when it fits no format as a real date). The format's regex
+    decides whether it fits; its parts are then cut at their fixed places (DateFormat.offsets)."""
     whens = []
     for f in formats:
-        names = sorted((n for n in ("Y", "m", "d", "H", "M", "S", "f") if f"(?P<{n}>" in f.regex),
-                       key=lambda n: f.regex.index(f"(?P<{n}>"))  # group numbers: their order in the regex
-        r = literal(f.regex)
-        g = {n: f"regexp_extract({cell}, {r}, {i + 1})" for i, n in enumerate(names)}
+        off = f.offsets
+        g = {n: f"substr({cell}, {a}{f', {w}' if w else ''})" for n, (a, w) in off.items()}
         day = f"{g['Y']} || '-' || {g['m']} || '-' || {g['d']}"
         text = day
         if "H" in g:
@@ -69,7 +68,7 @@ def _native_sql(cell: str, formats: tuple[DateFormat, ...]) -> str:
             text += f" || ':' || {g['S']}"
         if "f" in g:
             text += f" || '.' || {g['f']}"
-        whens.append(f"WHEN regexp_full_match({cell}, {r}) AND try_cast({day} AS DATE) IS NOT NULL "
+        whens.append(f"WHEN regexp_full_match({cell}, {literal(f.regex)}) AND try_cast({day} AS DATE) IS NOT NULL "
                      f"AND {g['Y']} <> '0000' THEN {text}")
     return "CASE " + " ".join(whens) + " END"
 

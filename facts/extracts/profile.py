@@ -38,11 +38,28 @@ LITERALS = set("-/ :T.")
 
 @dataclass(frozen=True, slots=True)
 class DateFormat:
-    """One way dates are written: `text` as in the profile, `regex` (named groups Y m d [H M [S [f]]])."""
+    """One way dates are written: `text` as in the profile, `regex` (named groups Y m d [H M [S [f]]]).
+    Every part but %f has a fixed width, so `offsets` gives each part's 1-based position (%f: to the end)."""
 
     text: str
     regex: str
     has_time: bool
+
+    @property
+    def offsets(self) -> dict[str, tuple[int, int]]:
+        """part -> (1-based start, width; 0 for %f: the rest of the text)."""
+        out, i, pos = {}, 0, 1
+        while i < len(self.text):
+            if self.text[i] == "%":
+                part = self.text[i + 1]
+                width = 4 if part == "Y" else 0 if part == "f" else 2
+                out[part] = (pos, width)
+                pos += width
+                i += 2
+            else:
+                pos += 1
+                i += 1
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +102,8 @@ def compile_format(text: str) -> DateFormat | None:
             i += 1
         else:
             return None
+    if "%f" in text and not text.endswith("%f"):
+        return None  # a fraction of a second is the last part (its length varies)
     used = {t for t in TOKENS if TOKENS[t] in parts}
     if not {"%Y", "%m", "%d"} <= used or ("%M" in used) != ("%H" in used) or ("%S" in used and "%M" not in used) \
             or ("%f" in used and "%S" not in used):
@@ -204,7 +223,7 @@ def load_profile(name_or_path: str) -> Profile:
             compiled = compile_format(str(item.value)) if isinstance(item.value, str) else None
             if compiled is None:
                 c.bad(item.span, f"'{item.value}' is not a date format Clause reads",
-                      "use %Y %m %d (required), %H %M, %S, %f and the characters - / : . T and space")
+                      "use %Y %m %d (required), %H %M, %S, %f (last) and the characters - / : . T and space")
             else:
                 swapped = compiled.regex.replace("<d>", "<x>").replace("<m>", "<d>").replace("<x>", "<m>")
                 clash = next((g for g in formats if g.regex == swapped and g.regex != compiled.regex), None)
