@@ -16,8 +16,8 @@ from cli.app import fail_on_domain_errors, main
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @fail_on_domain_errors
 def synth(children: int, seed: int, episodes: int | None, year: int, profile: str, out_dir: str) -> None:
-    """Write children.csv, episodes.csv and actions.csv for a synthetic year (judge it --at the next 1 January),
-    or, with --profile ssd|ssda903, that extract's CSV tables."""
+    """Write children.csv, episodes.csv, actions.csv, statuses.csv and flags.csv for a synthetic year (judge it
+    --at the next 1 January), or, with --profile ssd|ssda903, that extract's CSV tables."""
     from facts.bulk import write_bulk
     from facts.synth import synthesize
     facts = synthesize(children, seed, episodes, year)

@@ -8,6 +8,8 @@ through its API; `Program.to_text()` prints them as reviewable Datalog.
 
 Predicates the engine asserts as facts (computed "as at" the evaluation time):
   child(C) episode(E,C) status(C,S) flag(C,F) child_field(C,Field,V)
+  status_at(E,S) flag_at(E,F): the child's statuses and flags in force at the episode's report
+  (status/flag: in force at the evaluation time); a clause about an episode tests these
   episode_true(E,Field) episode_value(E,Field,V) age(E,Years) elapsed(E,Minutes)
   window_count(E,WindowMinutes,N) window_true(E,WindowMinutes,Flag) off_day(E,Anchor,OffsetMinutes)
   weekend(E,Anchor,OffsetMinutes)
@@ -15,7 +17,8 @@ Predicates the engine asserts as facts (computed "as at" the evaluation time):
   report date) or a child-scoped clause (the evaluation date); asserted only when some clause has
   dates in force (`in force from ... until ...`), whose rules then compare it
 Derived: category_by(E,Cat,Clause) risk_by(E,Level,Clause) exception_holds(C,E,Clause)
-  obligation(C,E,Action,Actor,Modality,Clause,Exception); category/risk/known are views.
+  obligation(C,E,Action,Actor,Modality,Clause,Exception); category/risk/known/known_at are views
+  (known(C): some status in force at the evaluation time; known_at(E): at the episode's report).
 A child-scoped clause uses "" for the episode.
 """
 from __future__ import annotations
@@ -30,12 +33,12 @@ from compiler.logic import Conjunction
 from compiler.normal import NormalClause
 
 BASE_PREDICATES = {
-    "child": 1, "episode": 2, "status": 2, "flag": 2, "child_field": 3, "episode_true": 2,
+    "child": 1, "episode": 2, "status": 2, "flag": 2, "status_at": 2, "flag_at": 2, "child_field": 3, "episode_true": 2,
     "episode_value": 3, "age": 2, "elapsed": 2, "window_count": 3, "off_day": 3, "weekend": 3,
     "window_true": 3,
     "law_day": 2, "law_day_child": 2,
 }
-DERIVED_PREDICATES = {"known": 1, "category_by": 3, "category": 2, "risk_by": 3, "risk": 2,
+DERIVED_PREDICATES = {"known": 1, "known_at": 1, "category_by": 3, "category": 2, "risk_by": 3, "risk": 2,
                       "exception_holds": 3, "obligation": 7}
 NO_EPISODE = ""
 
@@ -117,8 +120,10 @@ class Program:
 C, E = Var("C"), Var("E")
 
 
-def atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp]]:
-    """The literals that test one condition atom (negated: its complement)."""
+def atom_literals(atom: ast.Atom, negated: bool, k: int, scoped: bool = False) -> list[Union[Lit, Cmp]]:
+    """The literals that test one condition atom (negated: its complement). `scoped`: the rule is
+    about an episode E, so statuses and flags are those in force at its report (status_at, flag_at,
+    known_at); otherwise at the evaluation time (status, flag, known)."""
     def lit(pred: str, *args: Arg) -> list[Union[Lit, Cmp]]:
         return [Lit(pred, args, negated)]
 
@@ -127,11 +132,11 @@ def atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp]
         return [Lit(pred, args + (var,)), Cmp(var, flipped[op] if negated else op, value)]
 
     if isinstance(atom, ast.HasStatus):
-        return lit("status", C, atom.status.value)
+        return lit("status_at", E, atom.status.value) if scoped else lit("status", C, atom.status.value)
     if isinstance(atom, ast.NoStatus):
-        return [Lit("known", (C,), not negated)]
+        return [Lit("known_at", (E,), not negated) if scoped else Lit("known", (C,), not negated)]
     if isinstance(atom, ast.HasFlag):
-        return lit("flag", C, atom.flag.value)
+        return lit("flag_at", E, atom.flag.value) if scoped else lit("flag", C, atom.flag.value)
     if isinstance(atom, ast.ChildField):
         return lit("child_field", C, atom.field.value, atom.value.value)
     if isinstance(atom, ast.Age):
@@ -161,7 +166,7 @@ def atom_literals(atom: ast.Atom, negated: bool, k: int) -> list[Union[Lit, Cmp]
 
 def body_for(conj: Conjunction, episode_scoped: bool, start: int = 0) -> tuple[Union[Lit, Cmp], ...]:
     """Scope literal first, then positive literals, comparisons, negations (pyDatalog binds left to right)."""
-    parts = [atom_literals(a, neg, start + i) for i, (neg, a) in enumerate(conj)]
+    parts = [atom_literals(a, neg, start + i, episode_scoped) for i, (neg, a) in enumerate(conj)]
     flat = [x for p in parts for x in p]
     scope = Lit("episode", (E, C)) if episode_scoped else Lit("child", (C,))
     positive = [x for x in flat if isinstance(x, Lit) and not x.negated]
@@ -203,6 +208,7 @@ def generate(normal: Mapping[str, NormalClause]) -> Program:
     """The rules of every clause, from its normal form (compiler/normal.py), in policy order."""
     rules: list[Rule] = [
         Rule(Lit("known", (C,)), (Lit("status", (C, Var("S"))),), "", Span("")),
+        Rule(Lit("known_at", (E,)), (Lit("status_at", (E, Var("S"))),), "", Span("")),
         Rule(Lit("category", (E, Var("K"))), (Lit("category_by", (E, Var("K"), Var("Q"))),), "", Span("")),
         Rule(Lit("risk", (E, Var("L"))), (Lit("risk_by", (E, Var("L"), Var("Q"))),), "", Span("")),
     ]

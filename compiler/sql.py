@@ -39,6 +39,7 @@ __all__ = ["SqlProgram", "Statement", "Stratum", "literal", "strata", "translate
 TEXT, INT = "VARCHAR", "BIGINT"
 BASE_TYPES: dict[str, tuple[str, ...]] = {
     "child": (TEXT,), "episode": (TEXT, TEXT), "status": (TEXT, TEXT), "flag": (TEXT, TEXT),
+    "status_at": (TEXT, TEXT), "flag_at": (TEXT, TEXT),
     "child_field": (TEXT, TEXT, TEXT), "episode_true": (TEXT, TEXT), "episode_value": (TEXT, TEXT, TEXT),
     "age": (TEXT, INT), "elapsed": (TEXT, INT), "window_count": (TEXT, INT, INT),
     "off_day": (TEXT, TEXT, INT), "weekend": (TEXT, TEXT, INT), "law_day": (TEXT, INT), "law_day_child": (TEXT, INT),

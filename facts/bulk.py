@@ -3,9 +3,12 @@
 Files: `children.csv` (id, born, statuses, flags, responsible_authority, placed_in),
 `episodes.csv` (id, child, reported, returned, whereabouts_known, with_parents,
 safeguarding_concerns, police_risk, inspector_risk, victim_of_crime) and, optionally,
-`actions.csv` (action, child, episode, by, at). The first row names the columns, in
-any order; only the required columns must be present. `statuses`/`flags` cells are
-';'-separated lists; booleans are true/false/yes/no/1/0, an empty cell is false; an
+`actions.csv` (action, child, episode, by, at), `statuses.csv` (child, status, from, to) and
+`flags.csv` (child, flag, from, to). The first row names the columns, in
+any order; only the required columns must be present. `statuses`/`flags` cells of children.csv are
+';'-separated lists of names in force throughout; a row of statuses.csv/flags.csv is one record
+in force from `from` to `to` (a date: from 00:00 London / through the end of that London day; a
+date and time: that instant; empty: open); booleans are true/false/yes/no/1/0, an empty cell is false; an
 empty optional cell is absent.
 
 Invariants: rows are streamed and checked by the same validators as case files
@@ -16,19 +19,21 @@ and each file is replaced atomically; writing facts then loading the folder give
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
 from compiler.core.files import atomic
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
-from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import LONDON, utc, format_instant
-from facts.validate import ACTION, CHILD, EPISODE, REQUIRED, FactCollector, Field, Record, did_you_mean
+from facts.validate import ACTION, CHILD, EPISODE, FLAG, REQUIRED, STATUS, FactCollector, Field, Record, did_you_mean
 
-FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False))
-COLUMNS = {"child": tuple(CHILD), "episode": tuple(EPISODE), "action": tuple(ACTION)}
+FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False),
+         ("statuses.csv", "status", False), ("flags.csv", "flag", False))
+COLUMNS = {"child": tuple(CHILD), "episode": tuple(EPISODE), "action": tuple(ACTION), "status": tuple(STATUS),
+           "flag": tuple(FLAG)}
 LIST_COLUMNS = frozenset({"statuses", "flags"})
 
 
@@ -94,7 +99,9 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
     """Stream one CSV file into `coll` (only the rows of `child`, when given).
     Returns False when its rows could not all be read."""
     file, diags = str(path), coll.diags
-    add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action}[kind]
+    add: Callable[[Record], None] = {"child": coll.add_child, "episode": coll.add_episode, "action": coll.add_action,
+                                     "status": lambda r: coll.add_held(r, "status"),
+                                     "flag": lambda r: coll.add_held(r, "flag")}[kind]
     try:
         refused = limits.refuse(path, file, limits.max_bulk_bytes(), "a bulk CSV file")
         if refused is not None:
@@ -134,7 +141,7 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
 
 
 def load_bulk(folder: str | Path, child: str | None = None) -> FactSet:
-    """A folder holding children.csv, episodes.csv and optionally actions.csv -> FactSet.
+    """A folder holding children.csv, episodes.csv and optionally actions.csv, statuses.csv, flags.csv -> FactSet.
 
     With `child`, only that child's rows are read and checked (what `clause why` needs:
     a child's obligations depend on their facts alone). Raises ClauseError with every
@@ -180,8 +187,27 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _names(records: tuple[Held, ...]) -> str:
+    return ";".join(dict.fromkeys(h.name for h in records if h.throughout))
+
+
 def _child_row(c: Child) -> list[str]:
-    return [c.id, c.born.isoformat(), ";".join(c.status_names), ";".join(c.flag_names), c.responsible_authority, c.placed_in]
+    return [c.id, c.born.isoformat(), _names(c.statuses), _names(c.flags), c.responsible_authority, c.placed_in]
+
+
+def bound_cell(value: date | datetime | None) -> str:
+    """A `from`/`to` as written: a date as YYYY-MM-DD, a date and time as `time_cell` writes it."""
+    if value is None:
+        return ""
+    return time_cell(value) if isinstance(value, datetime) else value.isoformat()
+
+
+def _held_rows(children: list[Child], which: str) -> Iterable[list[str]]:
+    """The records with a bound (those in force throughout are in children.csv), in input order per child."""
+    for c in children:
+        for h in getattr(c, which):
+            if not h.throughout:
+                yield [c.id, h.name, bound_cell(h.start), bound_cell(h.end)]
 
 
 def _episode_row(e: Episode) -> list[str]:
@@ -203,9 +229,11 @@ def _write_csv(path: Path, header: Iterable[str], rows: Iterable[list[str]]) -> 
 
 
 def write_bulk(facts: FactSet, folder: str | Path) -> None:
-    """FactSet -> children.csv, episodes.csv, actions.csv in `folder` (created if missing).
+    """FactSet -> children.csv, episodes.csv, actions.csv, statuses.csv, flags.csv in `folder` (created if missing).
 
-    Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by).
+    Rows are sorted: children and episodes by id, actions by (child, at, action, episode, by); status
+    and flag records in force throughout go in children.csv's lists, the others in statuses.csv and
+    flags.csv (by child, in the child's order), so they read back with those in force throughout first.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -215,3 +243,5 @@ def write_bulk(facts: FactSet, folder: str | Path) -> None:
     _write_csv(folder / "children.csv", COLUMNS["child"], map(_child_row, children))
     _write_csv(folder / "episodes.csv", COLUMNS["episode"], map(_episode_row, episodes))
     _write_csv(folder / "actions.csv", COLUMNS["action"], map(_action_row, actions))
+    _write_csv(folder / "statuses.csv", COLUMNS["status"], _held_rows(children, "statuses"))
+    _write_csv(folder / "flags.csv", COLUMNS["flag"], _held_rows(children, "flags"))

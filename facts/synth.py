@@ -16,7 +16,12 @@ Shapes (the test checks the first three within tolerances):
 * CP plans (some missing with parents), CIN, early help, no status; other
   authorities' looked-after children placed in Liverpool, Liverpool's placed out of
   area; whereabouts known (absent), police risk levels, some inspector levels;
-* recorded actions: most on time, some late, some never recorded.
+* recorded actions: most on time, some late, some never recorded;
+* statuses and flags over time (`Held` records, from a second random stream seeded from the
+  seed, so the rest of the year is as it was): about a quarter of CP-plan and looked-after
+  children gain the status during the year (a CP-plan child after child in need, a looked-after
+  one from no status), some plans end; section 47 enquiries and significant-harm referrals last
+  weeks; some CSE/CCE flags and safeguarding concerns arrive mid-year; a few bounds are times of day.
 Weekends, bank holidays and clock changes occur as they fall in the year.
 
 Invariants: deterministic for a seed (one `random.Random(seed)`, drawn in a fixed
@@ -30,7 +35,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import LONDON, utc, to_london
 
 EPISODES_PER_CHILD = 216_000 / 75_000
@@ -180,6 +185,36 @@ def _episode_times(rng: random.Random, k: _Kid, year: int, end: datetime) -> lis
     return out
 
 
+def _over_time(rng: random.Random, year: int, names: tuple[str, ...], primary: str) -> tuple[Held, ...]:
+    """The child's statuses or flags as records in force over time (none overlap)."""
+    first = date(year, 1, 1)
+
+    def day(lo: int = 20, hi: int = 340) -> date:
+        return first + timedelta(days=rng.randrange(lo, hi))
+
+    def bound(d: date) -> date | datetime:
+        return to_london(datetime(d.year, d.month, d.day, rng.randrange(8, 18))) if rng.random() < 0.1 else d
+
+    out: list[Held] = []
+    for name in names:
+        r = rng.random()
+        if name == primary and name in ("child_protection_plan", "looked_after") and r < 0.25:
+            start = day()
+            if name == "child_protection_plan":
+                out.append(Held("child_in_need", None, start - timedelta(days=1)))
+            out.append(Held(name, bound(start)))
+        elif name == primary and name in ("child_protection_plan", "child_in_need", "early_help") and r < 0.4:
+            out.append(Held(name, None, bound(day())))
+        elif name in ("section_47_enquiry", "significant_harm_referral"):
+            start = day()
+            out.append(Held(name, bound(start), start + timedelta(days=rng.randrange(7, 60))))
+        elif name in ("cse", "cce", "safeguarding_concerns") and r < 0.3:
+            out.append(Held(name, bound(day())))
+        else:
+            out.append(Held(name))
+    return tuple(sorted(out, key=lambda h: not h.throughout))  # as a bulk folder reads them back
+
+
 def _episode(rng: random.Random, k: _Kid, eid: str, rep: datetime, back: datetime | None, statuses) -> Episode:
     exploited = k.cse or k.cce
     known = rng.random() < (0.2 if k.status == "looked_after" else 0.08)
@@ -222,6 +257,7 @@ def _actions(rng: random.Random, e: Episode, statuses: tuple[str, ...], end: dat
 def synthesize(children: int, seed: int, episodes: int | None = None, year: int = 2024) -> FactSet:
     """N children's year of episodes and actions. Deterministic for (children, seed, episodes, year)."""
     rng = random.Random(seed)
+    timing = random.Random(f"held-{seed}")  # str seeds are hashed deterministically (sha512)
     kids = _children(rng, children)
     total = round(children * EPISODES_PER_CHILD) if episodes is None else episodes
     _counts(rng, kids, max(total, children))
@@ -235,7 +271,9 @@ def synthesize(children: int, seed: int, episodes: int | None = None, year: int 
         statuses = _statuses(rng, k)
         authority, placed = _placement(rng, k)
         born = date(year - k.age - 1, 1, 1) + timedelta(days=rng.randrange(365))
-        child_rows.append(Child(k.id, born, statuses, _flags(rng, k), authority, placed))
+        flags = _flags(rng, k)
+        child_rows.append(Child(k.id, born, _over_time(timing, year, statuses, k.status),
+                                _over_time(timing, year, flags, k.status), authority, placed))
         for rep, back in _episode_times(rng, k, year, end):
             n += 1
             e = _episode(rng, k, f"E{n:07d}", rep, back, statuses)

@@ -15,13 +15,14 @@ column, F003 unknown value, F004 missing required field, F005 bad date or time,
 F006 unknown reference, F007 returned before reported (or reported before birth), F008 duplicate id, case
 name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
 such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py), F014 an
-expectation naming an action, actor or clause the policy lacks, F015 (strict) a case that expects nothing.
+expectation naming an action, actor or clause the policy lacks, F015 (strict) a case that expects nothing,
+F016 overlapping records of one status (or flag) of one child. A status or flag record ending before it
+starts is F007.
 """
 from __future__ import annotations
 
 import difflib
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Callable, Collection, Mapping
 
@@ -29,11 +30,11 @@ from compiler.core.diagnostics import Diagnostic, Span, error
 from compiler.core.privacy import redacting, shown
 from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALITIES, OBLIGATION_STATUSES,
                                       PLACEMENTS, RISK_LEVELS, STATUSES)
-from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.held import ends_before_start, overlap
+from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
 from facts.moments import day_range, narrow
 
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
@@ -169,20 +170,6 @@ def instant(f: Field, name: str, label: str, diags: Diags) -> Any:
         return BAD
 
 
-def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
-    """An instant, or a date alone (`2024-03-08`): a moment known only by its day, returned as a `date`
-    (FactCollector reads it as the whole London day: facts/moments.py)."""
-    if isinstance(f.value, date) and not isinstance(f.value, datetime):
-        return f.value
-    if isinstance(f.value, str) and DAY.fullmatch(f.value.strip()):
-        try:
-            return parse_date(f.value)
-        except ValueError as exc:
-            diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
-            return BAD
-    return instant(f, name, label, diags)
-
-
 def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
     try:
         return parse_date(f.value)
@@ -191,6 +178,65 @@ def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
         why = f"expected a date like {DATE_EXAMPLE} (the value is not repeated here)" if name == "born" else str(exc)
         diags.append(error("F005", f.span, f"{label}: '{name}': {why}", f"write {name}: {DATE_EXAMPLE}"))
         return BAD
+
+
+def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
+    """A date (`YYYY-MM-DD`: a whole London day) or a date and time (an exact instant)."""
+    v = f.value
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    if isinstance(v, str) and len(v.strip()) == 10:
+        try:
+            return parse_date(v)
+        except ValueError as exc:
+            diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {DATE_EXAMPLE}"))
+            return BAD
+    try:
+        return parse_instant(v)
+    except ValueError:
+        diags.append(error("F005", f.span, f"{label}: '{name}': expected a date like {DATE_EXAMPLE} or a date and "
+                                           f"time like {INSTANT_EXAMPLE}, got {describe(v)}",
+                           f"write {name}: {DATE_EXAMPLE}"))
+        return BAD
+
+
+def held_list(options: tuple[str, ...], noun: str) -> Check:
+    """A list of `Held` records: each a name (in force throughout) or a mapping
+    `{<noun>: NAME, from: DATE, to: DATE}` (either bound may be left out: open). Exact duplicates are dropped."""
+    one = choice(options, noun)
+    spec = {noun: one, "from": moment, "to": moment}
+
+    def check(f: Field, name: str, label: str, diags: Diags) -> Any:
+        if not isinstance(f.value, list):
+            diags.append(error("F009", f.span,
+                               f"{label}: '{name}' must be a list like [{options[0]}], got {describe(f.value)}"))
+            return BAD
+        out: list[Any] = []
+        for item in f.value:
+            if isinstance(item.value, Record):
+                out.append(held_record(item.value, spec, noun, f"{label}: '{name}'", diags))
+            else:
+                value = one(item, name, label, diags)
+                out.append(value if value is BAD else Held(value, span=item.span))
+        return BAD if any(v is BAD for v in out) else tuple(dict.fromkeys(out))
+    return check
+
+
+def held_record(rec: Record, spec: dict[str, Check], noun: str, label: str, diags: Diags) -> Any:
+    """One `{<noun>: NAME, from, to}` -> Held, or BAD."""
+    values, ok = convert(rec, spec, (noun,), label, diags)
+    return held_of(values, noun, rec, label, diags) if ok else BAD
+
+
+def held_of(values: dict[str, Any], noun: str, rec: Record, label: str, diags: Diags) -> Any:
+    """Checked values -> Held, or BAD (F007) when it ends before it starts."""
+    held = Held(values[noun], values.get("from"), values.get("to"), rec.span)
+    if ends_before_start(held):
+        diags.append(error("F007", rec.fields["to"].span,
+                           f"{label}: {noun} '{held.name}' ends ('to') before it starts ('from')",
+                           "check both dates; a date 'to' is the last day in force, so from and to may be the same day"))
+        return BAD
+    return held
 
 
 def records(f: Field, name: str, label: str, diags: Diags) -> Any:
@@ -222,7 +268,7 @@ class Rule:
     """What a valid value of one fact field is. The Python checks below and the fast CSV reader's
     SQL (engine/backends/duck_load.py) are both made from `RULES`, so they accept the same values."""
 
-    kind: str  # "id", "date", "instant", "boolean", "choice" (one of `values`) or "choices" (a list of them)
+    kind: str  # "id", "date", "instant", "moment" (date or instant), "boolean", "choice" (one of `values`) or "choices" (a list of them)
     required: bool = False
     values: tuple[str, ...] = ()
     noun: str = ""  # what one of `values` is called in a message
@@ -241,7 +287,13 @@ RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column or
                 "victim_of_crime": Rule("boolean")},
     "action": {"action": Rule("id", True), "child": Rule("id", True), "episode": Rule("id"), "by": Rule("id", True),
                "at": Rule("instant", True)},
+    # statuses.csv, flags.csv: one record of a status or flag in force over time (`moment`: a date or a date and time)
+    "status": {"child": Rule("id", True), "status": Rule("choice", True, STATUSES, "status"),
+               "from": Rule("moment"), "to": Rule("moment")},
+    "flag": {"child": Rule("id", True), "flag": Rule("choice", True, FLAGS, "flag"),
+             "from": Rule("moment"), "to": Rule("moment")},
 }
+HELD_KINDS = ("status", "flag")  # the record kinds of RULES that give Held records
 
 
 def _check(rule: Rule) -> Check:
@@ -251,10 +303,13 @@ def _check(rule: Rule) -> Check:
         return choice(rule.values, rule.noun)
     if rule.kind == "choices":
         return choices(rule.values, rule.noun)
-    return {"id": ident, "date": a_date, "instant": instant, "boolean": boolean}[rule.kind]
+    return {"id": ident, "date": a_date, "instant": instant, "boolean": boolean, "moment": moment}[rule.kind]
 
 
-CHILD, EPISODE, ACTION = ({name: _check(r) for name, r in RULES[kind].items()} for kind in ("child", "episode", "action"))
+CHILD, EPISODE, ACTION, STATUS, FLAG = ({name: _check(r) for name, r in RULES[kind].items()}
+                                        for kind in ("child", "episode", "action", "status", "flag"))
+# a case file's child may give a status or flag as a name or as {status: S, from, to} (a CSV cell: names only)
+CHILD |= {"statuses": held_list(STATUSES, "status"), "flags": held_list(FLAGS, "flag")}
 REQUIRED = {kind: tuple(name for name, r in rules.items() if r.required) for kind, rules in RULES.items()}
 EXPECT_OBLIGATION = {"child": ident, "episode": ident, "action": ident, "actor": ident,
                      "modality": choice(MODALITIES, "modality"), "triggered": instant, "due": instant,
@@ -327,6 +382,8 @@ class FactCollector:
     # field -> the names the policy knows (action, actor, clause, exception): an expectation naming
     # another can never match, so a `not_obligations` entry with a typo would check nothing (F014)
     known: Mapping[str, Collection[str]] = field(default_factory=dict)
+    # records of statuses.csv / flags.csv: (kind "status" | "flag", child id, Held), added to the children by finish()
+    held: list[tuple[str, str, Held]] = field(default_factory=list)
 
     def _unique(self, what: str, key: str, span: Span, first: Span | None) -> bool:
         """False, after an F008, when `key` was already given at `first`."""
@@ -386,6 +443,18 @@ class FactCollector:
                 if pair[1] is not None:
                     values[key + "_until"] = pair[1]
 
+    def add_held(self, rec: Record, kind: str) -> None:
+        """A row of statuses.csv (`kind` "status") or flags.csv ("flag"): child, name, from, to."""
+        label = f"{kind} record"
+        values, ok = convert(rec, STATUS if kind == "status" else FLAG, REQUIRED[kind], label, self.diags)
+        if "child" in values:
+            self.refs.append((label, values["child"], rec.fields["child"].span, None, rec.span))
+        if not ok:
+            return
+        held = held_of(values, kind, rec, label, self.diags)
+        if held is not BAD:
+            self.held.append((kind, values["child"], held))
+
     def add_action(self, rec: Record) -> None:
         label = label_of("action", rec, "action")
         values, ok = convert(rec, ACTION, REQUIRED["action"], label, self.diags)
@@ -424,6 +493,28 @@ class FactCollector:
                 ok = False
         return ok
 
+    def _attach_held(self) -> None:
+        """Add the statuses.csv/flags.csv records to their children; F016 for two records of one name
+        of one child that are in force at the same moment."""
+        extra: dict[tuple[str, str], list[Held]] = {}
+        for kind, child, h in self.held:
+            extra.setdefault((child, kind), []).append(h)
+        for i, c in enumerate(self.children):
+            statuses = c.statuses + tuple(extra.get((c.id, "status"), ()))
+            flags = c.flags + tuple(extra.get((c.id, "flag"), ()))
+            if len(statuses) != len(c.statuses) or len(flags) != len(c.flags):
+                c = self.children[i] = replace(c, statuses=statuses, flags=flags)
+            for noun, records_ in (("status", c.statuses), ("flag", c.flags)):
+                for j, b in enumerate(records_):
+                    a = next((a for a in records_[:j] if a.name == b.name and overlap(a, b)), None)
+                    if a is not None:
+                        first = a.span if a.span.file else c.span
+                        self.diags.append(error(
+                            "F016", b.span if b.span.file else c.span,
+                            f"child '{shown(c.id)}' has two records of {noun} '{b.name}' in force at the same time",
+                            f"give each {noun} of a child one record per period, with periods that do not overlap "
+                            f"(a date 'to' is the last day in force); the other record is at {first}", (first,)))
+
     @staticmethod
     def _hint(name: str, known: dict, what: str) -> str:
         if redacting():  # listing the known ids would undo the pseudonyms
@@ -450,6 +541,7 @@ class FactCollector:
                 self.diags.append(error("F006", espan,
                                         f"{kind}: episode '{shown(episode, 'episode')}' belongs to child '{shown(owner)}', not '{shown(child)}'",
                                         "name the episode's own child", (where,)))
+        self._attach_held()
         born = {c.id: c.born for c in self.children}
         for e in self.episodes:
             if e.child in born and e.reported.astimezone(LONDON).date() < born[e.child]:

@@ -118,6 +118,7 @@ def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> Non
         case = load_case(path)
         result = evaluate(POLICY, case.facts, case.as_of)
         spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
+        spans |= {h.span for c in case.facts.children for h in c.statuses + c.flags}  # a status's own record
         for ob in result.obligations:
             tree = why(result, ob)
             clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}

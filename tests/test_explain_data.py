@@ -42,13 +42,15 @@ FIELDS: dict[str, dict[str, object]] = {  # kind -> field -> type(s), as docs/wh
     "record": {"about": str, "child": (str, OPTIONAL), "episode": (str, OPTIONAL), "field": (str, OPTIONAL),
                "within_minutes": (int, OPTIONAL),
                "at": (str, OPTIONAL), "moment": (dict, OPTIONAL), "when": (str, OPTIONAL), "off": (bool, OPTIONAL),
-               "holidays": (bool, OPTIONAL), "source": dict},
+               "holidays": (bool, OPTIONAL), "statuses": (list, OPTIONAL), "flags": (list, OPTIONAL), "source": dict},
     "exception": {"clause": dict, "outcome": str, "actor": (str, OPTIONAL)},
     "candidate": {"clause": dict, "child": str, "episode": (str, OPTIONAL), "outcome": str, "holds": bool,
                   "failed": int, "conditions": int, "actors": list, "exception": (str, OPTIONAL)},
     "why-not": {"child": str, "action": str, "episode": (str, OPTIONAL), "present": int, "holds": bool, "at": str},
 }
 TIMES = {"at", "triggered", "due", "done_at", "when"}
+HELD_PREDICATES = ("status", "flag", "status_at", "flag_at")
+HELD = {"name": str, "from": (str, OPTIONAL), "to": (str, OPTIONAL), "source": (dict, OPTIONAL)}
 
 
 def _nodes(node: dict):
@@ -61,7 +63,8 @@ def _check(node: dict, kinds: set[str]) -> None:
     kind = node["kind"]
     kinds.add(kind)
     extra = (["children"] if "children" in node else []) + (["counted"] if node.get("predicate") == "window_count" else []) \
-        + (["flagged"] if node.get("predicate") == "window_true" else [])
+        + (["flagged"] if node.get("predicate") == "window_true" else []) \
+        + (["held", "in_force_at"] if node.get("predicate") in HELD_PREDICATES else [])
     assert set(node) == {"kind", "text", *FIELDS[kind], *extra}, kind
     assert isinstance(node["text"], str) and node["text"]
     for name, types in FIELDS[kind].items():
@@ -79,6 +82,12 @@ def _check(node: dict, kinds: set[str]) -> None:
             assert len(node["counted"]) == node["arguments"][2] and all(parse_instant(t) for t in node["counted"])
         if node["predicate"] == "window_true":
             assert node["flagged"] and all(parse_instant(f["reported"]) for f in node["flagged"])
+        if node["predicate"] in HELD_PREDICATES:
+            held = node["held"]
+            assert set(held) == set(HELD) and all(isinstance(held[k], t) for k, t in HELD.items())
+            assert held["name"] == node["arguments"][1] and parse_instant(node["in_force_at"])
+    if kind == "record" and node["about"] == "child":
+        assert all(set(h) == set(HELD) for h in node["statuses"] + node["flags"])
 
 
 @pytest.mark.parametrize("command, action", [("why", "missing_cp_conference"), ("why-not", "return_interview"),

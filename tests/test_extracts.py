@@ -87,8 +87,8 @@ def test_away_is_absent_missing_is_missing_and_looked_after_comes_from_cla_episo
     m1, m2 = by_id(facts.episodes)
     assert not m1.whereabouts_known and m2.whereabouts_known  # M: missing; A: away from placement
     p1 = next(c for c in facts.children if c.id == "P1")
-    assert [(h.name, str(h.start), str(h.end)) for h in p1.statuses] == [
-        ("looked_after", "2023-01-01", "2024-01-10"), ("looked_after", "2024-01-10", "None")]
+    # C2 begins the day C1 ceases: one record, looked after throughout
+    assert [(h.name, str(h.start), str(h.end)) for h in p1.statuses] == [("looked_after", "2023-01-01", "None")]
     assert m2.reported.hour == 0 and (m2.reported_until.hour, m2.reported_until.minute) == (23, 59)
 
 
@@ -119,7 +119,7 @@ def problems(folder: Path, profile: str = "ssd") -> list:
 @pytest.mark.parametrize("change, code, where", [
     (dict(missing=SSD_MISSING.replace(",A,", ",Z,")), "F003", ("ssd_missing.csv", 3, 4)),
     (dict(missing=SSD_MISSING.replace("2024-03-08 10:00:00.000", "2024-03-01 10:00:00.000")), "F007", ("ssd_missing.csv", 2, 5)),
-    (dict(cla=SSD_CLA.replace("C2,P1,2024-01-10", "C2,P1,2023-06-01")), "F017", ("ssd_cla_episodes.csv", 3, 2)),
+    (dict(cla=SSD_CLA.replace("C2,P1,2024-01-10", "C2,P1,2023-06-01")), "F016", ("ssd_cla_episodes.csv", 3, 2)),
     (dict(cla=SSD_CLA + "C3,P9,2024-01-05,\n"), "F006", ("ssd_cla_episodes.csv", 4, 2)),
     (dict(missing=SSD_MISSING.replace("2024-03-05", "03/13/2024")), "F018", ("ssd_missing.csv", 3, 3)),
     (dict(cla=SSD_CLA.replace("2024-01-10,\n", "2024-01-10,2024-01-01\n")), "F007", ("ssd_cla_episodes.csv", 3, 4)),
@@ -153,7 +153,7 @@ def test_a_bad_profile_is_located(tmp_path):
                    "missing: {file: b.csv, columns: {child: C, start: D, colour: E}}\n", encoding="utf-8")
     with pytest.raises(ClauseError) as info:
         load_profile(str(bad))
-    assert {(d.code, d.span.line) for d in info.value.diagnostics} == {("F016", 2), ("F016", 4)}
+    assert {(d.code, d.span.line) for d in info.value.diagnostics} == {("F017", 2), ("F017", 4)}
 
 
 def test_a_profile_with_both_day_orders_is_refused(tmp_path):
@@ -161,7 +161,7 @@ def test_a_profile_with_both_day_orders_is_refused(tmp_path):
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(ClauseError) as info:
         load_profile(str(tmp_path / "p.yaml"))
-    assert [d.code for d in info.value.diagnostics] == ["F016"] and "swapped" in info.value.diagnostics[0].message
+    assert [d.code for d in info.value.diagnostics] == ["F017"] and "swapped" in info.value.diagnostics[0].message
 
 
 def test_synth_profile_writes_the_tables(tmp_path):

@@ -11,7 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from compiler.core.diagnostics import ClauseError, Diagnostic
 from facts.bulk import load_bulk, write_bulk
-from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.held import ends_before_start
+from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
 from compiler.core.london import LONDON, parse_instant
 
@@ -103,7 +104,7 @@ def test_round_trip(tmp_path):
     first = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     write_bulk(again, tmp_path / "out")
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == first  # deterministic
-    assert sorted(first) == ["actions.csv", "children.csv", "episodes.csv"]  # no temp files left
+    assert sorted(first) == ["actions.csv", "children.csv", "episodes.csv", "flags.csv", "statuses.csv"]  # no temp files left
 
 
 def test_round_trip_keeps_the_second_of_two_equal_wall_times(tmp_path):
@@ -123,12 +124,26 @@ moments = st.datetimes(datetime(1990, 1, 1), datetime(2040, 1, 1), timezones=st.
     lambda d: d.replace(microsecond=d.microsecond if d.second % 2 else 0).astimezone(UTC).astimezone(LONDON))
 
 
+bounds = st.none() | st.dates(date(1990, 1, 1), date(2039, 12, 31)) | moments
+
+
+@st.composite
+def held_records(draw, names: tuple[str, ...]) -> tuple[Held, ...]:
+    """Names in force throughout, then records over periods (one a name, so none overlap), as a folder reads them back."""
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=4))
+    out = [Held(n) for n in chosen[:2]]
+    for n in chosen[2:]:
+        h = Held(n, draw(bounds), draw(bounds))
+        if not h.throughout and not ends_before_start(h):
+            out.append(h)
+    return tuple(out)
+
+
 @st.composite
 def fact_sets(draw) -> FactSet:
     child_ids = draw(st.lists(ids, min_size=1, max_size=4, unique=True))
     children = tuple(Child(c, draw(st.dates(date(1975, 1, 1), date(1989, 12, 31))),  # born before any episode
-                           tuple(draw(st.lists(st.sampled_from(STATUSES), unique=True, max_size=3))),
-                           tuple(draw(st.lists(st.sampled_from(FLAGS), unique=True, max_size=3))),
+                           draw(held_records(STATUSES)), draw(held_records(FLAGS)),
                            draw(ids), draw(st.sampled_from(PLACEMENTS))) for c in child_ids)
     episodes = []
     for e in draw(st.lists(ids, max_size=4, unique=True)):

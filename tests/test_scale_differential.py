@@ -17,13 +17,16 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler.policy import compile_policy
 from engine.backends.duck import evaluate_duck, evaluate_duck_cases
 from engine.evaluation import evaluate
 from engine.backends.partition import chunks, evaluate_partitioned
 from facts.bulk import load_bulk, write_bulk
-from facts.model import Child, Episode, FactSet, RecordedAction
+from compiler.core.vocabulary import FLAGS, RISK_LEVELS, STATUSES
+from facts.held import ends_before_start, overlap
+from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from facts.synth import synthesize
 from compiler.core.london import LONDON, parse_instant
 from facts.yamlcase import load_cases
@@ -170,3 +173,96 @@ def test_recurrence_cap_on_a_decades_old_episode(policy):
     reference = evaluate(policy, facts, moment)
     assert max(o.occurrence for o in reference.obligations) == 520
     assert_same(reference, evaluate_duck(policy, facts, moment))
+
+
+# ---- statuses and flags in force over time (facts/held.py) ----
+
+def _day(t: datetime) -> date:
+    return t.astimezone(LONDON).date()
+
+
+def _interval_facts() -> FactSet:
+    """Records starting and ending inside episodes and exactly on their reports: a date `to` on the
+    report's day (in force), a datetime `from` at the report instant (in force) and `to` at it (not),
+    dates on clock-change days; and a child whose plan ends mid-year and who becomes looked after."""
+    r1, r2, r3 = parse_instant("2024-03-31T00:30"), parse_instant("2024-06-10T10:00"), parse_instant("2024-10-27T01:30")
+    children = [
+        Child("A", date(2011, 5, 1), (Held("child_protection_plan", date(2024, 3, 31), date(2024, 6, 10)),
+                                      Held("looked_after", date(2024, 6, 11))),
+              (Held("cse", r2, None), Held("safeguarding_concerns", None, r2))),
+        Child("B", date(2012, 1, 1), (Held("early_help", r1, r2), Held("child_in_need", r2, date(2024, 10, 27))),
+              (Held("cce", date(2024, 10, 27), None),)),
+        Child("C", date(2009, 7, 7), (Held("section_47_enquiry", date(2024, 6, 9), date(2024, 6, 9)),
+                                      Held("section_47_enquiry", date(2024, 10, 26), r3)), ()),
+        Child("D", date(2010, 2, 2), ("looked_after", Held("child_protection_plan", None, date(2024, 3, 30))), ()),
+    ]
+    eps = []
+    for c in children:
+        for i, t in enumerate((r1, r2, r3, parse_instant("2024-06-09T23:59"), parse_instant("2024-10-26T23:30"))):
+            eps.append(Episode(f"{c.id}{i}", c.id, t, t + timedelta(hours=100) if i % 2 else None,
+                               with_parents=i in (1, 3), safeguarding_concerns=i == 2, police_risk="high" if i == 4 else None))
+    return FactSet(tuple(children), tuple(eps), ())
+
+
+@pytest.mark.parametrize("at", ["2024-06-10T10:00", "2024-06-11T00:00", "2024-10-27T01:30+00:00", "2025-01-01T00:00"])
+def test_intervals_on_episode_boundaries(policy, at, tmp_path):
+    """Both back-ends, from a FactSet and through statuses.csv/flags.csv read by the fast reader."""
+    facts = _interval_facts()
+    moment = parse_instant(at)
+    reference = evaluate(policy, facts, moment)
+    assert_same(reference, evaluate_duck(policy, facts, moment))
+    write_bulk(facts, tmp_path)
+    assert load_bulk(tmp_path) == facts
+    assert_same(reference, evaluate_duck(policy, tmp_path, moment))
+
+
+def test_intervals_change_what_applies(policy):
+    """The records' moments matter: the same episodes give other obligations with the records in force throughout."""
+    facts = _interval_facts()
+    moment = parse_instant("2025-01-01T00:00")
+    throughout = FactSet(tuple(replace(c, statuses=tuple(Held(h.name) for h in c.statuses if h.name != "section_47_enquiry"),
+                                       flags=tuple(Held(h.name) for h in c.flags)) for c in facts.children),
+                         facts.episodes, ())
+    assert obligations(evaluate(policy, facts, moment)) != obligations(evaluate(policy, throughout, moment))
+
+
+def _bound(draw, anchors: list[datetime]):
+    anchor = draw(st.sampled_from(anchors))
+    kind = draw(st.sampled_from(["none", "exact", "date", "near", "date_near"]))
+    if kind == "none":
+        return None
+    if kind == "exact":
+        return anchor
+    near = anchor + timedelta(minutes=draw(st.integers(-3 * 1440, 3 * 1440)))
+    if kind == "near":
+        return near.astimezone(LONDON)
+    return _day(anchor if kind == "date" else near)
+
+
+@st.composite
+def held_situations(draw) -> tuple[FactSet, datetime]:
+    """One child, 1-6 episodes over a quarter spanning the October clock change, and up to five
+    status/flag records with bounds at, near or on the day of the reports (overlaps dropped)."""
+    start = datetime(2024, 9, 1, tzinfo=LONDON)
+    reports = sorted(start + timedelta(minutes=draw(st.integers(0, 90 * 1440))) for _ in range(draw(st.integers(1, 6))))
+    episodes = tuple(Episode(f"E{i}", "C1", t, t + timedelta(minutes=draw(st.integers(1, 10 * 1440))) if draw(st.booleans()) else None,
+                             with_parents=draw(st.booleans()), safeguarding_concerns=draw(st.booleans()),
+                             police_risk=draw(st.none() | st.sampled_from(RISK_LEVELS)))
+                     for i, t in enumerate(reports))
+    kept: dict[str, list[Held]] = {"statuses": [], "flags": []}
+    for _ in range(draw(st.integers(0, 5))):
+        which = draw(st.sampled_from(["statuses", "flags"]))
+        name = draw(st.sampled_from(STATUSES if which == "statuses" else FLAGS))
+        h = Held(name, _bound(draw, reports), _bound(draw, reports))
+        if not ends_before_start(h) and not any(k.name == name and overlap(k, h) for k in kept[which]):
+            kept[which].append(h)
+    child = Child("C1", date(2011, 2, 3), tuple(kept["statuses"]), tuple(kept["flags"]))
+    at = start + timedelta(minutes=draw(st.integers(0, 120 * 1440)))
+    return FactSet((child,), episodes), at
+
+
+@settings(max_examples=20 if not LARGE else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(held_situations())
+def test_generated_intervals_agree(policy, situation):
+    facts, at = situation
+    assert_same(evaluate(policy, facts, at), evaluate_duck(policy, facts, at))

@@ -40,7 +40,8 @@ def policy():
 
 
 def tables(con) -> dict:
-    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("in_children", "in_episodes", "in_actions")}
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags")}
 
 
 def folder(tmp_path: Path, children: str, episodes: str, actions: str | None = None) -> Path:

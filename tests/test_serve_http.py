@@ -154,3 +154,11 @@ def test_redact_serves_pseudonyms_only(examples: Path) -> None:
             "episodes:\n  - {id: E9, child: SECRET-C8, reported: 2024-06-05T23:00}\n")
         status, _, page = get(base + "/")  # the diagnostics of a broken file name no child either
         assert status == 503 and "F006" in page and "SECRET" not in page
+
+
+def test_child_page_shows_statuses_over_time(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "status-over-time" / "cp-plan-from-june-january-episode-gets-no-cp-rules.yaml"
+    shutil.copy(case, tmp_path / "case.yaml")
+    with served(tmp_path) as (base, _):
+        status, _, page = get(base + "/child?id=C1")
+        assert status == 200 and "child protection plan (from 2024-06-03)" in page

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from datetime import datetime
+
+from facts.held import ends_before_start, in_force, overlap
 
 from facts.synth import synthesize
 from compiler.core.london import is_weekend_or_bank_holiday
@@ -35,9 +38,31 @@ def test_shape_of_a_year():
     assert any(is_weekend_or_bank_holiday(e.reported) for e in facts.episodes)
     assert facts.actions and all(a.child in kids for a in facts.actions)
     assert all(e.returned is None or e.returned >= e.reported for e in facts.episodes)
+    # statuses and flags over time: some gained mid-year, some ended, a few bounds at a time of day
+    gained = [c for c in facts.children for h in c.statuses
+              if h.name in ("child_protection_plan", "looked_after") and h.start is not None]
+    assert len(gained) >= 0.2 * sum(h.name in ("child_protection_plan", "looked_after") for c in facts.children
+                                    for h in c.statuses)
+    assert any(h.name == "child_protection_plan" and h.end is not None for c in facts.children for h in c.statuses)
+    assert any(h.name == "cse" and h.start is not None for c in facts.children for h in c.flags)
+    assert any(isinstance(h.start, datetime) for c in facts.children for h in c.statuses)
+    assert all(not ends_before_start(h) for c in facts.children for h in c.statuses + c.flags)
+    assert all(not overlap(a, b) for c in facts.children for records in (c.statuses, c.flags)
+               for i, a in enumerate(records) for b in records[i + 1:] if a.name == b.name)
+    cp_at_report = sum(in_force(h, e.reported) for e in facts.episodes for h in kids[e.child].statuses
+                       if h.name == "child_protection_plan")
+    assert 0 < cp_at_report < sum(1 for e in facts.episodes if "child_protection_plan" in kids[e.child].status_names)
 
 
 def test_deterministic_for_a_seed():
     assert synthesize(200, 9) == synthesize(200, 9)
     assert synthesize(200, 9) != synthesize(200, 10)
     assert len(synthesize(100, 1, episodes=500).episodes) == 500
+
+
+def test_a_written_year_reads_back(tmp_path):
+    from facts.bulk import load_bulk, write_bulk
+    facts = synthesize(300, 3)
+    write_bulk(facts, tmp_path)
+    assert (tmp_path / "statuses.csv").read_text().count("\n") > 10
+    assert load_bulk(tmp_path).children == facts.children  # statuses and flags over time come back as they were

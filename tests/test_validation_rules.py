@@ -31,13 +31,19 @@ ROWS = {
                 "at": "2024-03-03T10:00"},
                {"action": "strategy_discussion", "child": "C2", "episode": "", "by": "team_manager",
                 "at": "2024-10-28T09:00Z"}],
+    "status": [{"child": "C1", "status": "child_protection_plan", "from": "2024-03-01", "to": ""},
+               {"child": "C2", "status": "looked_after", "from": "2024-01-01T10:00", "to": "2024-10-27"}],
+    "flag": [{"child": "C2", "flag": "cce", "from": "", "to": "2024-03-31"},
+             {"child": "C2", "flag": "cce", "from": "2024-05-01", "to": "2024-10-27T01:30+00:00"}],
 }
-FILES = {"child": "children.csv", "episode": "episodes.csv", "action": "actions.csv"}
+FILES = {"child": "children.csv", "episode": "episodes.csv", "action": "actions.csv", "status": "statuses.csv",
+         "flag": "flags.csv"}
 TRICKY = ["", "True", "False", "true", "yes", "2", "x", "C1", "C2", "E1", "E2", "E3", "liverpool", "high",
           "severe", "cse;nope", "looked_after", "child_in_need;looked_after", "2010-01-02", "2024-02-30",
           "1899-12-31", "2024-03-01T09:00", "2024-03-02T10:00", "2024-13-01T10:00", "2024-03-01T24:00",
           "2024-03-01", "2024-03-01T10:00:60", "2024-03-01T10:00+25:00", "2024-10-27T01:30", "2009-01-01T00:00",
-          "2024-03-05T10:00-0130", "2024-03-05 10:00:30.5z"]
+          "2024-03-05T10:00-0130", "2024-03-05 10:00:30.5z", "2024-02-29", "2024-05-01", "2024-03-31", "2024-04-30T23:59",
+          "cce", "child_protection_plan", "2200-12-31", "2201-01-01", "2024-3-01", "2024-03-01x"]
 
 
 def test_rules_follow_the_vocabulary():
@@ -54,7 +60,8 @@ def _write(folder: Path, rows: dict[str, list[dict[str, str]]]) -> None:
 
 
 def _tables(con) -> dict:
-    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("in_children", "in_episodes", "in_actions")}
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags")}
 
 
 @st.composite

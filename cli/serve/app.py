@@ -29,6 +29,7 @@ from compiler.core.diagnostics import ClauseError, render_text
 from compiler.core.london import LONDON
 from engine import worklist as wl
 from engine.explain import render
+from engine.explain.words import period
 
 SHAPE_VERSION = 1
 ROW_LIMIT = 500  # rows on one worklist page; the JSON lists them all
@@ -37,6 +38,7 @@ env = Environment(loader=PackageLoader("cli.serve", "templates"), autoescape=sel
                   trim_blocks=True, lstrip_blocks=True)
 env.filters["when"] = lambda m: m.astimezone(LONDON).strftime("%a %d %b %Y %H:%M") if m else "-"
 env.filters["label"] = lambda name: str(name).replace("_", " ") if name else "-"
+env.filters["held"] = lambda h: h.name.replace("_", " ") + ("" if h.throughout else f" ({period(h)})")  # a status or flag record
 
 
 def _query(current: dict[str, str], **changes: str | None) -> str:

@@ -1,8 +1,8 @@
 """An extract (facts/extracts) read straight into DuckDB: its CSV tables through SQL made from the profile.
 
 Input: a connection and an `Extract` (folder + checked profile). Output: the raw tables of the
-native fast reader (raw_c: id, born, statuses; raw_e: id, child, reported, returned,
-whereabouts_known; all text in the native format), then duck_load's `_convert` makes and checks the
+native fast reader (raw_c: id, born; raw_e: id, child, reported, returned, whereabouts_known;
+raw_s: child, status, from, to, as statuses.csv; all text in the native format), then duck_load's `_convert` makes and checks the
 in_* tables exactly as for a bulk folder. Every cell goes through the profile's date formats (the
 regexes profile.py compiles, which the Python reader runs too), its codes and the id rule of
 facts/extracts/mapping.py, in SQL. Like the native fast reader it declines (returns None, having
@@ -133,7 +133,7 @@ def load_extract_sql(con: duckdb.DuckDBPyConnection, extract: Extract) -> list[D
         notes: list[Diagnostic] = []
         return _load(con, extract, notes)
     except (_Declined, duckdb.Error, UnicodeDecodeError, OSError):
-        for table in ("x_people", "x_missing", "raw_c", "raw_e", "x_held"):
+        for table in ("x_people", "x_missing", "x_held", *duck_load.SCRATCH):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         return None
 
@@ -170,12 +170,16 @@ def _load(con, extract: Extract, notes: list[Diagnostic]) -> list[Diagnostic] | 
         _check(con, "SELECT 1 FROM x_bounds GROUP BY k, child, sd HAVING count(*) > 1 AND bool_or(st IS NOT NULL)")
         _check(con, """SELECT 1 FROM (SELECT *, lag(e) OVER w AS pe, lag(r) OVER w AS pr FROM x_bounds
             WINDOW w AS (PARTITION BY k, child ORDER BY sd, r)) WHERE pr IS NOT NULL AND (pe IS NULL OR sd < left(pe, 10)
-            OR (sd = left(pe, 10) AND st IS NOT NULL AND length(pe) > 10))""")
-        names = "SELECT child, string_agg(status, ';' ORDER BY k) AS statuses FROM (SELECT DISTINCT k, status, child FROM x_held) GROUP BY child"
-    else:
-        names = "SELECT NULL::VARCHAR AS child, NULL::VARCHAR AS statuses WHERE false"
-    con.execute(f"""CREATE OR REPLACE TABLE raw_c AS SELECT x.id, x.born, n.statuses FROM x_p x
-        LEFT JOIN ({names}) n ON n.child = x.id ORDER BY x.r""")
+            OR (sd = left(pe, 10) AND (st IS NOT NULL OR length(pe) > 10)))""")
+        # the records as statuses.csv holds them (child, status, from, to: native text); one starting on the day
+        # the previous ends continues it (mapping._chains; with times on that day the Python reader decides)
+        con.execute("""CREATE OR REPLACE TABLE raw_s AS
+            WITH o AS (SELECT *, lag(e) OVER (PARTITION BY k, child ORDER BY sd, r) AS pe FROM x_bounds),
+            i AS (SELECT *, sum(CASE WHEN pe IS NOT NULL AND sd = left(pe, 10) THEN 0 ELSE 1 END)
+                            OVER (PARTITION BY k, child ORDER BY sd, r ROWS UNBOUNDED PRECEDING) AS isl FROM o)
+            SELECT child, any_value(status) AS status, list(s ORDER BY sd, r)[1] AS "from", list(e ORDER BY sd, r)[-1] AS "to"
+            FROM i GROUP BY k, child, isl ORDER BY k, child, isl""")
+    con.execute("CREATE OR REPLACE TABLE raw_c AS SELECT id, born FROM x_p ORDER BY r")
     # missing episodes
     m = p.missing
     kind = _code_sql(mc["type"], m.codes["type"], {"missing": "false", "absent": "true"}) if "type" in mc else "'false'"
@@ -205,10 +209,12 @@ def _load(con, extract: Extract, notes: list[Diagnostic]) -> list[Diagnostic] | 
     no_date = con.execute("SELECT count(*) FROM x_m WHERE offered = 'yes'").fetchone()[0]
     for t in ("x_people", "x_missing", "x_p", "x_held", "x_bounds", "x_m", *(f"x_s{k}" for k in range(len(p.statuses)))):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    headers = {"child": ["id", "born", "statuses"], "episode": ["id", "child", "reported", "returned", "whereabouts_known"]}
+    headers = {"child": ["id", "born"], "episode": ["id", "child", "reported", "returned", "whereabouts_known"]}
+    if held:
+        headers["status"] = ["child", "status", "from", "to"]
     if not duck_load._convert(con, headers):
         raise _Declined
-    for t in ("raw_c", "raw_e", "cut_child", "cut_episode"):
+    for t in duck_load.SCRATCH:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     if no_date:
         path = find_file(extract.folder, m.file)

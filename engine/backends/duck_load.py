@@ -5,6 +5,8 @@ Output: three tables, times as integer microseconds since the epoch, UTC ("us"):
   in_episodes(id, child, rep, ret, whereabouts_known, with_parents, safeguarding_concerns,
               police_risk, inspector_risk, victim_of_crime, rep_until, ret_until: the latest readings of a date-only report and return, facts/moments.py)
   in_actions(action, child, episode, actor, at_us)
+  in_statuses(child, name, start_us, end_us), in_flags(child, name, start_us, end_us): the records with a
+    bound (facts/held.py: [start_us, end_us), NULL open); those in force throughout are in in_children's lists
 plus `tz(utc_us, offset_us, local_us)` (compiler/core/london_tables.py) covering every year the facts use.
 
 `load_folder` is a fast reader for a strict subset of the bulk format (facts/bulk.py):
@@ -23,6 +25,7 @@ import mmap
 import os
 import re
 import tempfile
+from datetime import datetime, timezone
 from dataclasses import MISSING, fields
 from pathlib import Path
 
@@ -33,9 +36,10 @@ from compiler.core.london import YEARS
 from compiler.sql import literal
 from facts import limits
 from facts.bulk import COLUMNS
+from facts.held import bounds, date_end_sql, date_start_sql, us
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.moments import day_range_sql
-from facts.validate import FALSE_WORDS, REQUIRED, RULES, TRUE_WORDS, Rule
+from facts.validate import FALSE_WORDS, HELD_KINDS, REQUIRED, RULES, TRUE_WORDS, Rule
 
 INSTANT = Rule("instant")
 
@@ -52,7 +56,10 @@ NUL = "\\N"
 SQL_NAME = {"reported": "rep", "returned": "ret", "by": "actor", "at": "at_us"}  # fields whose in_* column is renamed
 SQL_TYPE = {"date": "DATE", "instant": "BIGINT", "boolean": "BOOLEAN", "choices": "VARCHAR[]"}
 TABLES = {"child": "in_children", "episode": "in_episodes", "action": "in_actions"}
-RAW = {"child": "raw_c", "episode": "raw_e", "action": "raw_a"}
+HELD_TABLES = {"status": "in_statuses", "flag": "in_flags"}  # and the Child field each is read from
+HELD_FIELDS = {"status": "statuses", "flag": "flags"}
+HELD_COLUMNS = "child VARCHAR, name VARCHAR, start_us BIGINT, end_us BIGINT"
+RAW = {"child": "raw_c", "episode": "raw_e", "action": "raw_a", "status": "raw_s", "flag": "raw_f"}
 MODELS = {"child": Child, "episode": Episode, "action": RecordedAction}
 SCRATCH = (*RAW.values(), *(f"cut_{kind}" for kind in RAW))  # tables the fast reader leaves for the caller to drop
 
@@ -95,7 +102,7 @@ def _cell(rule: Rule, value: object) -> object:
     if rule.kind == "boolean":
         return int(value)
     if rule.kind == "choices":
-        return ";".join(dict.fromkeys(h.name for h in value))
+        return ";".join(dict.fromkeys(h.name for h in value if h.throughout))
     return value.isoformat() if rule.kind == "date" else value
 
 
@@ -114,6 +121,9 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     """FactSet -> the in_* tables (through temporary CSV files: DuckDB reads them fastest)."""
     years = [t.year for e in facts.episodes for t in (e.reported, e.returned) if t is not None]
     years += [a.at.year for a in facts.actions]
+    held = {kind: [(c.id, h.name, *map(us, bounds(h))) for c in facts.children for h in getattr(c, HELD_FIELDS[kind])
+                   if not h.throughout] for kind in HELD_KINDS}
+    years += [london.from_us(b).year for rows in held.values() for row in rows for b in row[2:] if b is not None]
     read_as = {"date": "DATE", "instant": "BIGINT", "boolean": "INTEGER"}
     with tempfile.TemporaryDirectory(prefix="clause-duck-") as tmp:
         for kind, objects in (("child", facts.children), ("episode", facts.episodes), ("action", facts.actions)):
@@ -126,6 +136,10 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
                                 if r.kind == "choices" else f"{column(n)} = 1 AS {column(n)}" if r.kind == "boolean"
                                 else column(n) for n, r in rules.items()] + [c for _, c in until])
             con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {values} FROM {_read(path, types)}")
+        for kind, rows in held.items():
+            path = _tmp_csv(tmp, f"{kind}.csv", ([NUL if v is None else v for v in row] for row in rows))
+            types = {"child": "VARCHAR", "name": "VARCHAR", "start_us": "BIGINT", "end_us": "BIGINT"}
+            con.execute(f"CREATE OR REPLACE TABLE {HELD_TABLES[kind]} AS SELECT * FROM {_read(path, types)}")
     create_tz(con, min(years, default=2000) - 1, max(years, default=2000) + 1)
 
 
@@ -174,19 +188,20 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: str | Path) -> bool:
     """Read a bulk folder straight into the in_* tables. False (nothing usable loaded) when unsure."""
     folder = Path(folder)
     paths = {kind: folder / name for name, kind, _ in (("children.csv", "child", 1), ("episodes.csv", "episode", 1),
-                                                        ("actions.csv", "action", 0))}
+                                                        ("actions.csv", "action", 0), ("statuses.csv", "status", 0),
+                                                        ("flags.csv", "flag", 0))}
     if not paths["child"].is_file() or not paths["episode"].is_file():
         return False
     headers = {}
     for kind, path in paths.items():
-        if kind == "action" and not path.is_file():
+        if kind not in ("child", "episode") and not path.exists():
             continue
         h = _header(path, kind)
         if h is None:
             return False
         headers[kind] = h
     try:
-        for kind, table in (("child", "raw_c"), ("episode", "raw_e"), ("action", "raw_a")):
+        for kind, table in RAW.items():
             if kind in headers and not _raw(con, paths[kind], headers[kind], table):
                 return False
         return _convert(con, headers)
@@ -263,8 +278,9 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
     on or after the child's birth (the London date)."""
     he, ha = headers["episode"], headers.get("action")
     times = [("raw_e", "reported"), ("raw_e", "returned")] + ([("raw_a", "at")] if ha else [])
+    of_table = {RAW[k]: h for k, h in headers.items()}
     years = " UNION ALL ".join(f"SELECT try_cast(left(\"{c}\", 4) AS INT) AS y FROM {t}" for t, c in times
-                               if c in (he if t == "raw_e" else ha))
+                               if c in of_table[t])
     lo, hi = con.execute(f"SELECT min(y), max(y) FROM ({years})").fetchone()
     lo, hi = (lo or 2000), (hi or 2000)
     if hi - lo > 150:
@@ -278,6 +294,10 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
     if not ha:
         columns = ", ".join(f"{column(n)} {SQL_TYPE.get(r.kind, 'VARCHAR')}" for n, r in RULES["action"].items())
         con.execute(f"CREATE OR REPLACE TABLE in_actions ({columns})")
+    clock = _held_clock(con, headers)
+    if clock is None:
+        return False
+    field_checks += [_load_held(con, kind, headers.get(kind), clock) for kind in HELD_KINDS]
     bad = " UNION ALL ".join(field_checks) + """
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_children
       UNION ALL SELECT count(*) - count(DISTINCT id) FROM in_episodes
@@ -288,8 +308,95 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
         OR (episode IS NOT NULL AND NOT EXISTS (SELECT 1 FROM in_episodes e WHERE e.id = a.episode AND e.child = a.child))"""
     if any(n for (n,) in con.execute(bad).fetchall()):
         return False
+    for kind in HELD_KINDS:
+        _settle_held(con, kind)
     for kind in ("child", "episode", "action"):
         for name, rule in RULES[kind].items():
             if not rule.required and rule.kind in ("date", "instant") and kind in headers:
                 con.execute(f"ALTER TABLE {TABLES[kind]} DROP has_{column(name)}")
     return True
+
+
+# ---- statuses.csv, flags.csv: records of a status or flag in force over time ----
+
+DATE_TEXT = "'^\\d{4}-\\d{2}-\\d{2}$'"
+
+
+MAX_HELD_YEARS = 60  # distinct years of status/flag bounds the fast reader keeps a clock for
+
+
+def _held_clock(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> list[tuple[int, int, int]] | None:
+    """The macro `held_local(w)`: London's offset for wall times in just the years the bounds of
+    statuses.csv/flags.csv name (and the year after each: a date `to` ends at the next midnight),
+    so a bound far from the episodes needs no clock for the years between. Returns those transition
+    rows (for times of day without an offset too), None when there are too many years."""
+    cells = [f'SELECT "{c}" AS t FROM {RAW[k]}' for k in HELD_KINDS if k in headers for c in ("from", "to")
+             if c in headers[k]]
+    years: set[int] = set()
+    if cells:
+        rows = con.execute(f"""SELECT DISTINCT try_cast(left(t, 4) AS INT) AS y FROM ({' UNION ALL '.join(cells)})
+                               WHERE y BETWEEN {YEARS[0]} AND {YEARS[1]}""").fetchall()
+        years = {y for (y,) in rows if y is not None}
+    years |= {y + 1 for y in years}
+    if len(years) > 2 * MAX_HELD_YEARS:
+        return None
+    rows = [london.transitions(2000, 2000)[0]]
+    for y in sorted(years):
+        start = london.to_us(datetime(y, 1, 1, tzinfo=timezone.utc))
+        year = london.transitions(y, y)
+        rows.append((start, year[0][1], start + year[0][1]))
+        rows += year[1:]
+    con.execute(f"CREATE OR REPLACE MACRO held_local(w) AS w - ({london.offset_case('w', rows, True)})")
+    return rows
+
+
+def _bound(text: str, instant: str, to_us) -> str:
+    """SQL: a from/to cell as facts/validate.py `moment` reads it -> a bound in us (NULL: blank or invalid).
+    Ten characters: a date (a whole London day, facts/held.py); otherwise a date and time."""
+    day = f"try_cast({text} AS DATE)"
+    as_date = (f"CASE WHEN regexp_matches({text}, {DATE_TEXT}) AND year({day}) BETWEEN {YEARS[0]} AND {YEARS[1]} "
+               f"THEN {to_us(day)} END")
+    return f"CASE WHEN {text} IS NULL THEN NULL WHEN length({text}) = 10 THEN {as_date} ELSE {instant} END"
+
+
+def _load_held(con: duckdb.DuckDBPyConnection, kind: str, header: list[str] | None,
+               tz: list[tuple[int, int, int]]) -> str:
+    """raw rows of statuses.csv (flags.csv) -> in_statuses (in_flags) with the row number `rn`; returns SQL
+    counting the rows that break a rule: a field's (RULES), an unknown child, an end at or before its
+    start, or two records of one name of one child in force at the same time (with in_children's lists)."""
+    table = HELD_TABLES[kind]
+    if header is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} ({HELD_COLUMNS}, rn BIGINT, bad BOOLEAN)")
+    else:
+        blank = " AND ".join(f"{_col(header, h)} IS NULL" for h in header)
+        con.execute(f"""CREATE OR REPLACE TABLE cut_{kind} AS SELECT row_number() OVER () AS rn,
+            {_col(header, "child")} AS child, {_col(header, kind)} AS name, {_col(header, "from")} AS t_from,
+            {_col(header, "to")} AS t_to FROM {RAW[kind]} WHERE NOT ({blank})""")
+        timed = london.instants_sql(f"cut_{kind}", [("t_from", "i_from"), ("t_to", "i_to")], "rn, child, name, t_from, t_to", tz)
+        con.execute(f"""CREATE OR REPLACE TABLE {table} AS SELECT child, name, start_us, end_us, rn,
+            (t_from IS NOT NULL AND start_us IS NULL) OR (t_to IS NOT NULL AND end_us IS NULL) AS bad FROM (
+              SELECT *, {_bound("t_from", "i_from", lambda d: date_start_sql(d, "held_local"))} AS start_us,
+                        {_bound("t_to", "i_to", lambda d: date_end_sql(d, "held_local"))} AS end_us FROM ({timed}))""")
+    rule = RULES[kind][kind]
+    field = HELD_FIELDS[kind]
+    every = f"""(SELECT row_number() OVER () AS k, * FROM (
+                  SELECT id AS child, unnest({field}) AS name, NULL::BIGINT AS start_us, NULL::BIGINT AS end_us
+                  FROM in_children UNION ALL SELECT child, name, start_us, end_us FROM {table}))"""
+    return f"""SELECT count(*) FROM {table} WHERE bad OR child IS NULL OR child IN ('True', 'False') OR name IS NULL
+                 OR name NOT IN ({sql_list(rule.values)[1:-1]}) OR child NOT IN (SELECT id FROM in_children)
+                 OR end_us <= start_us
+               UNION ALL SELECT count(*) FROM {every} a JOIN {every} b ON a.k < b.k AND a.child = b.child
+                 AND a.name = b.name AND (a.start_us IS NULL OR b.end_us IS NULL OR a.start_us < b.end_us)
+                 AND (b.start_us IS NULL OR a.end_us IS NULL OR b.start_us < a.end_us)"""
+
+
+def _settle_held(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """As load_factset holds them: a record open both ways joins its child's list (after the list's own
+    names, in file order); in_statuses (in_flags) keeps the bounded ones."""
+    table, field = HELD_TABLES[kind], HELD_FIELDS[kind]
+    con.execute(f"""UPDATE in_children SET {field} = list_concat(in_children.{field}, x.names) FROM (
+        SELECT child, list(name ORDER BY rn) AS names FROM {table} WHERE start_us IS NULL AND end_us IS NULL
+        GROUP BY child) x WHERE x.child = in_children.id""")
+    con.execute(f"DELETE FROM {table} WHERE start_us IS NULL AND end_us IS NULL")
+    con.execute(f"ALTER TABLE {table} DROP rn")
+    con.execute(f"ALTER TABLE {table} DROP bad")

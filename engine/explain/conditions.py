@@ -54,7 +54,7 @@ class Asked:
                      if all(w is None or w == v for w, v in zip(wanted, f.args)))
 
     def test_atom(self, atom: ast.Atom, negated: bool, bindings: dict) -> AtomResult:
-        lits = tuple(atom_literals(atom, negated, 0))
+        lits = tuple(atom_literals(atom, negated, 0, scoped=bool(bindings.get("E"))))
         rows = self.holds(lits, bindings)
         seen = rows[0] if rows else bindings
         facts: list[BaseFact] = []

@@ -16,7 +16,7 @@ from typing import ClassVar, Iterator, Literal
 from compiler import ast
 from compiler.core.diagnostics import Span
 from engine.meaning.obligations import Obligation
-from facts.model import Child, Episode, RecordedAction
+from facts.model import Child, Episode, Held, RecordedAction
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,9 @@ class ConditionNode(Node):
 class FactNode(Node):
     """A base fact that satisfied a test, with the records it was computed from: `at` is the
     evaluation time (elapsed time runs to it when not returned); `counted` the report times a
-    window counted; `flagged` the episodes in a window that have the flag (window_true)."""
+    window counted; `flagged` the episodes in a window that have the flag (window_true); `held` the
+    status or flag record in force (status, flag: at the evaluation time `at`; status_at, flag_at:
+    at the episode's report)."""
 
     kind: ClassVar[str] = "fact"
     pred: str
@@ -129,12 +131,14 @@ class FactNode(Node):
     at: datetime | None = None
     counted: tuple[datetime, ...] = ()
     flagged: tuple[Episode, ...] = ()
+    held: Held | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordNode(Node):
     """What the input records where no base fact matched a test (a 'not', a failed test):
-    `about` is "child" (its statuses, flags and fields), "unrecorded" (an episode field not
+    `about` is "child" (its statuses, flags and fields; `at` the moment they were judged at: the
+    episode's report when `episode` is given, else the evaluation time), "unrecorded" (an episode field not
     recorded), "no_flag_in_window" (no episode of the child `within` the window up to this one
     has the flag `field`), "not_returned" (by `at`) or "calendar" (`moment` fell at `when`, `off` or not)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import datetime
 from typing import Iterable
 
 from compiler import ast
@@ -18,6 +19,7 @@ from compiler.core.london import format_instant
 from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
 from engine.explain.words import clause_of, headline, holds_mark
+from facts.model import Held
 
 SCHEMA = "clause.why/1"
 MARK = {True: "✓", False: "✗"}
@@ -68,6 +70,16 @@ def _moment(m: ast.Moment | None) -> dict | None:
     return None if m is None else {"anchor": m.anchor, "offset_minutes": m.minutes}
 
 
+def _bound(value) -> str | None:
+    return None if value is None else _t(value) if isinstance(value, datetime) else value.isoformat()
+
+
+def _held(h: Held | None) -> dict | None:
+    """A status or flag record: name, from and to as written (a date, or a date and time; null open), source."""
+    return None if h is None else {"name": h.name, "from": _bound(h.start), "to": _bound(h.end),
+                                   "source": h.span.to_json() if h.span.file else None}
+
+
 def _clause(c: ClauseInfo) -> dict:
     return {"id": c.id, "title": c.title, "kind": c.kind, "document": c.document, "document_title": c.document_title,
             "section": c.section, "says": list(c.says), "notes": list(c.notes), "at": c.span.to_json()}
@@ -103,11 +115,16 @@ def _fields(n: Node) -> dict:
             out["counted"] = [_t(x) for x in n.counted]
         if n.pred == "window_true":
             out["flagged"] = [{"episode": e.id, "reported": _t(e.reported)} for e in n.flagged]
+        if n.pred in ("status", "flag", "status_at", "flag_at"):
+            out["held"] = _held(n.held)
+            out["in_force_at"] = _t(n.at)
         return out
     if isinstance(n, RecordNode):
         return {"about": n.about, "child": n.child.id if n.child else None, "episode": n.episode.id if n.episode else None,
                 "field": n.field, "within_minutes": n.within.minutes if n.within else None, "at": _t(n.at), "moment": _moment(n.moment), "when": _t(n.when),
                 "off": n.off if n.about == "calendar" else None, "holidays": n.holidays if n.about == "calendar" else None,
+                "statuses": [_held(h) for h in n.child.statuses] if n.about == "child" and n.child else None,
+                "flags": [_held(h) for h in n.child.flags] if n.about == "child" and n.child else None,
                 "source": n.span.to_json()}
     if isinstance(n, ExceptionNode):
         return {"clause": _clause(n.clause), "outcome": n.outcome, "actor": n.actor}

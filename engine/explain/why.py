@@ -14,6 +14,8 @@ evaluation is only read.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from compiler import ast
 from compiler.codegen import Lit, Program, Rule
 from compiler.core.london import falls_off
@@ -21,8 +23,17 @@ from engine.evaluation import Evaluation
 from engine.explain.conditions import Asked, AtomResult, scopes
 from engine.explain.nodes import (CandidateNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode, FactNode, Node,
                                   ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
-from engine.meaning.base_facts import BaseFact, moment_of, utc, window_start
+from engine.meaning.base_facts import BaseFact, held_at, moment_of, utc, window_start
 from engine.meaning.obligations import Obligation
+from facts.model import Child, Held
+
+
+def _held(child: Child | None, pred: str, name: str, moment: datetime) -> Held | None:
+    """The child's record of status (flag) `name` in force at `moment`, as base_facts found it."""
+    if child is None:
+        return None
+    records = child.statuses if pred.startswith("status") else child.flags
+    return next((h for h in held_at(records, moment) if h.name == name), None)
 
 
 class RuleIndex:
@@ -85,8 +96,15 @@ class Explainer:
     def _fact(self, f: BaseFact) -> FactNode:
         ev = self.evaluation
         if f.pred in ("child", "status", "flag", "child_field"):
-            return FactNode(pred=f.pred, args=f.args, span=f.span, child=self._children.get(f.args[0]))
+            child = self._children.get(f.args[0])
+            held = _held(child, f.pred, f.args[1], ev.at) if f.pred in ("status", "flag") else None
+            return FactNode(pred=f.pred, args=f.args, span=f.span, child=child, held=held,
+                            at=ev.at if held else None)
         episode = self._episodes.get(f.args[0])
+        if f.pred in ("status_at", "flag_at") and episode is not None:
+            child = self._children.get(episode.child)
+            return FactNode(pred=f.pred, args=f.args, span=f.span, child=child, episode=episode,
+                            held=_held(child, f.pred, f.args[1], episode.reported), at=episode.reported)
         child = self._children.get(episode.child) if episode and f.pred == "age" else None
         window: tuple = ()
         if f.pred in ("window_count", "window_true") and episode is not None:
@@ -103,10 +121,11 @@ class Explainer:
         if r.facts:
             return []
         at = self.evaluation.at
+        episode = self._episodes.get(r.bindings.get("E"))
         if isinstance(r.atom, (ast.HasStatus, ast.NoStatus, ast.HasFlag, ast.ChildField)):
             child = self._children.get(r.bindings.get("C"))
-            return [RecordNode(about="child", span=child.span, child=child)] if child else []
-        episode = self._episodes.get(r.bindings.get("E"))
+            return [RecordNode(about="child", span=child.span, child=child, episode=episode,
+                               at=episode.reported if episode else at)] if child else []
         if episode is None:
             return []
         if isinstance(r.atom, ast.EpisodeField):

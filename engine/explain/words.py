@@ -14,8 +14,9 @@ from compiler.core.london import LONDON, format_instant
 from compiler.core.vocabulary import EPISODE_BOOLEANS
 from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
-from engine.meaning.base_facts import moment_of, returned_by
+from engine.meaning.base_facts import held_at, moment_of, returned_by
 from engine.meaning.lifecycle import span_words
+from facts.model import Held
 
 HIDDEN_BIRTH = "[date of birth]"
 
@@ -39,10 +40,14 @@ def fact_words(n: FactNode, births: bool = True) -> str:
     born = (c.born.isoformat() if births else HIDDEN_BIRTH) if c else ""
     if n.pred == "child":
         return f"child {a[0]}, born {born}"
-    if n.pred == "status":
-        return f"child {a[0]} has status {a[1]}"
-    if n.pred == "flag":
-        return f"child {a[0]} has flag {a[1]}"
+    if n.pred in ("status", "flag", "status_at", "flag_at"):
+        noun = n.pred.split("_")[0]
+        who = e.child if n.pred.endswith("_at") and e else a[0]
+        said = f"child {who} has {noun} {a[1]}"
+        if n.held is None or n.held.throughout or n.at is None:
+            return said
+        when = f"the report on {human(n.at)}" if n.pred.endswith("_at") else f"the evaluation time, {human(n.at)}"
+        return f"{said} {period(n.held)}, in force at {when}"
     if n.pred == "child_field":
         return f"child {a[0]} is placed in {a[2]}" if a[1] == "placed_in" else f"child {a[0]}'s {a[1].replace('_', ' ')} is {a[2]}"
     if e is None:
@@ -75,11 +80,30 @@ def fact_words(n: FactNode, births: bool = True) -> str:
     return f"{n.pred}({', '.join(map(str, a))})"
 
 
+def _bound(value) -> str:
+    return human(value) if isinstance(value, datetime) else value.isoformat()
+
+
+def period(h: Held) -> str:
+    """When a status or flag record is in force, as written: 'from 2024-06-03 to 2024-09-30' ('' throughout)."""
+    return " ".join(([f"from {_bound(h.start)}"] if h.start is not None else [])
+                    + ([f"to {_bound(h.end)}"] if h.end is not None else []))
+
+
+def _records(records: tuple[Held, ...]) -> str:
+    return ", ".join(h.name + (f" ({period(h)})" if not h.throughout else "") for h in records) or "none"
+
+
 def record_words(n: RecordNode) -> str:
     if n.about == "child" and n.child:
         c = n.child
-        return (f"child {c.id}: statuses {', '.join(c.status_names) or 'none'}; flags {', '.join(c.flag_names) or 'none'}; "
+        said = (f"child {c.id}: statuses {_records(c.statuses)}; flags {_records(c.flags)}; "
                 f"placed in {c.placed_in}; responsible authority {c.responsible_authority}")
+        if n.at is None or all(h.throughout for h in c.statuses + c.flags):
+            return said
+        when = f"the report on {human(n.at)}" if n.episode else f"the evaluation time, {human(n.at)}"
+        now = [h.name for h in held_at(c.statuses, n.at) + held_at(c.flags, n.at)]
+        return f"{said}; in force at {when}: {', '.join(now) or 'none'}"
     e = n.episode
     if n.about == "unrecorded":
         return f"episode {e.id}: {n.field} not recorded"

@@ -3,11 +3,14 @@
 Input (Python): a `FactSet`, the evaluation time and the program (which window sizes and
 calendar moments it uses). Output: `BaseFact`s, each citing the span of the fact it came
 from (the renderers in engine/explain/ word it; a fact carries no English).
-Input (SQL, `build_base`): a connection holding in_children, in_episodes, judged_at and the
-London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
-(child, status, flag, child_field, episode, episode_true, episode_value, age, elapsed,
+Input (SQL, `build_base`): a connection holding in_children, in_statuses, in_flags, in_episodes, judged_at
+and the London macros and bank_holiday table (`london_sql`). Output: one table per base predicate
+(child, status, flag, status_at, flag_at, child_field, episode, episode_true, episode_value, age, elapsed,
 window_count, window_true, weekend, off_day, law_day, law_day_child) with compiler/sql.py's columns c0, c1, ...
 Invariants (both sides; tests/test_scale_differential.py checks they agree):
+* status(C, S) / flag(C, F): a record of the child's in force at the evaluation time (the child's
+  `judged_at`); status_at(E, S) / flag_at(E, F): in force at the episode's report (facts/held.py:
+  a date `from` from 00:00 London, a date `to` through that London day, half-open instants);
 * the episodes are engine/meaning/episodes.py's: those reported by the time, a return only
   once it has happened (instants, not wall clocks);
 * elapsed minutes are real time: floor(((return or time) - reported) / 1 minute);
@@ -37,7 +40,8 @@ from compiler.core.diagnostics import Span
 from compiler.core.london import LONDON, falls_off, utc
 from compiler.core.vocabulary import EPISODE_BOOLEANS, EPISODE_LEVELS
 from engine.meaning.episodes import build_visible, listed, returned_by
-from facts.model import Child, Episode, FactSet
+from facts.held import in_force, in_force_sql
+from facts.model import Child, Episode, FactSet, Held
 
 __all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "law_day_facts", "london_sql",
            "minutes_between", "moment_of", "returned_by", "utc", "window_start"]
@@ -61,25 +65,66 @@ def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], h
         con.execute("INSERT INTO bank_holiday SELECT unnest(?)", [holidays])
 
 
-# ---- child, status, flag, child_field: the child's record as written ----
+# ---- child, status, flag, child_field: the child's record; statuses and flags in force at the evaluation time ----
 
-def _child(c: Child) -> Iterator[BaseFact]:
+def held_at(records: tuple[Held, ...], moment: datetime) -> list[Held]:
+    """The records in force at `moment`, the first of each name (validation refuses overlaps)."""
+    out: dict[str, Held] = {}
+    for h in records:
+        if h.name not in out and in_force(h, moment):
+            out[h.name] = h
+    return list(out.values())
+
+
+def _cited(h: Held, c: Child) -> Span:
+    return h.span if h.span.file else c.span
+
+
+def _child(c: Child, at: datetime) -> Iterator[BaseFact]:
     yield BaseFact("child", (c.id,), c.span)
-    for s in c.status_names:
-        yield BaseFact("status", (c.id, s), c.span)
-    for f in c.flag_names:
-        yield BaseFact("flag", (c.id, f), c.span)
+    for h in held_at(c.statuses, at):
+        yield BaseFact("status", (c.id, h.name), _cited(h, c))
+    for h in held_at(c.flags, at):
+        yield BaseFact("flag", (c.id, h.name), _cited(h, c))
     yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span)
     yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span)
 
 
+def _held_sql(table: str, column: str) -> str:
+    """Every record of a status (flag): the list cells of in_children (open both ways) and the rows of in_statuses."""
+    return f"""(SELECT id AS child, unnest({column}) AS name, NULL::BIGINT AS start_us, NULL::BIGINT AS end_us
+               FROM in_children UNION ALL SELECT child, name, start_us, end_us FROM {table})"""
+
+
+def _held_now_sql(table: str, column: str) -> str:
+    return f"""SELECT DISTINCT h.child AS c0, h.name AS c1 FROM {_held_sql(table, column)} h
+               JOIN judged_at a ON a.child = h.child WHERE {in_force_sql("h", "a.at_us")}"""
+
+
 CHILD_SQL = {
     "child": "SELECT id AS c0 FROM in_children",
-    "status": "SELECT id AS c0, unnest(statuses) AS c1 FROM in_children",
-    "flag": "SELECT id AS c0, unnest(flags) AS c1 FROM in_children",
+    "status": _held_now_sql("in_statuses", "statuses"),
+    "flag": _held_now_sql("in_flags", "flags"),
     "child_field": """SELECT id AS c0, 'placed_in' AS c1, placed_in AS c2 FROM in_children
                       UNION ALL SELECT id, 'responsible_authority', responsible_authority FROM in_children""",
 }
+
+
+# ---- status_at, flag_at: the child's statuses and flags in force at the episode's report ----
+
+def _held_at_report(e: Episode, c: Child) -> Iterator[BaseFact]:
+    for h in held_at(c.statuses, e.reported):
+        yield BaseFact("status_at", (e.id, h.name), _cited(h, c))
+    for h in held_at(c.flags, e.reported):
+        yield BaseFact("flag_at", (e.id, h.name), _cited(h, c))
+
+
+def _held_report_sql(table: str, column: str) -> str:
+    return f"""SELECT DISTINCT v.id AS c0, h.name AS c1 FROM vis v JOIN {_held_sql(table, column)} h
+               ON h.child = v.child AND {in_force_sql("h", "v.rep")}"""
+
+
+HELD_AT_SQL = {"status_at": _held_report_sql("in_statuses", "statuses"), "flag_at": _held_report_sql("in_flags", "flags")}
 
 
 # ---- episode, episode_true, episode_value: the episode's fields, and its return ----
@@ -269,7 +314,7 @@ LAW_DAY_SQL = {
 def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | None = None) -> list[BaseFact]:
     out: list[BaseFact] = []
     for c in facts.children:
-        out += _child(c)
+        out += _child(c, at)
     children = {c.id: c for c in facts.children}
     episodes = listed(facts, at)
     by_child: dict[str, list[datetime]] = defaultdict(list)
@@ -281,6 +326,7 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
         out += _fields(e, at)
         if e.child in children:
             out += _age(e, children[e.child])
+            out += _held_at_report(e, children[e.child])
         out += _elapsed(e, at)
         out += _windows(e, by_child[e.child], program.windows)
         out += _flag_windows(e, by_child[e.child], in_order[e.child], program.flag_windows)
@@ -293,7 +339,8 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
 def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
     """The base tables, each child judged as at its time in `judged_at(child, at_us, track)`."""
     build_visible(con)
-    for pred, sql in (*CHILD_SQL.items(), *FIELDS_SQL.items(), ("age", AGE_SQL), ("elapsed", ELAPSED_SQL)):
+    for pred, sql in (*CHILD_SQL.items(), *HELD_AT_SQL.items(), *FIELDS_SQL.items(), ("age", AGE_SQL),
+                      ("elapsed", ELAPSED_SQL)):
         con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
     con.execute("CREATE OR REPLACE TABLE window_count (c0 VARCHAR, c1 BIGINT, c2 BIGINT)")
     if (windows := _windows_sql(program.windows)) is not None:

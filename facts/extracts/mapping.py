@@ -11,10 +11,11 @@ Mapping (README "Reading extracts"):
   'missing' ('M') does not; a date alone is the whole day (facts/moments.py), never midnight;
   a return interview offered or accepted with no date is not recorded as done (one F020 note);
 * each status table: one `Held` interval per row (start, end; a date alone is a whole day, an end
-  date the last day in force), on the child it names.
+  date the last day in force), on the child it names; one starting on the day the previous ends
+  continues it (joined into one record).
 Problems: F003 a code the profile does not list, F005 a date in no format of the profile (F018 when
 it fits only with day and month swapped: stated, never guessed), F006 a row naming a child not in
-the people table, F007 an end before its start, F017 two intervals of one status overlapping.
+the people table, F007 an end before its start, F016 two intervals of one status overlapping.
 """
 from __future__ import annotations
 
@@ -186,8 +187,23 @@ def _statuses(tables: list[TableRows], dates: _Dates, known: dict[str, Span], pe
             rows.sort(key=lambda r: _start_key(r[0]))
             for (s0, e0, sp0), (s1, e1, sp1) in zip(rows, rows[1:]):
                 if _overlap(e0, s1):
-                    diags.append(error("F017", sp1, f"{status} of child '{shown(child)}': this interval starts before "
+                    diags.append(error("F016", sp1, f"{status} of child '{shown(child)}': this interval starts before "
                                        f"the one at line {sp0.line} ends", "intervals of one status must not overlap; "
                                        "one may start on the day the other ends", (sp0,)))
-            out[child].extend(Held(status, s, e, sp) for s, e, sp in rows)
+            out[child].extend(Held(status, s, e, sp) for s, e, sp in _chains(rows))
     return {c: tuple(h) for c, h in out.items()}
+
+
+def _chains(rows: list[tuple[Moment, Moment | None, Span]]) -> list[tuple[Moment, Moment | None, Span]]:
+    """Intervals where one starts on the day the previous ends (an SSDA903 episode ceasing and the next
+    beginning that day) joined into one: the child holds the status throughout, and a date end is the
+    last day in force (facts/model.py's Held), so as two records they would overlap on that day. Two
+    exact instants meeting need no joining ([start, end) do not overlap)."""
+    out: list[tuple[Moment, Moment | None, Span]] = []
+    for start, end, span in rows:
+        if out and out[-1][1] is not None and start.isoformat()[:10] == out[-1][1].isoformat()[:10] \
+                and not (isinstance(start, datetime) and isinstance(out[-1][1], datetime)):
+            out[-1] = (out[-1][0], end, out[-1][2])
+        else:
+            out.append((start, end, span))
+    return out

@@ -4,7 +4,7 @@ Input: a profile name shipped with Clause (`ssd`, `ssda903`: facts/extracts/prof
 the path of a profile file. Output: a checked `Profile`: for each table its file, the column
 holding each fact, the codes its cells may hold and what each means, and the date formats.
 Invariants: a profile is data, never code: every value is checked here (unknown keys, facts,
-meanings and format tokens are F016 diagnostics with the profile file's line and column), so
+meanings and format tokens are F017 diagnostics with the profile file's line and column), so
 readers (tables.py in Python, engine/backends/duck_extract.py in SQL) may trust it; the date formats
 are compiled once into one regex each, which both readers use.
 """
@@ -123,7 +123,7 @@ class _Checker:
         self.file, self.diags = file, []
 
     def bad(self, span: Span, message: str, hint: str = "") -> None:
-        self.diags.append(error("F016", span, message, hint))
+        self.diags.append(error("F017", span, message, hint))
 
     def mapping(self, f: Field | None, what: str, span: Span) -> Record | None:
         if f is None:
@@ -195,7 +195,7 @@ class _Checker:
 
 def load_profile(name_or_path: str) -> Profile:
     """A shipped profile's name or a profile file's path -> Profile. Raises ClauseError (F011 no such
-    file, F001 YAML syntax, F016 every problem of its content)."""
+    file, F001 YAML syntax, F017 every problem of its content)."""
     from facts.yamlcase import _parse
     path = resolve(name_or_path)
     file = str(path)

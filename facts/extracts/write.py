@@ -37,8 +37,7 @@ def _day(e: Episode) -> Episode:
 
 
 def _intervals(rng: random.Random, name: str, year: int, dated_only: bool) -> tuple[Held, ...]:
-    """One to three intervals of a status across the year (some open, some ending, one starting on the
-    day another ends)."""
+    """One to three intervals of a status across the year (some open, some ending, some starting later)."""
     start = date(year, 1, 1) - timedelta(days=rng.randint(20, 900))
     out = []
     for _ in range(rng.choice((1, 1, 2, 3))):
@@ -47,7 +46,7 @@ def _intervals(rng: random.Random, name: str, year: int, dated_only: bool) -> tu
             out.append(Held(name, start, None))
             break
         out.append(Held(name, start, end))
-        start = end if rng.random() < 0.5 else end + timedelta(days=rng.randint(1, 90))
+        start = end + timedelta(days=rng.randint(1, 90))  # (one starting the day another ends would be joined)
     return tuple(out)
 
 

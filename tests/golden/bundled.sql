@@ -8,10 +8,12 @@
 --   episode_true(c0 VARCHAR, c1 VARCHAR)
 --   episode_value(c0 VARCHAR, c1 VARCHAR, c2 VARCHAR)
 --   flag(c0 VARCHAR, c1 VARCHAR)
+--   flag_at(c0 VARCHAR, c1 VARCHAR)
 --   law_day(c0 VARCHAR, c1 BIGINT)
 --   law_day_child(c0 VARCHAR, c1 BIGINT)
 --   off_day(c0 VARCHAR, c1 VARCHAR, c2 BIGINT)
 --   status(c0 VARCHAR, c1 VARCHAR)
+--   status_at(c0 VARCHAR, c1 VARCHAR)
 --   weekend(c0 VARCHAR, c1 VARCHAR, c2 BIGINT)
 --   window_count(c0 VARCHAR, c1 BIGINT, c2 BIGINT)
 --   window_true(c0 VARCHAR, c1 BIGINT, c2 VARCHAR)
@@ -19,6 +21,7 @@ CREATE OR REPLACE TABLE category (c0 VARCHAR, c1 VARCHAR);
 CREATE OR REPLACE TABLE category_by (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 CREATE OR REPLACE TABLE exception_holds (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 CREATE OR REPLACE TABLE known (c0 VARCHAR);
+CREATE OR REPLACE TABLE known_at (c0 VARCHAR);
 CREATE OR REPLACE TABLE obligation (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR, c3 VARCHAR, c4 VARCHAR, c5 VARCHAR, c6 VARCHAR);
 CREATE OR REPLACE TABLE risk (c0 VARCHAR, c1 VARCHAR);
 CREATE OR REPLACE TABLE risk_by (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
@@ -32,9 +35,9 @@ CREATE OR REPLACE TABLE fc1 AS SELECT s.*,
 FROM child AS s;
 CREATE OR REPLACE TABLE fe1 AS SELECT s.*,
   coalesce(s.c0 IN (SELECT x.c0 FROM age AS x WHERE x.c1 <= 13), false) AS f0,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'cse'), false) AS f1,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'cce'), false) AS f2,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'looked_after'), false) AS f3,
+  coalesce(s.c0 IN (SELECT x.c0 FROM flag_at AS x WHERE x.c1 = 'cse'), false) AS f1,
+  coalesce(s.c0 IN (SELECT x.c0 FROM flag_at AS x WHERE x.c1 = 'cce'), false) AS f2,
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'looked_after'), false) AS f3,
   coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'whereabouts_known'), false) AS f4,
   coalesce(s.c0 IN (SELECT x.c0 FROM off_day AS x WHERE x.c1 = 'reported' AND x.c2 = 4320), false) AS f5,
   coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'responsible_authority' AND x.c2 = 'liverpool'), false) AS f6,
@@ -45,17 +48,17 @@ CREATE OR REPLACE TABLE fe1 AS SELECT s.*,
   coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f11,
   coalesce(s.c1 IN (SELECT x.c0 FROM child_field AS x WHERE x.c1 = 'placed_in' AND x.c2 = 'liverpool'), false) AS f12,
   coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 129600 AND x.c2 >= 9), false) AS f13,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_protection_plan'), false) AS f14,
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'child_protection_plan'), false) AS f14,
   coalesce(s.c0 IN (SELECT x.c0 FROM window_count AS x WHERE x.c1 = 43200 AND x.c2 >= 3), false) AS f15,
   coalesce(s.c0 IN (SELECT x.c0 FROM window_true AS x WHERE x.c1 = 43200 AND x.c2 = 'safeguarding_concerns'), false) AS f16,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f17,
+  coalesce(s.c0 IN (SELECT x.c0 FROM flag_at AS x WHERE x.c1 = 'safeguarding_concerns'), false) AS f17,
   coalesce(s.c0 IN (SELECT x.c0 FROM window_true AS x WHERE x.c1 = 129600 AND x.c2 = 'safeguarding_concerns'), false) AS f18,
   coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'with_parents'), false) AS f19,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'section_47_enquiry'), false) AS f20,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'significant_harm_referral'), false) AS f21,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'child_in_need'), false) AS f22,
-  coalesce(s.c1 IN (SELECT x.c0 FROM flag AS x WHERE x.c1 = 'trafficking'), false) AS f23,
-  coalesce(s.c1 IN (SELECT x.c0 FROM status AS x WHERE x.c1 = 'early_help'), false) AS f24
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'section_47_enquiry'), false) AS f20,
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'significant_harm_referral'), false) AS f21,
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'child_in_need'), false) AS f22,
+  coalesce(s.c0 IN (SELECT x.c0 FROM flag_at AS x WHERE x.c1 = 'trafficking'), false) AS f23,
+  coalesce(s.c0 IN (SELECT x.c0 FROM status_at AS x WHERE x.c1 = 'early_help'), false) AS f24
 FROM episode AS s;
 
 -- stratum 1
@@ -88,6 +91,9 @@ SELECT t0.c1 AS c0, t0.c0 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 WHER
 -- known [all]
 INSERT INTO known (c0)
 SELECT DISTINCT t0.c0 AS c0 FROM status AS t0;
+-- known_at [all]
+INSERT INTO known_at (c0)
+SELECT DISTINCT t0.c0 AS c0 FROM status_at AS t0;
 -- obligation [assess_condition, carer, should, LMCP-RET-3, ], [assess_risk, police, must, LMCP-RISK-ASSESS, ], [call_police_to_attend, carer, must, LMCP-RET-CRIME, ], [children_act_strategy_meeting, professional, consider, LMCP-RET-STRAT, ], [consider_further_measures, host_dcs, consider, LMCP-OLA-7, ], [consider_legal_advice, childrens_social_care, consider, CFM-ABROAD-1, ], [consider_legal_advice, police, consider, CFM-ABROAD-1, ], [contact_fcdo, childrens_social_care, consider, CFM-ABROAD-2, ], [contact_fcdo, police, consider, CFM-ABROAD-2, ], [core_group_risk_review, allocated_social_worker, must, LMCP-CP-2, ], [ensure_future_measures, responsible_dcs, should, LMCP-OLA-8, ], [escalation_meeting, iro, must, LMCP-LAC-3, ], [escalation_meeting, team_manager, must, LMCP-LAC-3, ], [inform_allocated_social_worker, placement_provider, must, LMCP-OLA-PLACEMENT, ], [inform_allocated_social_worker, placement_provider, should, LMCP-OOA-1, ], [inform_csc_or_police, professional, should, CFM-MISSED, ], [inform_host_dcs, police, must, LMCP-OLA-7, ], [inform_lead_social_worker, professional, should, CFM-CP-1, ], [inform_mash, police, should, LMCP-OLA-MASH, ], [inform_police, carer, must, LMCP-RET-OWN, ], [inform_police, carer, should, LMCP-OLA-CARER, ], [inform_police, lead_social_worker, should, CFM-CP-2P, ], [inform_police, locating_person, should, LMCP-RET-1, ], [inform_police, placement_provider, should, LMCP-OOA-1, ], [inform_police_fciu, allocated_social_worker, must, CFM-S47-1, ], [inform_responsible_dcs, police, must, LMCP-OLA-8, ], [inform_safeguarding_unit, allocated_social_worker, must, CFM-S47-1, ], [inform_safeguarding_unit, allocated_social_worker, must, LMCP-CPP-1, ], [keep_iro_informed, allocated_social_worker, should, LMCP-CPP-4, ], [keep_referral_open, childrens_social_care, should, CFM-REFERRAL, ], [locate_child, allocated_social_worker, must, CFM-S47-1, ], [locate_child, lead_social_worker, should, CFM-CP-2, ], [negotiate_enquiries, childrens_social_care, should, LMCP-OLA-5, ], [notify_allocated_worker, case_system, must, LMCP-CSC-2, ], [notify_placing_authority, mash, must, LMCP-OLA-MASH, ], [notify_team_manager, allocated_social_worker, must, LMCP-CPP-1, ], [ola_strategy_meeting, mash, must, LMCP-OLA-4, ], [record_ola_notification, mash, should, LMCP-OLA-MASH, ], [refer_exploitation_protocol, professional, should, LMCP-EXPLOIT-1, ], [refer_to_childrens_social_care, professional, should, LMCP-RET-CRIME, ], [return_home, police, should, LMCP-RET-2, ], [review_care_plan, placing_authority, consider, LMCP-OLA-6, ], [review_risk_level, police_inspector, must, LMCP-RISK-REVIEW, ], [review_timing_discussion, iro, should, LMCP-CP-3, ], [review_timing_discussion, police_missing_coordinator, should, LMCP-CP-3, ], [review_timing_discussion, team_manager, should, LMCP-CP-3, ], [strategy_discussion, allocated_social_worker, consider, LMCP-CSC-2S, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-2, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-3, ], [strategy_discussion, mash, consider, LMCP-OLA-2, ], [strategy_discussion, mash, consider, LMCP-OLA-3, ], [strategy_discussion, mash, consider, LMCP-PROT-2, ], [strategy_discussion, team_manager, consider, LMCP-CSC-2S, ], [strategy_discussion, team_manager, must, LMCP-CIN-2, ], [strategy_discussion, team_manager, must, LMCP-CIN-3, ], [strategy_discussion, team_manager, must, LMCP-CP-2, ], [strategy_discussion, team_manager, must, LMCP-CP-3, ], [strategy_discussion, team_manager, must, LMCP-CPP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-2, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-CP-VISIT, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-LAC-VISIT, ]
 INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
 SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('assess_condition', 'carer', 'should', 'LMCP-RET-3'), ('inform_police', 'carer', 'must', 'LMCP-RET-OWN'), ('inform_police', 'locating_person', 'should', 'LMCP-RET-1'), ('return_home', 'police', 'should', 'LMCP-RET-2')) AS h(p0, p1, p2, p3) WHERE t0.f9
@@ -216,7 +222,7 @@ CREATE OR REPLACE TABLE fe2 AS SELECT s.*,
   coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-13'), false) AS f25,
   coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-EXPLOIT'), false) AS f26,
   coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-CAT-2'), false) AS f27,
-  coalesce(s.c1 IN (SELECT x.c0 FROM known AS x), false) AS f28,
+  coalesce(s.c0 IN (SELECT x.c0 FROM known_at AS x), false) AS f28,
   coalesce(s.c0 IN (SELECT x.c0 FROM episode_true AS x WHERE x.c1 = 'police_risk'), false) AS f29,
   coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-EXPLOIT'), false) AS f30,
   coalesce(EXISTS (SELECT 1 FROM exception_holds AS x WHERE x.c0 = s.c1 AND x.c1 = s.c0 AND x.c2 = 'LMCP-RISK-INSPECTOR'), false) AS f31
