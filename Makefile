@@ -34,7 +34,8 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz CLAUSE_TEST_LOAD=large $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py \
 		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
-		tests/test_determinism.py tests/test_validation_rules.py tests/test_fmt_properties.py
+		tests/test_determinism.py tests/test_validation_rules.py tests/test_fmt_properties.py \
+		tests/test_extracts.py
 	# the fuzz campaign (bench/fuzz): FUZZ_BUDGET inputs of each kind (default 10000), into bench/robustness.md
 	$(BIN)/python -m bench.fuzz
 

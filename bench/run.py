@@ -41,6 +41,21 @@ def generate(name: str, children: int, episodes: int | None) -> Path:
     return out
 
 
+def generate_extract(name: str, children: int, episodes: int | None, kind: str) -> tuple[Path, Path]:
+    """The same synthetic year as an extract of `kind` (ssd, ssda903) and as the native CSV of the same facts."""
+    out = DATA / (name.replace(" ", "-").lower() + f"-{kind}")
+    native = out.with_name(out.name + "-native")
+    if not (native / "episodes.csv").is_file():
+        from facts.bulk import write_bulk
+        from facts.extracts import load_profile
+        from facts.extracts.write import as_extract, write_extract
+        from facts.synth import synthesize
+        facts = as_extract(synthesize(children, 1, episodes), kind, 1)
+        write_extract(facts, out, load_profile(kind), kind)
+        write_bulk(facts, native)
+    return out, native
+
+
 def subset(folder: Path, n: int) -> Path:
     """The first n children of a bulk folder, with their episodes and actions (streamed, no parsing of values)."""
     out = folder.with_name(f"{folder.name}-first-{n}")
@@ -154,6 +169,16 @@ def main() -> None:
             sub = f" (first {r['children']:,} children)" if r.get("children", children) != children else ""
             lines.append(row(name + sub, r, children, episodes, ref_rate))
             print(lines[-1], file=sys.stderr)
+    # extracts: the UK year as SSD tables against the same facts as native CSV, both with DuckDB, in this run
+    for kind in ("ssd",):
+        extract, native = generate_extract("UK year", *LOADS["UK year"], kind)
+        pair = [measure("duckdb", native, runs=3), measure("duckdb", extract, runs=3)]
+        ref_rate = None
+        for label, r in zip(("UK year, native CSV of the SSD facts", "UK year, SSD extract"), pair):
+            lines.append(row(label, r, *counts(native), ref_rate))
+            print(lines[-1], file=sys.stderr)
+        t = [r["read"] + r["evaluate"] + r["write"] for r in pair]
+        notes.append(f"- the UK year's SSD extract took {t[1] / t[0]:.2f}x the time of the same facts as native CSV")
     why = warm_why(folders["Liverpool year"])
     single = cold(["obligations", "examples/cp-plan-missing-with-parents.yaml"])
     whole = cold(["obligations", str(folders["Liverpool year"]), "--format", "csv", "-o", os.devnull, "--at", AT])

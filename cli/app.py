@@ -101,6 +101,17 @@ policy_option = click.option("--policy", "policy_path", type=click.Path(file_oka
                              help="Policy folder (default: the nearest policy/ from the current folder up, "
                                   "else the bundled policy).")
 
+profile_option = click.option("--profile", default="auto", show_default=True, metavar="auto|ssd|ssda903|clause|PATH",
+                              help="How to read a folder: ssd (Standard Safeguarding Dataset tables), ssda903 (the "
+                                   "DfE return's tables), clause (children.csv, episodes.csv...), a profile file "
+                                   "(a copy of a shipped one, adapted); auto: by the files the folder holds.")
+
+
+def show_notes(notes) -> None:
+    """An input's warnings (ignored columns, files not there...) on stderr, once each."""
+    if notes:
+        click.echo(render_text(list(notes)), err=True)
+
 
 # Each command's module, imported only when that command runs (or help lists them all): a command
 # on one case should not pay for importing every other command's dependencies.

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
+from cli.app import (EXIT_NO, fail_on_domain_errors, load_policy, main, parse_at, policy_option, profile_option,
+                     redact_option, show_notes, write_output)
 
 common = [
     click.argument("input_path", metavar="CASE", type=click.Path()),
@@ -16,6 +17,7 @@ common = [
     click.option("--at", "at_text", metavar="TIME", help="Evaluate as at this London time (default: the case's as_of; now for bulk)."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True),
     click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."),
+    profile_option,
     redact_option,
 ]
 
@@ -26,13 +28,14 @@ def with_common(fn):
     return fn
 
 
-def _ask(input_path, policy_path, at_text, child, action, episode, redact):
+def _ask(input_path, policy_path, at_text, child, action, episode, redact, profile="auto"):
     from engine.explain.inquiry import inquire
     from engine.output.redact import KEY_WARNING, key_is_default
     from facts.loader import load_path
     if redact and key_is_default():
         click.echo(KEY_WARNING, err=True)
-    loaded = load_path(input_path, child)
+    loaded = load_path(input_path, child, profile)
+    show_notes(loaded.notes)
     if loaded.bulk is not None:  # never silent: what was checked, and what was not
         who = "this child's" if redact else f"child {child}'s"
         click.echo(f"read and checked only {who} rows of {input_path}; the other rows were not checked "
@@ -56,10 +59,10 @@ def _render(trees, fmt: str, title: str, output: str | None, redact: bool) -> No
 @main.command()
 @with_common
 @fail_on_domain_errors
-def why(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
+def why(input_path, child, action, episode, policy_path, at_text, fmt, output, profile, redact) -> None:
     """Why the child has this obligation: the clause, its source sentence and the facts that matched."""
     from engine.explain.inquiry import why_trees
-    found = _ask(input_path, policy_path, at_text, child, action, episode, redact)
+    found = _ask(input_path, policy_path, at_text, child, action, episode, redact, profile)
     trees = why_trees(found, child, action, episode, redact)
     who = "this child" if redact else child
     if not trees:
@@ -71,9 +74,9 @@ def why(input_path, child, action, episode, policy_path, at_text, fmt, output, r
 @main.command(name="why-not")
 @with_common
 @fail_on_domain_errors
-def why_not(input_path, child, action, episode, policy_path, at_text, fmt, output, redact) -> None:
+def why_not(input_path, child, action, episode, policy_path, at_text, fmt, output, profile, redact) -> None:
     """Why the child does not have this obligation: each clause that could create it, nearest miss first."""
     from engine.explain.inquiry import why_not_trees
-    found = _ask(input_path, policy_path, at_text, child, action, episode, redact)
+    found = _ask(input_path, policy_path, at_text, child, action, episode, redact, profile)
     trees = why_not_trees(found, child, action, episode, redact)
     _render(trees, fmt, f"Why not {action} for {'this child' if redact else child}", output, redact)

@@ -6,7 +6,8 @@ import sys
 import click
 
 from compiler.core.vocabulary import OBLIGATION_STATUSES
-from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_option, redact_option, write_output
+from cli.app import (fail_on_domain_errors, load_policy, main, parse_at, policy_option, profile_option, redact_option,
+                     show_notes, write_output)
 
 
 @main.command()
@@ -22,12 +23,16 @@ from cli.app import fail_on_domain_errors, load_policy, main, parse_at, policy_o
               help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "
                    "auto: duckdb above the measured crossover (engine.backends.THRESHOLD, bench/results.md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@profile_option
 @redact_option
 @fail_on_domain_errors
 def obligations(input_path: str, policy_path: str | None, at_text: str | None, child: str | None,
-                status: str | None, horizon: str | None, fmt: str, engine: str, output: str | None, redact: bool) -> None:
-    """What is required now, for every child in a case file, a folder of cases or a CSV extract."""
+                status: str | None, horizon: str | None, fmt: str, engine: str, output: str | None, profile: str,
+                redact: bool) -> None:
+    """What is required now, for every child in a case file, a folder of cases, a bulk CSV folder or an
+    extract (SSD tables, SSDA903 tables: --profile)."""
     from engine.backends import choose, evaluate_case, is_bulk_folder
+    from facts.extracts import extract_of
     from engine.backends.horizon import parse_horizon, with_upcoming
     at = parse_at(at_text)
     minutes = parse_horizon(horizon) if horizon is not None else None
@@ -39,20 +44,24 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
         from engine.output.redact import KEY_WARNING, key_is_default
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-    if is_bulk_folder(input_path) and not minutes:
-        _bulk(policy, input_path, at, child, status, fmt, engine, output, redact)
+    extract = extract_of(input_path, profile) if profile != "clause" else None
+    bulk = extract is not None or is_bulk_folder(input_path)
+    if bulk and not minutes:
+        _bulk(policy, extract or input_path, at, child, status, fmt, engine, output, redact)
         return
-    if is_bulk_folder(input_path):
+    if bulk:
         from engine.backends.batch import Run, now
-        from facts.bulk import load_bulk
-        facts, at = load_bulk(input_path), at or now()
+        from facts.loader import load_path
+        loaded = load_path(input_path, profile=profile)
+        show_notes(loaded.notes)
+        facts, at = loaded.bulk, at or now()
         ev = evaluate_case(policy, facts, at, engine)
         obs = with_upcoming(policy, facts, at, minutes, list(ev.obligations), choose(engine, len(facts.episodes)))
         _write([(Run("bulk", None, ev), _only(obs, child, status))], fmt, output, redact)
         return
     from engine.backends.batch import Run
     from facts.loader import load_path
-    cases = load_path(input_path).cases
+    cases = load_path(input_path, profile=profile).cases
     if child is not None and not any(c.id == child for case in cases for c in case.facts.children):
         from engine.explain.inquiry import no_such_child
         raise no_such_child(input_path, child, sorted({c.id for case in cases for c in case.facts.children}), redact)
@@ -101,16 +110,25 @@ def _bar(fmt: str, length: int, label: str):
     return click.progressbar(length=length, label=label, file=sys.stderr if show else _Hidden())
 
 
-def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output, redact: bool) -> None:
-    """A bulk extract: DuckDB streams the rows as it writes them; pyDatalog evaluates children in chunks."""
+def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, redact: bool) -> None:
+    """A bulk folder or an extract (facts.extracts.Extract): DuckDB streams the rows as it writes them;
+    pyDatalog evaluates children in chunks."""
     from engine.backends import choose, episode_lines
     from engine.backends.batch import Run, now
+    from facts.extracts import Extract, extract_episodes, read_extract
     at = at or now()
-    if choose(engine, episode_lines(folder)) == "duckdb":
+    facts = None
+    is_extract = isinstance(folder, Extract)
+    episodes = extract_episodes(folder) if is_extract else episode_lines(folder)
+    if is_extract and choose(engine, episodes) != "duckdb":
+        facts, notes = read_extract(folder)
+        show_notes(notes)
+    if choose(engine, episodes) == "duckdb":
         from engine.backends.duck import STEPS, evaluate_duck
         from engine.output.stream import WRITERS, sink
         with _bar(fmt, STEPS, "Evaluating") as bar:
             ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
+        show_notes(ev.notes)
         try:
             if child is not None and not ev.has_child(child):
                 from engine.explain.inquiry import no_such_child
@@ -125,7 +143,7 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
         return
     from engine.backends.partition import evaluate_partitioned
     from facts.bulk import load_bulk
-    facts = load_bulk(folder)
+    facts = facts if facts is not None else load_bulk(folder)
     if child is not None and not any(c.id == child for c in facts.children):
         from engine.explain.inquiry import no_such_child
         raise no_such_child(folder, child, sorted(c.id for c in facts.children), redact)

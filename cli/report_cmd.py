@@ -40,7 +40,11 @@ def report(input_path: str, start: date, end: date, at_text: str | None, policy_
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
         rename, rename_episode = pseudonym, episode_pseudonym
-    if is_bulk_folder(input_path):
+    from facts.extracts import extract_of
+    extract = extract_of(input_path, "auto")
+    if extract is not None:  # SSD or SSDA903 tables, read by DuckDB with their profile
+        facts = extract
+    elif is_bulk_folder(input_path):
         facts = input_path
     else:
         from facts.loader import load_path

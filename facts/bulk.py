@@ -201,6 +201,13 @@ def time_cell(moment: datetime | None) -> str:
     return moment.astimezone(LONDON).isoformat() if moment.microsecond else format_instant(moment)
 
 
+def moment_cell(moment: datetime | None, until: datetime | None) -> str:
+    """`time_cell`, or the date alone for a moment known only by its day (facts/moments.py)."""
+    if moment is not None and until is not None:
+        return until.astimezone(LONDON).date().isoformat()
+    return time_cell(moment)
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -229,7 +236,7 @@ def _held_rows(children: list[Child], which: str) -> Iterable[list[str]]:
 
 
 def _episode_row(e: Episode) -> list[str]:
-    return [e.id, e.child, time_cell(e.reported), time_cell(e.returned), _bool(e.whereabouts_known),
+    return [e.id, e.child, moment_cell(e.reported, e.reported_until), moment_cell(e.returned, e.returned_until), _bool(e.whereabouts_known),
             _bool(e.with_parents), _bool(e.safeguarding_concerns), e.police_risk or "", e.inspector_risk or "",
             _bool(e.victim_of_crime)]
 

@@ -76,6 +76,10 @@ class Episode:
     police_risk: str | None = None
     inspector_risk: str | None = None
     victim_of_crime: bool = False
+    # None: the time is exact. Else the record gives only a date and the moment lies from `reported`
+    # (`returned`), the earliest reading, to this, the latest (facts/moments.py)
+    reported_until: datetime | None = None
+    returned_until: datetime | None = None
     span: Span = field(default=Span(""), compare=False)
 
 

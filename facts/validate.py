@@ -33,6 +33,8 @@ from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALIT
 from facts.held import ends_before_start, overlap
 from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, LONDON, format_instant, parse_date, parse_instant, utc
+from facts.moments import day_range, narrow
+
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
@@ -270,6 +272,7 @@ class Rule:
     required: bool = False
     values: tuple[str, ...] = ()
     noun: str = ""  # what one of `values` is called in a message
+    day_ok: bool = False  # an instant that may be given as a date alone: the whole day (facts/moments.py)
 
 
 RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column order
@@ -277,8 +280,8 @@ RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column or
               "statuses": Rule("choices", values=STATUSES, noun="status"),
               "flags": Rule("choices", values=FLAGS, noun="flag"),
               "responsible_authority": Rule("id"), "placed_in": Rule("choice", values=PLACEMENTS, noun="placement")},
-    "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True),
-                "returned": Rule("instant"), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
+    "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True, day_ok=True),
+                "returned": Rule("instant", day_ok=True), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
                 "safeguarding_concerns": Rule("boolean"),
                 **{level: Rule("choice", values=values, noun="risk level") for level, values in EPISODE_LEVELS.items()},
                 "victim_of_crime": Rule("boolean")},
@@ -294,6 +297,8 @@ HELD_KINDS = ("status", "flag")  # the record kinds of RULES that give Held reco
 
 
 def _check(rule: Rule) -> Check:
+    if rule.day_ok:
+        return moment
     if rule.kind == "choice":
         return choice(rule.values, rule.noun)
     if rule.kind == "choices":
@@ -308,7 +313,8 @@ CHILD |= {"statuses": held_list(STATUSES, "status"), "flags": held_list(FLAGS, "
 REQUIRED = {kind: tuple(name for name, r in rules.items() if r.required) for kind, rules in RULES.items()}
 EXPECT_OBLIGATION = {"child": ident, "episode": ident, "action": ident, "actor": ident,
                      "modality": choice(MODALITIES, "modality"), "triggered": instant, "due": instant,
-                     "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status")}
+                     "clause": ident, "exception": ident, "status": choice(OBLIGATION_STATUSES, "status"),
+                     "time": choice(("exact", "approximate"), "time"), "triggered_latest": instant, "due_latest": instant}
 EXPECT_EPISODE = {"id": ident, "category": choice(CATEGORIES, "category"), "risk": choice(RISK_LEVELS, "risk level")}
 EXAMPLES = {"id": "id: C1", "born": f"born: {DATE_EXAMPLE}", "child": "child: C1",
             "reported": f"reported: {INSTANT_EXAMPLE}", "at": f"at: {INSTANT_EXAMPLE}",
@@ -405,6 +411,7 @@ class FactCollector:
             self.episode_ids[eid] = (values.get("child"), rec.fields["id"].span)
         else:
             ok = False
+        self._days(values)
         reported, returned = values.get("reported"), values.get("returned")
         if reported is not None and returned is not None and utc(returned) < utc(reported):
             self.diags.append(error("F007", rec.fields["returned"].span,
@@ -416,6 +423,25 @@ class FactCollector:
             self.refs.append(("episode", values["child"], rec.fields["child"].span, None, rec.span))
         if ok:
             self.episodes.append(Episode(span=rec.span, **values))
+
+    @staticmethod
+    def _days(values: dict[str, Any]) -> None:
+        """A date-only report or return -> its earliest reading and `*_until`, the latest (facts/moments.py)."""
+        ranges = {}
+        for key in ("reported", "returned"):
+            v = values.get(key)
+            if isinstance(v, date) and not isinstance(v, datetime):
+                ranges[key] = day_range(v)
+            elif v is not None:
+                ranges[key] = (v, None)
+        if "reported" not in ranges:
+            return
+        rep, ret = narrow(ranges["reported"], ranges.get("returned"))
+        for key, pair in (("reported", rep), ("returned", ret)):
+            if pair is not None:
+                values[key] = pair[0]
+                if pair[1] is not None:
+                    values[key + "_until"] = pair[1]
 
     def add_held(self, rec: Record, kind: str) -> None:
         """A row of statuses.csv (`kind` "status") or flags.csv ("flag"): child, name, from, to."""

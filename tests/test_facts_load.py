@@ -152,9 +152,20 @@ def test_F004_missing_required_field(tmp_path):
 
 
 def test_F005_bad_time(tmp_path):
-    d = only(write(tmp_path, HEAD + "episodes:\n  - {id: E1, child: C1, reported: 2024-03-04}\n"), "F005")
+    d = only(write(tmp_path, HEAD + "episodes:\n  - {id: E1, child: C1, reported: 4 March 2024}\n"), "F005")
     assert d.span.line == 7
-    assert "'reported'" in d.message and "expected a date and time like 2024-03-08T17:30" in d.message
+    assert "'reported'" in d.message and "date and time like 2024-03-08T17:30" in d.message
+
+
+def test_date_only_report_is_the_whole_day(tmp_path):
+    """A date alone is not midnight: the episode carries the day's first and last minute (facts/moments.py),
+    and a date-only return on the day of an exact report starts at the report."""
+    case = load_case(write(tmp_path, HEAD + "episodes:\n  - {id: E1, child: C1, reported: 2024-03-04}\n"
+                           "  - {id: E2, child: C1, reported: 2024-03-05T14:00, returned: 2024-03-05}\n"))
+    e1, e2 = case.facts.episodes
+    assert (e1.reported.hour, e1.reported.minute, e1.reported_until.hour, e1.reported_until.minute) == (0, 0, 23, 59)
+    assert e1.returned is None and e1.returned_until is None
+    assert e2.reported_until is None and e2.returned == e2.reported and (e2.returned_until.hour, e2.returned_until.minute) == (23, 59)
 
 
 @pytest.mark.parametrize("tail, line, words", [

@@ -70,10 +70,28 @@ INVALID = [
     ("id,born\nC1,2010-01-02\n", "id,child,reported,police_risk\nE1,C1,2024-01-01T10:00,severe\n"),
     ("id,born,flags\nC1,2010-01-02,cse;unknown\n", "id,child,reported\nE1,C1,2024-01-01T10:00\n"),
     ("id,born,colour\nC1,2010-01-02,red\n", "id,child,reported\nE1,C1,2024-01-01T10:00\n"),  # unknown column
-    ("id,born\nC1,2010-01-02\n", "id,child,reported\nE1,C1,2024-01-01\n"),                  # a date is not a time
+    ("id,born\nC1,2010-01-02\n", "id,child,reported\nE1,C1,2024-13-01\n"),                  # no such date alone
+    ("id,born\nC1,2010-01-02\n", "id,child,reported,returned\nE1,C1,2024-01-02T10:00,2024-01-01\n"),  # back the day before
     ("id,born\nC1,2010-01-02\n", "id,child,reported\nE1,C1,2010-01-01T23:30\n"),            # reported before birth
     ("id,born\nTrue,2010-01-02\n", "id,child,reported\nE1,True,2024-01-01T10:00\n"),        # reserved word
 ]
+
+
+DAYS = ("id,born\nC1,2010-01-02\n",  # dates alone: whole days, narrowed by the other moment (facts/moments.py)
+        "id,child,reported,returned\nE1,C1,2024-01-01,\nE2,C1,2024-03-31,2024-03-31\nE3,C1,2024-10-27T14:00,2024-10-27\n"
+        "E4,C1,2024-06-01,2024-06-01T09:30\n")
+
+
+def test_fast_reader_reads_dates_alone_as_the_reference_does(tmp_path):
+    """A date-only report or return: the fast reader takes it (never declines) and gives the reference's
+    earliest and latest readings, on clock-change days too."""
+    path = folder(tmp_path, *DAYS)
+    fast, ref = duckdb.connect(), duckdb.connect()
+    assert duck_load.load_folder(fast, path)
+    duck_load.load_factset(ref, load_bulk(path))
+    assert tables(fast) == tables(ref)
+    e3 = [e for e in load_bulk(path).episodes if e.id == "E3"][0]
+    assert e3.returned == e3.reported and e3.returned_until.hour == 23
 
 
 @pytest.mark.parametrize("children,episodes", VALID)

@@ -38,6 +38,8 @@ from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation, build_arisen, build_heads
 from facts.bulk import load_bulk
+from facts.extracts import Extract, read_extract
+from engine.backends.duck_extract import load_extract_sql
 from facts.model import FactSet
 from compiler.core.london import LONDON
 
@@ -82,6 +84,7 @@ class DuckEvaluation:
     at: datetime
     con: duckdb.DuckDBPyConnection = field(repr=False)
     count: int = 0
+    notes: tuple = ()  # warnings about an extract's files (ignored columns, absent optional tables...)
 
     def has_child(self, child: str) -> bool:
         return bool(self.con.execute("SELECT count(*) FROM in_children WHERE id = ?", [child]).fetchone()[0])
@@ -109,10 +112,11 @@ class DuckEvaluation:
     def iter_obligations(self, child: str | None = None, status: str | None = None,
                          action: str | None = None) -> Iterator[Obligation]:
         cols = ("o.shown, o.shown_episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
-                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END")
+                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END, "
+                "o.triggered_latest, o.due_latest")
         for r in self.rows(cols, child, status, action):
             yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
-                             r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14])
+                             r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14], _when(r[15]), _when(r[16]))
 
     @cached_property
     def obligations(self) -> tuple[Obligation, ...]:
@@ -171,7 +175,7 @@ def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
-def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datetime,
+def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract, at: datetime,
                   threads: int | None = None,
                   progress: Callable[[str], None] | None = None,
                   child_times: Mapping[str, datetime] | None = None) -> DuckEvaluation:
@@ -187,7 +191,14 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
     config["temp_directory"] = tempfile.gettempdir() + "/clause-duckdb"
     con = duckdb.connect(":memory:", config=config)
     try:
-        if not isinstance(facts, FactSet) and not load_folder(con, facts):
+        notes: tuple = ()
+        if isinstance(facts, Extract):
+            read = load_extract_sql(con, facts)
+            if read is None:
+                facts_read, read = read_extract(facts)
+                load_factset(con, facts_read)
+            notes = tuple(dict.fromkeys(read))
+        elif not isinstance(facts, FactSet) and not load_folder(con, facts):
             load_factset(con, load_bulk(facts))
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
@@ -208,7 +219,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path, at: datet
                 con.execute(f"DROP TABLE IF EXISTS {table}")
         count = con.execute("SELECT count(*) FROM occ").fetchone()[0]
         done("obligations")
-        return DuckEvaluation(at, con, count)
+        return DuckEvaluation(at, con, count, notes)
     except BaseException:
         con.close()
         raise

@@ -3,7 +3,7 @@
 Output: three tables, times as integer microseconds since the epoch, UTC ("us"):
   in_children(id, born DATE, statuses VARCHAR[], flags VARCHAR[], responsible_authority, placed_in)
   in_episodes(id, child, rep, ret, whereabouts_known, with_parents, safeguarding_concerns,
-              police_risk, inspector_risk, victim_of_crime)
+              police_risk, inspector_risk, victim_of_crime, rep_until, ret_until: the latest readings of a date-only report and return, facts/moments.py)
   in_actions(action, child, episode, actor, at_us)
   in_statuses(child, name, start_us, end_us), in_flags(child, name, start_us, end_us): the records with a
     bound (facts/held.py: [start_us, end_us), NULL open); those in force throughout are in in_children's lists
@@ -38,7 +38,10 @@ from facts import limits
 from facts.bulk import COLUMNS
 from facts.held import bounds, date_end_sql, date_start_sql, us
 from facts.model import Child, Episode, FactSet, RecordedAction
+from facts.moments import day_range_sql
 from facts.validate import FALSE_WORDS, HELD_KINDS, REQUIRED, RULES, TRUE_WORDS, Rule
+
+INSTANT = Rule("instant")
 
 # Python's str.strip() removes these (as UTF-8 bytes); a cell starting or ending with one is left to the
 # reference loader. Without quotes in the file, cells start after a comma or a line break and end before one.
@@ -118,6 +121,17 @@ def _cell(rule: Rule, value: object) -> object:
     return value.isoformat() if rule.kind == "date" else value
 
 
+# facts/moments.py's `narrow` over in_episodes (every SET sees the old values, as `narrow` reads them)
+NARROW_SQL = """rep_until = CASE WHEN rep_until IS NOT NULL AND ret_until IS NULL AND ret >= rep THEN least(rep_until, ret)
+                                 ELSE rep_until END,
+                ret = CASE WHEN ret_until IS NOT NULL AND ret_until >= rep THEN greatest(ret, rep) ELSE ret END"""
+
+
+def _until(kind: str) -> list[tuple[str, str]]:
+    """(model field, in_* column) of the latest readings a kind's table carries (facts/moments.py)."""
+    return [(f"{n}_until", f"{column(n)}_until") for n, r in RULES[kind].items() if r.day_ok]
+
+
 def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     """FactSet -> the in_* tables (through temporary CSV files: DuckDB reads them fastest)."""
     years = [t.year for e in facts.episodes for t in (e.reported, e.returned) if t is not None]
@@ -129,11 +143,13 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     with tempfile.TemporaryDirectory(prefix="clause-duck-") as tmp:
         for kind, objects in (("child", facts.children), ("episode", facts.episodes), ("action", facts.actions)):
             rules = RULES[kind]
-            path = _tmp_csv(tmp, f"{kind}.csv", ([_cell(r, getattr(o, n)) for n, r in rules.items()] for o in objects))
-            types = {column(n): read_as.get(r.kind, "VARCHAR") for n, r in rules.items()}
-            values = ", ".join(f"list_filter(string_split({column(n)}, ';'), lambda x: x <> '') AS {column(n)}"
-                               if r.kind == "choices" else f"{column(n)} = 1 AS {column(n)}" if r.kind == "boolean"
-                               else column(n) for n, r in rules.items())
+            until = _until(kind)
+            path = _tmp_csv(tmp, f"{kind}.csv", ([_cell(r, getattr(o, n)) for n, r in rules.items()]
+                                                 + [_cell(INSTANT, getattr(o, f)) for f, _ in until] for o in objects))
+            types = {column(n): read_as.get(r.kind, "VARCHAR") for n, r in rules.items()} | {c: "BIGINT" for _, c in until}
+            values = ", ".join([f"list_filter(string_split({column(n)}, ';'), lambda x: x <> '') AS {column(n)}"
+                                if r.kind == "choices" else f"{column(n)} = 1 AS {column(n)}" if r.kind == "boolean"
+                                else column(n) for n, r in rules.items()] + [c for _, c in until])
             con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {values} FROM {_read(path, types)}")
         for kind, rows in held.items():
             path = _tmp_csv(tmp, f"{kind}.csv", (list(row) for row in rows))
@@ -244,13 +260,17 @@ def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list
     """raw text rows -> the in_* table of `kind` (with has_* columns for optional dates and times);
     returns SQL counting the rows whose fields break `RULES`."""
     defaults = {f.name: f.default for f in fields(MODELS[kind])}
-    cut, times, order = [], [], []
+    cut, times, order, days = [], [], [], []
     for name, rule in RULES[kind].items():
         col, src = column(name), _col(header, name)
         order.append(col)
         if rule.kind == "instant":
             cut.append(f"{src} AS t_{col}")
             times.append((f"t_{col}", col))
+            if rule.day_ok:  # a date alone: the whole day (facts/moments.py)
+                cut.append(f"CASE WHEN regexp_matches({src}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$') "
+                           f"THEN try_cast({src} AS DATE) END AS d_{col}")
+                days.append(col)
         else:
             cut.append(f"{_value(rule, src, defaults.get(name))} AS {col}")
         if not rule.required and rule.kind in ("date", "instant"):
@@ -258,9 +278,13 @@ def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list
             order.append(f"has_{col}")
     blank = " AND ".join(f"{_col(header, h)} IS NULL" for h in header)
     con.execute(f"CREATE OR REPLACE TABLE cut_{kind} AS SELECT {', '.join(cut)} FROM {RAW[kind]} WHERE NOT ({blank})")
-    keep = ", ".join(c for c in order if c not in {name for _, name in times})
+    keep = ", ".join([c for c in order if c not in {name for _, name in times}] + [f"d_{c}" for c in days])
     source = london.instants_sql(f"cut_{kind}", times, keep, tz) if times else f"SELECT * FROM cut_{kind}"
-    con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {', '.join(order)} FROM ({source})")
+    selected = [f"coalesce({c}, {day_range_sql(f'd_{c}')[0]}) AS {c}" if c in days else c for c in order]
+    selected += [f"{day_range_sql(f'd_{c}')[1]} AS {c}_until" for c in days]
+    con.execute(f"CREATE OR REPLACE TABLE {TABLES[kind]} AS SELECT {', '.join(selected)} FROM ({source})")
+    if days:
+        con.execute(f"UPDATE {TABLES[kind]} SET {NARROW_SQL}")
     conds = [c for name, rule in RULES[kind].items() for c in _invalid(rule, column(name))]
     return f"SELECT count(*) FROM {TABLES[kind]} WHERE " + " OR ".join(conds)
 

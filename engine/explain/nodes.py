@@ -74,6 +74,8 @@ class TimingNode(Node):
     occurrence: int
     timing: ast.Timing
     standard: str | None = None      # the authority's local standard that set the due time, if any
+    triggered_latest: datetime | None = None  # honest time: the latest readings, when a moment is known only by its day
+    due_latest: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

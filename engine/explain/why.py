@@ -227,6 +227,7 @@ class Explainer:
         """The derivation of one obligation of this evaluation."""
         timing = self.evaluation.policy.program.clauses[ob.clause].obligation(ob.action).timing
         children: list[Node] = [TimingNode(triggered=ob.triggered, due=ob.due, occurrence=ob.occurrence, timing=timing,
+                                                 triggered_latest=ob.triggered_latest, due_latest=ob.due_latest,
                                             standard=ob.standard)]
         status = self._status(ob)
         if status:

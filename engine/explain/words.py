@@ -128,13 +128,26 @@ def _timing(n: TimingNode) -> str:
         recurring = f", occurrence {n.occurrence}, every {t.every} until returned" if n.occurrence else ""
         arose = f"arose {_when(n.triggered)} ({t.start or 'reported'}{recurring})"
     if n.due is None:
-        return f"{arose}; no due time is set by the procedure"
+        return f"{arose}; no due time is set by the procedure{_approximate(n)}"
     rule = "immediately" if t.immediately else f"within {t.due_after}" + (f" of {t.due_anchor}" if t.due_anchor else "")
     if t.every is not None and t.due_after is None:
         rule = f"by the next occurrence, {t.every} on"
     if n.standard:
         rule += f": local standard {n.standard}, the authority's own standard, not the procedure's"
-    return f"{arose}; due {_when(n.due)} ({rule})"
+    return f"{arose}; due {_when(n.due)} ({rule}){_approximate(n)}"
+
+
+def _approximate(n: TimingNode) -> str:
+    """Honest time: what a date-only record leaves open (engine/meaning/obligations.py)."""
+    if n.triggered_latest is None and n.due_latest is None:
+        return ""
+    parts = []
+    if n.triggered_latest is not None:
+        parts.append(f"it arose between {_when(n.triggered)} and {_when(n.triggered_latest)}")
+    if n.due_latest is not None:
+        parts.append(f"it is due between {_when(n.due)} and {_when(n.due_latest)}")
+    return ("; time approximate: the record gives only the date, not the time, of the moment this counts from, "
+            "so " + " and ".join(parts) + " (shown from the earliest, the first moment it can be)")
 
 
 def _status(n: StatusNode) -> str:

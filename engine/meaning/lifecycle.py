@@ -178,7 +178,8 @@ def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.child AS shown, d.episode, d.episode AS shown_episode, d.hid, d.occurrence,
             d.triggered, d.due, {status} AS status, x.done_at, london_wall(d.triggered) AS triggered_wall,
             london_wall(d.due) AS due_wall, NULL::VARCHAR AS clauses,
-            CASE WHEN status IN ('open', 'overdue') THEN (d.at_us - d.triggered) // {london.MINUTE_US} END AS open_for
+            CASE WHEN status IN ('open', 'overdue') THEN (d.at_us - d.triggered) // {london.MINUTE_US} END AS open_for,
+            d.triggered_latest, d.due_latest
         FROM arisen d LEFT JOIN done x ON x.did = d.rowid""")
     # one duty, one row: only heads sharing an action and actor with another head can make several rows one
     # duty; the first row (strongest modality, then clause, exception) stays, with every clause in `clauses`

@@ -19,7 +19,12 @@ The rules (the README's "Obligations"):
   without `within`, the next occurrence's arising time (the end of its period); else none
   (a local standard may have set one: `standard`, compiler/policy.py's with_local_standards);
 * order: due, arising time (none last), child, episode, action, actor, occurrence, then
-  modality, clause, exception.
+  modality, clause, exception;
+* honest time: where the moment a duty's arising (due) time counts from is known only by its day
+  (facts/moments.py: the report or the return given as a date), `triggered` (`due`) is the earliest
+  reading and `triggered_latest` (`due_latest`) the latest: the same offset from the last minute the
+  moment can have been (real time). `time` is then "approximate". The state is judged on the earliest
+  reading (a duty shows from the first moment it can have arisen, overdue from the first it can be).
 """
 from __future__ import annotations
 
@@ -67,6 +72,13 @@ class Obligation:
     clauses: tuple[str, ...] = ()
     open_for: int | None = None
     standard: str | None = None
+    triggered_latest: datetime | None = None  # the latest it can have arisen, when its moment is known only by its day
+    due_latest: datetime | None = None
+
+    @property
+    def time(self) -> str:
+        """"approximate" when a moment shown depends on a time known only by its day, else "exact"."""
+        return "approximate" if self.triggered_latest is not None or self.due_latest is not None else "exact"
 
     @property
     def key(self) -> tuple:
@@ -90,6 +102,9 @@ class Obligation:
         }
         if self.occurrence:
             out["occurrence"] = self.occurrence
+        if self.time == "approximate":
+            out.update(time=self.time, triggered_latest=format_instant(self.triggered_latest) if self.triggered_latest else None,
+                       due_latest=format_instant(self.due_latest) if self.due_latest else None)
         return out
 
 
@@ -142,6 +157,26 @@ def due_time(timing: ast.Timing, triggered: datetime | None, period_end: datetim
     return add_minutes(triggered, timing.due_after.minutes)
 
 
+def slack(e: Episode | None, anchor: str) -> int:
+    """Minutes between the earliest and the latest reading of the episode's report or return (0: exact)."""
+    if e is None:
+        return 0
+    first, last = (e.reported, e.reported_until) if anchor == "reported" else (e.returned, e.returned_until)
+    return 0 if first is None or last is None else int((utc(last) - utc(first)).total_seconds()) // 60
+
+
+def latest(timing: ast.Timing, episode: Episode | None, triggered: datetime | None,
+           due: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """(triggered_latest, due_latest): each moment's latest reading, None when it is exact (module rules)."""
+    if episode is None or triggered is None:
+        return None, None
+    start = (timing.start or ast.Moment("reported", None, ast.Span(""))).anchor
+    due_anchor = timing.due_anchor.anchor if timing.due_anchor is not None and not timing.immediately else start
+    s_start, s_due = slack(episode, start), slack(episode, due_anchor)
+    return (add_minutes(triggered, s_start) if s_start else None,
+            add_minutes(due, s_due) if due is not None and s_due else None)
+
+
 def arisen(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], episodes: dict[str, Episode],
            at: datetime) -> list[Obligation]:
     """Every occurrence of every derived obligation tuple arisen by `at`, with its due time."""
@@ -151,8 +186,10 @@ def arisen(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], episodes: di
         timing = clauses[clause_id].obligation(action).timing
         for number, moment, end in occurrences(timing, episode, at):
             due = due_time(timing, moment, end, episode, at)
+            t_last, d_last = latest(timing, episode, moment, due)
             out.append(Obligation(child, episode_id or None, action, actor, modality, moment, due, clause_id,
-                                  exception or None, occurrence=number, standard=timing.standard if due else None))
+                                  exception or None, occurrence=number, standard=timing.standard if due else None,
+                                  triggered_latest=t_last, due_latest=d_last))
     return out
 
 
@@ -205,6 +242,17 @@ def _later(first: str, periods: str, h: str = "h") -> str:
             f"ELSE {first} + {step} END")
 
 
+def _slack(anchor: str) -> str:
+    """SQL for `slack`: minutes between the earliest and latest reading of the report or return (us in SQL)."""
+    return (f"coalesce(CASE WHEN {anchor} = 'reported' THEN e.rep_until - e.rep ELSE e.ret_until - e.ret END, 0) "
+            f"// {london.MINUTE_US}")
+
+
+LATEST_SQL = (f"CASE WHEN triggered IS NOT NULL AND s_start > 0 THEN triggered + s_start * {london.MINUTE_US} END "
+              f"AS triggered_latest, CASE WHEN due IS NOT NULL AND s_due > 0 THEN due + s_due * {london.MINUTE_US} END "
+              "AS due_latest")
+
+
 def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
     """arisen(child, episode, hid, occurrence, triggered, due, at_us, back, action, recurs): `arisen()` for every
     row of `obligation`, each child judged as at its `judged_at` time; `back`: the return, when it has happened
@@ -219,7 +267,10 @@ def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN h.until_ret AND e.ret <= a.at_us THEN e.ret END AS back,
                CASE WHEN e.id IS NOT NULL THEN {moment('start_anchor', 'start_min')} END AS first,
                CASE WHEN e.id IS NOT NULL AND h.due_anchor IS NOT NULL
-                    THEN {moment('due_anchor', 'due_anchor_min')} + h.due_min * {m} END AS anchored_due
+                    THEN {moment('due_anchor', 'due_anchor_min')} + h.due_min * {m} END AS anchored_due,
+               {_slack('h.start_anchor')} AS s_start,
+               {_slack("CASE WHEN h.due_anchor IS NOT NULL AND NOT h.immediately THEN h.due_anchor ELSE h.start_anchor END")}
+                    AS s_due
         FROM obligation o JOIN heads h ON h.action = o.c2 AND h.actor = o.c3 AND h.modality = o.c4
              AND h.clause = o.c5 AND h.exception = o.c6 AND h.every_min IS {{}} NULL
         JOIN judged_at a ON a.child = o.c0
@@ -229,12 +280,14 @@ def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
     once_due = (f"CASE WHEN first IS NULL OR immediately THEN first WHEN due_min IS NULL THEN NULL "
                 f"WHEN anchored THEN anchored_due ELSE first + due_min * {m} END")
     every_due = f"CASE WHEN immediately THEN t WHEN due_min IS NULL THEN t_end ELSE t + due_min * {m} END"
-    con.execute(f"""CREATE OR REPLACE TABLE arisen AS
-        SELECT child, episode, hid, 0 AS occurrence, first AS triggered, {once_due} AS due, at_us, back, action, recurs
-        FROM ({ob.format('')}) WHERE NOT has_ep OR first <= at_us""")
-    con.execute(f"""INSERT INTO arisen
-        SELECT child, episode, hid, k + 1, t, {every_due}, at_us, back, action, recurs FROM (
+    con.execute(f"""CREATE OR REPLACE TABLE arisen AS SELECT *, {LATEST_SQL} FROM (
+        SELECT child, episode, hid, 0 AS occurrence, first AS triggered, {once_due} AS due, at_us, back, action, recurs,
+               s_start, s_due
+        FROM ({ob.format('')}) WHERE NOT has_ep OR first <= at_us)""")
+    con.execute(f"""INSERT INTO arisen SELECT *, {LATEST_SQL} FROM (
+        SELECT child, episode, hid, k + 1 AS occurrence, t AS triggered, {every_due} AS due, at_us, back, action,
+               recurs, s_start, s_due FROM (
             SELECT s.*, {_later('s.first', 's.k', 's')} AS t, {_later('s.first', 's.k + 1', 's')} AS t_end FROM (
                 SELECT *, unnest(range(least({MAX_OCCURRENCES}, {periods}))) AS k
                 FROM ({ob.format('NOT')}) WHERE has_ep AND first <= at_us) s)
-        WHERE t <= at_us AND (ret IS NULL OR t < ret)""")
+        WHERE t <= at_us AND (ret IS NULL OR t < ret))""")

@@ -103,6 +103,21 @@ def csv_text_sql(expr: str) -> str:
     return f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
 
 
+def span_of(first: datetime | None, last: datetime | None) -> str:
+    """The table's range of an approximate moment: '-23:59' (the same London date) or '-Sun 09 Jun 2024 00:30'."""
+    if first is None or last is None:
+        return ""
+    return "-" + (last.strftime("%H:%M") if first.date() == last.date() else last.strftime(WHEN))
+
+
+def span_sql(first_wall: str, last: str) -> str:
+    """SQL: `span_of`, given the first moment's London clock time and the last moment as an instant (us)."""
+    lw = f"london_wall({last})"
+    return (f"CASE WHEN {last} IS NULL OR {first_wall} IS NULL THEN '' WHEN floor_div({first_wall}, 86400000000) = "
+            f"floor_div({lw}, 86400000000) THEN '-' || strftime(make_timestamp({lw}), '%H:%M') "
+            f"ELSE '-' || strftime(make_timestamp({lw}), '{WHEN}') END")
+
+
 # ---- the table ----
 
 def _status(o: Obligation) -> str:
@@ -114,9 +129,9 @@ def _status(o: Obligation) -> str:
 
 
 TABLE = (
-    Column("due", lambda o: when(o.due) + (f" ({o.standard})" if o.standard else ""),
-           when_sql("o.due_wall") + " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL "
-           "THEN ' (' || h.standard || ')' ELSE '' END"),
+    Column("due", lambda o: when(o.due) + span_of(o.due, o.due_latest) + (f" ({o.standard})" if o.standard else ""),
+           when_sql("o.due_wall") + " || " + span_sql("o.due_wall", "o.due_latest")
+           + " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL THEN ' (' || h.standard || ')' ELSE '' END"),
     Column("status", _status, "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for "
            "IS NOT NULL THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END"),
     Column("child", lambda o: visible(o.child), visible_sql("o.shown")),
@@ -125,7 +140,8 @@ TABLE = (
            "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END"),
     Column("actor", lambda o: o.actor, "h.actor"),
     Column("modality", lambda o: o.modality, "h.modality"),
-    Column("triggered", lambda o: when(o.triggered), when_sql("o.triggered_wall")),
+    Column("triggered", lambda o: when(o.triggered) + span_of(o.triggered, o.triggered_latest),
+           when_sql("o.triggered_wall") + " || " + span_sql("o.triggered_wall", "o.triggered_latest")),
     Column("clause", lambda o: o.clause + (f" (via {o.exception})" if o.exception else "")
            + "".join(", " + c for c in o.clauses[1:]),
            "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"
@@ -157,22 +173,34 @@ DATA = (
 LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows as lists
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
-CSV_HEADER = ("case", *(c.name for c in DATA), OCCURRENCE.name)
+# honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,
+# and the latest readings; in JSON only when approximate (like `occurrence`), in CSV always
+APPROX = (
+    Column("time", lambda o: o.time, "CASE WHEN o.triggered_latest IS NOT NULL OR o.due_latest IS NOT NULL "
+           "THEN 'approximate' ELSE 'exact' END"),
+    Column("triggered_latest", lambda o: iso(o.triggered_latest),
+           iso_sql("o.triggered_latest", "london_wall(o.triggered_latest)")),
+    Column("due_latest", lambda o: iso(o.due_latest), iso_sql("o.due_latest", "london_wall(o.due_latest)")),
+)
+CSV_HEADER = ("case", *(c.name for c in DATA), OCCURRENCE.name, *(c.name for c in APPROX))
 
 
 def data(o: Obligation) -> dict:
-    """An obligation as JSON shows it: every field, and `occurrence` when it recurs."""
+    """An obligation as JSON shows it: every field, `occurrence` when it recurs, `time` and the latest
+    readings when a moment is approximate."""
     out = {c.name: c.python(o) for c in DATA}
     if o.occurrence:
         out["occurrence"] = o.occurrence
+    if o.time == "approximate":
+        out.update({c.name: c.python(o) for c in APPROX})
     return out
 
 
 def csv_row(name: str, o: Obligation) -> tuple:
-    """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty);
+    """An obligation as a CSV row: the case, every field (none as empty), the occurrence (0 as empty), time;
     text that would read as a formula made plain (`csv_text`)."""
     return (csv_text(name), *("" if (v := c.python(o)) is None else csv_text(";".join(v) if isinstance(v, list) else v)
-                              for c in DATA), o.occurrence or "")
+                              for c in DATA), o.occurrence or "", *("" if (v := c.python(o)) is None else csv_text(v) for c in APPROX))
 
 
 # ---- the heading of a run ----

@@ -21,15 +21,15 @@ from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import RESULT
-from engine.output.columns import (CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE, csv_line,
-                                   csv_text, csv_text_sql, heading)
+from engine.output.columns import (APPROX, CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, STATUS, TABLE,
+                                   csv_line, csv_text, csv_text_sql, heading)
 from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
 
 CELLS = tuple(c.sql for c in TABLE)  # the table's cells, in its column order
 JSON_COLUMNS_LIST = tuple(c.sql for c in DATA)
-JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", " + OCCURRENCE.sql
+JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", " + OCCURRENCE.sql + ", " + ", ".join(c.sql for c in APPROX)
 
 
 def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], bool, int, bool]:
@@ -87,6 +87,8 @@ def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = 
             d[k] = d[k].split(";")
         if r[len(keys)]:
             d["occurrence"] = r[len(keys)]
+        if r[len(keys) + 1] == "approximate":
+            d.update(zip((c.name for c in APPROX), r[len(keys) + 1:]))
         write(("[\n" if first else ",\n") + _indent(dump(d), "      "))
         first = False
     write("[]\n  }\n]\n" if first else "\n    ]\n  }\n]\n")
@@ -118,7 +120,7 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
     batch = []
     for r in ev.rows(JSON_COLUMNS, child, status):
         batch.append(csv_line((csv_text(name), *("" if v is None else csv_text(v) for v in r[:len(DATA)]),
-                               r[len(DATA)] or "")))
+                               r[len(DATA)] or "", *("" if v is None else csv_text(v) for v in r[len(DATA) + 1:]))))
         if len(batch) >= 10_000:
             write("".join(batch))
             batch = []
@@ -131,7 +133,7 @@ def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, st
     cols = [f"{literal(csv_text(name))} AS \"case\""] + [
         f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else f"nullif({csv_text_sql(c.sql)}, '') AS \"{c.name}\""
         for c in DATA] + [
-        f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"]
+        f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"] + [f"{c.sql} AS \"{c.name}\"" for c in APPROX]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:
         path = os.path.join(tmp, "out.csv")

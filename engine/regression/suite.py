@@ -31,6 +31,7 @@ from compiler.core.london import format_instant
 NEAREST = 3
 PRIORITY = ("action", "clause", "child", "episode", "actor", "modality", "triggered", "due", "exception", "status")
 EPISODE_FIELDS = ("category", "risk")
+HONEST = ("time", "triggered_latest", "due_latest")  # honest time (engine/meaning/obligations.py): expectable too
 _ABSENT = object()
 
 
@@ -52,7 +53,7 @@ def show_entry(entry: dict[str, Any]) -> dict[str, Any]:
 def matched_fields(expected: dict[str, Any], ob: Obligation) -> tuple[str, ...]:
     """The expected fields that `ob` has equal values for (unknown fields never match). `clause` matches
     any clause that creates the duty (one duty, one row: `ob.clauses`)."""
-    return tuple(k for k, v in expected.items() if k in FIELDS and (
+    return tuple(k for k, v in expected.items() if (k in FIELDS or k in HONEST) and (
         v in (ob.clauses or (ob.clause,)) if k == "clause" else _same(v, getattr(ob, k, _ABSENT))))
 
 
