@@ -108,7 +108,7 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
     at = at or now()
     if choose(engine, episode_lines(folder)) == "duckdb":
         from engine.backends.duck import STEPS, evaluate_duck
-        from engine.output.stream import WRITERS, sink
+        from engine.output.stream import write_file
         with _bar(fmt, STEPS, "Evaluating") as bar:
             ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
         try:
@@ -118,8 +118,7 @@ def _bulk(policy, folder: str, at, child, status, fmt: str, engine: str, output,
             if redact:
                 from engine.output.redact import pseudonym
                 ev.rename_children(pseudonym)
-            with sink(output, sys.stdout) as write:
-                WRITERS[fmt](ev, "bulk", write, child, status)
+            write_file(ev, fmt, "bulk", output, sys.stdout, child, status)
         finally:
             ev.close()
         return

@@ -44,6 +44,26 @@ def atomic(path: Path, binary: bool = False, mode: int | None = None) -> Iterato
         raise
 
 
+@contextmanager
+def atomic_path(path: Path, mode: int | None = None) -> Iterator[str]:
+    """`atomic` for a writer that opens the file itself (DuckDB's COPY): the temporary file's path,
+    an empty file beside `path`; once the block completes it is flushed to disk, given permissions
+    and renamed over `path`, as `atomic` does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def write_atomic(path: Path, text: str) -> None:
     with atomic(path) as fh:
         fh.write(text)

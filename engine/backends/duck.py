@@ -151,7 +151,7 @@ STEPS = 4
 # DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides); with chunks of CHUNK children
 # (CLAUSE_DUCKDB_CHUNK overrides) a UK year stays under 1 GB and a national one under 8 GB
 MEMORY_LIMIT = "600MB"
-CHUNK = 25_000
+CHUNK = 50_000
 WHOLE = ("in_children", "in_episodes", "in_actions", "judged_at")  # the input, set aside while chunks run
 
 
