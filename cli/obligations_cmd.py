@@ -125,7 +125,7 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
         show_notes(notes)
     if choose(engine, episodes) == "duckdb":
         from engine.backends.duck import STEPS, evaluate_duck
-        from engine.output.stream import WRITERS, sink
+        from engine.output.stream import write_file
         with _bar(fmt, STEPS, "Evaluating") as bar:
             ev = evaluate_duck(policy, folder, at, progress=lambda step: bar.update(1))
         show_notes(ev.notes)
@@ -136,8 +136,7 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
             if redact:
                 from engine.output.redact import episode_pseudonym, pseudonym
                 ev.rename_children(pseudonym, episode_pseudonym)
-            with sink(output, sys.stdout) as write:
-                WRITERS[fmt](ev, "bulk", write, child, status)
+            write_file(ev, fmt, "bulk", output, sys.stdout, child, status)
         finally:
             ev.close()
         return

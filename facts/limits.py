@@ -17,8 +17,8 @@ DEFAULT_BULK_BYTES = 4 * 2**30       # 4 GiB per CSV file
 MAX_CELL_CHARS = 131_072             # characters in one CSV cell (Python's csv default), on both engines (F013)
 
 
-def _limit(name: str, default: int) -> int:
-    """The limit set in the environment variable `name` (bytes), else `default`; a value that is not
+def _limit(name: str, default: int, unit: str = "bytes") -> int:
+    """The limit set in the environment variable `name` (in `unit`), else `default`; a value that is not
     a positive whole number is an error (F013), never silently replaced by the default."""
     value = os.environ.get(name, "").strip()
     if not value:
@@ -26,8 +26,8 @@ def _limit(name: str, default: int) -> int:
     if value.isdigit() and int(value) > 0:
         return int(value)
     shown = value if len(value) <= 40 else value[:37] + "..."
-    raise ClauseError([error("F013", Span(name), f"{name}={shown!r} is not a positive whole number of bytes",
-                             f"set it to a number of bytes such as {default}, or unset it for that default")])
+    raise ClauseError([error("F013", Span(name), f"{name}={shown!r} is not a positive whole number of {unit}",
+                             f"set it to a number of {unit} such as {default}, or unset it for that default")])
 
 
 def max_case_bytes() -> int:
@@ -36,6 +36,11 @@ def max_case_bytes() -> int:
 
 def max_bulk_bytes() -> int:
     return _limit("CLAUSE_MAX_BULK_BYTES", DEFAULT_BULK_BYTES)
+
+
+def duckdb_chunk(default: int) -> int:
+    """How many children DuckDB evaluates at a time (CLAUSE_DUCKDB_CHUNK), checked as the other limits are."""
+    return _limit("CLAUSE_DUCKDB_CHUNK", default, "children")
 
 
 def refuse(path: Path, file: str, limit: int, what: str) -> Diagnostic | None:

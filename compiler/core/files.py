@@ -207,6 +207,35 @@ def _remove(tmp: Path) -> None:
         tmp.rmdir()
 
 
+@contextmanager
+def atomic_path(path: Path, mode: int | None = None) -> Iterator[str]:
+    """`atomic` for a writer that opens the file itself (DuckDB's COPY): the temporary file's path, an
+    empty file beside `path` named as `atomic`'s are (so a killed run's is swept); once the block
+    completes it is flushed to disk, given permissions and renamed over `path`. ClauseError as `atomic_group`."""
+    refuse_target(path)
+    tmp = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(path.parent, path.name)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP.format(pid=os.getpid())}", suffix=".tmp")
+        os.close(fd)
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise cannot_write(path, e) from None
+    except BaseException:
+        if tmp:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+
+
 def write_atomic(path: Path, text: str) -> None:
     with atomic(path) as fh:
         fh.write(text)

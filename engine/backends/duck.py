@@ -37,6 +37,7 @@ from engine.meaning.episodes import build_episode_facts
 from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation, build_arisen, build_heads
+from facts import limits
 from facts.bulk import load_bulk
 from facts.extracts import Extract, read_extract
 from engine.backends.duck_extract import load_extract_sql
@@ -160,7 +161,11 @@ def _years(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 STEPS = 4
-MEMORY_LIMIT = "1500MB"  # DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides): a UK year stays under 2 GB
+# DuckDB spills to disk beyond this (CLAUSE_DUCKDB_MEMORY overrides); with chunks of CHUNK children
+# (CLAUSE_DUCKDB_CHUNK overrides) a UK year stays under 1 GB and a national one under 8 GB
+MEMORY_LIMIT = "600MB"
+CHUNK = 50_000
+WHOLE = ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags", "judged_at")  # the input, set aside while chunks run
 
 
 def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str, datetime] | None) -> None:
@@ -175,16 +180,73 @@ def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
+def _derive(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, keys: str | None = None) -> None:
+    """in_* and judged_at -> occ, heads, category_by and risk_by (the scratch tables dropped). With `keys`
+    (a table of head names and numbers, grown here), each head takes its number from that table, so the
+    occ rows of several chunks share one numbering."""
+    sql = sql_program(policy)
+    build_base(con, policy.program)
+    run_rules(con, sql, workers)
+    build_heads(con, policy.program.clauses)
+    if keys:
+        names = "action, actor, modality, clause, exception"
+        con.execute(f"""INSERT INTO {keys} SELECT {names}, (SELECT coalesce(max(hid), 0) FROM {keys})
+            + row_number() OVER (ORDER BY {names}) FROM (SELECT {names} FROM heads EXCEPT SELECT {names} FROM {keys})""")
+        con.execute(f"""UPDATE heads SET hid = k.hid FROM {keys} k WHERE k.action = heads.action AND k.actor = heads.actor
+            AND k.modality = heads.modality AND k.clause = heads.clause AND k.exception = heads.exception""")
+    build_arisen(con)
+    build_duties(con)
+    for table in (*SCRATCH, "vis", "moment_day", *sql.schema, *sql.features):
+        if table not in ("category_by", "risk_by"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, size: int) -> None:
+    """`_derive` for `size` children at a time (in id order; a child's facts all go to its chunk, and a
+    child's obligations depend on its facts alone), the chunks' rows gathered into one occ, heads,
+    category_by and risk_by. The whole input is back in in_* and judged_at afterwards."""
+    bounds = con.execute(f"""SELECT min(id), max(id) FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) // {size} AS part
+        FROM in_children) GROUP BY part ORDER BY part""").fetchall()
+    for table in WHOLE:
+        con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
+    con.execute("CREATE TABLE head_keys (action VARCHAR, actor VARCHAR, modality VARCHAR, clause VARCHAR, "
+                "exception VARCHAR, hid BIGINT)")
+    for i, (lo, hi) in enumerate(bounds):
+        for table, key in zip(WHOLE, ("id", "child", "child", "child", "child", "child")):
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM whole_{table} WHERE {key} BETWEEN ? AND ?",
+                        [lo, hi])
+        _derive(con, policy, workers, "head_keys")
+        for table in ("occ", "category_by", "risk_by"):
+            if i == 0:
+                con.execute(f"ALTER TABLE {table} RENAME TO all_{table}")
+            else:
+                con.execute(f"INSERT INTO all_{table} SELECT * FROM {table}")
+                con.execute(f"DROP TABLE {table}")
+    for table in ("occ", "category_by", "risk_by"):
+        con.execute(f"ALTER TABLE all_{table} RENAME TO {table}")
+    for table in WHOLE:
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
+    build_heads(con, policy.program.clauses, "head_keys")
+    con.execute("DROP TABLE head_keys")
+
+
+def _chunk() -> int:
+    return limits.duckdb_chunk(CHUNK)
+
+
 def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract, at: datetime,
                   threads: int | None = None,
                   progress: Callable[[str], None] | None = None,
-                  child_times: Mapping[str, datetime] | None = None) -> DuckEvaluation:
+                  child_times: Mapping[str, datetime] | None = None,
+                  chunk: int | None = None) -> DuckEvaluation:
     """Evaluate `facts` (a FactSet or a bulk folder) as at `at`.
 
     `child_times` judges the children it names at their own time (so several
     cases, their ids kept apart, run in one evaluation: `evaluate_duck_cases`). `progress`
-    is called with the name of each of the STEPS steps as it finishes.
-    Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
+    is called with the name of each of the STEPS steps as it finishes. Beyond `chunk` children
+    (default CHUNK) the rules run a chunk of children at a time, which bounds the memory they need;
+    the result is the same. Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
     done = progress or (lambda step: None)
     config = {"threads": threads} if threads else {}
     config["memory_limit"] = os.environ.get("CLAUSE_DUCKDB_MEMORY", MEMORY_LIMIT)
@@ -203,20 +265,20 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
         done("facts read")
+        # every order that matters is asked for (ORDER BY, row_number() OVER); none rests on insertion order
+        con.execute("SET preserve_insertion_order = false")
         _asof(con, at, child_times)
         lo, hi = _years(con)
         london_sql(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
-        build_base(con, policy.program)
+        workers = threads or os.cpu_count() or 1
+        size = chunk or _chunk()
+        if con.execute("SELECT count(*) FROM in_children").fetchone()[0] > size:
+            _derive_in_chunks(con, policy, workers, size)
+        else:
+            _derive(con, policy, workers)
         done("base facts")
-        run_rules(con, sql_program(policy), threads or os.cpu_count() or 1)
         done("rules")
-        build_heads(con, policy.program.clauses)
-        build_arisen(con)
-        build_duties(con)
-        sql = sql_program(policy)
-        for table in (*SCRATCH, "vis", "moment_day", *sql.schema, *sql.features):
-            if table not in ("category_by", "risk_by"):
-                con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("SET preserve_insertion_order = true")
         count = con.execute("SELECT count(*) FROM occ").fetchone()[0]
         done("obligations")
         return DuckEvaluation(at, con, count, notes)

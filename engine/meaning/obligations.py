@@ -217,9 +217,11 @@ def timing_rows(clauses: dict[str, ast.Clause]) -> list[tuple]:
     return rows
 
 
-def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) -> None:
+def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause], keys: str | None = None) -> None:
     """heads: one row per distinct action/actor/modality/clause/exception, with its timing, its
-    modality's strength, and ranks of the names so the big sort compares integers."""
+    modality's strength, and ranks of the names so the big sort compares integers. The rows are
+    those the `obligation` table holds, numbered in name order; or, given `keys` (a table of
+    those five names and a `hid`), that table's rows with its numbers (a chunked evaluation's heads)."""
     con.execute("""CREATE OR REPLACE TABLE timing (clause VARCHAR, action VARCHAR, start_anchor VARCHAR,
                    start_min BIGINT, every_min BIGINT, every_days BOOLEAN, immediately BOOLEAN, due_min BIGINT,
                    due_anchor VARCHAR, due_anchor_min BIGINT, until_ret BOOLEAN, standard VARCHAR)""")
@@ -227,12 +229,15 @@ def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) 
     if rows:
         con.execute("INSERT INTO timing VALUES " + ", ".join("(" + ", ".join(map(_sql, r)) + ")" for r in rows))
     strength = "CASE modality " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(STRENGTH)) + f" ELSE {len(STRENGTH)} END"
+    hid = "hid" if keys else "row_number() OVER (ORDER BY action, actor, modality, clause, exception)"
+    source = (f"(SELECT action, actor, modality, clause, exception, hid FROM {keys})" if keys else
+              "(SELECT DISTINCT c2 AS action, c3 AS actor, c4 AS modality, c5 AS clause, c6 AS exception FROM obligation)")
     con.execute(f"""CREATE OR REPLACE TABLE heads AS
-        SELECT row_number() OVER (ORDER BY action, actor, modality, clause, exception) AS hid,
+        SELECT {hid} AS hid,
                dense_rank() OVER (ORDER BY action, actor) AS r1,
-               dense_rank() OVER (ORDER BY modality, clause, exception) AS r2, {strength} AS strength, *
-        FROM (SELECT DISTINCT c2 AS action, c3 AS actor, c4 AS modality, c5 AS clause, c6 AS exception FROM obligation)
-        JOIN timing USING (clause, action)""")
+               dense_rank() OVER (ORDER BY modality, clause, exception) AS r2, {strength} AS strength,
+               * EXCLUDE ({'hid, x' if keys else 'x'})
+        FROM (SELECT *, 0 AS x FROM {source}) JOIN timing USING (clause, action)""")
 
 
 def _later(first: str, periods: str, h: str = "h") -> str:

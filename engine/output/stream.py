@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
 
-from compiler.core.files import atomic
+from compiler.core.files import atomic, atomic_path
 from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
@@ -127,20 +127,38 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
     write("".join(batch))
 
 
-def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
-    """COPY the ordered rows to a temporary file (empty text as NULL, so nothing is quoted), then pass it on."""
+def _copy_to(ev: DuckEvaluation, name: str, path: str, child: str | None, status: str | None) -> None:
+    """COPY the ordered rows to `path` (empty text as NULL, so nothing is quoted)."""
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
     cols = [f"{literal(csv_text(name))} AS \"case\""] + [
         f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else f"nullif({csv_text_sql(c.sql)}, '') AS \"{c.name}\""
         for c in DATA] + [
         f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"] + [f"{c.sql} AS \"{c.name}\"" for c in APPROX]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
+    ev.con.execute(f"COPY ({query}) TO {literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', USE_TMP_FILE false)")
+
+
+def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
+    """COPY the ordered rows to a temporary file, then pass it on (to stdout; a file is written in place:
+    `write_file`)."""
     with tempfile.TemporaryDirectory(prefix="clause-csv-") as tmp:
         path = os.path.join(tmp, "out.csv")
-        ev.con.execute(f"COPY ({query}) TO {literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')")
+        _copy_to(ev, name, path, child, status)
         with open(path, encoding="utf-8", newline="") as fh:
             while chunk := fh.read(1 << 20):
                 write(chunk)
+
+
+def write_file(ev: DuckEvaluation, fmt: str, name: str, output: str | None, stdout: TextIO,
+               child: str | None = None, status: str | None = None) -> None:
+    """WRITERS[fmt] to `output` (or stdout), through the one atomic writer. CSV with nothing to quote goes
+    from DuckDB's COPY straight into the atomic writer's temporary file: no second copy of the text."""
+    if fmt == "csv" and output is not None and _safe_ids(ev, name, CSV_SPECIAL):
+        with atomic_path(Path(output)) as tmp:
+            _copy_to(ev, name, tmp, child, status)
+        return
+    with sink(output, stdout) as write:
+        WRITERS[fmt](ev, name, write, child, status)
 
 
 WRITERS = {"table": write_table, "json": write_json, "csv": write_csv}
