@@ -8,6 +8,7 @@ in memory as Python objects or as one string. A file goes through the one atomic
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -15,6 +16,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TextIO
+
+import duckdb
 
 from compiler.core.files import atomic, atomic_path
 from compiler.core.london import format_instant
@@ -155,7 +158,11 @@ def write_file(ev: DuckEvaluation, fmt: str, name: str, output: str | None, stdo
     from DuckDB's COPY straight into the atomic writer's temporary file: no second copy of the text."""
     if fmt == "csv" and output is not None and _safe_ids(ev, name, CSV_SPECIAL):
         with atomic_path(Path(output)) as tmp:
-            _copy_to(ev, name, tmp, child, status)
+            try:
+                _copy_to(ev, name, tmp, child, status)
+            except duckdb.IOException as e:  # DuckDB's own write failed (a full disk): the writer's O002
+                code = re.search(r'"errno":"(\d+)"', str(e))
+                raise OSError(int(code.group(1)) if code else errno.EIO, "DuckDB could not write the file") from None
         return
     with sink(output, stdout) as write:
         WRITERS[fmt](ev, name, write, child, status)
