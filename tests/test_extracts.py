@@ -231,3 +231,25 @@ def test_report_and_why_not_take_an_extract(tmp_path):
     child = facts.episodes[0].child
     out = run("why-not", str(tmp_path), "--child", child, "--action", "return_interview", "--at", "2025-01-01T00:00")
     assert out.exit_code in (0, 1) and "Traceback" not in out.output
+
+
+def test_why_json_gives_an_approximate_times_range_as_fields() -> None:
+    """Another program reads the range from fields, not from the prose."""
+    import json as _json
+    from click.testing import CliRunner as _Runner
+    from cli.main import main as _main
+    case = "tests/cases/extracts/date-only-report-is-the-whole-day.yaml"
+    out = _Runner().invoke(_main, ["why", case, "--child", "C1", "--action", "assess_risk", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    timings = []
+
+    def walk(node: dict) -> None:
+        if node.get("kind") == "timing":
+            timings.append(node)
+        for child in node.get("children", []):
+            walk(child)
+    for c in _json.loads(out.stdout)["cases"]:
+        walk(c)
+    assert timings and all(t["time"] == "approximate" for t in timings)
+    assert {(t["triggered"], t["triggered_latest"], t["due_latest"]) for t in timings} == {
+        ("2024-03-05T00:00", "2024-03-05T23:59", "2024-03-05T23:59")}

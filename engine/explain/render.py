@@ -96,7 +96,9 @@ def _fields(n: Node) -> dict:
         return {"triggered": _t(n.triggered), "due": _t(n.due), "occurrence": n.occurrence,
                 "from": _moment(t.start) or {"anchor": "reported", "offset_minutes": 0},
                 "immediately": t.immediately, "within_minutes": t.due_after.minutes if t.due_after else None,
-                "of": _moment(t.due_anchor), "every_minutes": t.every.minutes if t.every else None}
+                "of": _moment(t.due_anchor), "every_minutes": t.every.minutes if t.every else None,
+                "time": "exact" if n.triggered_latest is None and n.due_latest is None else "approximate",
+                "triggered_latest": _t(n.triggered_latest), "due_latest": _t(n.due_latest)}
     if isinstance(n, StatusNode):
         r = n.recorded
         return {"status": n.status, "action": n.action, "at": _t(n.at), "due": _t(n.due), "done_at": _t(n.done_at),
