@@ -7,6 +7,7 @@ raised with environment variables (bytes): CLAUSE_MAX_CASE_BYTES, CLAUSE_MAX_BUL
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def max_case_bytes() -> int:
 
 def max_bulk_bytes() -> int:
     return _limit("CLAUSE_MAX_BULK_BYTES", DEFAULT_BULK_BYTES)
+
+
+def duckdb_memory(default: str) -> str:
+    """DuckDB's memory limit (CLAUSE_DUCKDB_MEMORY): a size such as 600MB or 4GB, else F013 (DuckDB's own
+    parser error was a traceback)."""
+    value = os.environ.get("CLAUSE_DUCKDB_MEMORY", "").strip()
+    if not value:
+        return default
+    if re.fullmatch(r"\d+(\.\d+)?\s*(B|[KMGT]i?B)", value, re.IGNORECASE):
+        return value
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    raise ClauseError([error("F013", Span("CLAUSE_DUCKDB_MEMORY"), f"CLAUSE_DUCKDB_MEMORY={shown!r} is not a size",
+                             f"set it to a size such as {default} or 4GB, or unset it for {default}")])
 
 
 def duckdb_chunk(default: int) -> int:

@@ -253,3 +253,25 @@ def test_why_json_gives_an_approximate_times_range_as_fields() -> None:
     assert timings and all(t["time"] == "approximate" for t in timings)
     assert {(t["triggered"], t["triggered_latest"], t["due_latest"]) for t in timings} == {
         ("2024-03-05T00:00", "2024-03-05T23:59", "2024-03-05T23:59")}
+
+
+@pytest.mark.parametrize("column", ["miss_missing_episode_end_date", "miss_missing_episode_type", "miss_missing_rhi_offered"])
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_renamed_column_the_profile_reads_is_F004_not_read_as_empty(tmp_path, column, engine):
+    """Renamed by an export, an end date read as empty left every child missing, and a type every episode
+    missing, without a word: every column the profile names must be in the file."""
+    folder = ssd(tmp_path, missing=SSD_MISSING.replace(column, column.upper() + "_X"))
+    out = run("obligations", str(folder), "--engine", engine, "--at", "2024-03-10T12:00")
+    assert out.exit_code == 2 and "F004" in out.stderr and f"'{column}'" in out.stderr
+    assert column.upper() + "_X" in out.stderr  # the hint lists the file's own columns
+    assert "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("kind, gone", [("ssd", "ssd_person.csv"), ("ssd", "ssd_missing.csv"),
+                                        ("ssda903", "header.csv"), ("ssda903", "missing.csv")])
+def test_a_folder_missing_one_table_is_told_which(tmp_path, kind, gone):
+    write_extract(as_extract(synthesize(5, 2), kind, 2), tmp_path, load_profile(kind), kind)
+    [path] = [p for p in tmp_path.iterdir() if p.name.lower() == gone]
+    path.unlink()
+    out = run("obligations", str(tmp_path))
+    assert out.exit_code == 2 and "F011" in out.stderr and gone in out.stderr.lower()

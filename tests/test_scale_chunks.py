@@ -90,3 +90,13 @@ def test_a_chunk_size_that_is_not_a_positive_number_is_F013(tmp_path, monkeypatc
     result = CliRunner().invoke(main, ["obligations", str(tmp_path / "bulk"), "--engine", "duckdb"])
     assert result.exit_code == 2 and "F013" in result.stderr and "CLAUSE_DUCKDB_CHUNK" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["lots", "12", "-1GB"])
+def test_a_memory_limit_that_is_not_a_size_is_F013(tmp_path, monkeypatch, value):
+    from click.testing import CliRunner
+    from cli.main import main
+    monkeypatch.setenv("CLAUSE_DUCKDB_MEMORY", value)
+    result = CliRunner().invoke(main, ["obligations", "examples/cp-plan-missing-with-parents.yaml", "--engine", "duckdb"])
+    assert result.exit_code == 2 and "F013" in result.stderr and "CLAUSE_DUCKDB_MEMORY" in result.stderr
+    assert "Traceback" not in result.output

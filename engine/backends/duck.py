@@ -249,7 +249,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     the result is the same. Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
     done = progress or (lambda step: None)
     config = {"threads": threads} if threads else {}
-    config["memory_limit"] = os.environ.get("CLAUSE_DUCKDB_MEMORY", MEMORY_LIMIT)
+    config["memory_limit"] = limits.duckdb_memory(MEMORY_LIMIT)
     config["temp_directory"] = tempfile.gettempdir() + "/clause-duckdb"
     con = duckdb.connect(":memory:", config=config)
     try:

@@ -53,7 +53,7 @@ def fact_words(n: FactNode, births: bool = True) -> str:
     if e is None:
         return f"{n.pred}({', '.join(map(str, a))})"
     if n.pred == "episode":
-        return f"episode {e.id} of child {e.child}, reported {human(e.reported)}"
+        return f"episode {e.id} of child {e.child}, reported {_moment(e.reported, e.reported_until)}"
     if n.pred == "episode_true":
         if a[1] == "returned":
             return f"episode {e.id}: returned {_when(returned_by(e, n.at))}"
@@ -64,8 +64,8 @@ def fact_words(n: FactNode, births: bool = True) -> str:
         return f"child {e.child}, born {born}, was {a[1]} on {e.reported.astimezone(LONDON).date().isoformat()}"
     if n.pred == "elapsed":
         back = returned_by(e, n.at)
-        until = f"returned {human(back)}" if back else f"not returned by {human(n.at)}"
-        return f"reported {human(e.reported)}, {until}: {a[1] // 60} hours {a[1] % 60} minutes"
+        until = f"returned {_moment(back, e.returned_until)}" if back else f"not returned by {human(n.at)}"
+        return f"reported {_moment(e.reported, e.reported_until)}, {until}: {a[1] // 60} hours {a[1] % 60} minutes"
     if n.pred == "window_count":
         dates = ", ".join(human(t) for t in n.counted)
         return (f"{_plural(a[2], 'episode')} of child {e.child} reported in the {a[1] // 1440} days up to "
@@ -231,3 +231,10 @@ def clause_of(node: Node) -> ClauseInfo | None:
 def holds_mark(node: Node) -> bool | None:
     """✓ or ✗ for conditions and candidates; None where a node is not a test."""
     return node.holds if isinstance(node, (ConditionNode, CandidateNode)) else None
+
+
+def _moment(t: datetime, until: datetime | None) -> str:
+    """A fact's moment; one known only by its date says so (read from its earliest minute), not a midnight."""
+    if until is None:
+        return human(t)
+    return f"on {t.astimezone(LONDON).strftime('%a %d %b %Y')} (date only, no time recorded)"

@@ -258,8 +258,10 @@ def detect(folder: Path) -> str | None:
         names = {p.name.lower() for p in folder.iterdir() if p.is_file()}
     except OSError:
         return None
-    if "ssd_person.csv" in names and "ssd_missing.csv" in names:
+    # any one table of a kind is enough to know it: a folder missing its people or missing table is then
+    # told which file is missing, not that it holds nothing Clause can read
+    if any(n.startswith("ssd_") and n.endswith(".csv") for n in names):
         return "ssd"
-    if {"header.csv", "missing.csv"} <= names:
+    if {"header.csv", "missing.csv"} & names:
         return "ssda903"
     return None

@@ -64,11 +64,13 @@ def _columns(header: list[str], table: Table, file: str, diags: list[Diagnostic]
             where[fact] = hits[0]
             used.add(hits[0])
     for fact, col in table.columns.items():
-        required = fact in ("id", "born", "child", "start")
-        if fact not in where and required and (table.kind != "missing" or fact != "id"):
+        # every column the profile names must be there: a renamed end date or episode type read as absent
+        # would make every episode open or missing without a word (a profile leaves out what an export lacks)
+        if fact not in where and (table.kind != "missing" or fact != "id"):
             diags.append(error("F004", Span(file, 1, 1), f"{Path(file).name} has no '{col}' column (the profile reads "
-                               f"'{fact}' from it)", "columns: " + ", ".join(table.columns.values())
-                               + "; if yours is named otherwise, change a copy of the profile"))
+                               f"'{fact}' from it)", "the file's columns: " + ", ".join(n or "(unnamed)" for n in names[:30])
+                               + "; if yours is named otherwise, change a copy of the profile (or leave the line out "
+                               "of your copy when your export has no such column)"))
             usable = False
     extra = [n for i, n in enumerate(names) if i not in used and n.lower() not in wanted]
     if extra:
