@@ -125,25 +125,21 @@ def truncate(rng: random.Random, data: bytes, other: bytes) -> bytes:
     return data[:_pos(rng, data)]
 
 
-def huge_number(rng: random.Random, data: bytes, other: bytes) -> bytes:
-    spans = [m.span() for m in DIGITS.finditer(data)]
-    value = rng.choice(HUGE_NUMBERS)
-    if not spans:
-        p = _pos(rng, data)
-        return data[:p] + value + data[p:]
-    a, b = rng.choice(spans)
+def _replace_one(rng: random.Random, data: bytes, pattern: re.Pattern[bytes], values: list[bytes]) -> bytes:
+    """One match of `pattern` replaced by one of `values` (inserted somewhere when nothing matches)."""
+    spans = [m.span() for m in pattern.finditer(data)]
+    value = rng.choice(values)
+    a, b = rng.choice(spans) if spans else (_pos(rng, data),) * 2
     return data[:a] + value + data[b:]
+
+
+def huge_number(rng: random.Random, data: bytes, other: bytes) -> bytes:
+    return _replace_one(rng, data, DIGITS, HUGE_NUMBERS)
 
 
 def hard_time(rng: random.Random, data: bytes, other: bytes) -> bytes:
     """A date or time replaced by a DST-gap, repeated-hour, impossible or oddly written one."""
-    spans = [m.span() for m in DATE.finditer(data)]
-    value = rng.choice(HARD_TIMES)
-    if not spans:
-        p = _pos(rng, data)
-        return data[:p] + value + data[p:]
-    a, b = rng.choice(spans)
-    return data[:a] + value + data[b:]
+    return _replace_one(rng, data, DATE, HARD_TIMES)
 
 
 def deep_nesting(rng: random.Random, data: bytes, other: bytes) -> bytes:

@@ -209,30 +209,22 @@ def _remove(tmp: Path) -> None:
 
 @contextmanager
 def atomic_path(path: Path, mode: int | None = None) -> Iterator[str]:
-    """`atomic` for a writer that opens the file itself (DuckDB's COPY): the temporary file's path, an
-    empty file beside `path` named as `atomic`'s are (so a killed run's is swept); once the block
-    completes it is flushed to disk, given permissions and renamed over `path`. ClauseError as `atomic_group`."""
-    refuse_target(path)
-    tmp = ""
+    """`atomic` for a writer that opens the file itself (DuckDB's COPY): the path of the temporary file
+    (named, swept, flushed, given permissions and renamed into place as `atomic`'s are) for it to write.
+    ClauseError as `atomic_group`."""
+    pending: _Pending | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sweep(path.parent, path.name)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP.format(pid=os.getpid())}", suffix=".tmp")
-        os.close(fd)
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
-        os.replace(tmp, path)
+        pending = _Pending(path, True, mode)
+        yield pending.tmp
+        pending.finish()  # fsync through our descriptor flushes what the writer put in the file
+        pending.commit()
     except OSError as e:
-        if tmp:
-            with suppress(FileNotFoundError):
-                os.unlink(tmp)
+        if pending is not None:
+            pending.discard()
         raise cannot_write(path, e) from None
     except BaseException:
-        if tmp:
-            with suppress(FileNotFoundError):
-                os.unlink(tmp)
+        if pending is not None:
+            pending.discard()
         raise
 
 

@@ -19,6 +19,7 @@ from compiler.core.london import format_instant
 from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNode, ConditionNode, ExceptionNode,
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
 from engine.explain.words import clause_of, headline, holds_mark
+from engine.meaning.obligations import precision
 from facts.model import Held
 
 SCHEMA = "clause.why/1"
@@ -97,7 +98,7 @@ def _fields(n: Node) -> dict:
                 "from": _moment(t.start) or {"anchor": "reported", "offset_minutes": 0},
                 "immediately": t.immediately, "within_minutes": t.due_after.minutes if t.due_after else None,
                 "of": _moment(t.due_anchor), "every_minutes": t.every.minutes if t.every else None,
-                "time": "exact" if n.triggered_latest is None and n.due_latest is None else "approximate",
+                "time": precision(n.triggered_latest, n.due_latest),
                 "triggered_latest": _t(n.triggered_latest), "due_latest": _t(n.due_latest)}
     if isinstance(n, StatusNode):
         r = n.recorded

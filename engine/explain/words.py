@@ -16,6 +16,7 @@ from engine.explain.nodes import (CandidateNode, CaseNode, ClauseInfo, ClauseNod
                                   FactNode, Node, ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
 from engine.meaning.base_facts import held_at, moment_of, returned_by
 from engine.meaning.lifecycle import span_words
+from engine.meaning.obligations import precision
 from facts.model import Held
 
 HIDDEN_BIRTH = "[date of birth]"
@@ -56,7 +57,8 @@ def fact_words(n: FactNode, births: bool = True) -> str:
         return f"episode {e.id} of child {e.child}, reported {_moment(e.reported, e.reported_until)}"
     if n.pred == "episode_true":
         if a[1] == "returned":
-            return f"episode {e.id}: returned {_when(returned_by(e, n.at))}"
+            back = returned_by(e, n.at)
+            return f"episode {e.id}: returned {_moment(back, e.returned_until) if back else '-'}"
         return f"episode {e.id} has {a[1]}" if a[1] in EPISODE_BOOLEANS else f"episode {e.id} has a {a[1]}"
     if n.pred == "episode_value":
         return f"episode {e.id}: {a[1]} {a[2]}"
@@ -139,7 +141,7 @@ def _timing(n: TimingNode) -> str:
 
 def _approximate(n: TimingNode) -> str:
     """Honest time: what a date-only record leaves open (engine/meaning/obligations.py)."""
-    if n.triggered_latest is None and n.due_latest is None:
+    if precision(n.triggered_latest, n.due_latest) == "exact":
         return ""
     parts = []
     if n.triggered_latest is not None:

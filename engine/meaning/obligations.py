@@ -49,6 +49,12 @@ FIELDS = ("child", "episode", "action", "actor", "modality", "triggered", "due",
 STRENGTH = ("must", "should", "consider", "good_practice")  # strongest first: one duty, one row keeps the strongest
 
 
+def precision(triggered_latest: datetime | None, due_latest: datetime | None) -> str:
+    """"approximate" when a moment shown depends on a time known only by its day (it has a latest
+    reading), else "exact": the one rule for the output's `time` and the explanation's."""
+    return "approximate" if triggered_latest is not None or due_latest is not None else "exact"
+
+
 @dataclass(frozen=True, slots=True)
 class Obligation:
     """One duty (one occurrence of a recurring one) and its state at the evaluation time.
@@ -77,8 +83,7 @@ class Obligation:
 
     @property
     def time(self) -> str:
-        """"approximate" when a moment shown depends on a time known only by its day, else "exact"."""
-        return "approximate" if self.triggered_latest is not None or self.due_latest is not None else "exact"
+        return precision(self.triggered_latest, self.due_latest)
 
     @property
     def key(self) -> tuple:
