@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
 		tests/test_determinism.py tests/test_validation_rules.py tests/test_fmt_properties.py \
 		tests/test_extracts.py
-	# the fuzz campaign (bench/fuzz): FUZZ_BUDGET inputs of each kind (default 10000), into bench/robustness.md
+	# the fuzz campaign (bench/fuzz): FUZZ_BUDGET inputs of each kind (default 100000, about an hour on 2 cores), into bench/robustness.md
 	$(BIN)/python -m bench.fuzz
 
 clean:

@@ -217,3 +217,29 @@ def test_input_order_does_not_change_the_output(bundled: CompiledPolicy, seed: i
     assert render.table(runs(got)) == render.table(runs(expected))
     assert [e.id for e in got.episodes] == ["E1", "E2", "E3", "E4", "E5", "E6", "E7"]
 
+
+
+def test_a_thread_keeps_only_a_few_compiled_programs_and_an_evicted_one_is_rebuilt(
+        bundled: CompiledPolicy, variant: CompiledPolicy) -> None:
+    """A long-lived process (a server reloading its policy, the fuzz campaign compiling thousands) does not
+    keep every program's rules: at most TEMPLATES per thread, and a program evaluated again after its
+    template was dropped gives what it gave before."""
+    import copy
+
+    from engine.backends import pydatalog as backend
+    programs = [copy.deepcopy(p) for p in (bundled, variant) * 4]  # eight distinct programs, two meanings
+    references = [alone(lambda p=p: evaluate(p, busy_case(), AT)) for p in (bundled, variant)]
+
+    def run() -> list:
+        seen = []
+        for k, policy in enumerate(programs + programs[:2]):
+            got = evaluate(policy, busy_case(), AT)
+            assert outcome(got) == outcome(references[k % 2])
+            seen.append(len(backend._loaded.templates))
+        return seen
+
+    sizes: list = []
+    worker = threading.Thread(target=lambda: sizes.extend(run()))
+    worker.start()
+    worker.join()
+    assert sizes and max(sizes) == backend.TEMPLATES

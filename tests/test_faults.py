@@ -143,6 +143,15 @@ def test_synth_on_a_full_disk_leaves_no_folder_that_reads_as_complete(tmp_path):
         assert leftovers(disk) == [] and leftovers(disk / "small") == []
 
 
+@pytest.mark.parametrize("profile", ["ssd", "ssda903"])
+def test_synth_of_an_extract_on_a_full_disk_leaves_no_extract(tmp_path, profile):
+    """An extract's tables are written all or none too: none appears, and nothing is left behind."""
+    with tmpfs(tmp_path / "disk", "192k") as disk:
+        result = run("synth", "--children", "2000", "--seed", "1", "--profile", profile, str(disk / "x"))
+        assert "disk is full" in clean_failure(result, "O002")
+        assert not (disk / "x").exists() and leftovers(disk) == []
+
+
 def test_output_to_a_read_only_folder_says_so(tmp_path):
     with tmpfs(tmp_path / "disk", "1m") as disk:
         out = disk / "out.csv"

@@ -1,9 +1,10 @@
 """A small, fixed slice of `make fuzz`'s campaign (bench/fuzz): no input of any kind crashes or hangs.
 
-Inputs 0..SLICE-1 of each kind (policy text, case YAML, bulk CSV, HTTP requests to `clause serve`),
+Inputs 0..SLICE-1 of each kind (policy text, case YAML, bulk CSV, HTTP requests to `clause serve`, extracts),
 the same inputs the campaign starts with, run in this process with the campaign's checks. The
 harness itself is tested too: a kind that raises, breaks an invariant or stalls is reported as a
-crash or a hang, never as a pass.
+crash or a hang, never as a pass, in this process and in the campaign's worker processes (a worker
+stuck where its own alarm cannot reach is killed by the watchdog; one that dies is a crash).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ SLICE = 50
 SOCKET_SLICE = 30  # of the HTTP inputs, also sent to a real server
 
 
-@pytest.mark.parametrize("kind", ["policy", "case", "bulk", "http"])
+@pytest.mark.parametrize("kind", ["policy", "case", "bulk", "http", "extract"])
 def test_slice_has_no_crash_or_hang(kind: str, tmp_path: Path) -> None:
     records = list(worker.run_range(worker.make_kind(kind), 0, SLICE, tmp_path))
     failed = [r for r in records if r["outcome"] in (CRASH, HANG)]
@@ -67,6 +68,48 @@ def test_the_harness_reports_what_goes_wrong(what: str, outcome: str, monkeypatc
     assert r["outcome"] == outcome, r
     if outcome == CRASH:
         assert "KeyError" in r["error"] or "Bad" in r["error"]
+
+
+_STALLS = """
+import os, signal, time
+from bench.fuzz.common import RESULT, Kind
+PLAN = {plan!r}
+
+class Stalls(Kind):
+    name, seed = "stalls", 1
+
+    def make(self, rng):
+        what = PLAN[rng.random()]
+        return what, what
+
+    def run(self, item):
+        if item == "stuck":  # where the worker's own alarm cannot reach it, as code stuck in C
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+            time.sleep(120)
+        if item == "dies":
+            os._exit(3)
+        return RESULT
+"""
+
+
+def test_the_watchdog_kills_a_stuck_worker_and_a_dead_one_is_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The campaign's own loop (campaign.run_batch, real worker processes): input 1 blocks the alarm and
+    sleeps, input 3 kills its process; each is reported at its index and the batch goes on in a new worker."""
+    import threading
+
+    from bench.fuzz import campaign
+    plan = {random.Random(f"stalls:1:{i}").random(): what for i, what in enumerate(["fine", "stuck", "fine", "dies", "fine"])}
+    (tmp_path / "stall_kind.py").write_text(_STALLS.format(plan=plan), encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(campaign, "HANG_SECONDS", 1.0)
+    monkeypatch.setattr(campaign, "GRACE", 1.0)
+    tally = campaign.Tally("stall_kind:Stalls")
+    began = time.monotonic()
+    campaign.run_batch("stall_kind:Stalls", 0, 5, tmp_path / "work", tally, threading.Lock())
+    assert time.monotonic() - began < 60  # the stuck worker (asleep for 120 s) was killed
+    assert dict(tally.counts) == {RESULT: 3, HANG: 1, CRASH: 1}
+    assert [(f["i"], f["outcome"], f["label"]) for f in tally.failures] == [(1, HANG, "(watchdog)"), (3, CRASH, "(worker died)")]
+    assert tally.restarts == 2 and "exited with 3" in tally.failures[1]["error"]
 
 
 def _over_socket(base: str, item: dict) -> tuple[int, bool]:

@@ -1,7 +1,8 @@
 """`make fuzz`'s campaign: every kind's inputs 0..FUZZ_BUDGET-1 in worker subprocesses, then bench/robustness.md.
 
-Environment: FUZZ_BUDGET (inputs per kind, default 10000), FUZZ_JOBS (worker processes at once,
-default 1), FUZZ_KINDS (comma-separated short names, default all: policy, case, bulk, http),
+Environment: FUZZ_BUDGET (inputs per kind, default 100000: issue 20's target; about an hour on two
+cores), FUZZ_JOBS (worker processes at once, default one per core), FUZZ_KINDS (comma-separated
+short names, default all: policy, case, bulk, http, extract),
 FUZZ_BATCH (inputs per worker process, default 2500), FUZZ_CLI_SAMPLE (inputs per kind also run
 through the real `clause` command, default 20), FUZZ_OUT (default bench/robustness.md;
 the figures also go to the same name with .json).
@@ -34,7 +35,7 @@ from compiler.core.files import write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 GRACE = 20.0
-NAMES = ("policy", "case", "bulk", "http")
+NAMES = ("policy", "case", "bulk", "http", "extract")
 
 
 @dataclass
@@ -80,10 +81,10 @@ def run_batch(kind: str, start: int, end: int, work: Path, tally: Tally, lock: t
         threading.Thread(target=lambda: ([lines.put(x) for x in proc.stdout], lines.put(None)), daemon=True).start()
         err: list[str] = []
         threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True).start()
-        lost = None
+        lost, first = None, True
         while True:
             try:
-                line = lines.get(timeout=HANG_SECONDS + GRACE + (30 if nxt == start else 0))  # start-up: imports
+                line = lines.get(timeout=HANG_SECONDS + GRACE + (30 if first else 0))  # a new process: its imports
             except queue.Empty:
                 proc.kill()
                 lost = {"i": nxt, "outcome": HANG, "ms": (HANG_SECONDS + GRACE) * 1000, "label": "(watchdog)",
@@ -91,7 +92,7 @@ def run_batch(kind: str, start: int, end: int, work: Path, tally: Tally, lock: t
                 break
             if line is None:
                 break
-            r = json.loads(line)
+            r, first = json.loads(line), False
             with lock:
                 tally.add(r)
             nxt = r["i"] + 1
@@ -135,8 +136,8 @@ def cli_sample(kind: str, budget: int, sample: int, work: Path) -> list[dict]:
 
 def main() -> None:
     from bench.fuzz.worker import make_kind
-    budget = _env_int("FUZZ_BUDGET", 10_000)
-    jobs = max(1, _env_int("FUZZ_JOBS", 1))
+    budget = _env_int("FUZZ_BUDGET", 100_000)
+    jobs = max(1, _env_int("FUZZ_JOBS", os.cpu_count() or 1))
     batch = max(1, _env_int("FUZZ_BATCH", 2500))
     sample = _env_int("FUZZ_CLI_SAMPLE", 20)
     names = [n.strip() for n in os.environ.get("FUZZ_KINDS", ",".join(NAMES)).split(",") if n.strip()]
@@ -161,7 +162,8 @@ def main() -> None:
         if sample:
             for n in names:
                 tallies[n].cli = cli_sample(n, budget, sample, work / f"{n}-cli")
-    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "budget": budget, "jobs": jobs, "batch": batch,
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "commit": commit or "unknown", "budget": budget, "jobs": jobs, "batch": batch,
             "wall": wall, "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}", "load": os.getloadavg()}
     write_report(out, list(tallies.values()), meta)

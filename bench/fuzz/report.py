@@ -31,10 +31,11 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
     lines = [
         "# Robustness: the fuzz campaign",
         "",
-        f"Written by `make fuzz` (bench/fuzz/campaign.py) on {meta['date']}; {meta['machine']}; "
+        f"Written by `make fuzz` (bench/fuzz/campaign.py) on {meta['date']}, at commit {meta.get('commit', 'unknown')}; "
+        f"{meta['machine']}; "
         f"{meta['jobs']} worker process{'es' if meta['jobs'] != 1 else ''} at a time, {meta['batch']:,} inputs per "
         f"process; {_duration(meta['wall'])} for the inputs below; load average at the end "
-        f"{meta['load'][0]:.1f} (the machine was shared: rates are what this run got).",
+        f"{meta['load'][0]:.1f} (rates are what this run got on this machine, with whatever else ran on it).",
         "",
         f"Budget: **{meta['budget']:,} inputs per kind** (`FUZZ_BUDGET`). Input *i* of a kind is made from "
         "`random.Random(f\"{kind}:{seed}:{i}\")` alone: `python -m bench.fuzz.worker KIND I I+1 /tmp/fz` remakes "
@@ -78,18 +79,25 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
               "evaluated with pyDatalog child by child and rendered as CSV (the DuckDB reader is not driven). "
               "HTTP: GET mostly, other methods, every route and odd paths, random query strings (ids, markup, "
               "clock-change and impossible dates, 100 kB values, percent-encoded invalid UTF-8), Host, token, cookie "
-              "and other headers, to the app with and without a token. Mutations (one to three stacked): "
+              "and other headers, to the app with and without a token. Extracts: SSD and SSDA903 tables of two "
+              "synthetic years (4 and 12 children) as the shipped profiles write them, one table mutated, dropped or "
+              "emptied, or the profile's YAML mutated (one in six); every input is read by the profile (the Python "
+              "reader), one in eight is also evaluated with pyDatalog and rendered as CSV, and one in forty is also "
+              "run on DuckDB (its SQL reader, or the Python reader where it declines), whose CSV must be "
+              "byte-identical to pyDatalog's or whose diagnostics must be the same codes at the same places. "
+              "Mutations (one to three stacked): "
               + ", ".join(f"`{n}`" for n in OPERATORS) + ". `tests/test_fuzz_slice.py` (in `make test`) runs inputs "
               "0 to 49 of each kind with the same checks, and sends the first 30 HTTP inputs to a real `clause serve` "
-              "too, which gives the same status codes."]
+              "too, which gives the same status codes; it also runs the campaign's watchdog on real worker processes "
+              "(one stuck where its alarm cannot reach it is killed and counted a hang, one that dies a crash)."]
     http = [t for t in tallies if t.details]
     for t in http:
         lines += ["", f"**{t.title}: status codes.** " + ", ".join(f"{code}: {n:,}" for code, n in sorted(t.details.items()))]
     sampled = [t for t in tallies if t.cli]
     if sampled:
         lines += ["", "**The same inputs through the real `clause` command** (a sample spread over the budget; "
-                  "policy text: `clause check --no-analysis`, exit 0 result, 1 diagnostics; cases and bulk "
-                  "folders: `clause obligations --engine pydatalog`, exit 0 result, 2 diagnostics; any other exit "
+                  "policy text: `clause check --no-analysis`, exit 0 result, 1 diagnostics; cases, bulk "
+                  "folders and extracts: `clause obligations --engine pydatalog`, exit 0 result, 2 diagnostics; any other exit "
                   "or a traceback is a crash):", "",
                   "| kind | sampled | same outcome | different |", "|---|---:|---:|---|"]
         for t in sampled:

@@ -28,14 +28,14 @@ class Hang(BaseException):
 
 
 KINDS = {"policy": "policy_kind.PolicyKind", "case": "case_kind.CaseKind", "bulk": "bulk_kind.BulkKind",
-         "http": "http_kind.HttpKind"}
+         "http": "http_kind.HttpKind", "extract": "extract_kind.ExtractKind"}
 
 
 def make_kind(name: str) -> Kind:
-    """A fresh Kind of that short name (policy, case, bulk, http)."""
+    """A fresh Kind of that short name (policy, case, bulk, http, extract), or of `module:Class`."""
     import importlib
-    module, cls = KINDS[name].split(".")
-    return getattr(importlib.import_module(f"bench.fuzz.{module}"), cls)()
+    module, cls = name.split(":") if ":" in name else (f"bench.fuzz.{KINDS[name].split('.')[0]}", KINDS[name].split(".")[1])
+    return getattr(importlib.import_module(module), cls)()
 
 
 def rng_for(kind: Kind, i: int) -> random.Random:

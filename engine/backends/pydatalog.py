@@ -9,6 +9,7 @@ constants from the policy and the facts stay data (see ../shared/notes/pydatalog
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Iterable, Mapping, Union
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
@@ -74,13 +75,21 @@ def declare(predicates: Mapping[str, int]) -> None:
 
 _loaded = threading.local()
 
+TEMPLATES = 4  # programs whose rules a thread keeps compiled: a server reloading a policy, or a run
+# comparing two (diff), needs a few; a process compiling thousands (the fuzz campaign) must not keep them all
+
+
 def _template(program: Program) -> object:
-    """This thread's logic holding the program's rules and no facts, built once per program."""
-    cache: dict[int, tuple[Program, object]] = getattr(_loaded, "templates", None) or {}
+    """This thread's logic holding the program's rules and no facts, built once per program (the
+    TEMPLATES most recently used are kept)."""
+    cache: OrderedDict[int, tuple[Program, object]] = getattr(_loaded, "templates", None) or OrderedDict()
     _loaded.templates = cache
     hit = cache.get(id(program))
     if hit is not None and hit[0] is program:
+        cache.move_to_end(id(program))
         return hit[1]
+    while len(cache) >= TEMPLATES:
+        cache.popitem(last=False)
     pyDatalog.Logic()
     declare(BASE_PREDICATES)
     defined = {r.head.pred for r in program.rules}

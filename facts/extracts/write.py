@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from compiler.core.files import atomic
+from compiler.core.files import atomic, atomic_folder
 from compiler.core.london import LONDON
 from facts.extracts.profile import Profile
 from facts.model import Child, Episode, FactSet, Held
@@ -99,9 +99,14 @@ def _write(path: Path, header: list[str], rows) -> None:
 
 
 def write_extract(facts: FactSet, folder: str | Path, profile: Profile, kind: str) -> None:
-    """`facts` (as `as_extract` gives them) as the profile's CSV files in `folder`, rows sorted by id."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    """`facts` (as `as_extract` gives them) as the profile's CSV files in `folder`, rows sorted by id; all
+    or none, as write_bulk writes (compiler/core/files.py `atomic_folder`): a full disk or a kill never
+    leaves an extract without one of its tables."""
+    with atomic_folder(Path(folder)) as tmp:
+        _tables(facts, tmp, profile, kind)
+
+
+def _tables(facts: FactSet, folder: Path, profile: Profile, kind: str) -> None:
     p, m = profile.people, profile.missing
     extra = EXTRA["people"].get(kind, ())
     _write(folder / p.file, [p.columns["id"], *extra, p.columns["born"]],
