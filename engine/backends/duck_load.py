@@ -73,7 +73,10 @@ def sql_list(values) -> str:
 
 
 def create_tz(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int) -> list[tuple[int, int, int]]:
-    rows = london.transitions(first_year, last_year)
+    """London's clock changes for the years, kept within a year of YEARS: an instant outside YEARS is
+    refused by the field rules (F005), so no clock is read for it, and a cell such as `.9` or `0001-...`
+    read as year 1 must not ask for one (Python's datetime ends there: that was an OverflowError)."""
+    rows = london.transitions(max(first_year, YEARS[0] - 1), min(last_year, YEARS[1] + 1))
     con.execute("CREATE OR REPLACE TABLE tz (utc_us BIGINT, offset_us BIGINT, local_us BIGINT)")
     con.execute("INSERT INTO tz SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::BIGINT[])",
                 [list(column) for column in zip(*rows)])
@@ -300,7 +303,7 @@ def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> b
                                if c in of_table[t])
     lo, hi = con.execute(f"SELECT min(y), max(y) FROM ({years})").fetchone()
     lo, hi = (lo or 2000), (hi or 2000)
-    tz = create_tz(con, max(lo - 1, 1), hi + 1)
+    tz = create_tz(con, lo - 1, hi + 1)
     for statement in london.macros(tz):
         con.execute(statement)
     con.execute("CREATE OR REPLACE MACRO list_distinct_ordered(l) AS "
