@@ -28,9 +28,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ (its siblings), when imported from the repo root
+if str(Path(__file__).resolve().parent) not in sys.path:  # its siblings, when imported from elsewhere (tests)
+    sys.path.append(str(Path(__file__).resolve().parent))
 
-from compiler.core.london import LONDON, falls_off, utc  # noqa: E402
+from compiler.core.london import LONDON, utc  # noqa: E402
 from engine.meaning import lifecycle  # noqa: E402
 from engine.meaning.obligations import Obligation  # noqa: E402
 from facts.held import bounds  # noqa: E402
@@ -108,19 +109,34 @@ def child_heads(child: Child, episodes: list[Episode], at: datetime) -> set[tupl
     return heads
 
 
-def evaluate_handwritten(facts: FactSet, at: datetime) -> list[Obligation]:
-    """Every obligation of the bundled policy for these facts as at `at`, with its state, in output order."""
-    when = utc(at)
+def _by_child(facts: FactSet, when: datetime) -> tuple[dict[str, list[Episode]], dict[str, list]]:
+    """Each child's episodes reported by `when`, in report order, and its recorded actions."""
     episodes: dict[str, list[Episode]] = defaultdict(list)
     actions: dict[str, list] = defaultdict(list)
     for e in facts.episodes:
         if utc(e.reported) <= when:
             episodes[e.child].append(e)
+    for mine in episodes.values():
+        mine.sort(key=lambda e: (utc(e.reported), e.id))
     for a in facts.actions:
         actions[a.child].append(a)
+    return episodes, actions
+
+
+def obligation_heads(facts: FactSet, at: datetime) -> set[tuple]:
+    """Every `obligation` head tuple of every child, as the compiled rules derive them."""
+    when = utc(at)
+    episodes, _ = _by_child(facts, when)
+    return {t for child in facts.children for t in child_heads(child, episodes.get(child.id, []), when)}
+
+
+def evaluate_handwritten(facts: FactSet, at: datetime) -> list[Obligation]:
+    """Every obligation of the bundled policy for these facts as at `at`, with its state, in output order."""
+    when = utc(at)
+    episodes, actions = _by_child(facts, when)
     out: list[Obligation] = []
     for child in facts.children:
-        mine = sorted(episodes.get(child.id, ()), key=lambda e: (utc(e.reported), e.id))
+        mine = episodes.get(child.id, [])
         heads = child_heads(child, mine, when)
         if heads:
             out += lifecycle.build(heads, CLAUSES, FactSet((), tuple(mine), tuple(actions.get(child.id, ()))), at)
@@ -135,3 +151,18 @@ def handwritten_csv(facts: FactSet, at: datetime) -> str:
     from engine.output import render
     obligations = evaluate_handwritten(facts, at)
     return render.as_csv([(Run("bulk", None, MergedEvaluation(at, tuple(obligations), ())), obligations)])
+
+
+def main(argv: list[str]) -> None:
+    """`python bench/handwritten.py FOLDER AT OUT`: a bulk folder's obligations as CSV, written to OUT, as
+    `clause obligations FOLDER --at AT --format csv -o OUT` writes them (bench/run.py times the two)."""
+    from compiler.core.files import write_atomic
+    from compiler.core.london import parse_instant
+    from facts.bulk import load_bulk
+    folder, at_text, out = argv
+    at = parse_instant(at_text)
+    write_atomic(Path(out), handwritten_csv(load_bulk(folder), at))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
