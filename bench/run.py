@@ -280,7 +280,7 @@ def main() -> None:
         return
     quick = os.environ.get("BENCH_QUICK") == "1"
     lines = ["| load | back-end | children | episodes | obligations | read s | evaluate s | write s | total s | "
-             "peak MB | obligations/s | evaluation speed vs reference |",
+             "peak MB | obligations/s | evaluation speed vs hand-written |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     folders = {name: generate(name, *spec) for name, spec in LOADS.items()}
@@ -329,7 +329,7 @@ def main() -> None:
     text = ("# Benchmark\n\n" + f"Synthetic 2024 loads (facts/synth.py, seed 1), as at {AT}; {os.cpu_count()} cores. "
             "read: facts from the CSV folder (DuckDB reads it directly; the others use facts.bulk.load_bulk); "
             "evaluate: base facts, rules, obligations with status; write: every obligation as CSV. "
-            "Evaluation speed vs reference: episodes evaluated a second, over those of bench/handwritten.py (the "
+            "Evaluation speed vs hand-written: episodes evaluated a second, over those of bench/handwritten.py (the "
             "bundled policy's rules written by hand in plain Python over the shared lifecycle, the honest plain-Python "
             "reference; tests/test_handwritten.py holds it to pyDatalog's output) on its load; `reference` is "
             "bench/reference.py, engine/backends/reference.py's generic interpreter of the Datalog program, kept as "
