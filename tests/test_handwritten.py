@@ -62,6 +62,7 @@ def test_each_case_gives_pydatalogs_duties(path: Path) -> None:
     case, ev = case_evaluation(path)
     assert obligation_heads(case.facts, case.as_of) == set(ev.derived.tuples["obligation"])
     assert evaluate_handwritten(case.facts, case.as_of) == list(ev.obligations)
+    assert handwritten_csv(case.facts, case.as_of) == _csv(ev.obligations, case.as_of)
 
 
 def test_the_cases_reach_every_hand_written_clause() -> None:
