@@ -1,7 +1,7 @@
 """One benchmark measurement, run in a fresh process so its peak memory is its own.
 
 Usage: python bench/measure.py ENGINE FOLDER AT [CHILDREN]
-ENGINE: duckdb | pydatalog | reference. FOLDER: a bulk CSV folder. CHILDREN: evaluate only
+ENGINE: duckdb | pydatalog | reference | handwritten (bench/handwritten.py). FOLDER: a bulk CSV folder. CHILDREN: evaluate only
 the first N children (a sample). Prints one JSON object: seconds to read the facts, to
 evaluate, to write every obligation as CSV (DuckDB: streamed to /dev/null, as `clause
 obligations` streams it; the others: rendered to one string, as `clause obligations` does
@@ -58,6 +58,9 @@ def main() -> None:
         elif engine == "duckdb":
             from engine.backends.duck import evaluate_duck
             obligations = evaluate_duck(policy, facts, at).obligations
+        elif engine == "handwritten":
+            from handwritten import evaluate_handwritten
+            obligations = evaluate_handwritten(facts, at)
         else:
             from reference import evaluate_reference
             obligations, _ = evaluate_reference(policy, facts, at)
@@ -69,7 +72,9 @@ def main() -> None:
         t3 = time.perf_counter()
         out.update(read=t1 - t0, evaluate=t2 - t1, write=t3 - t2, obligations=len(obligations),
                    episodes=len(facts.episodes), children=len(facts.children))
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_mb"] = usage.ru_maxrss / 1024
+    out["cpu"] = usage.ru_utime + usage.ru_stime  # the whole process: start, imports, policy, read, evaluate, write
     print(json.dumps(out))
 
 
