@@ -1,8 +1,12 @@
-"""Facts about children, missing episodes and recorded actions.
+"""Facts about children, missing episodes, statuses, flags and recorded actions: read, checked, written.
 
-`model.py` holds the frozen fact types; `timeparse.py` reads Europe/London times;
-`yamlcase.py` loads regression-case YAML; `bulk.py` loads (and writes) a folder of
-CSV files; both check through `validate.py`; `loader.py` picks the reader for a path.
-Loaders validate everything and raise one `ClauseError` with every problem, each
-naming file, line and field. Nothing downstream ever sees invalid facts.
+Readers, each giving a `FactSet` (model.py: frozen types, `Held` records for statuses and flags over
+time) or raising one `ClauseError` with every problem at its file, line and column: `yamlcase.py`
+(regression-case YAML), `bulk.py` (a folder of CSV files; it writes one too), `extracts/` (SSD and
+SSDA903 tables read by a profile); `loader.py` picks the reader for a path. Every field is checked by
+`validate.py` (the RULES table, which the DuckDB reader's SQL is made from too) and every rule across
+records by `collect.py`; `limits.py` bounds every input. Meanings shared with SQL, side by side:
+`held.py` (when a record is in force), `moments.py` (a date-only time). `child_rows.py` finds one
+child's lines without parsing the rest; `synth.py` makes synthetic loads. Nothing downstream ever sees
+invalid facts.
 """

@@ -30,7 +30,8 @@ from compiler.core.files import atomic_folder, atomic_group
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
 from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import LONDON, utc, format_instant
-from facts.validate import ACTION, CHILD, EPISODE, FLAG, REQUIRED, STATUS, FactCollector, Field, Record, did_you_mean
+from facts.collect import FactCollector
+from facts.validate import ACTION, CHILD, EPISODE, FLAG, REQUIRED, STATUS, Field, Record, did_you_mean
 
 FILES = (("children.csv", "child", True), ("episodes.csv", "episode", True), ("actions.csv", "action", False),
          ("statuses.csv", "status", False), ("flags.csv", "flag", False))

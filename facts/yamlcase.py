@@ -21,7 +21,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from facts import limits
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, error, raise_if_errors
 from facts.model import Case, Expectations
-from facts.validate import BAD, FactCollector, Field, Record, convert, ident, instant, mapping, records, text, unknown_field
+from facts.collect import FactCollector
+from facts.validate import BAD, Field, Record, convert, ident, instant, mapping, records, text, unknown_field
 
 TOP = {"case": ident, "description": text, "as_of": instant, "children": records,
        "episodes": records, "actions": records, "expect": mapping}

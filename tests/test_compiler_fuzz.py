@@ -34,7 +34,7 @@ GRAMMAR_WORDS = re.findall(r'"([a-z ]+)"', (ROOT / "compiler" / "grammar.lark").
 TOKENS = sorted({t for *_, text in FILES for t in re.findall(r'"[^"\n]*"|[^\s"]+', text)} | set(GRAMMAR_WORDS)
                 | {"(", ")", ",", '"', "\\", "\x00", "#", "\n", "9" * 40, "-1", "ÄÖ", "\u2028", "\r", "\t", "X-", "A-1"})
 CODE = re.compile(r"[EW]\d{3}")
-BUDGET = max(150, settings().max_examples)  # the loaded profile (HYPOTHESIS_PROFILE) may raise it
+BUDGET = max(75, settings().max_examples // 2)  # 75 in make test; 2,500 under make fuzz (HYPOTHESIS_PROFILE)
 FUZZ = settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

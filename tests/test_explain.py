@@ -114,18 +114,18 @@ def test_why_not_reports_a_replacing_exception() -> None:
     assert any("CFM-CP-3" in headline(n) for n in tree.children)
 
 
-def test_every_obligation_of_every_case_is_explained_from_its_own_facts() -> None:
-    for path in case_files([CASES]):
-        case, result = case_evaluation(path)
-        spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
-        spans |= {h.span for c in case.facts.children for h in c.statuses + c.flags}  # a status's own record
-        for ob in result.obligations:
-            tree = why(result, ob)
-            clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}
-            assert ob.clause in clauses, (path, ob)
-            leaves = [n for n in tree.walk() if not n.children and n.kind in ("fact", "condition")]
-            assert all(n.kind == "fact" and n.span in spans for n in leaves if n.kind == "fact"), (path, ob)
-            assert all(n.span in spans for n in tree.walk() if n.kind == "fact"), (path, ob)
+@pytest.mark.parametrize("path", case_files([CASES]), ids=lambda p: p.stem)  # one item a case: spread over the workers
+def test_every_obligation_of_every_case_is_explained_from_its_own_facts(path: Path) -> None:
+    case, result = case_evaluation(path)
+    spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
+    spans |= {h.span for c in case.facts.children for h in c.statuses + c.flags}  # a status's own record
+    for ob in result.obligations:
+        tree = why(result, ob)
+        clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}
+        assert ob.clause in clauses, (path, ob)
+        leaves = [n for n in tree.walk() if not n.children and n.kind in ("fact", "condition")]
+        assert all(n.kind == "fact" and n.span in spans for n in leaves if n.kind == "fact"), (path, ob)
+        assert all(n.span in spans for n in tree.walk() if n.kind == "fact"), (path, ob)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "html"])

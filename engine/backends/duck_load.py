@@ -294,9 +294,9 @@ def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list
 
 def _convert(con: duckdb.DuckDBPyConnection, headers: dict[str, list[str]]) -> bool:
     """The raw tables -> in_* tables; False when any row breaks a field rule (`RULES`) or one of the
-    rules across records FactCollector checks: unique ids, references, returned >= reported, reported
+    rules across records facts/collect.py's FactCollector checks: unique ids, references, returned >= reported, reported
     on or after the child's birth (the London date)."""
-    he, ha = headers["episode"], headers.get("action")
+    ha = headers.get("action")
     times = [("raw_e", "reported"), ("raw_e", "returned")] + ([("raw_a", "at")] if ha else [])
     of_table = {RAW[k]: h for k, h in headers.items()}
     years = " UNION ALL ".join(f"SELECT try_cast(left(\"{c}\", 4) AS INT) AS y FROM {t}" for t, c in times

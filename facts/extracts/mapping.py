@@ -1,7 +1,7 @@
 """An extract's rows -> a `FactSet`, by its profile.
 
 Input: the tables tables.py read. Output: the facts, checked by the same validators as case files
-and bulk folders (facts/validate.py's FactCollector: each row becomes the native fields, dates in
+and bulk folders (facts/collect.py's FactCollector: each row becomes the native fields, dates in
 the native text, so every value problem has its usual code and the extract's file, line and column).
 Mapping (README "Reading extracts"):
 * people: id, born (the date of a date and time);
@@ -29,8 +29,9 @@ from compiler.core.london import parse_date, parse_instant, utc
 from compiler.core.privacy import shown
 from facts.extracts.profile import Profile
 from facts.extracts.tables import Cell, TableRows, swapped, to_native
-from facts.model import Child, FactSet, Held
-from facts.validate import FactCollector, Field, Record
+from facts.model import FactSet, Held
+from facts.collect import FactCollector
+from facts.validate import Field, Record
 
 Moment = date | datetime
 

@@ -10,7 +10,6 @@ are compiled once into one regex each, which both readers use.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
