@@ -10,11 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.core.diagnostics import Diagnostic, raise_if_errors
-from facts.extracts.mapping import map_extract
-from facts.extracts.profile import NAMES, Profile, detect, load_profile
-from facts.extracts.tables import read_tables
-from facts.model import FactSet
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compiler.core.diagnostics import Diagnostic
+    from facts.extracts.profile import Profile
+    from facts.model import FactSet
+
+# the profile checker, the table reader and the mapping are imported when an extract is read: a
+# command given a case file (`clause obligations case.yaml`) asks only `extract_of`, and starts faster
+_FROM_PROFILE = ("NAMES", "Profile", "detect", "load_profile")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PROFILE:
+        from facts.extracts import profile
+        return getattr(profile, name)
+    raise AttributeError(f"module 'facts.extracts' has no attribute '{name}'")
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,9 @@ class Extract:
 
 def read_extract(extract: Extract, child: str | None = None) -> tuple[FactSet, list[Diagnostic]]:
     """The facts and the warnings (raises ClauseError on any error). With `child`, only that child's rows."""
+    from compiler.core.diagnostics import raise_if_errors
+    from facts.extracts.mapping import map_extract
+    from facts.extracts.tables import read_tables
     diags: list[Diagnostic] = []
     tables = list(read_tables(extract.folder, extract.profile, diags, child))
     facts = map_extract(extract.profile, tables, diags)
@@ -36,6 +51,7 @@ def read_extract(extract: Extract, child: str | None = None) -> tuple[FactSet, l
 
 
 def load_extract(folder: str | Path, profile: str | Profile, child: str | None = None) -> FactSet:
+    from facts.extracts.profile import Profile, load_profile
     p = profile if isinstance(profile, Profile) else load_profile(profile)
     return read_extract(Extract(Path(folder), p), child)[0]
 
@@ -59,6 +75,7 @@ def extract_of(path: str | Path, profile: str | None) -> Extract | None:
     p = Path(path)
     if profile == "clause" or not p.is_dir():
         return None
+    from facts.extracts.profile import detect, load_profile
     if profile in (None, "auto"):
         if (p / "children.csv").is_file():
             return None
