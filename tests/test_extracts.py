@@ -156,6 +156,19 @@ def test_a_bad_profile_is_located(tmp_path):
     assert {(d.code, d.span.line) for d in info.value.diagnostics} == {("F017", 2), ("F017", 4)}
 
 
+@pytest.mark.parametrize("name", ["../ssd_person.csv", "/etc/passwd", "sub\\ssd_person.csv", "..", "x" * 300, "é" * 200])
+def test_a_tables_file_must_be_a_name_in_the_folder(tmp_path, name):
+    """Found by the fuzz campaign: a name too long for the system was an OSError traceback; one with a folder
+    in it would read a file outside the extract. Each is F017 at the profile's line."""
+    text = Path(load_profile("ssd").source).read_text(encoding="utf-8").replace("file: ssd_person.csv", f"file: '{name}'")
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f"  file: '{name}'") + 1
+    with pytest.raises(ClauseError) as info:
+        load_profile(str(tmp_path / "p.yaml"))
+    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("F017", line)]
+    assert "name of a file in the extract's folder" in info.value.diagnostics[0].message
+
+
 def test_a_profile_with_both_day_orders_is_refused(tmp_path):
     text = Path(load_profile("ssda903").source).read_text(encoding="utf-8").replace('  - "%d/%m/%Y"', '  - "%d/%m/%Y"\n  - "%m/%d/%Y"')
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")

@@ -5,7 +5,8 @@ cores), FUZZ_JOBS (worker processes at once, default one per core), FUZZ_KINDS (
 short names, default all: policy, case, bulk, http, extract),
 FUZZ_BATCH (inputs per worker process, default 2500), FUZZ_CLI_SAMPLE (inputs per kind also run
 through the real `clause` command, default 20), FUZZ_OUT (default bench/robustness.md;
-the figures also go to the same name with .json).
+the figures also go to the same name with .json), FUZZ_MERGE (an earlier run's .json: its kinds not
+run now are kept in the report with their own commit; what it found in a kind run again is listed).
 
 Each batch runs in `python -m bench.fuzz.worker`; a watchdog kills a worker that reports nothing
 for HANG_SECONDS + GRACE (code stuck outside Python, where the worker's own alarm cannot fire):
@@ -52,6 +53,8 @@ class Tally:
     failures: list[dict] = field(default_factory=list)
     restarts: int = 0
     cli: list[dict] = field(default_factory=list)
+    commit: str = ""  # the commit and date this kind's inputs ran at
+    date: str = ""
 
     def add(self, r: dict) -> None:
         self.counts[r["outcome"]] += 1
@@ -165,7 +168,11 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "commit": commit or "unknown", "budget": budget, "jobs": jobs, "batch": batch,
             "wall": wall, "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}", "load": os.getloadavg()}
+            f"{platform.release()}, Python {platform.python_version()}", "load": os.getloadavg(), "earlier": []}
+    for t in tallies.values():
+        t.commit, t.date = meta["commit"], meta["date"]
+    if os.environ.get("FUZZ_MERGE"):
+        tallies = _merged(Path(os.environ["FUZZ_MERGE"]), tallies, meta)
     write_report(out, list(tallies.values()), meta)
     raw = {"meta": meta, "kinds": [{**asdict(t), "counts": dict(t.counts), "details": dict(t.details)}
                                    for t in tallies.values()]}
@@ -174,6 +181,23 @@ def main() -> None:
     bad += sum(1 for t in tallies.values() for c in t.cli if c["cli"] != c["in_process"])
     print(f"wrote {out}; {bad} crashes, hangs or disagreements", file=sys.stderr)
     sys.exit(1 if bad else 0)
+
+
+def _merged(previous: Path, tallies: dict[str, Tally], meta: dict) -> dict[str, Tally]:
+    """FUZZ_MERGE=robustness.json of an earlier run: its kinds not run now are kept, each with its own
+    commit and date; for a kind run again, what the earlier run found goes to meta["earlier"]."""
+    raw = json.loads(previous.read_text(encoding="utf-8"))
+    before = raw["meta"]
+    out = dict(tallies)
+    for k in raw["kinds"]:
+        old = Tally(**{**k, "counts": Counter(k["counts"]), "details": Counter(k["details"]), "slowest": tuple(k["slowest"]),
+                       "commit": k.get("commit") or before.get("commit", "unknown"), "date": k.get("date") or before["date"]})
+        if old.kind not in tallies:
+            out[old.kind] = old
+        elif old.counts[CRASH] or old.counts[HANG]:
+            meta["earlier"].append({"title": old.title, "commit": old.commit, "date": old.date, "inputs": sum(old.counts.values()),
+                                    "crash": old.counts[CRASH], "hang": old.counts[HANG], "failures": old.failures[:60]})
+    return {n: out[n] for n in [*NAMES, *sorted(set(out) - set(NAMES))] if n in out}
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
     lines = [
         "# Robustness: the fuzz campaign",
         "",
-        f"Written by `make fuzz` (bench/fuzz/campaign.py) on {meta['date']}, at commit {meta.get('commit', 'unknown')}; "
-        f"{meta['machine']}; "
+        f"Written by `make fuzz` (bench/fuzz/campaign.py) on {meta['date']}, at commit {meta.get('commit', 'unknown')}"
+        + (" (kinds run at other commits say so in the table)" if any(getattr(t, "commit", "") not in ("", meta.get("commit"))
+                                                                    for t in tallies) else "") + f"; {meta['machine']}; "
         f"{meta['jobs']} worker process{'es' if meta['jobs'] != 1 else ''} at a time, {meta['batch']:,} inputs per "
         f"process; {_duration(meta['wall'])} for the inputs below; load average at the end "
         f"{meta['load'][0]:.1f} (rates are what this run got on this machine, with whatever else ran on it).",
@@ -46,8 +47,8 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
         "",
         f"**{crashes} crashes, {hangs} hangs** in {sum(total(t) for t in tallies):,} inputs.",
         "",
-        "| kind | seed | inputs | result | diagnostics | crash | hang (> 10 s) | inputs/s | peak memory (MiB) | slowest input |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| kind | seed | inputs | result | diagnostics | crash | hang (> 10 s) | inputs/s | peak memory (MiB) | slowest input | commit, date |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for t in tallies:
         n = total(t)
@@ -55,7 +56,8 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
         ms, i, label = t.slowest
         lines.append(f"| {t.title} | {t.seed} | {n:,} | {t.counts['result']:,} | {t.counts['diagnostics']:,} | "
                      f"{t.counts['crash']} | {t.counts['hang']} | {rate:.1f} | {_mib(t.rss_kib)} | "
-                     f"{ms / 1000:.2f} s (#{i}: {label}) |")
+                     f"{ms / 1000:.2f} s (#{i}: {label}) | {getattr(t, 'commit', '') or meta.get('commit', '')}, "
+                     f"{getattr(t, 'date', '') or meta['date']} |")
     lines += ["", f"**The target of issue 20, {TARGET:,} inputs per kind**, "]
     short = [t for t in tallies if total(t) < TARGET]
     if not short:
@@ -112,6 +114,12 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
         lines.append(f"- {t.title} #{f['i']} ({f.get('label', '')}), {f['outcome']}: {f.get('error', '')}")
     if len(failures) > 60:
         lines.append(f"- ... and {len(failures) - 60} more")
+    for e in meta.get("earlier", []):
+        lines += ["", f"## Found by an earlier run of {e['title']} (commit {e['commit']}, {e['date']}), since fixed", "",
+                  f"{e['inputs']:,} inputs: {e['crash']} crashes, {e['hang']} hangs. Each input below, made again from its "
+                  "index, now gives a result or diagnostics (the run above, and tests/test_fuzz_slice.py's "
+                  "`test_what_the_campaign_found_stays_fixed` for a few of them).", ""]
+        lines += [f"- #{f['i']} ({f.get('label', '')}), {f['outcome']}: {f.get('error', '')}" for f in e["failures"]]
     restarts = sum(t.restarts for t in tallies)
     if restarts:
         lines += ["", f"Worker processes restarted after a lost input: {restarts}."]

@@ -270,8 +270,9 @@ def _load(con: duckdb.DuckDBPyConnection, kind: str, header: list[str], tz: list
         if rule.kind == "instant":
             cut.append(f"{src} AS t_{col}")
             times.append((f"t_{col}", col))
-            if rule.day_ok:  # a date alone: the whole day (facts/moments.py)
+            if rule.day_ok:  # a date alone: the whole day (facts/moments.py), in YEARS as parse_date reads it
                 cut.append(f"CASE WHEN regexp_matches({src}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$') "
+                           f"AND year(try_cast({src} AS DATE)) BETWEEN {YEARS[0]} AND {YEARS[1]} "
                            f"THEN try_cast({src} AS DATE) END AS d_{col}")
                 days.append(col)
         else:

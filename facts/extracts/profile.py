@@ -33,6 +33,7 @@ MEANINGS = {"type": ("missing", "absent"), "interview_offered": ("yes", "no", "n
 TOKENS = {"%Y": "(?P<Y>[0-9]{4})", "%m": "(?P<m>[0-9]{2})", "%d": "(?P<d>[0-9]{2})", "%H": "(?P<H>[0-9]{2})",
           "%M": "(?P<M>[0-9]{2})", "%S": "(?P<S>[0-9]{2})", "%f": "(?P<f>[0-9]{1,6})"}
 LITERALS = set("-/ :T.")
+NAME_MAX = 255  # bytes in a file name (Linux, macOS); a longer one cannot be opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,10 @@ class _Checker:
                 self.bad(rec.fields["status"].span, f"unknown status '{status}' in {where}", did_you_mean(status, STATUSES))
                 status = None
         file = self.text(rec.fields.get("file"), "file", rec.span)
+        if file is not None and (any(c in file for c in "/\\\0") or file in (".", "..") or len(file.encode()) > NAME_MAX):
+            self.bad(rec.fields["file"].span, f"'file' in {where} must be the name of a file in the extract's folder",
+                     f"give a name alone, without a folder, of at most {NAME_MAX} bytes, e.g. ssd_person.csv")
+            file = None
         cols = self.mapping(rec.fields.get("columns"), "columns", rec.span)
         columns: dict[str, str] = {}
         if cols is not None:
