@@ -3,9 +3,10 @@
 Seeds: tests/data/facts/bulk and two small synthetic years (facts/synth.py, 4 and 12 children).
 Input: {file name: bytes} for the folder (one file mutated, a file dropped or emptied, or every
 file generated from the columns of facts/bulk.py with cells from a pool of hard values). Run:
-load_bulk (the Python reader: the CLI's path for inputs of up to 200 episodes); a loaded folder is
-evaluated with pyDatalog child by child (evaluate_partitioned) at a fixed time and rendered as CSV.
-The DuckDB reader (duck_load.py) is not driven here.
+load_bulk (the Python reader); a loaded folder is evaluated with pyDatalog child by child
+(evaluate_partitioned) at a fixed time and rendered as CSV. One input in DUCK is also given to DuckDB
+(duck_load.py's fast reader, or load_bulk where it declines): its CSV must be byte-identical, or its
+diagnostics the same codes at the same places.
 """
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError, display_path
-from bench.fuzz.common import RESULT, Kind, check_diagnostics, line_count
+from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places
 from bench.fuzz.mutate import HARD_TIMES, HUGE_NUMBERS, STRANGE, mutate
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("children.csv", "episodes.csv", "actions.csv")
 AT = "2024-06-09T10:00"
+DUCK = 40  # one input in DUCK is also given to DuckDB (its fast CSV reader, or load_bulk where it declines)
 CELLS = ["", "C1", "C2", "E1", "E2", "true", "false", "yes", "0", "1", "high", "low", "liverpool", "sefton",
          "merseyside", "looked_after;cse", ";", ";;", "child_protection_plan", "strategy_discussion", "team_manager",
          '"quoted, with comma"', '"unterminated', '""', " C1 ", "2024-03-04T08:00", "2012-05-01", "nope"] \
@@ -68,7 +70,12 @@ class BulkKind(Kind):
         self.seeds = [{f: (fixture / f).read_bytes() for f in FILES}, _synth(4, 1), _synth(12, 2)]
         self.policy = compile_policy(ROOT / "policy")
 
-    def make(self, rng: random.Random) -> tuple[str, dict[str, bytes]]:
+    def make(self, rng: random.Random) -> tuple[str, tuple[dict[str, bytes], bool]]:
+        label, files = self._make(rng)
+        duck = rng.random() < 1 / DUCK  # drawn last: the files are those of the earlier campaigns
+        return label + (" [both engines]" if duck else ""), (files, duck)
+
+    def _make(self, rng: random.Random) -> tuple[str, dict[str, bytes]]:
         if rng.random() < 0.2:
             return "generated", _generated(rng)
         files = dict(rng.choice(self.seeds))
@@ -86,11 +93,12 @@ class BulkKind(Kind):
         files[name], ops = mutate(rng, files[name], other)
         return f"{ops} ({name})", files
 
-    def run(self, item: dict[str, bytes]) -> str:
+    def run(self, item: tuple[dict[str, bytes], bool]) -> str:
         from engine.backends.batch import Run
         from engine.backends.partition import evaluate_partitioned
         from engine.output import render
         from facts.bulk import load_bulk
+        item, duck = item
         lines = {}
         for name in FILES:
             path = self.folder / name
@@ -103,11 +111,16 @@ class BulkKind(Kind):
             facts = load_bulk(self.folder)
             merged = evaluate_partitioned(self.policy, facts, self.at)
             run = Run("bulk", None, merged)
-            render.as_csv([(run, run.obligations())])
+            text = render.as_csv([(run, run.obligations())])
         except ClauseError as e:
-            return check_diagnostics(e, lines)
+            outcome = check_diagnostics(e, lines)
+            if duck:
+                duck_refuses(self.policy, self.folder, self.at, places(e))
+            return outcome
+        if duck:
+            duck_agrees(self.policy, self.folder, self.at, self.work, text)
         return RESULT
 
-    def cli(self, item: dict[str, bytes]) -> list[str]:
+    def cli(self, item: tuple[dict[str, bytes], bool]) -> list[str]:
         return ["obligations", "--policy", str(ROOT / "policy"), "--engine", "pydatalog", "--at", AT,
                 "--format", "csv", str(self.folder)]

@@ -49,6 +49,40 @@ def check_one(d: Diagnostic, lines: dict[str, int] | None = None) -> None:
         raise Bad(f"{d.code} points outside its file: line {d.span.line} column {d.span.column} of {n} lines")
 
 
+def places(e: ClauseError) -> list[tuple]:
+    """Where each diagnostic is, and what it is: what two readers must agree on."""
+    return sorted({(d.code, d.severity, d.span.file, d.span.line, d.span.column) for d in e.diagnostics})
+
+
+def duck_agrees(policy: Any, source: Any, at: Any, work: Path, text: str) -> None:
+    """DuckDB on the same input (a bulk folder or an Extract) writes `text`, pyDatalog's CSV, byte for byte."""
+    from engine.backends.duck import evaluate_duck
+    from engine.output.stream import write_file
+    out = work / "duck.csv"
+    try:
+        ev = evaluate_duck(policy, source, at, threads=1)
+    except ClauseError as e:
+        raise Bad(f"DuckDB refused what the Python reader read: {places(e)[:3]}") from None
+    try:
+        write_file(ev, "csv", "bulk", str(out), None)
+    finally:
+        ev.close()
+    if out.read_text(encoding="utf-8") != text:
+        raise Bad("DuckDB's CSV differs from pyDatalog's on the same input")
+
+
+def duck_refuses(policy: Any, source: Any, at: Any, expected: list[tuple]) -> None:
+    """DuckDB on an input the Python reader refused refuses it too, with the same diagnostics."""
+    from engine.backends.duck import evaluate_duck
+    try:
+        evaluate_duck(policy, source, at, threads=1).close()
+    except ClauseError as e:
+        if places(e) != expected:
+            raise Bad(f"DuckDB's diagnostics differ: {places(e)[:3]} against {expected[:3]}") from None
+        return
+    raise Bad("DuckDB read an input the Python reader refused")
+
+
 def line_count(data: bytes) -> int:
     """Lines as any reader might count them (\\n, \\r\\n, lone \\r and Unicode separators): an upper bound."""
     text = data.decode("utf-8", "replace")

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError, display_path
-from bench.fuzz.common import RESULT, Bad, Kind, check_diagnostics, line_count
+from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places
 from bench.fuzz.mutate import mutate
 
 AT = "2025-01-01T00:00"
@@ -35,10 +35,6 @@ def _seed(children: int, seed: int, kind: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         write_extract(as_extract(synthesize(children, seed), kind, seed), tmp, load_profile(kind), kind)
         return {p.name: p.read_bytes() for p in sorted(Path(tmp).iterdir())}
-
-
-def _places(e: ClauseError) -> list[tuple]:
-    return sorted({(d.code, d.severity, d.span.file, d.span.line, d.span.column) for d in e.diagnostics})
 
 
 class ExtractKind(Kind):
@@ -113,36 +109,11 @@ class ExtractKind(Kind):
         except ClauseError as e:
             outcome = check_diagnostics(e, lines)
             if depth == 2:
-                self._duck_refuses(extract, _places(e))
+                duck_refuses(self.policy, extract, self.at, places(e))
             return outcome
         if depth == 2:
-            self._duck_agrees(extract, text)
+            duck_agrees(self.policy, extract, self.at, self.work, text)
         return RESULT
-
-    def _duck_agrees(self, extract, text: str) -> None:
-        from engine.backends.duck import evaluate_duck
-        from engine.output.stream import write_file
-        out = self.work / "duck.csv"
-        try:
-            ev = evaluate_duck(self.policy, extract, self.at, threads=1)
-        except ClauseError as e:
-            raise Bad(f"DuckDB refused an extract the Python reader read: {_places(e)[:3]}") from None
-        try:
-            write_file(ev, "csv", "bulk", str(out), None)
-        finally:
-            ev.close()
-        if out.read_text(encoding="utf-8") != text:
-            raise Bad("DuckDB's CSV differs from pyDatalog's on the same extract")
-
-    def _duck_refuses(self, extract, places: list[tuple]) -> None:
-        from engine.backends.duck import evaluate_duck
-        try:
-            evaluate_duck(self.policy, extract, self.at, threads=1).close()
-        except ClauseError as e:
-            if _places(e) != places:
-                raise Bad(f"DuckDB's diagnostics differ: {_places(e)[:3]} against {places[:3]}") from None
-            return
-        raise Bad("DuckDB read an extract the Python reader refused")
 
     def cli(self, item: tuple[str, bytes | None, dict[str, bytes], int]) -> list[str]:
         kind, profile, _files, _depth = item
