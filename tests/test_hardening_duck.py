@@ -148,3 +148,15 @@ def test_the_clock_sql_is_zoneinfo_at_every_change_from_1899_to_2203():
         assert wall == u + london_tables.from_us(u).utcoffset() // london_tables.US
         clock = (london_tables.EPOCH + u * london_tables.US).replace(tzinfo=None)
         assert local == london_tables.to_us(clock.replace(tzinfo=LONDON))
+
+
+@pytest.mark.parametrize("files", [{"children.csv": "id,born\n", "episodes.csv": "id,child,reported\n"},
+                                   {"children.csv": "id,born\n", "episodes.csv": "id,child,reported\n",
+                                    "actions.csv": "action,child,episode,by,at\n"}])
+def test_a_folder_with_no_rows_gives_no_obligations_on_both_engines(policy, tmp_path, files):
+    """Found by the fuzz campaign's bulk kind on DuckDB: with no child there was no instant to size the
+    clock tables by (a TypeError traceback); pyDatalog gave no obligations. Now both give none."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert rows(evaluate_duck(policy, tmp_path, AT)) == rows(evaluate(policy, load_bulk(tmp_path), AT)) == []
+    assert rows(evaluate_duck(policy, load_bulk(tmp_path), AT)) == []

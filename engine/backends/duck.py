@@ -154,9 +154,12 @@ class DuckEvaluation:
         self.con.close()
 
 
-def _years(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    lo, hi = con.execute("""SELECT min(u), max(u) FROM (SELECT rep AS u FROM in_episodes UNION ALL
-        SELECT ret FROM in_episodes UNION ALL SELECT at_us FROM in_actions UNION ALL SELECT at_us FROM judged_at)""").fetchone()
+def _years(con: duckdb.DuckDBPyConnection, at: datetime) -> tuple[int, int]:
+    """The years the clock and calendar tables must cover: every instant of the facts, and `at` (a folder
+    with no children has no judged_at row: that was a TypeError where pyDatalog gives no obligations)."""
+    lo, hi = con.execute(f"""SELECT min(u), max(u) FROM (SELECT rep AS u FROM in_episodes UNION ALL
+        SELECT ret FROM in_episodes UNION ALL SELECT at_us FROM in_actions UNION ALL SELECT at_us FROM judged_at
+        UNION ALL SELECT {london.to_us(at)}::BIGINT)""").fetchone()
     return london.from_us(lo).year - 1, london.from_us(hi).year + 2
 
 
@@ -268,7 +271,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
         # every order that matters is asked for (ORDER BY, row_number() OVER); none rests on insertion order
         con.execute("SET preserve_insertion_order = false")
         _asof(con, at, child_times)
-        lo, hi = _years(con)
+        lo, hi = _years(con, at)
         london_sql(con, create_tz(con, lo, hi), london.bank_holidays(lo, hi))
         workers = threads or os.cpu_count() or 1
         size = chunk or _chunk()
