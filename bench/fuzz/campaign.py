@@ -188,6 +188,7 @@ def _merged(previous: Path, tallies: dict[str, Tally], meta: dict) -> dict[str, 
     commit and date; for a kind run again, what the earlier run found goes to meta["earlier"]."""
     raw = json.loads(previous.read_text(encoding="utf-8"))
     before = raw["meta"]
+    meta["earlier"] += before.get("earlier", [])  # what runs before that one found, kept
     out = dict(tallies)
     for k in raw["kinds"]:
         old = Tally(**{**k, "counts": Counter(k["counts"]), "details": Counter(k["details"]), "slowest": tuple(k["slowest"]),
