@@ -13,7 +13,8 @@ from facts.model import Case
 from facts.yamlcase import load_case
 
 GOOD = (Path(__file__).parent / "data" / "facts" / "cases" / "cp-plan-missing-with-parents.yaml").read_bytes()
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=max(100, settings().max_examples // 2), deadline=None,  # 2,500 under make fuzz
+                suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
