@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError, display_path
-from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places
+from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places, pydatalog_csv
 from bench.fuzz.mutate import HARD_TIMES, HUGE_NUMBERS, STRANGE, mutate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,9 +94,6 @@ class BulkKind(Kind):
         return f"{ops} ({name})", files
 
     def run(self, item: tuple[dict[str, bytes], bool]) -> str:
-        from engine.backends.batch import Run
-        from engine.backends.partition import evaluate_partitioned
-        from engine.output import render
         from facts.bulk import load_bulk
         item, duck = item
         lines = {}
@@ -109,9 +106,7 @@ class BulkKind(Kind):
                 path.unlink()
         try:
             facts = load_bulk(self.folder)
-            merged = evaluate_partitioned(self.policy, facts, self.at)
-            run = Run("bulk", None, merged)
-            text = render.as_csv([(run, run.obligations())])
+            text = pydatalog_csv(self.policy, facts, self.at)
         except ClauseError as e:
             outcome = check_diagnostics(e, lines)
             if duck:

@@ -54,6 +54,15 @@ def places(e: ClauseError) -> list[tuple]:
     return sorted({(d.code, d.severity, d.span.file, d.span.line, d.span.column) for d in e.diagnostics})
 
 
+def pydatalog_csv(policy: Any, facts: Any, at: Any) -> str:
+    """`clause obligations --engine pydatalog --format csv` of a folder's facts: child by child, as CSV."""
+    from engine.backends.batch import Run
+    from engine.backends.partition import evaluate_partitioned
+    from engine.output import render
+    run = Run("bulk", None, evaluate_partitioned(policy, facts, at))
+    return render.as_csv([(run, run.obligations())])
+
+
 def duck_agrees(policy: Any, source: Any, at: Any, work: Path, text: str) -> None:
     """DuckDB on the same input (a bulk folder or an Extract) writes `text`, pyDatalog's CSV, byte for byte."""
     from engine.backends.duck import evaluate_duck

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from compiler.core.diagnostics import ClauseError, display_path
-from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places
+from bench.fuzz.common import RESULT, Kind, check_diagnostics, duck_agrees, duck_refuses, line_count, places, pydatalog_csv
 from bench.fuzz.mutate import mutate
 
 AT = "2025-01-01T00:00"
@@ -89,9 +89,6 @@ class ExtractKind(Kind):
         return str(self.profile_file), lines
 
     def run(self, item: tuple[str, bytes | None, dict[str, bytes], int]) -> str:
-        from engine.backends.batch import Run
-        from engine.backends.partition import evaluate_partitioned
-        from engine.output import render
         from facts.extracts import Extract, load_profile, read_extract
         kind, profile, files, depth = item
         name, lines = self._write(kind, profile, files)
@@ -103,9 +100,7 @@ class ExtractKind(Kind):
             facts, _notes = read_extract(extract)
             if not depth:
                 return RESULT
-            merged = evaluate_partitioned(self.policy, facts, self.at)
-            run = Run("bulk", None, merged)
-            text = render.as_csv([(run, run.obligations())])
+            text = pydatalog_csv(self.policy, facts, self.at)
         except ClauseError as e:
             outcome = check_diagnostics(e, lines)
             if depth == 2:

@@ -48,7 +48,7 @@ def _generated(rng: random.Random, source_words: list[str]) -> bytes:
                  f"{rng.choice(['hours', 'days', 'minutes'])}",
                  f"the child has been reported missing {rng.randint(0, 9)} times within {rng.randint(0, 400)} days",
                  f"the episode has {rng.choice(v.EPISODE_BOOLEANS)}", "the child has returned", "the episode is missing",
-                 f"the risk is {rng.choice(v.RISK_LEVELS)}", f"reported falls on a weekend or public holiday",
+                 f"the risk is {rng.choice(v.RISK_LEVELS)}", "reported falls on a weekend or public holiday",
                  f"{rng.randint(0, 200)} hours after reported falls on a weekend", "the child has no status",
                  f"the child has had {rng.choice(v.EPISODE_BOOLEANS)} within {rng.randint(1, 90)} days"]
         if depth < 3 and rng.random() < 0.3:
