@@ -65,12 +65,12 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     if child is not None and not any(c.id == child for case in cases for c in case.facts.children):
         from engine.explain.inquiry import no_such_child
         raise no_such_child(input_path, child, sorted({c.id for case in cases for c in case.facts.children}), redact)
+    from engine.backends.cases import evaluate_each
     runs = []
-    for case in cases:
-        run = Run(case.name, case, evaluate_case(policy, case.facts, at or case.as_of, engine))
-        obs = with_upcoming(policy, case.facts, at or case.as_of, minutes, list(run.evaluation.obligations),
+    for case, evaluation in zip(cases, evaluate_each(policy, [(c.facts, at or c.as_of) for c in cases], engine)):
+        obs = with_upcoming(policy, case.facts, evaluation.at, minutes, list(evaluation.obligations),
                             choose(engine, len(case.facts.episodes)))
-        runs.append((run, _only(obs, child, status)))
+        runs.append((Run(case.name, case, evaluation), _only(obs, child, status)))
     _write(runs, fmt, output, redact)
 
 

@@ -28,3 +28,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # HYPOTHESIS_PROFILE=fuzz (make fuzz) runs the property and fuzz tests with many more examples.
 settings.register_profile("fuzz", max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    import gc
+    gc.collect()
+    gc.freeze()

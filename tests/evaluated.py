@@ -1,7 +1,10 @@
-"""Each regression case evaluated once per test process by pyDatalog, for the tests that read every case.
+"""The bundled policy compiled once per test process, and each regression case evaluated once by
+pyDatalog, for the tests that read every case.
 
 An `Evaluation` is a plain value (engine/evaluation.py), so tests sharing one cannot see each
-other's state; the shared copy saves evaluating the bundled cases again in each such test.
+other's state; the shared copy saves evaluating the bundled cases again in each such test. The
+tests that read every case are marked `xdist_group("bundled_cases")` (GROUP), and pyproject runs
+pytest-xdist with `--dist loadgroup`, so they run in one worker and share these evaluations.
 """
 from __future__ import annotations
 
@@ -19,7 +22,15 @@ def policy() -> CompiledPolicy:
     return compile_policy()
 
 
+def case_evaluation(path: Path | str) -> tuple[Case, Evaluation]:
+    """The case at `path` and its evaluation (one per file, however the path is spelt)."""
+    return _case_evaluation(Path(path).resolve())
+
+
 @cache
-def case_evaluation(path: Path) -> tuple[Case, Evaluation]:
-    case = load_case(Path(path).resolve())
+def _case_evaluation(path: Path) -> tuple[Case, Evaluation]:
+    case = load_case(path)
     return case, evaluate(policy(), case.facts, case.as_of)
+
+
+GROUP = "bundled_cases"

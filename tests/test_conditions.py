@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Var
-from compiler.policy import compile_policy
 from engine.backends import pydatalog as runtime
 from engine import evaluate
 from engine.explain.conditions import Asked, scopes
 from facts.yamlcase import load_case
+from tests.evaluated import policy as bundled_policy
 
-POLICY = compile_policy()
+POLICY = bundled_policy()
 CASES = sorted(Path("tests/cases").rglob("*.yaml"))
 COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 

@@ -25,6 +25,7 @@ from engine.backends.batch import Run
 from engine.backends.pydatalog import query
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import parse_instant
+from tests.evaluated import policy as bundled_policy
 
 T = parse_instant
 AT = T("2024-05-02T16:00")  # 30 hours after the report below
@@ -35,7 +36,7 @@ MFH_24 = "   and the episode has lasted 24 hours\n  then mash must hold strategy
 @pytest.fixture(scope="module")
 def bundled() -> CompiledPolicy:
     """The bundled policy."""
-    return compile_policy()
+    return bundled_policy()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.policy import CompiledPolicy, compile_policy
+from compiler.policy import CompiledPolicy
 from engine import Evaluation
 from engine import evaluate
 from engine.meaning.obligations import Obligation
@@ -20,6 +20,7 @@ from engine.meaning.base_facts import add_minutes, age_on, minutes_between
 from facts.model import Child, Episode, FactSet, RecordedAction
 from compiler.core.london import LONDON, format_instant, parse_instant
 from facts.yamlcase import load_case
+from tests.evaluated import policy as bundled_policy
 
 UTC = timezone.utc
 HOUR = timedelta(hours=1)
@@ -29,7 +30,7 @@ DAY = timedelta(days=1)
 @pytest.fixture(scope="module")
 def policy() -> CompiledPolicy:
     """The bundled policy, compiled once for the module."""
-    return compile_policy()
+    return bundled_policy()
 
 
 def T(text: str) -> datetime:

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from compiler.core.london import parse_instant
-from compiler.policy import compile_policy
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
 from engine.meaning.episodes import exists, listed, returned_by
 from facts.model import Child, Episode, FactSet
+from tests.evaluated import policy as bundled_policy
 
 FIRST_0140 = parse_instant("2024-10-27T01:40+01:00")   # 00:40 UTC: the first 01:40
 SECOND_0110 = parse_instant("2024-10-27T01:10+00:00")  # 01:10 UTC: the second 01:10, 30 minutes later
@@ -34,7 +34,7 @@ def test_existence_and_return_are_instants(facts):
 
 @pytest.mark.parametrize("at", [FIRST_0140, SECOND_0110, SECOND_0150])
 def test_both_back_ends_list_the_same_episodes(facts, at):
-    policy = compile_policy()
+    policy = bundled_policy()
     reference, duck = evaluate(policy, facts, at), evaluate_duck(policy, facts, at)
     assert [e.id for e in reference.episodes] == [e.id for e in listed(facts, at)]
     assert [(e.id, e.category, e.risk) for e in reference.episodes] == [(e.id, e.category, e.risk) for e in duck.episodes]

@@ -8,15 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from compiler.policy import compile_policy
 from engine import evaluate
 from engine.explain.nodes import Node
 from engine.explain.why import why, why_not
 from engine.explain.words import headline
-from evaluated import case_evaluation
 from facts.yamlcase import case_files, load_case
+from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
 
-POLICY = compile_policy()
+pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
+
+POLICY = bundled_policy()
 CASES = Path("tests/cases")
 
 
@@ -178,7 +179,7 @@ def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_pat
     from facts.bulk import load_bulk, write_bulk
     from facts.synth import synthesize
     from facts.model import FactSet
-    facts = synthesize(40, 11)
+    facts = synthesize(20, 11)
     idle, busy = sorted({e.child for e in facts.episodes} & {a.child for a in facts.actions})[:2]
     write_bulk(FactSet(facts.children, facts.episodes, tuple(a for a in facts.actions if a.child != idle)), tmp_path)
     assert not load_bulk(tmp_path, idle).actions

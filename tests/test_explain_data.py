@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,17 +13,18 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.core.london import parse_instant
-from compiler.policy import compile_policy
 from engine import evaluate
 from engine.backends import pydatalog
 from engine.explain import render
 from engine.explain.conditions import condition_truths
 from engine.explain.nodes import CaseNode
 from engine.explain.why import Explainer, why, why_not
-from evaluated import case_evaluation
 from facts.yamlcase import load_case
+from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
 
-POLICY = compile_policy()
+pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
+
+POLICY = bundled_policy()
 CASE = "examples/cp-plan-missing-with-parents.yaml"
 BORN = "2012-05-01"  # C1's date of birth in CASE
 CASES = sorted(Path("tests/cases").rglob("*.yaml"))
@@ -168,7 +170,8 @@ def test_an_evaluation_is_a_value_explaining_never_changes_it_nor_asks_pydatalog
     assert all(isinstance(ts, tuple) and all(isinstance(t, tuple) for t in ts) for ts in ev.derived.tuples.values())
 
 
-@pytest.mark.parametrize("path", CASES[::3], ids=lambda p: p.stem)
+# every sixth case (each folder of the policy several times over); every case under make fuzz (CLAUSE_TEST_LOAD=large)
+@pytest.mark.parametrize("path", CASES if os.environ.get("CLAUSE_TEST_LOAD") == "large" else CASES[::6], ids=lambda p: p.stem)
 def test_an_evaluation_restricted_to_one_action_explains_it_as_the_whole_one_does(path: Path) -> None:
     """`evaluate(..., action=)` asks pyDatalog for that action's obligations only; every why and
     why-not it gives is the whole evaluation's."""

@@ -18,20 +18,20 @@ import pytest
 from compiler.core import london_tables
 from compiler.core.diagnostics import ClauseError
 from compiler.core.london import LONDON, parse_instant
-from compiler.policy import compile_policy
 from engine.backends import duck_load
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
 from facts import limits
 from facts.bulk import load_bulk, write_bulk
 from facts.model import Child, Episode, FactSet, RecordedAction
+from tests.evaluated import policy as bundled_policy
 
 AT = parse_instant("2024-03-10T12:00")
 
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 def rows(ev) -> list[tuple]:

@@ -14,7 +14,6 @@ from datetime import date
 import pytest
 
 from compiler.core.london import parse_instant
-from compiler.policy import compile_policy
 from engine.backends.batch import Run
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
@@ -22,6 +21,7 @@ from engine.output import render
 from engine.output.columns import csv_text, visible
 from engine.output.stream import WRITERS
 from facts.model import Child, Episode, FactSet
+from tests.evaluated import policy as bundled_policy
 
 AT = parse_instant("2024-03-10T12:00")
 HOSTILE = ["\x1b]0;owned\x07C1", "\x1b[2J\x1b[HC2", "C3\u202eevil", "C4\tx", "=1+1", "+44", "-2", "@SUM(A1)",
@@ -30,7 +30,7 @@ HOSTILE = ["\x1b]0;owned\x07C1", "\x1b[2J\x1b[HC2", "C3\u202eevil", "C4\tx", "=1
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ writing them (case YAML, statuses.csv/flags.csv), their diagnostics, and the mom
 from __future__ import annotations
 
 import textwrap
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,7 +11,6 @@ import pytest
 
 from compiler.core.diagnostics import ClauseError, Diagnostic
 from compiler.core.london import LONDON, parse_instant
-from compiler.policy import compile_policy
 from engine.backends import duck_load
 from engine.evaluation import evaluate
 from engine.explain.render import as_json, as_text
@@ -20,6 +19,7 @@ from facts.bulk import load_bulk
 from facts.held import bounds, in_force, overlap
 from facts.model import Child, Episode, FactSet, Held
 from facts.yamlcase import load_case
+from tests.evaluated import policy as bundled_policy
 
 
 def T(text: str) -> datetime:
@@ -187,7 +187,7 @@ def test_bulk_overlap_between_two_rows(tmp_path):
 
 # ---- the moment each rule sees, and what the explanation says ----
 
-POLICY = compile_policy()
+POLICY = bundled_policy()
 
 
 def test_episode_rules_see_the_report_and_child_rules_the_evaluation_time():

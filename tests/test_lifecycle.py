@@ -19,13 +19,14 @@ from engine.backends.duck import evaluate_duck
 from engine.backends.horizon import parse_horizon, upcoming
 from engine.evaluation import evaluate
 from facts.model import Child, Episode, FactSet
+from tests.evaluated import policy as bundled_policy
 
 T = parse_instant
 
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 def both(policy, facts: FactSet, at) -> list:

@@ -15,19 +15,21 @@ from click.testing import CliRunner
 
 from cli.main import main
 from compiler.policy import BUNDLED, compile_policy
-from engine.regression import onepass
+from engine.backends.cases import choose_engine, evaluate_cases
+from engine.regression import onepass, suite
 from engine.regression.diff import diff_policies, render_json
 from engine.regression.suite import Suite, junit_xml, suite_text
 from facts.yamlcase import load_cases
 from tests.test_diff import edit_policy, write_cases
 from tests.test_regress import cp_case
+from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +46,15 @@ def _obligation_fields(obs) -> list[tuple]:
     return [tuple(cell(getattr(o, f)) for f in o.__dataclass_fields__) for o in obs]
 
 
-def test_every_bundled_case_both_paths_exactly(policy, bundled):
+@pytest.mark.xdist_group(GROUP)
+def test_every_bundled_case_both_paths_exactly(policy, bundled, monkeypatch):
     """Suite.run by pyDatalog (case by case) and by DuckDB (one pass): every case's obligations (every
-    field, in order), episodes and verdict are the same, and so is the whole report."""
+    field, in order), episodes and verdict are the same, and so is the whole report. The pyDatalog
+    side reads each case's evaluation from tests/evaluated.py, which the other every-case tests share."""
+    shared = {id(c.facts): case_evaluation(Path(c.span.file))[1] for c in bundled}
+    monkeypatch.setattr(suite, "evaluate", lambda policy_, facts, at: shared[id(facts)])
     ref = Suite.run(policy, bundled, engine="pydatalog")
+    monkeypatch.undo()
     duck = Suite.run(policy, bundled, engine="duckdb")
     assert duck.disagreed == []
     assert [r.case.name for r in duck.results] == [r.case.name for r in ref.results]
@@ -68,7 +75,7 @@ def test_outcomes_strip_the_prefix_and_keep_cases_apart(policy, tmp_path):
     late.write_text(late.read_text().replace("as_of: 2024-03-12T09:00", "as_of: 2024-03-19T09:00"))
     early.write_text(early.read_text().replace("as_of: 2024-03-12T09:00", "as_of: 2024-03-05T09:00"))
     cases = load_cases([early, late])
-    got = onepass.evaluate_cases(policy, [(c.facts, c.as_of) for c in cases])
+    got = evaluate_cases(policy, [(c.facts, c.as_of) for c in cases])
     from engine.evaluation import evaluate
     for case, outcome in zip(cases, got):
         ref = evaluate(policy, case.facts, case.as_of)
@@ -126,12 +133,30 @@ def test_cli_engines_agree(tmp_path):
     assert out["duckdb"].stdout == out["pydatalog"].stdout
 
 
+def test_cli_obligations_on_many_cases_is_one_duckdb_pass(monkeypatch):
+    """`clause obligations` on a folder of cases: above the crossover, auto evaluates them all in one
+    DuckDB pass (one start-up, not one a case) and prints pyDatalog's bytes, redacted or not."""
+    from engine.backends import duck
+    started = []
+    real = duck.evaluate_duck
+    monkeypatch.setattr(duck, "evaluate_duck", lambda *a, **k: started.append(1) or real(*a, **k))
+    runner = CliRunner()
+    folder = str(ROOT / "tests" / "cases" / "lmcp-missing-from-home")  # 32 cases, above THRESHOLD episodes together
+    for extra in ([], ["--redact"]):
+        started.clear()
+        auto = runner.invoke(main, ["obligations", folder, "--format", "csv", *extra])
+        assert auto.exit_code == 0, auto.output
+        assert started == [1]
+        reference = runner.invoke(main, ["obligations", folder, "--format", "csv", "--engine", "pydatalog", *extra])
+        assert auto.stdout == reference.stdout and auto.stdout.count("\n") > 100
+
+
 def test_auto_chooses_by_the_cases_episodes(bundled):
     from engine.backends import THRESHOLD
-    assert onepass.choose_engine("auto", [c.facts for c in bundled[:1]]) == "pydatalog"
+    assert choose_engine("auto", [c.facts for c in bundled[:1]]) == "pydatalog"
     assert sum(len(c.facts.episodes) for c in bundled) > THRESHOLD
-    assert onepass.choose_engine("auto", [c.facts for c in bundled]) == "duckdb"
-    assert onepass.choose_engine("pydatalog", [c.facts for c in bundled]) == "pydatalog"
+    assert choose_engine("auto", [c.facts for c in bundled]) == "duckdb"
+    assert choose_engine("pydatalog", [c.facts for c in bundled]) == "pydatalog"
 
 
 def test_diff_both_paths(policy, tmp_path):

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from cli.main import main
 from compiler.core.files import atomic
 from compiler.core.london import parse_instant
-from compiler.policy import compile_policy
 from engine.evaluation import evaluate
 from engine.meaning.obligations import FIELDS
 from engine.output.columns import DATA, data
 from engine.output.stream import sink
 from facts.bulk import write_bulk
 from facts.synth import synthesize
+from tests.evaluated import policy as bundled_policy
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def folder(tmp_path_factory) -> Path:
 def test_the_data_columns_are_the_obligation_fields_and_give_its_json():
     assert tuple(c.name for c in DATA) == FIELDS
     facts = synthesize(12, 5)
-    obligations = evaluate(compile_policy(), facts, parse_instant("2025-01-01T00:00")).obligations
+    obligations = evaluate(bundled_policy(), facts, parse_instant("2025-01-01T00:00")).obligations
     assert any(o.occurrence for o in obligations) and any(o.exception for o in obligations)
     assert [data(o) for o in obligations] == [o.to_json() for o in obligations]
 

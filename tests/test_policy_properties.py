@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from compiler.policy import compile_policy
 from engine import evaluate
 from engine.explain.why import why
 from engine.meaning.base_facts import age_on
@@ -20,8 +19,9 @@ from facts.model import Child, Episode, FactSet
 from compiler.core.vocabulary import FLAGS, PLACEMENTS, RISK_LEVELS, STATUSES
 from compiler.core.london import LONDON
 from compiler.core.diagnostics import Span
+from tests.evaluated import policy as bundled_policy
 
-POLICY = compile_policy()
+POLICY = bundled_policy()
 START = datetime(2024, 1, 1, 0, 0, tzinfo=LONDON)
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from compiler.core.london import parse_instant
-from compiler.policy import compile_policy
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
 from engine.output.stream import write_csv, write_file
@@ -22,6 +21,7 @@ from facts.bulk import load_bulk, write_bulk
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.synth import synthesize
 from tests.test_scale_differential import assert_same
+from tests.evaluated import policy as bundled_policy
 
 AT = parse_instant("2025-01-01T00:00")
 WHOLE = 10 ** 9
@@ -29,7 +29,7 @@ WHOLE = 10 ** 9
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 def _csv(ev) -> str:

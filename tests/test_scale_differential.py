@@ -7,7 +7,7 @@ reader and through the reference loader; partitioned evaluation (by child, in ch
 against whole evaluation, for both engines. No timing is asserted here.
 
 Synthetic loads are small in `make test` (CHILDREN children, pyDatalog being the slow side) and
-five times larger, with more seeds, in `make fuzz` (CLAUSE_TEST_LOAD=large).
+ten times larger, with more seeds, in `make fuzz` (CLAUSE_TEST_LOAD=large).
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from compiler.policy import compile_policy
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
 from engine.backends.partition import chunks, evaluate_partitioned
+from engine.regression.onepass import evaluate_cases
 from facts.bulk import load_bulk, write_bulk
 from compiler.core.vocabulary import FLAGS, RISK_LEVELS, STATUSES
 from facts.held import ends_before_start, overlap
@@ -30,11 +30,12 @@ from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from facts.synth import synthesize
 from compiler.core.london import LONDON, parse_instant
 from facts.yamlcase import load_cases
+from tests.evaluated import policy as bundled_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR_END = parse_instant("2025-01-01T00:00")
 LARGE = os.environ.get("CLAUSE_TEST_LOAD") == "large"
-CHILDREN = 300 if LARGE else 60
+CHILDREN = 300 if LARGE else 30
 SEEDS = [(1, "2025-01-01T00:00"), (2, "2024-09-15T08:30"), (3, "2024-03-31T01:30")]
 if LARGE:
     SEEDS += [(8, "2024-06-30T23:59"), (9, "2024-10-27T01:15")]
@@ -42,7 +43,7 @@ if LARGE:
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy()
+    return bundled_policy()
 
 
 def obligations(ev) -> list[tuple]:
@@ -98,14 +99,20 @@ def _edge_facts() -> FactSet:
     return FactSet(tuple(children), tuple(eps), tuple(acts))
 
 
-@pytest.mark.parametrize("at", ["2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-10-27T01:10+00:00", "2024-03-31T03:00",
-                                "2024-12-27T10:00", "2025-03-04T12:00"])
-def test_clock_changes_and_holidays(policy, at):
+EDGE_TIMES = ["2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-10-27T01:10+00:00", "2024-03-31T03:00",
+              "2024-12-27T10:00", "2025-03-04T12:00"]
+
+
+def test_clock_changes_and_holidays(policy):
+    """pyDatalog at each moment (in London and, compared as instants, in UTC) against DuckDB: alone at
+    the first moment, and in one pass judging a copy of the facts at each moment (as `clause test` runs
+    cases: engine/regression/onepass.py), which costs one DuckDB start-up instead of twelve."""
     facts = _edge_facts()
-    moment = parse_instant(at)
-    assert_same(evaluate(policy, facts, moment), evaluate_duck(policy, facts, moment))
-    utc_moment = moment.astimezone(timezone.utc)  # another zone: compared as instants
-    assert_same(evaluate(policy, facts, utc_moment), evaluate_duck(policy, facts, utc_moment))
+    moments = [m for at in EDGE_TIMES for m in (parse_instant(at), parse_instant(at).astimezone(timezone.utc))]
+    references = [evaluate(policy, facts, m) for m in moments]
+    assert_same(references[0], evaluate_duck(policy, facts, moments[0]))
+    for reference, outcome in zip(references, evaluate_cases(policy, [(facts, m) for m in moments]), strict=True):
+        assert_same(reference, outcome)
 
 
 def test_episode_reported_in_the_repeated_hour_is_listed_by_both(policy):
@@ -120,7 +127,7 @@ def test_episode_reported_in_the_repeated_hour_is_listed_by_both(policy):
 
 
 def test_fast_csv_reader_equals_reference_loader(policy, tmp_path):
-    facts = synthesize(60, 7)
+    facts = synthesize(CHILDREN, 7)
     write_bulk(facts, tmp_path)
     via_reference = evaluate_duck(policy, load_bulk(tmp_path), YEAR_END)
     direct = evaluate_duck(policy, tmp_path, YEAR_END)
@@ -179,16 +186,17 @@ def _interval_facts() -> FactSet:
     return FactSet(tuple(children), tuple(eps), ())
 
 
-@pytest.mark.parametrize("at", ["2024-06-10T10:00", "2024-06-11T00:00", "2024-10-27T01:30+00:00", "2025-01-01T00:00"])
-def test_intervals_on_episode_boundaries(policy, at, tmp_path):
-    """Both back-ends, from a FactSet and through statuses.csv/flags.csv read by the fast reader."""
+def test_intervals_on_episode_boundaries(policy, tmp_path):
+    """Both back-ends at each moment: DuckDB from a FactSet in one pass judging a copy at each moment,
+    and from statuses.csv/flags.csv read by the fast reader (whose reading no moment changes) at one."""
     facts = _interval_facts()
-    moment = parse_instant(at)
-    reference = evaluate(policy, facts, moment)
-    assert_same(reference, evaluate_duck(policy, facts, moment))
+    moments = [parse_instant(at) for at in ("2024-06-10T10:00", "2024-06-11T00:00", "2024-10-27T01:30+00:00", "2025-01-01T00:00")]
+    references = [evaluate(policy, facts, m) for m in moments]
+    for reference, outcome in zip(references, evaluate_cases(policy, [(facts, m) for m in moments]), strict=True):
+        assert_same(reference, outcome)
     write_bulk(facts, tmp_path)
     assert load_bulk(tmp_path) == facts
-    assert_same(reference, evaluate_duck(policy, tmp_path, moment))
+    assert_same(references[2], evaluate_duck(policy, tmp_path, moments[2]))
 
 
 def test_intervals_change_what_applies(policy):
@@ -236,7 +244,7 @@ def held_situations(draw) -> tuple[FactSet, datetime]:
     return FactSet((child,), episodes), at
 
 
-@settings(max_examples=12 if not LARGE else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8 if not LARGE else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(held_situations())
 def test_generated_intervals_agree(policy, situation):
     facts, at = situation

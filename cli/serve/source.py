@@ -23,6 +23,7 @@ from compiler.core.diagnostics import ClauseError
 from compiler.core.privacy import redaction
 from compiler.policy import CompiledPolicy
 from engine.backends import evaluate_case
+from engine.backends.cases import evaluate_each
 from engine.backends.batch import now
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation
@@ -112,11 +113,15 @@ class Source:
         loaded: LoadedInput = load_path(self.path)
         items = ([(c.name, c, c.facts, self.fixed_at or c.as_of) for c in loaded.cases]
                  or [("bulk", None, loaded.bulk, self.fixed_at or now())])
+        if self.redact:  # the children, their episodes, and a case's name (it may name the child)
+            items = [(name if case is None else case_pseudonym(name), case, pseudonymise(facts), at)
+                     for name, case, facts, at in items]
+        if loaded.cases:  # many cases: one DuckDB pass above the crossover (engine/backends/cases.py)
+            evaluations = evaluate_each(self.policy, [(facts, at) for _, _, facts, at in items], "auto")
+        else:
+            evaluations = [evaluate_case(self.policy, items[0][2], items[0][3], "auto")]
         parts = []
-        for name, case, facts, at in items:
-            if self.redact:  # the children, their episodes, and a case's name (it may name the child)
-                facts, name = pseudonymise(facts), name if case is None else case_pseudonym(name)
-            ev = evaluate_case(self.policy, facts, at, "auto")
+        for (name, case, facts, at), ev in zip(items, evaluations):
             try:
                 parts.append(Part(name, case, facts, at, tuple(ev.obligations), tuple(ev.episodes)))
             finally:

@@ -156,14 +156,14 @@ def diff_policies(base: CompiledPolicy, head: CompiledPolicy, cases: Iterable[Ca
                   base_date: date | None = None, head_date: date | None = None,
                   engine: str = "pydatalog") -> PolicyDiff:
     """`engine` duckdb (or auto, by the cases' episodes): every case in one DuckDB pass per policy
-    (engine/regression/onepass.py), the same obligations as pyDatalog's case by case. Dates (versions
+    (engine/backends/cases.py), the same obligations as pyDatalog's case by case. Dates (versions
     in force) are judged by pyDatalog only: the SQL side has no `law_date` override."""
     cases = list(cases)
     if engine != "pydatalog" and base_date is None and head_date is None:
-        from engine.regression import onepass
-        if onepass.choose_engine(engine, [c.facts for c in cases]) == "duckdb":
+        from engine.backends.cases import choose_engine, evaluate_cases
+        if choose_engine(engine, [c.facts for c in cases]) == "duckdb":
             runs = [(c.facts, c.as_of) for c in cases]
-            before, after = onepass.evaluate_cases(base, runs), onepass.evaluate_cases(head, runs)
+            before, after = evaluate_cases(base, runs), evaluate_cases(head, runs)
             return PolicyDiff(base_label, head_label, tuple(
                 CaseDiff(c.name, c.span.file, format_instant(c.as_of), tuple(compare(b.obligations, a.obligations)))
                 for c, b, a in zip(cases, before, after)))

@@ -120,7 +120,7 @@ class Failure:
 @dataclass(frozen=True)
 class CaseResult:
     """`evaluation`: the case's Evaluation (pyDatalog's, or the reference interpreter's under coverage),
-    or, for a case that passed in a DuckDB pass, its `onepass.Outcome` (time, obligations, episodes)."""
+    or, for a case that passed in a DuckDB pass, its `engine.backends.cases.Outcome` (time, obligations, episodes)."""
 
     case: Case
     evaluation: Evaluation
@@ -284,11 +284,12 @@ class Suite:
         valid = [c for c in items if isinstance(c, Case)]
         errors = [c for c in items if isinstance(c, InvalidCase)]
         if engine != "pydatalog":
+            from engine.backends.cases import choose_engine
             from engine.regression import onepass
             if observe is not None:
                 results, disagreed = onepass.run_cases_observed(policy, valid, observe, births)
                 return cls(results, errors, disagreed)
-            if onepass.choose_engine(engine, [c.facts for c in valid]) == "duckdb":
+            if choose_engine(engine, [c.facts for c in valid]) == "duckdb":
                 results, disagreed = onepass.run_cases(policy, valid, births)
                 return cls(results, errors, disagreed)
         return cls([run_case(policy, c, observe, births) for c in valid], errors)
