@@ -136,19 +136,21 @@ def test_cli_engines_agree(tmp_path):
 def test_cli_obligations_on_many_cases_is_one_duckdb_pass(monkeypatch):
     """`clause obligations` on a folder of cases: above the crossover, auto evaluates them all in one
     DuckDB pass (one start-up, not one a case) and prints pyDatalog's bytes, redacted or not."""
+    import engine.backends
     from engine.backends import duck
     started = []
     real = duck.evaluate_duck
     monkeypatch.setattr(duck, "evaluate_duck", lambda *a, **k: started.append(1) or real(*a, **k))
+    monkeypatch.setattr(engine.backends, "THRESHOLD", 4)  # the three examples hold more episodes than that together
     runner = CliRunner()
-    folder = str(ROOT / "tests" / "cases" / "lmcp-missing-from-home")  # 32 cases, above THRESHOLD episodes together
+    folder = str(ROOT / "examples")
     for extra in ([], ["--redact"]):
         started.clear()
         auto = runner.invoke(main, ["obligations", folder, "--format", "csv", *extra])
         assert auto.exit_code == 0, auto.output
         assert started == [1]
         reference = runner.invoke(main, ["obligations", folder, "--format", "csv", "--engine", "pydatalog", *extra])
-        assert auto.stdout == reference.stdout and auto.stdout.count("\n") > 100
+        assert auto.stdout == reference.stdout and auto.stdout.count("\n") > 20
 
 
 def test_auto_chooses_by_the_cases_episodes(bundled):

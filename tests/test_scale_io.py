@@ -202,7 +202,7 @@ def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_se
 
 
 def test_cli_engines_agree_on_a_bulk_folder(tmp_path):
-    write_bulk(synthesize(25, 8), tmp_path)
+    write_bulk(synthesize(10, 8), tmp_path)
     runner = CliRunner()
     outs = [runner.invoke(main, ["obligations", str(tmp_path), "--at", "2025-01-01T00:00", "--format", fmt,
                                  "--engine", engine]) for fmt in ("csv", "table") for engine in ("duckdb", "pydatalog")]
