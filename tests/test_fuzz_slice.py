@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 from bench.fuzz import worker  # noqa: E402
 from bench.fuzz.common import CRASH, DIAGNOSTICS, HANG, RESULT, Bad, Kind  # noqa: E402
 
-SLICE = 50
+SLICE = 25  # make fuzz runs the campaign: FUZZ_BUDGET inputs of each kind
 SOCKET_SLICE = 30  # of the HTTP inputs, also sent to a real server
 
 

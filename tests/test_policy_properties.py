@@ -49,7 +49,7 @@ def situations(draw) -> tuple[FactSet, datetime]:
 
 
 # 30 examples in `make test`; HYPOTHESIS_PROFILE=fuzz (`make fuzz`) raises the budget to 500.
-BUDGET = max(30, settings().max_examples // 10)
+BUDGET = max(20, settings().max_examples // 10)
 PROPERTY = settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -92,7 +92,7 @@ def write_report(out: Path, tallies: list[Any], meta: dict) -> None:
               "byte-identical to pyDatalog's or whose diagnostics must be the same codes at the same places. "
               "Mutations (one to three stacked): "
               + ", ".join(f"`{n}`" for n in OPERATORS) + ". `tests/test_fuzz_slice.py` (in `make test`) runs inputs "
-              "0 to 49 of each kind with the same checks, and sends the first 30 HTTP inputs to a real `clause serve` "
+              "0 to 24 of each kind with the same checks, and sends the first 30 HTTP inputs to a real `clause serve` "
               "too, which gives the same status codes; it also runs the campaign's watchdog on real worker processes "
               "(one stuck where its alarm cannot reach it is killed and counted a hang, one that dies a crash)."]
     http = [t for t in tallies if t.details]
