@@ -30,7 +30,33 @@ settings.register_profile("fuzz", max_examples=5000, deadline=None, suppress_hea
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    import gc
-    gc.collect()
-    gc.freeze()
+# Tests sharing a process's state run in one worker, each set whole: the every-case tests share
+# tests/evaluated.py's evaluations; a module with a costly module-scoped fixture (a browser, a served
+# report, a synthetic year) builds it once. xdist's own `xdist_group` marks cannot do this here: xdist
+# 3.8 tags `Item._nodeid`, which pytest 9.2 no longer reads, so its scheduler never sees the marks.
+SHARED = {
+    "tests/test_explain.py": "bundled_cases", "tests/test_explain_data.py": "bundled_cases",
+    "tests/test_reference.py": "bundled_cases", "tests/test_handwritten.py": "bundled_cases",
+    "tests/test_onepass.py::test_every_bundled_case_both_paths_exactly": "bundled_cases",
+    "tests/test_serve_browser.py": "browser", "tests/test_report.py": "report", "tests/test_determinism.py": "determinism",
+}
+
+
+def shared_set(nodeid: str) -> str:
+    """The set a test belongs to: its SHARED name, or the test alone."""
+    for where, name in SHARED.items():
+        if nodeid == where or nodeid.startswith(where + "::"):
+            return name
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 - xdist's Scheduling
+    """`-n N`: every test load-balanced on its own, but each SHARED set sent to one worker whole."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Shared(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_set(nodeid)
+    return Shared(config, log)

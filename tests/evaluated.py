@@ -3,8 +3,7 @@ pyDatalog, for the tests that read every case.
 
 An `Evaluation` is a plain value (engine/evaluation.py), so tests sharing one cannot see each
 other's state; the shared copy saves evaluating the bundled cases again in each such test. The
-tests that read every case are marked `xdist_group("bundled_cases")` (GROUP), and pyproject runs
-pytest-xdist with `--dist loadgroup`, so they run in one worker and share these evaluations.
+tests that read every case run in one worker (conftest.py's SHARED), so they share these evaluations.
 """
 from __future__ import annotations
 
@@ -31,6 +30,3 @@ def case_evaluation(path: Path | str) -> tuple[Case, Evaluation]:
 def _case_evaluation(path: Path) -> tuple[Case, Evaluation]:
     case = load_case(path)
     return case, evaluate(policy(), case.facts, case.as_of)
-
-
-GROUP = "bundled_cases"

@@ -22,8 +22,6 @@ from facts.bulk import write_bulk
 from facts.synth import synthesize
 from tests.evaluated import policy as bundled_policy
 
-pytestmark = pytest.mark.xdist_group("determinism")  # one worker builds the module's fixtures once
-
 ROOT = Path(__file__).resolve().parent.parent
 AT = "2025-01-01T00:00"
 PROPERTY = settings(max_examples=max(4, settings().max_examples // 50), deadline=None,

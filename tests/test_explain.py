@@ -13,9 +13,7 @@ from engine.explain.nodes import Node
 from engine.explain.why import why, why_not
 from engine.explain.words import headline
 from facts.yamlcase import case_files, load_case
-from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
-
-pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
+from tests.evaluated import case_evaluation, policy as bundled_policy
 
 POLICY = bundled_policy()
 CASES = Path("tests/cases")

@@ -20,9 +20,7 @@ from engine.explain.conditions import condition_truths
 from engine.explain.nodes import CaseNode
 from engine.explain.why import Explainer, why, why_not
 from facts.yamlcase import load_case
-from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
-
-pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
+from tests.evaluated import case_evaluation, policy as bundled_policy
 
 POLICY = bundled_policy()
 CASE = "examples/cp-plan-missing-with-parents.yaml"

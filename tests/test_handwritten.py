@@ -20,15 +20,13 @@ from engine.meaning.obligations import timing_rows
 from engine.output import render
 from engine.backends.batch import Run
 from engine.backends.partition import MergedEvaluation
-from tests.evaluated import GROUP, case_evaluation, policy
+from tests.evaluated import case_evaluation, policy
 from facts.synth import synthesize
 from facts.yamlcase import case_files
 
 sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
 from handwritten import evaluate_handwritten, handwritten_csv, obligation_heads  # noqa: E402
 from handwritten_timing import CLAUSES, DECIDING, TIMINGS  # noqa: E402
-
-pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
 
 CASES = case_files([Path("tests/cases")])
 # make test: every fourth case, item by item (all of them still feed the clause-reach test below);

@@ -22,7 +22,7 @@ from engine.regression.suite import Suite, junit_xml, suite_text
 from facts.yamlcase import load_cases
 from tests.test_diff import edit_policy, write_cases
 from tests.test_regress import cp_case
-from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
+from tests.evaluated import case_evaluation, policy as bundled_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,6 @@ def _obligation_fields(obs) -> list[tuple]:
     return [tuple(cell(getattr(o, f)) for f in o.__dataclass_fields__) for o in obs]
 
 
-@pytest.mark.xdist_group(GROUP)
 def test_every_bundled_case_both_paths_exactly(policy, bundled, monkeypatch):
     """Suite.run by pyDatalog (case by case) and by DuckDB (one pass): every case's obligations (every
     field, in order), episodes and verdict are the same, and so is the whole report. The pyDatalog

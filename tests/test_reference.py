@@ -16,9 +16,7 @@ from engine import evaluate
 from engine.backends.reference import derive, evaluate_reference
 from facts.yamlcase import case_files, load_case
 from test_sql_programs import by_pydatalog, cycle_program, random_facts, random_program
-from tests.evaluated import GROUP, case_evaluation, policy as bundled_policy
-
-pytestmark = pytest.mark.xdist_group(GROUP)  # the every-case tests share one worker's evaluations
+from tests.evaluated import case_evaluation, policy as bundled_policy
 
 POLICY = bundled_policy()
 CASES = case_files([Path("tests/cases")])

@@ -18,8 +18,6 @@ from engine.meaning.base_facts import window_start
 from facts.bulk import write_bulk
 from facts.synth import synthesize
 
-pytestmark = pytest.mark.xdist_group("report")  # one worker builds the module's fixtures once
-
 PERIOD = ["--from", "2024-01-01", "--to", "2024-12-31"]  # the synthetic year
 AT = "2025-01-01T00:00"
 

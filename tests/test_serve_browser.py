@@ -13,8 +13,6 @@ import pytest
 
 from serving import served
 
-pytestmark = pytest.mark.xdist_group("browser")  # one worker builds the module's fixtures once
-
 CHROMIUM = os.environ.get("CLAUSE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
