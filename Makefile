@@ -35,7 +35,7 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz CLAUSE_TEST_LOAD=large $(BIN)/python -m pytest tests/test_compiler_fuzz.py tests/test_facts_fuzz.py \
 		tests/test_policy_properties.py tests/test_scale_differential.py tests/test_sql_programs.py \
 		tests/test_determinism.py tests/test_validation_rules.py tests/test_fmt_properties.py \
-		tests/test_extracts.py tests/test_handwritten.py tests/test_fuzz_slice.py tests/test_cache.py tests/test_explain_data.py tests/test_conditions.py
+		tests/test_extracts.py tests/test_handwritten.py tests/test_fuzz_slice.py tests/test_cache.py tests/test_explain_data.py tests/test_conditions.py tests/test_yaml_loaders.py
 	# the fuzz campaign (bench/fuzz): FUZZ_BUDGET inputs of each kind (default 100000, about an hour on 2 cores), into bench/robustness.md
 	$(BIN)/python -m bench.fuzz
 
