@@ -6,7 +6,8 @@ objects whose facts and expectations carry the span they were written at.
 Invariants: loading never constructs arbitrary Python objects and never leaks an
 exception other than `ClauseError`, which carries every problem found in every
 file (codes in `validate.py`). Scalars keep their source text: `id: 007` is "007",
-and times are read by `timeparse`, not by YAML's timestamp rules.
+and times are read by compiler/core/london.py, not by YAML's timestamp rules. A file is parsed
+by libyaml where it agrees with PyYAML (`reads_fast`), by PyYAML otherwise and for every error.
 """
 from __future__ import annotations
 
@@ -223,16 +224,14 @@ def reads_fast(text: str) -> bool:
 
 
 def _parse(text: str, file: str, diags: list[Diagnostic]) -> Record | None:
-    try:
-        if not reads_fast(text):
-            raise yaml.YAMLError("read by PyYAML")
-        loader, node, root = _compose(_FastLoader, text, file)
-    except (yaml.YAMLError, RecursionError):
+    for make in ((_FastLoader, CaseLoader) if reads_fast(text) else (CaseLoader,)):
         try:
-            loader, node, root = _compose(CaseLoader, text, file)
+            loader, node, root = _compose(make, text, file)
+            break
         except (yaml.YAMLError, RecursionError) as exc:
-            diags.append(_syntax_error(file, text, exc))
-            return None
+            if make is CaseLoader:  # PyYAML's reading of an error is the one reported
+                diags.append(_syntax_error(file, text, exc))
+                return None
     diags.extend(loader.diags)
     if node is None:
         diags.append(error("F010", Span(file, 1, 1), "the case file is empty", "start with 'case: my-case-name'"))
