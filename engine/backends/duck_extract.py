@@ -132,6 +132,8 @@ def load_extract_sql(con: duckdb.DuckDBPyConnection, extract: Extract) -> list[D
     try:
         notes: list[Diagnostic] = []
         return _load(con, extract, notes)
+    except duckdb.InterruptException:  # Ctrl-C inside a query is a duckdb.Error too: never a reason to decline
+        raise
     except (_Declined, duckdb.Error, UnicodeDecodeError, OSError):
         for table in ("x_people", "x_missing", "x_held", *duck_load.SCRATCH):
             con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -225,6 +225,8 @@ def load_folder(con: duckdb.DuckDBPyConnection, folder: str | Path) -> bool:
             if kind in headers and not _raw(con, paths[kind], headers[kind], table):
                 return False
         return _convert(con, headers)
+    except duckdb.InterruptException:  # Ctrl-C inside a query is a duckdb.Error too: never a reason to decline
+        raise
     except (duckdb.Error, UnicodeDecodeError):
         return False
 
