@@ -140,7 +140,7 @@ class CaseLoader(_Building, yaml.SafeLoader):
 if getattr(yaml, "__with_libyaml__", False):
     class _FastLoader(_Building, Composer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
         """libyaml's parser (C) under the same Python composer and builder: the same nodes, marks and
-        values, the whole read about 2.5 times faster. Used first where `reads_fast`; any YAML error is
+        values, a whole case read about twice as fast. Used first where `reads_fast`; any YAML error is
         read again by `CaseLoader`, so a diagnostic is always PyYAML's."""
 
         def __init__(self, stream: str, file: str) -> None:

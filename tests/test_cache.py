@@ -12,8 +12,9 @@ import pytest
 from compiler import cache
 from compiler.core.diagnostics import ClauseError
 from compiler.core import london as timeparse
+from tests.loads import LARGE
 
-RUNS = 20 if os.environ.get("CLAUSE_TEST_LOAD") == "large" else 8
+RUNS = 20 if LARGE else 8
 
 SMALL = Path(__file__).resolve().parent / "data" / "policy_small"
 

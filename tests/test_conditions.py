@@ -4,7 +4,6 @@ the same body directly."""
 from __future__ import annotations
 
 import operator
-import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from engine import evaluate
 from engine.explain.conditions import Asked, scopes
 from facts.yamlcase import load_case
 from tests.evaluated import policy as bundled_policy
+from tests.loads import LARGE
 
 POLICY = bundled_policy()
 CASES = sorted(Path("tests/cases").rglob("*.yaml"))
@@ -48,7 +48,7 @@ def _key(rows: list[dict]) -> set[frozenset]:
 
 # make test: every twentieth case, so each folder of the policy is represented, plus the ones with
 # exceptions and windows; make fuzz (CLAUSE_TEST_LOAD=large): every case
-SAMPLE = (CASES if os.environ.get("CLAUSE_TEST_LOAD") == "large" else
+SAMPLE = (CASES if LARGE else
           CASES[::20] + [c for c in CASES if any(w in c.name for w in ("ooh", "third-episode", "weekend"))][:8])
 
 

@@ -21,6 +21,7 @@ from cli.main import main
 from facts.bulk import write_bulk
 from facts.synth import synthesize
 from tests.evaluated import policy as bundled_policy
+from tests.loads import LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = "2025-01-01T00:00"
@@ -56,7 +57,7 @@ def shuffled_copy(src: Path, dst: Path, rng: random.Random) -> None:
 @pytest.fixture(scope="module")
 def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("year")
-    write_bulk(synthesize(25 if os.environ.get("CLAUSE_TEST_LOAD") == "large" else 10, 11), folder)
+    write_bulk(synthesize(25 if LARGE else 10, 11), folder)
     reference = obligations_csv(folder, "duckdb")
     assert reference.count("\n") > 20  # a real load, not an empty answer
     return folder, reference
@@ -75,7 +76,7 @@ def test_row_and_list_order_change_no_byte(year: tuple[Path, str], tmp_path_fact
 
 def test_another_hash_seed_in_a_fresh_process_changes_no_byte(year: tuple[Path, str]) -> None:
     folder, reference = year
-    for seed in (("0", "12345") if os.environ.get("CLAUSE_TEST_LOAD") == "large" else ("12345",)):
+    for seed in (("0", "12345") if LARGE else ("12345",)):
         for engine in ("duckdb", "pydatalog"):
             done = subprocess.run([sys.executable, "-m", "cli.main", "obligations", str(folder), "--engine", engine,
                                    "--at", AT, "--format", "csv"], cwd=ROOT, capture_output=True, text=True,

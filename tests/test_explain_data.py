@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from engine.explain.nodes import CaseNode
 from engine.explain.why import Explainer, why, why_not
 from facts.yamlcase import load_case
 from tests.evaluated import case_evaluation, policy as bundled_policy
+from tests.loads import LARGE
 
 POLICY = bundled_policy()
 CASE = "examples/cp-plan-missing-with-parents.yaml"
@@ -169,7 +169,7 @@ def test_an_evaluation_is_a_value_explaining_never_changes_it_nor_asks_pydatalog
 
 
 # every sixth case (each folder of the policy several times over); every case under make fuzz (CLAUSE_TEST_LOAD=large)
-@pytest.mark.parametrize("path", CASES if os.environ.get("CLAUSE_TEST_LOAD") == "large" else CASES[::6], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", CASES if LARGE else CASES[::6], ids=lambda p: p.stem)
 def test_an_evaluation_restricted_to_one_action_explains_it_as_the_whole_one_does(path: Path) -> None:
     """`evaluate(..., action=)` asks pyDatalog for that action's obligations only; every why and
     why-not it gives is the whole evaluation's."""

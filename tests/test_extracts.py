@@ -6,7 +6,6 @@ date-only honesty, and a diagnostic for each kind of problem (never echoing a ce
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,11 @@ from facts.bulk import load_bulk, write_bulk
 from facts.extracts import load_extract, load_profile
 from facts.extracts.write import as_extract, write_extract
 from facts.synth import synthesize
+from tests.loads import LARGE
 
 AT = parse_instant("2025-01-01T00:00")
 # make fuzz (CLAUSE_TEST_LOAD=large): a Liverpool-sized year, 1,500 children and 5,000 episodes; make test: a small one
-LOAD = (1500, 5000) if os.environ.get("CLAUSE_TEST_LOAD") == "large" else (40, None)
+LOAD = (1500, 5000) if LARGE else (40, None)
 
 
 @pytest.fixture(scope="module")

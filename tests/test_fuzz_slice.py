@@ -8,13 +8,14 @@ stuck where its own alarm cannot reach is killed by the watchdog; one that dies 
 """
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.loads import LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -104,7 +105,7 @@ class Stalls(Kind):
 """
 
 
-@pytest.mark.skipif(os.environ.get("CLAUSE_TEST_LOAD") != "large",
+@pytest.mark.skipif(not LARGE,
                     reason="make fuzz only: once, in a loaded make test, a worker was counted dead at an input planned to "
                            "pass (cause not found; the failures are now in the assertion message)")
 def test_the_watchdog_kills_a_stuck_worker_and_a_dead_one_is_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

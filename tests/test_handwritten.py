@@ -6,7 +6,6 @@ changing during the year), judged at the year's end, in the middle of it and in 
 repeated hour."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from engine.backends.partition import MergedEvaluation
 from tests.evaluated import case_evaluation, policy
 from facts.synth import synthesize
 from facts.yamlcase import case_files
+from tests.loads import LARGE
 
 sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
 from handwritten import evaluate_handwritten, handwritten_csv, obligation_heads  # noqa: E402
@@ -31,7 +31,7 @@ from handwritten_timing import CLAUSES, DECIDING, TIMINGS  # noqa: E402
 CASES = case_files([Path("tests/cases")])
 # make test: every fourth case, item by item (all of them still feed the clause-reach test below);
 # make fuzz (CLAUSE_TEST_LOAD=large): every case
-EACH = CASES if os.environ.get("CLAUSE_TEST_LOAD") == "large" else CASES[::4]
+EACH = CASES if LARGE else CASES[::4]
 
 
 def test_the_hand_written_clauses_are_the_policys_clauses() -> None:

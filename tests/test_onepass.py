@@ -51,9 +51,9 @@ def test_every_bundled_case_both_paths_exactly(policy, bundled, monkeypatch):
     field, in order), episodes and verdict are the same, and so is the whole report. The pyDatalog
     side reads each case's evaluation from tests/evaluated.py, which the other every-case tests share."""
     shared = {id(c.facts): case_evaluation(Path(c.span.file))[1] for c in bundled}
-    monkeypatch.setattr(suite, "evaluate", lambda policy_, facts, at: shared[id(facts)])
-    ref = Suite.run(policy, bundled, engine="pydatalog")
-    monkeypatch.undo()
+    with monkeypatch.context() as m:
+        m.setattr(suite, "evaluate", lambda policy_, facts, at: shared[id(facts)])
+        ref = Suite.run(policy, bundled, engine="pydatalog")
     duck = Suite.run(policy, bundled, engine="duckdb")
     assert duck.disagreed == []
     assert [r.case.name for r in duck.results] == [r.case.name for r in ref.results]

@@ -9,7 +9,6 @@ many episodes, ids interleaved with its neighbour's, a count window over them an
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 

@@ -2,16 +2,16 @@
 
 Both back-ends run the same Datalog program (compiler/codegen.py; compiler/sql.py translates
 it for DuckDB). Compared on synthetic years of several seeds (every regression case, in one
-DuckDB pass against pyDatalog case by case, is tests/test_onepass.py's first test), on clock-change and bank-holiday edge cases, through the fast CSV
-reader and through the reference loader; partitioned evaluation (by child, in chunks)
-against whole evaluation, for both engines. No timing is asserted here.
+DuckDB pass against pyDatalog case by case, is tests/test_onepass.py's first test), on
+clock-change and bank-holiday edge cases, through the fast CSV reader and through the reference
+loader; partitioned evaluation (by child, in chunks) against whole evaluation, for both engines.
+No timing is asserted here.
 
 Synthetic loads are small in `make test` (CHILDREN children, pyDatalog being the slow side) and
 ten times larger, with more seeds, in `make fuzz` (CLAUSE_TEST_LOAD=large).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from engine.backends.duck import evaluate_duck
 from engine.evaluation import evaluate
 from engine.backends.partition import chunks, evaluate_partitioned
-from engine.regression.onepass import evaluate_cases
+from engine.backends.cases import evaluate_cases
 from facts.bulk import load_bulk, write_bulk
 from compiler.core.vocabulary import FLAGS, RISK_LEVELS, STATUSES
 from facts.held import ends_before_start, overlap
@@ -31,10 +31,10 @@ from facts.synth import synthesize
 from compiler.core.london import LONDON, parse_instant
 from facts.yamlcase import load_cases
 from tests.evaluated import policy as bundled_policy
+from tests.loads import LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR_END = parse_instant("2025-01-01T00:00")
-LARGE = os.environ.get("CLAUSE_TEST_LOAD") == "large"
 CHILDREN = 300 if LARGE else 30
 SEEDS = [(1, "2025-01-01T00:00"), (2, "2024-09-15T08:30"), (3, "2024-03-31T01:30")]
 if LARGE:
@@ -106,7 +106,7 @@ EDGE_TIMES = ["2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-10-27T01:10+00
 def test_clock_changes_and_holidays(policy):
     """pyDatalog at each moment (in London and, compared as instants, in UTC) against DuckDB: alone at
     the first moment, and in one pass judging a copy of the facts at each moment (as `clause test` runs
-    cases: engine/regression/onepass.py), which costs one DuckDB start-up instead of twelve."""
+    cases: engine/backends/cases.py), which costs one DuckDB start-up instead of twelve."""
     facts = _edge_facts()
     moments = [m for at in EDGE_TIMES for m in (parse_instant(at), parse_instant(at).astimezone(timezone.utc))]
     references = [evaluate(policy, facts, m) for m in moments]

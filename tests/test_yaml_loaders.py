@@ -8,7 +8,6 @@ Outside `reads_fast` they do differ: libyaml takes tabs inside plain values that
 """
 from __future__ import annotations
 
-import os
 import random
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from facts import yamlcase
+from tests.loads import LARGE
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -25,7 +25,7 @@ from bench.fuzz.case_kind import seeds  # noqa: E402
 from bench.fuzz.mutate import mutate  # noqa: E402
 
 FILES = sorted(p for d in ("tests/cases", "examples", "tests/data") for p in (ROOT / d).rglob("*.y*ml"))
-MUTATED = 20_000 if os.environ.get("CLAUSE_TEST_LOAD") == "large" else 400
+MUTATED = 20_000 if LARGE else 400
 
 
 def both(text: str) -> tuple[object, object]:

@@ -83,10 +83,10 @@ def evaluate_cases(policy: CompiledPolicy, cases: Sequence[tuple[FactSet, dateti
 
 
 def evaluate_each(policy: CompiledPolicy, cases: Sequence[tuple[FactSet, datetime]],
-                  engine: str) -> list[Evaluation | Outcome]:
+                  engine: str) -> Sequence[Evaluation | Outcome]:
     """Each case's evaluation: pyDatalog case by case, or DuckDB in one pass when `engine` (auto:
     by all the cases' episodes together) says DuckDB. Both give `at`, `obligations` and `episodes`."""
     if choose_engine(engine, [facts for facts, _ in cases]) == "duckdb":
-        return list(evaluate_cases(policy, cases))
+        return evaluate_cases(policy, cases)
     from engine.evaluation import evaluate
     return [evaluate(policy, facts, at) for facts, at in cases]
