@@ -21,7 +21,8 @@ from cli.app import (fail_on_domain_errors, load_policy, main, parse_at, policy_
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--engine", type=click.Choice(["auto", "pydatalog", "duckdb"]), default="auto", show_default=True,
               help="pydatalog: the reference engine; duckdb: the same rules run as SQL (large inputs); "
-                   "auto: duckdb above the measured crossover (engine.backends.THRESHOLD, bench/results.md).")
+                   "auto: duckdb above the measured crossover in episodes (engine.backends.THRESHOLD, bench/results.md), "
+                   "counting all the case files together: they then run in one DuckDB pass.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 @profile_option
 @redact_option
