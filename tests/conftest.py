@@ -11,14 +11,32 @@ import os
 import shutil
 import tempfile
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests import evaluated
+
+CASES = Path(__file__).parent / "cases"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The caches (compiled policy, grammar, bank holidays) live in a folder of this session's own,
     never in the user's: every test sees them as a fresh machine would at first."""
     os.environ["CLAUSE_CACHE_DIR"] = tempfile.mkdtemp(prefix="clause-test-cache-")
+    evaluated.SESSION.append(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201 - a hook wrapper
+    """A regression-case item's evaluation is the one the every-case tests read (tests/evaluated.py)."""
+    try:
+        return (yield)
+    finally:
+        result = getattr(item, "result", None)
+        if result is not None and item.path.is_relative_to(CASES):
+            evaluated.remember(item.path, result.case, result.evaluation)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -30,13 +48,13 @@ settings.register_profile("fuzz", max_examples=5000, deadline=None, suppress_hea
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-# Tests sharing a process's state run in one worker, each set whole: the every-case tests share
-# tests/evaluated.py's evaluations; a module with a costly module-scoped fixture (a browser, a served
-# report, a synthetic year) builds it once. xdist's own `xdist_group` marks cannot do this here: xdist
+# Tests sharing a process's state run in one worker, each set whole: the case items and the every-case
+# tests share tests/evaluated.py's evaluations (the items, collected first, run first); a module with a
+# costly module-scoped fixture (a browser, a served report, a synthetic year) builds it once. xdist's own `xdist_group` marks cannot do this here: xdist
 # 3.8 tags `Item._nodeid`, which pytest 9.2 no longer reads, so its scheduler never sees the marks.
 SHARED = {
-    "tests/test_explain.py": "bundled_cases", "tests/test_explain_data.py": "bundled_cases",
-    "tests/test_reference.py": "bundled_cases", "tests/test_handwritten.py": "bundled_cases",
+    "tests/cases/": "bundled_cases", "tests/test_explain.py": "bundled_cases",
+    "tests/test_explain_data.py": "bundled_cases", "tests/test_reference.py": "bundled_cases", "tests/test_handwritten.py": "bundled_cases",
     "tests/test_onepass.py::test_every_bundled_case_both_paths_exactly": "bundled_cases",
     "tests/test_serve_browser.py": "browser", "tests/test_report.py": "report", "tests/test_determinism.py": "determinism",
 }
@@ -45,7 +63,7 @@ SHARED = {
 def shared_set(nodeid: str) -> str:
     """The set a test belongs to: its SHARED name, or the test alone."""
     for where, name in SHARED.items():
-        if nodeid == where or nodeid.startswith(where + "::"):
+        if nodeid == where or nodeid.startswith(where if where.endswith("/") else where + "::"):
             return name
     return nodeid
 

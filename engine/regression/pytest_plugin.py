@@ -124,12 +124,13 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.problem = problem
+        self.result: Any = None  # the CaseResult, once run (with its evaluation), for hooks that report on it
 
     def runtest(self) -> None:
         from engine.regression.suite import run_case
         if self.problem is not None:
             raise CaseProblem(self.problem)
-        result = run_case(session_policy(self.config), self.case)
+        self.result = result = run_case(session_policy(self.config), self.case)
         if not result.passed:
             raise CaseFailed(result)
 
