@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,12 +37,38 @@ AT = "2025-01-01T00:00"
 LOADS = {"Liverpool year": (1500, 5000), "UK year": (75000, None)}
 
 
+def in_fresh_process(target, *args) -> None:
+    """Run `target(*args)` in a spawned interpreter: this process stays small, which matters because Linux
+    keeps a process's memory high-water mark across fork and exec, so every measured process would
+    report as its peak at least what this one held when it started it."""
+    import multiprocessing
+    proc = multiprocessing.get_context("spawn").Process(target=target, args=args)
+    proc.start()
+    proc.join()
+    if proc.exitcode:
+        raise RuntimeError(f"{target.__name__}{args} failed (exit code {proc.exitcode})")
+
+
+def _write_year(out: Path, children: int, episodes: int | None) -> None:
+    from facts.bulk import write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(children, 1, episodes), out)
+
+
+def _write_extract(out: Path, native: Path, children: int, episodes: int | None, kind: str) -> None:
+    from facts.bulk import write_bulk
+    from facts.extracts import load_profile
+    from facts.extracts.write import as_extract, write_extract
+    from facts.synth import synthesize
+    facts = as_extract(synthesize(children, 1, episodes), kind, 1)
+    write_extract(facts, out, load_profile(kind), kind)
+    write_bulk(facts, native)
+
+
 def generate(name: str, children: int, episodes: int | None) -> Path:
     out = DATA / name.replace(" ", "-").lower()
     if not (out / "episodes.csv").is_file():
-        from facts.bulk import write_bulk
-        from facts.synth import synthesize
-        write_bulk(synthesize(children, 1, episodes), out)
+        in_fresh_process(_write_year, out, children, episodes)
     return out
 
 
@@ -50,34 +77,35 @@ def generate_extract(name: str, children: int, episodes: int | None, kind: str) 
     out = DATA / (name.replace(" ", "-").lower() + f"-{kind}")
     native = out.with_name(out.name + "-native")
     if not (native / "episodes.csv").is_file():
-        from facts.bulk import write_bulk
-        from facts.extracts import load_profile
-        from facts.extracts.write import as_extract, write_extract
-        from facts.synth import synthesize
-        facts = as_extract(synthesize(children, 1, episodes), kind, 1)
-        write_extract(facts, out, load_profile(kind), kind)
-        write_bulk(facts, native)
+        in_fresh_process(_write_extract, out, native, children, episodes, kind)
     return out, native
 
 
 def subset(folder: Path, n: int) -> Path:
-    """The first n children of a bulk folder, with their episodes and actions (streamed, no parsing of values)."""
+    """The first n children of a bulk folder, with their episodes, actions, statuses and flags (streamed, no
+    parsing of values). Written in a hidden sibling folder renamed into place when every file is there, so
+    an interrupted run leaves no folder a later run would take as whole."""
     out = folder.with_name(f"{folder.name}-first-{n}")
-    if (out / "episodes.csv").is_file():
+    if out.is_dir():
         return out
-    out.mkdir(parents=True, exist_ok=True)
+    part = folder.with_name(f".{out.name}.partial")
+    shutil.rmtree(part, ignore_errors=True)
+    part.mkdir(parents=True)
     keep: set[str] = set()
-    for name, key in (("children.csv", "id"), ("episodes.csv", "child"), ("actions.csv", "child")):
-        with (folder / name).open(newline="", encoding="utf-8") as src, atomic(out / name) as dst:
-            reader, writer = csv.DictReader(src), None
+    for name, key in (("children.csv", "id"), ("episodes.csv", "child"), ("actions.csv", "child"),
+                      ("statuses.csv", "child"), ("flags.csv", "child")):
+        if not (folder / name).is_file():
+            continue
+        with (folder / name).open(newline="", encoding="utf-8") as src, atomic(part / name) as dst:
+            reader = csv.DictReader(src)
+            writer = csv.DictWriter(dst, reader.fieldnames or [], lineterminator="\n")
+            writer.writeheader()
             for row in reader:
-                if writer is None:
-                    writer = csv.DictWriter(dst, reader.fieldnames, lineterminator="\n")
-                    writer.writeheader()
                 if name == "children.csv" and len(keep) < n:
                     keep.add(row["id"])
                 if row[key] in keep:
                     writer.writerow(row)
+    part.rename(out)
     return out
 
 

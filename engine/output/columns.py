@@ -51,12 +51,15 @@ def iso(moment: datetime | None) -> str | None:
 def iso_sql(expr: str, wall: str) -> str:
     """SQL: `iso` of an instant in us, given its London clock time (NULL stays NULL): seconds when
     not zero, and the offset when the clock time would read back as another instant (the second
-    01:xx of an autumn clock change)."""
+    01:xx of an autumn clock change). The whole is under `CASE WHEN expr IS NOT NULL`: DuckDB then
+    computes it only for the rows that have the instant (most obligations have no latest reading, and
+    `wall` may be a london_wall call written six times here)."""
     offset = f"({wall} - {expr})"
-    return (f"strftime(make_timestamp({wall}), '%Y-%m-%dT%H:%M') || CASE WHEN floor_div({wall}, 1000000) % 60 <> 0 "
+    return (f"CASE WHEN {expr} IS NOT NULL THEN "
+            f"strftime(make_timestamp({wall}), '%Y-%m-%dT%H:%M') || CASE WHEN floor_div({wall}, 1000000) % 60 <> 0 "
             f"THEN strftime(make_timestamp({wall}), ':%S') ELSE '' END || CASE WHEN london_local({wall}) <> {expr} "
             f"THEN (CASE WHEN {offset} < 0 THEN '-' ELSE '+' END) || lpad((abs({offset}) // 3600000000)::VARCHAR, 2, '0') "
-            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END")
+            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END END")
 
 
 # ---- text from the facts, made harmless where it lands ----
