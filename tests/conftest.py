@@ -1,4 +1,5 @@
-"""Shared pytest configuration: a private cache folder and the hypothesis profiles.
+"""Shared pytest configuration: a private cache folder, the hypothesis profiles, and which tests share
+a worker (SHARED) and the case items' evaluations (tests/evaluated.py).
 
 Regression cases (tests/cases/**/*.yaml) are collected by Clause's own pytest plugin
 (engine/regression/pytest_plugin.py, loaded with `-p clause` from pyproject's addopts),
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-
 from pathlib import Path
 
 import pytest
@@ -50,13 +50,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Tests sharing a process's state run in one worker, each set whole: the case items and the every-case
 # tests share tests/evaluated.py's evaluations (the items, collected first, run first); a module with a
-# costly module-scoped fixture (a browser, a served report, a synthetic year) builds it once. xdist's own `xdist_group` marks cannot do this here: xdist
-# 3.8 tags `Item._nodeid`, which pytest 9.2 no longer reads, so its scheduler never sees the marks.
+# costly module-scoped fixture (a browser, a served report, a synthetic year) builds it once. xdist's
+# own `xdist_group` marks cannot do this here: xdist 3.8 tags `Item._nodeid`, which pytest 9.2 no
+# longer reads, so its scheduler never sees the marks. A key ending in "/" is a folder.
 SHARED = {
-    "tests/cases/": "bundled_cases", "tests/test_explain.py": "bundled_cases",
-    "tests/test_explain_data.py": "bundled_cases", "tests/test_reference.py": "bundled_cases", "tests/test_handwritten.py": "bundled_cases",
+    "tests/cases/": "bundled_cases",
+    "tests/test_explain.py": "bundled_cases",
+    "tests/test_explain_data.py": "bundled_cases",
+    "tests/test_reference.py": "bundled_cases",
+    "tests/test_handwritten.py": "bundled_cases",
     "tests/test_onepass.py::test_every_bundled_case_both_paths_exactly": "bundled_cases",
-    "tests/test_serve_browser.py": "browser", "tests/test_report.py": "report", "tests/test_determinism.py": "determinism",
+    "tests/test_serve_browser.py": "browser",
+    "tests/test_report.py": "report",
+    "tests/test_determinism.py": "determinism",
 }
 
 
