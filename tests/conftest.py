@@ -63,6 +63,9 @@ SHARED = {
     "tests/test_serve_browser.py": "browser",
     "tests/test_report.py": "report",
     "tests/test_determinism.py": "determinism",
+    "tests/test_scale_differential.py": "scale_differential",
+    "tests/test_fuzz_slice.py::test_slice_has_no_crash_or_hang[http]": "fuzz_http",
+    "tests/test_fuzz_slice.py::test_http_inputs_answer_the_same_over_a_real_socket": "fuzz_http",
 }
 
 

@@ -8,6 +8,7 @@ No timing is asserted; the subprocesses are waited for, not timed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,7 +120,8 @@ def test_output_to_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path):
     with tmpfs(tmp_path / "disk", "256k") as disk:
         out = disk / "report.csv"
         out.write_text(OLD)
-        write_bulk(synthesize(40, 2), tmp_path / "bulk")
+        # five children: about 24 KB of CSV, three times Python's write buffer, so the disk is full mid-write
+        write_bulk(synthesize(5, 2), tmp_path / "bulk")
         fill(disk)
         for engine in ("pydatalog", "duckdb"):
             result = run("obligations", str(tmp_path / "bulk"), "--engine", engine, "--format", "csv", "-o", str(out))
@@ -245,15 +247,6 @@ def test_ctrl_c_inside_a_fast_reader_query_is_not_taken_for_a_file_to_decline(tm
 
 # ---- a truncated, foreign or damaged cache: rebuilt, never a wrong answer ----
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("CLAUSE_CACHE_DIR", str(folder))
-    monkeypatch.delenv("CLAUSE_CACHE", raising=False)
-    cache._recent.clear()
-    return folder
-
-
 def _answer() -> str:
     cache._recent.clear()
     result = run("obligations", str(EXAMPLE), "--format", "csv")
@@ -261,9 +254,32 @@ def _answer() -> str:
     return result.stdout
 
 
+@pytest.fixture(scope="module")
+def cold_run(tmp_path_factory) -> tuple[Path, str]:
+    """One run on an empty cache: the cache folder it wrote, and its answer (each damage below starts
+    from a copy of that folder, rather than compiling the policy again to write the same entry)."""
+    folder = tmp_path_factory.mktemp("cold") / "cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CLAUSE_CACHE_DIR", str(folder))
+        patch.delenv("CLAUSE_CACHE", raising=False)
+        answer = _answer()
+    cache._recent.clear()
+    return folder, answer
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch, cold_run):
+    """A copy of the cold run's cache folder (modes kept), as the next process finds it."""
+    folder = Path(shutil.copytree(cold_run[0], tmp_path / "cache"))
+    monkeypatch.setenv("CLAUSE_CACHE_DIR", str(folder))
+    monkeypatch.delenv("CLAUSE_CACHE", raising=False)
+    cache._recent.clear()
+    return folder
+
+
 @pytest.mark.parametrize("damage", ["truncated", "empty", "foreign", "key_truncated", "key_foreign"])
-def test_a_damaged_or_foreign_cache_is_rebuilt_and_the_answer_is_the_same(store, damage):
-    expected = _answer()
+def test_a_damaged_or_foreign_cache_is_rebuilt_and_the_answer_is_the_same(store, cold_run, damage):
+    expected = cold_run[1]
     [entry] = [p for p in store.iterdir() if p.name.startswith("policy-")]
     key = store / "seal.key"
     if damage == "truncated":

@@ -26,7 +26,7 @@ from compiler.sources import SourceText
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED, SMALL = ROOT / "policy", ROOT / "tests" / "data" / "policy_small"
-BUDGET = max(20, settings().max_examples // 5)
+BUDGET = max(10, settings().max_examples // 5)  # 10 examples a property in make test, 1,000 under make fuzz
 PROPERTY = settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                               HealthCheck.data_too_large])
 
@@ -57,7 +57,8 @@ def without_spans(data: object) -> object:
 def assert_formatting_keeps_meaning(root: Path, texts: dict[str, str]) -> None:
     formatted = {name: format_text(text, name) for name, text in texts.items()}
     assert {n: format_text(t, n) for n, t in formatted.items()} == formatted, "formatting twice changes more"
-    assert meaning(root, formatted) == meaning(root, texts)
+    if formatted != texts:  # text already laid out (the bundled policy is, by make test's fmt --check) is its own meaning
+        assert meaning(root, formatted) == meaning(root, texts)
 
 
 def test_the_bundled_policy_and_the_fixture_keep_their_meaning() -> None:

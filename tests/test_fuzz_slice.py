@@ -28,9 +28,21 @@ SLICE = 25  # make fuzz runs the campaign: FUZZ_BUDGET inputs of each kind
 SOCKET_SLICE = 30  # of the HTTP inputs, also sent to a real server
 
 
+@pytest.fixture(scope="module")
+def http_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """HTTP inputs 0..SOCKET_SLICE-1 run in this process, once for the slice and the socket test: the
+    folder the kind served and the records (the slice takes the first SLICE, the records a run of its
+    own would give, each input being made from its index alone)."""
+    work = tmp_path_factory.mktemp("http")
+    return work / "served", list(worker.run_range(worker.make_kind("http"), 0, max(SLICE, SOCKET_SLICE), work))
+
+
 @pytest.mark.parametrize("kind", ["policy", "case", "bulk", "http", "extract"])
-def test_slice_has_no_crash_or_hang(kind: str, tmp_path: Path) -> None:
-    records = list(worker.run_range(worker.make_kind(kind), 0, SLICE, tmp_path))
+def test_slice_has_no_crash_or_hang(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if kind == "http":
+        records = request.getfixturevalue("http_run")[1][:SLICE]
+    else:
+        records = list(worker.run_range(worker.make_kind(kind), 0, SLICE, tmp_path))
     failed = [r for r in records if r["outcome"] in (CRASH, HANG)]
     assert not failed, failed
     assert {r["outcome"] for r in records} <= {RESULT, DIAGNOSTICS}
@@ -151,7 +163,7 @@ def _over_socket(base: str, item: dict) -> tuple[int, bool]:
     return status, answer.endswith(b"Invalid HTTP request received.")
 
 
-def test_http_inputs_answer_the_same_over_a_real_socket(tmp_path: Path) -> None:
+def test_http_inputs_answer_the_same_over_a_real_socket(http_run: tuple[Path, list[dict]]) -> None:
     """The in-process ASGI call gives the status a real `clause serve` gives the same request, except where
     the server's HTTP parser refuses, with a 400, a request the application never sees (a request line
     over its limit)."""
@@ -159,13 +171,13 @@ def test_http_inputs_answer_the_same_over_a_real_socket(tmp_path: Path) -> None:
 
     from bench.fuzz.http_kind import AT, TOKEN
     from compiler.core.london import parse_instant
+    data, records = http_run  # the in-process answers, and the data they were given
     k = worker.make_kind("http")
-    k.setup(tmp_path)
-    with served(tmp_path / "served", at=parse_instant(AT)) as (open_base, _), \
-            served(tmp_path / "served", token=TOKEN, at=parse_instant(AT)) as (token_base, _):
+    with served(data, at=parse_instant(AT)) as (open_base, _), \
+            served(data, token=TOKEN, at=parse_instant(AT)) as (token_base, _):
         differ, parsed = [], 0
         for i in range(SOCKET_SLICE):
-            r = worker.one(k, i)
+            r = records[i]
             _, item = k.make(worker.rng_for(k, i))
             real, refused = _over_socket(open_base if item["client"] == "open" else token_base, item)
             if refused:  # nothing to compare: the application never saw it

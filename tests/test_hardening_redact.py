@@ -3,21 +3,29 @@
 A case named after the child, whose child and episode ids are the child's name, is run through every
 command that takes --redact, in every format, on both engines; no output (stdout, stderr, files written)
 holds any of the three, and the pseudonyms stand in their place. The server's pages and JSON likewise.
+A report's tally and the cases' DuckDB pass are made once per input and shared by the formats
+(`one_evaluation_per_input`).
 """
 from __future__ import annotations
 
 import json
 import sys
 import urllib.request
+from datetime import date, datetime
 from pathlib import Path
+from typing import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from compiler.policy import CompiledPolicy
+from engine import compliance
+from engine.backends import cases
 from engine.output.redact import case_pseudonym, episode_pseudonym, pseudonym
 from facts.bulk import write_bulk
+from facts.model import FactSet
 from facts.yamlcase import load_cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +50,32 @@ expect:
   episodes:
     - {id: JANE-EP2, category: missing}
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_evaluation_per_input() -> Iterator[None]:
+    """A report's compliance tally (a DuckDB evaluation, renamed in its tables before anything is tallied)
+    and the cases' one DuckDB pass are pure functions of their input, and each format only renders them:
+    made once per input, for every format of the CLI and for the server's page and API alike. (A bulk
+    folder's DuckDB obligations stream from their database as they are printed: evaluated each time.)"""
+    tally, one_pass, seen = compliance.compute, cases.evaluate_cases, {}
+
+    def once(key: tuple, make: Callable[[], object]) -> object:
+        if key not in seen:
+            seen[key] = make()
+        return seen[key]
+
+    def compute(policy: CompiledPolicy, facts: FactSet | str, start: date, end: date, at: datetime | None = None,
+                rename: Callable | None = None, rename_episode: Callable | None = None) -> object:
+        key = (policy.root, facts if isinstance(facts, FactSet) else str(facts), start, end, at, rename, rename_episode)
+        return once(key, lambda: tally(policy, facts, start, end, at, rename, rename_episode))
+
+    def evaluate_cases(policy: CompiledPolicy, runs: list[tuple[FactSet, datetime]]) -> list:
+        return list(once((policy.root, tuple(runs)), lambda: one_pass(policy, runs)))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(compliance, "compute", compute)
+        m.setattr(cases, "evaluate_cases", evaluate_cases)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -32,13 +32,13 @@ def umask_027():
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bulk")
-    write_bulk(synthesize(8, 3), out)
+    write_bulk(synthesize(5, 3), out)  # about 200 obligations: each format has rows of every kind to write
     return out
 
 
 def test_the_data_columns_are_the_obligation_fields_and_give_its_json():
     assert tuple(c.name for c in DATA) == FIELDS
-    facts = synthesize(12, 5)
+    facts = synthesize(5, 3)  # the smallest synthetic year found with both a repeated duty and an exception
     obligations = evaluate(bundled_policy(), facts, parse_instant("2025-01-01T00:00")).obligations
     assert any(o.occurrence for o in obligations) and any(o.exception for o in obligations)
     assert [data(o) for o in obligations] == [o.to_json() for o in obligations]

@@ -48,8 +48,8 @@ def situations(draw) -> tuple[FactSet, datetime]:
     return FactSet((child,), tuple(episodes)), at
 
 
-# 30 examples in `make test`; HYPOTHESIS_PROFILE=fuzz (`make fuzz`) raises the budget to 500.
-BUDGET = max(20, settings().max_examples // 10)
+# 12 examples in `make test` (6 for the explanations); HYPOTHESIS_PROFILE=fuzz (`make fuzz`) raises the budget to 500.
+BUDGET = max(12, settings().max_examples // 10)
 PROPERTY = settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
