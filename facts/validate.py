@@ -31,7 +31,7 @@ from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALIT
                                       PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.held import ends_before_start
 from facts.model import Held
-from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, parse_date, parse_instant
+from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, NotReal, parse_date, parse_instant
 
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
@@ -191,10 +191,13 @@ def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
             return BAD
     try:
         return parse_instant(v)
+    except NotReal as exc:  # the shape of a date and time, but no real one: say what is wrong with it
+        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
+        return BAD
     except ValueError:
         diags.append(error("F005", f.span, f"{label}: '{name}': expected a date like {DATE_EXAMPLE} or a date and "
                                            f"time like {INSTANT_EXAMPLE}, got {describe(v)}",
-                           f"write {name}: {DATE_EXAMPLE}"))
+                           f"write {name}: {INSTANT_EXAMPLE} (or a date alone, {DATE_EXAMPLE}, for a whole day)"))
         return BAD
 
 

@@ -157,6 +157,13 @@ def test_F005_bad_time(tmp_path):
     assert "'reported'" in d.message and "date and time like 2024-03-08T17:30" in d.message
 
 
+def test_F005_a_time_that_is_not_real_says_what_is_wrong(tmp_path):
+    """A report time of the right shape but no real day says which part is wrong, with a time as the example."""
+    d = only(write(tmp_path, HEAD + "episodes:\n  - {id: E1, child: C1, reported: 2024-03-34T08:00}\n"), "F005")
+    assert "'2024-03-34T08:00' is not a real date and time (day is out of range for month)" in d.message
+    assert d.hint == "write reported: 2024-03-08T17:30"
+
+
 def test_date_only_report_is_the_whole_day(tmp_path):
     """A date alone is not midnight: the episode carries the day's first and last minute (facts/moments.py),
     and a date-only return on the day of an exact report starts at the report."""

@@ -68,6 +68,10 @@ def to_london(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).astimezone(LONDON)
 
 
+class NotReal(ValueError):
+    """Text of the right shape that names no real date or time (month 13, 30 February, 25:00)."""
+
+
 def parse_instant(value: Any) -> datetime:
     """Text or date/datetime -> aware London datetime. Raises ValueError saying what was expected."""
     expected = f"expected a date and time like {INSTANT_EXAMPLE}"
@@ -80,6 +84,10 @@ def parse_instant(value: Any) -> datetime:
         raise ValueError(f"{expected}, got {_show(value)}")
     text = value.strip()
     if _DATE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError as exc:
+            raise NotReal(f"{expected}, got only a date, and not a real one ('{text}': {exc})") from None
         raise ValueError(f"{expected}, got only a date ({text})")
     if not _INSTANT.fullmatch(text):
         raise ValueError(f"{expected}, got '{_show(text)}'")
@@ -89,7 +97,7 @@ def parse_instant(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(iso)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date and time ({exc})") from None
+        raise NotReal(f"'{text}' is not a real date and time ({exc})") from None
     _in_range(parsed, text)
     return to_london(parsed)
 
@@ -109,7 +117,7 @@ def parse_date(value: Any) -> date:
     try:
         parsed = date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a real date ({exc})") from None
+        raise NotReal(f"'{text}' is not a real date ({exc})") from None
     _in_range(parsed, text)
     return parsed
 
