@@ -21,7 +21,8 @@ demo: $(STAMP)
 	$(BIN)/clause obligations examples
 	$(BIN)/clause why examples/missing-from-home-weekend.yaml --child C2 --action strategy_discussion
 	$(BIN)/clause report examples --from 2024-01-01 --to 2024-12-31 --at 2024-06-09T10:00 -o examples-report.html
-	@echo "report written to examples-report.html; to open the worklist in a browser (http://127.0.0.1:8765/), run:"
+	@echo "report written to examples-report.html (every case judged as at 2024-06-09T10:00, the worklists above each at its own as_of, so the counts differ);"
+	@echo "to open the worklist in a browser (http://127.0.0.1:8765/), run:"
 	@echo "  $(BIN)/clause serve examples"
 
 test: $(STAMP)
