@@ -23,6 +23,12 @@ from facts.moments import day_range, narrow
 from facts.validate import (ACTION, BAD, CHILD, EPISODE, EXPECT_EPISODE, EXPECT_OBLIGATION, FLAG, REQUIRED, STATUS, Diags,
                             Record, convert, did_you_mean, held_of, label_of)
 
+def own_lines(rec: Record) -> tuple[tuple[str, Span], ...]:
+    """Each field written on a line other than its record's (a case file's), with where: explanations cite it."""
+    line = rec.span.line
+    return tuple((name, f.key_span) for name, f in rec.fields.items() if f.key_span.line != line)
+
+
 @dataclass
 class FactCollector:
     """Checks records of one input (a case file or a bulk folder) and collects the facts.
@@ -59,7 +65,7 @@ class FactCollector:
         else:
             ok = False
         if ok:
-            self.children.append(Child(span=rec.span, **values))
+            self.children.append(Child(span=rec.span, field_spans=own_lines(rec), **values))
 
     def add_episode(self, rec: Record) -> None:
         label = label_of("episode", rec)
@@ -81,7 +87,7 @@ class FactCollector:
         if "child" in values:
             self.refs.append(("episode", values["child"], rec.fields["child"].span, None, rec.span))
         if ok:
-            self.episodes.append(Episode(span=rec.span, **values))
+            self.episodes.append(Episode(span=rec.span, field_spans=own_lines(rec), **values))
 
     @staticmethod
     def _days(values: dict[str, Any]) -> None:

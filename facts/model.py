@@ -48,6 +48,7 @@ class Child:
     responsible_authority: str = "liverpool"
     placed_in: str = "liverpool"
     span: Span = field(default=Span(""), compare=False)
+    field_spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False)  # see `field_span`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", _held(tuple(self.statuses)))
@@ -81,6 +82,13 @@ class Episode:
     reported_until: datetime | None = None
     returned_until: datetime | None = None
     span: Span = field(default=Span(""), compare=False)
+    field_spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False)  # see `field_span`
+
+
+def field_span(record: Child | Episode, name: str) -> Span:
+    """Where a child's or an episode's field `name` is written: its own line in a case file (`field_spans`
+    holds the fields on a line other than the record's), else the record's span (a CSV row is one line)."""
+    return next((span for n, span in record.field_spans if n == name), record.span)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,7 @@ def test_every_obligation_of_every_case_is_explained_from_its_own_facts(path: Pa
     case, result = case_evaluation(path)
     spans = {x.span for x in (*case.facts.children, *case.facts.episodes, *case.facts.actions)}
     spans |= {h.span for c in case.facts.children for h in c.statuses + c.flags}  # a status's own record
+    spans |= {s for x in (*case.facts.children, *case.facts.episodes) for _, s in x.field_spans}  # a field's own line
     for ob in result.obligations:
         tree = why(result, ob)
         clauses = {n.clause.id for n in tree.walk() if n.kind == "clause"}
@@ -155,6 +156,27 @@ def test_cli_why_on_a_folder_names_each_case() -> None:
     out = CliRunner().invoke(main, ["why", "examples", "--child", "C3", "--action", "return_interview"])
     assert out.exit_code == 0
     assert out.stdout.startswith("case looked-after-third-episode-returned, as at 2024-03-21T09:00")
+
+
+def test_why_cites_the_line_each_fact_is_written_on() -> None:
+    """In a case file a fact is cited at its own field's line (with_parents on 13, born on 6, reported on 12),
+    the record's line where the field is not written; a CSV row is one line, so a bulk record keeps no field spans."""
+    out = CliRunner().invoke(main, ["why", "examples/cp-plan-missing-with-parents.yaml", "--child", "C1",
+                                    "--action", "strategy_discussion"]).output
+    at = "[examples/cp-plan-missing-with-parents.yaml:"
+    for line in ("episode E1 has with_parents  " + at + "13]", "was 11 on 2024-03-04  " + at + "6]",
+                 "not returned by Tue 12 Mar 2024 09:00: 193 hours 0 minutes  " + at + "12]",
+                 "72 hours after reported is Thu 07 Mar 2024 08:00, a working day  " + at + "12]",
+                 "episode E1: whereabouts_known not recorded  " + at + "10]"):
+        assert line in out, line
+
+
+def test_a_bulk_record_keeps_no_field_spans(tmp_path: Path) -> None:
+    from facts.bulk import load_bulk, write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(3, 1), tmp_path)
+    facts = load_bulk(tmp_path)
+    assert facts.episodes and not any(r.field_spans for r in (*facts.children, *facts.episodes))
 
 
 def test_cli_explain_unknown_episode_exits_2() -> None:

@@ -25,7 +25,7 @@ from engine.explain.nodes import (CandidateNode, ClauseInfo, ClauseNode, Conditi
                                   ObligationNode, RecordNode, StatusNode, TimingNode, WhyNotNode)
 from engine.meaning.base_facts import BaseFact, held_at, moment_of, utc, window_start
 from engine.meaning.obligations import Obligation
-from facts.model import Child, Held
+from facts.model import Child, Held, field_span
 
 
 def _held(child: Child | None, pred: str, name: str, moment: datetime) -> Held | None:
@@ -129,7 +129,8 @@ class Explainer:
         if episode is None:
             return []
         if isinstance(r.atom, ast.EpisodeField):
-            return [RecordNode(about="unrecorded", span=episode.span, episode=episode, field=r.atom.field.value)]
+            return [RecordNode(about="unrecorded", span=field_span(episode, r.atom.field.value), episode=episode,
+                               field=r.atom.field.value)]
         if isinstance(r.atom, ast.WindowFlag):
             return [RecordNode(about="no_flag_in_window", span=episode.span, episode=episode, field=r.atom.flag.value,
                                within=r.atom.within)]
@@ -137,8 +138,9 @@ class Explainer:
             moment = moment_of(episode, r.atom.moment.anchor, r.atom.moment.minutes, at)
             if moment is None:
                 return [RecordNode(about="not_returned", span=episode.span, episode=episode, at=at)]
-            return [RecordNode(about="calendar", span=episode.span, episode=episode, moment=r.atom.moment, when=moment,
-                               off=falls_off(moment, r.atom.holidays), holidays=r.atom.holidays)]
+            return [RecordNode(about="calendar", span=field_span(episode, r.atom.moment.anchor), episode=episode,
+                               moment=r.atom.moment, when=moment, off=falls_off(moment, r.atom.holidays),
+                               holidays=r.atom.holidays)]
         if isinstance(r.atom, ast.Returned):
             return [RecordNode(about="not_returned", span=episode.span, episode=episode, at=at)]
         return []

@@ -42,7 +42,7 @@ from compiler.core.london import LONDON, falls_off, utc
 from compiler.core.vocabulary import EPISODE_BOOLEANS, EPISODE_LEVELS
 from engine.meaning.episodes import build_visible, listed, returned_by
 from facts.held import in_force, in_force_sql
-from facts.model import Child, Episode, FactSet, Held
+from facts.model import Child, Episode, FactSet, Held, field_span
 
 __all__ = ["BaseFact", "add_minutes", "age_on", "base_facts", "build_base", "law_day_facts", "london_sql",
            "minutes_between", "moment_of", "returned_by", "utc", "window_start"]
@@ -54,7 +54,7 @@ M = london_tables.MINUTE_US
 class BaseFact:
     pred: str
     args: tuple
-    span: Span  # the record it came from, cited in explanations (engine/explain/words.py words it)
+    span: Span  # the field (facts.model.field_span) or record it came from, cited in explanations
 
 
 def london_sql(con: duckdb.DuckDBPyConnection, tz: list[tuple[int, int, int]], holidays: list[int]) -> None:
@@ -87,8 +87,8 @@ def _child(c: Child, at: datetime) -> Iterator[BaseFact]:
         yield BaseFact("status", (c.id, h.name), _cited(h, c))
     for h in held_at(c.flags, at):
         yield BaseFact("flag", (c.id, h.name), _cited(h, c))
-    yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), c.span)
-    yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), c.span)
+    yield BaseFact("child_field", (c.id, "placed_in", c.placed_in), field_span(c, "placed_in"))
+    yield BaseFact("child_field", (c.id, "responsible_authority", c.responsible_authority), field_span(c, "responsible_authority"))
 
 
 def _held_sql(table: str, column: str) -> str:
@@ -134,15 +134,15 @@ def _fields(e: Episode, at: datetime) -> Iterator[BaseFact]:
     yield BaseFact("episode", (e.id, e.child), e.span)
     for name in EPISODE_BOOLEANS:
         if getattr(e, name):
-            yield BaseFact("episode_true", (e.id, name), e.span)
+            yield BaseFact("episode_true", (e.id, name), field_span(e, name))
     back = returned_by(e, at)
     if back is not None:
-        yield BaseFact("episode_true", (e.id, "returned"), e.span)
+        yield BaseFact("episode_true", (e.id, "returned"), field_span(e, "returned"))
     for name in EPISODE_LEVELS:
         value = getattr(e, name)
         if value is not None:
-            yield BaseFact("episode_true", (e.id, name), e.span)
-            yield BaseFact("episode_value", (e.id, name, value), e.span)
+            yield BaseFact("episode_true", (e.id, name), field_span(e, name))
+            yield BaseFact("episode_value", (e.id, name, value), field_span(e, name))
 
 
 FIELDS_SQL = {
@@ -165,7 +165,7 @@ def age_on(born, day) -> int:
 def _age(e: Episode, child: Child) -> Iterator[BaseFact]:
     day = e.reported.astimezone(LONDON).date()  # the London date, whatever zone the time was given in
     years = age_on(child.born, day)
-    yield BaseFact("age", (e.id, years), child.span)
+    yield BaseFact("age", (e.id, years), field_span(child, "born"))
 
 
 AGE_SQL = """SELECT c0, year(d) - year(born) - CASE WHEN month(d) < month(born)
@@ -183,7 +183,7 @@ def minutes_between(start: datetime, end: datetime) -> int:
 def _elapsed(e: Episode, at: datetime) -> Iterator[BaseFact]:
     back = returned_by(e, at)
     mins = minutes_between(e.reported, back or at)
-    yield BaseFact("elapsed", (e.id, mins), e.span)
+    yield BaseFact("elapsed", (e.id, mins), field_span(e, "reported"))
 
 
 ELAPSED_SQL = f"SELECT id AS c0, ((CASE WHEN back THEN ret ELSE at_us END) - rep) // {M} AS c1 FROM vis"
@@ -259,9 +259,9 @@ def _calendar(e: Episode, at: datetime, moments: tuple[tuple[str, int], ...]) ->
         if moment is None:
             continue
         if falls_off(moment, holidays_too=False):
-            yield BaseFact("weekend", (e.id, anchor, offset), e.span)
+            yield BaseFact("weekend", (e.id, anchor, offset), field_span(e, anchor))
         if falls_off(moment, holidays_too=True):
-            yield BaseFact("off_day", (e.id, anchor, offset), e.span)
+            yield BaseFact("off_day", (e.id, anchor, offset), field_span(e, anchor))
 
 
 def _moment_days_sql(moments: tuple[tuple[str, int], ...]) -> str | None:
