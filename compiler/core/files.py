@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import tempfile
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Iterator
 
