@@ -23,8 +23,10 @@ from facts.moments import day_range, narrow
 from facts.validate import (ACTION, BAD, CHILD, EPISODE, EXPECT_EPISODE, EXPECT_OBLIGATION, FLAG, REQUIRED, STATUS, Diags,
                             Record, convert, did_you_mean, held_of, label_of)
 
+
 def own_lines(rec: Record) -> tuple[tuple[str, Span], ...]:
-    """Each field written on a line other than its record's (a case file's), with where: explanations cite it."""
+    """The fields written on lines of their own (in a case file), each with its key's span, which explanations
+    cite (facts.model.field_span); a CSV row is one line, so it gives none."""
     line = rec.span.line
     return tuple((name, f.key_span) for name, f in rec.fields.items() if f.key_span.line != line)
 

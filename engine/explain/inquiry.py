@@ -28,8 +28,8 @@ from facts.loader import LoadedInput
 
 
 def no_such_child(where: str, child: str, known: list[str], redact: bool = False) -> ClauseError:
-    """X001: `child` (the --child option) is not in the input, which the span names. The hint names the nearest known ids, except under --redact,
-    where listing real ids would undo the pseudonyms."""
+    """X001: the --child option's `child` is not in the input (which the span names). The hint names the
+    nearest known ids, except under --redact, where listing real ids would undo the pseudonyms."""
     if redact or not known:
         hint = "give the id as written in the case file or children.csv"
     else:
@@ -38,7 +38,8 @@ def no_such_child(where: str, child: str, known: list[str], redact: bool = False
         listed = close or known[:5]
         hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
                 f"known children include {', '.join(listed)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
-    return ClauseError([error("X001", Span(where), f"--child '{shown(child)}': no child of that id in this input", hint)])
+    message = f"--child '{shown(child)}': no child of that id in this input"
+    return ClauseError([error("X001", Span(where), message, hint)])
 
 
 @dataclass(frozen=True)
