@@ -8,12 +8,15 @@ No timing is asserted.
 """
 from __future__ import annotations
 
+import functools
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.core import london_tables
 from compiler.core.diagnostics import ClauseError
@@ -172,3 +175,59 @@ def test_a_folder_with_no_rows_gives_no_obligations_on_both_engines(policy, tmp_
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert rows(evaluate_duck(policy, tmp_path, AT)) == rows(evaluate(policy, load_bulk(tmp_path), AT)) == []
     assert rows(evaluate_duck(policy, load_bulk(tmp_path), AT)) == []
+
+
+def test_the_clock_sql_reads_twice_only_where_london_maybe_repeated_says_so():
+    """iso_sql (engine/output/columns.py) reads a clock time back only when london_maybe_repeated holds:
+    at every instant around each change from 1899 to 2203, a clock time that reads back as another instant
+    (the second pass of an autumn hour) is one london_maybe_repeated names."""
+    rows = london_tables.transitions(1899, 2203)
+    con = duckdb.connect()
+    for statement in london_tables.macros(rows):
+        con.execute(statement)
+    hour = 3_600_000_000
+    probes = sorted({r[0] + d for r in rows[1:] for d in (-hour - 1, -hour, -1, 0, 1, hour // 2, hour - 1, hour, 2 * hour)})
+    con.execute("CREATE TABLE p AS SELECT unnest(?::BIGINT[]) AS u", [probes])
+    got = con.execute("SELECT u, london_local(london_wall(u)) <> u, london_maybe_repeated(london_wall(u)) FROM p").fetchall()
+    second = [u for u, again, _ in got if again]
+    assert second and all(maybe for _, again, maybe in got if again)
+    assert not con.execute("SELECT london_maybe_repeated(43200000000)").fetchone()[0]  # noon is never read twice
+
+
+texts = st.builds(lambda y, mo, d, sep, h, mi, rest: f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}{rest}",
+                  st.integers(1895, 2205), st.integers(0, 13), st.integers(0, 32), st.sampled_from("Tt T"),
+                  st.integers(0, 25), st.integers(0, 61),
+                  st.sampled_from(["", ":00", ":30", ":61", ":05.5", "Z", "+01:00", "-0530", "+01", " ", "+25:00"]))
+
+
+@functools.cache
+def _reader() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """One connection with the clock macros, and the SQL reading table t's texts (planned once: the clock
+    table for 1894-2206 is a long constant)."""
+    rows = london_tables.transitions(1894, 2206)
+    con = duckdb.connect()
+    for statement in london_tables.macros(rows):
+        con.execute(statement)
+    con.execute("CREATE TABLE t (t_at VARCHAR, i BIGINT)")
+    return con, london_tables.instants_sql("t", [("t_at", "at_us")], "i", rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(texts, texts.map(lambda t: t.replace("-0", "-", 1)), st.text(max_size=18)), max_size=40))
+def test_the_sql_reading_of_a_time_is_parse_instants(values):
+    """instants_sql (the fast reader's times: strptime for the plain form, the regex for any other) gives
+    the instant parse_instant gives, and NULL exactly where parse_instant refuses the text."""
+    con, query = _reader()
+    con.execute("DELETE FROM t")
+    if values:
+        con.executemany("INSERT INTO t VALUES (?, ?)", [(v, i) for i, v in enumerate(values)])
+    got = dict(con.execute(query).fetchall())
+
+    def expected(text: str) -> int | None:
+        if text != text.strip():  # instants_sql never strips a text; parse_instant does
+            return None
+        try:
+            return london_tables.to_us(parse_instant(text))
+        except ValueError:
+            return None
+    assert [got[i] for i in range(len(values))] == [expected(v) for v in values]

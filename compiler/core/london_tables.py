@@ -126,12 +126,42 @@ def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str
     return f"CASE {' '.join(whens)} ELSE {field(0, _OFF)} END"
 
 
+def repeated(rows: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """The clock times read twice (each change that puts the clocks back), as [first, end) wall us:
+    from the change's instant at the new offset to its `local_switch` (the old offset)."""
+    return [(r[2] - (before - r[1]), r[2]) for before, r in zip((x[1] for x in rows), rows[1:]) if r[1] < before]
+
+
+def _times_of_day(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The times of day (us from midnight, [first, end)) the wall spans cover, merged."""
+    parts = []
+    for first, end in spans:
+        day, start = divmod(first, DAY_US)
+        stop = end - day * DAY_US
+        parts += [(start, min(stop, DAY_US))] + ([(0, stop - DAY_US)] if stop > DAY_US else [])
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(parts):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged
+
+
 def macros(rows: list[tuple[int, int, int]]) -> list[str]:
-    """The statements that define floor_div, london_wall, london_day and london_local over `transitions` rows."""
+    """The statements that define floor_div, london_wall, london_day, london_local and
+    london_maybe_repeated over `transitions` rows. london_maybe_repeated(w) is true for every clock time
+    that is read twice (`repeated`), by its time of day alone: a cheap test before london_local.
+    The clock macros test for NULL first: DuckDB gives NULL either way, but works through the whole
+    table lookup for a vector of NULLs, 40 times slower than for values (a date-only column no row uses)."""
+    spans = _times_of_day(repeated(rows))
+    of_day = f"floor_div(w, {DAY_US}) * {DAY_US}"
+    maybe = " OR ".join(f"(w - {of_day} BETWEEN {a} AND {b - 1})" for a, b in spans) or "false"
     return ["CREATE OR REPLACE MACRO floor_div(a, b) AS CASE WHEN a >= 0 THEN a // b ELSE -((-a - 1) // b) - 1 END",
-            f"CREATE OR REPLACE MACRO london_wall(u) AS u + ({offset_case('u', rows, False)})",
+            f"CREATE OR REPLACE MACRO london_wall(u) AS CASE WHEN u IS NOT NULL THEN u + ({offset_case('u', rows, False)}) END",
             f"CREATE OR REPLACE MACRO london_day(u) AS floor_div(london_wall(u), {DAY_US})",
-            f"CREATE OR REPLACE MACRO london_local(w) AS w - ({offset_case('w', rows, True)})"]
+            f"CREATE OR REPLACE MACRO london_local(w) AS CASE WHEN w IS NOT NULL THEN w - ({offset_case('w', rows, True)}) END",
+            f"CREATE OR REPLACE MACRO london_maybe_repeated(w) AS {maybe}"]
 
 
 # ---- parse_instant in SQL ----
@@ -141,8 +171,10 @@ INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6
 
 
 def _parts(expr: str, name: str) -> str:
-    """SQL: the parts of an instant's text as a struct column `name` (empty strings when it does not match)."""
-    return f"regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']) AS {name}"
+    """SQL: the parts of an instant's text as a struct column `p_name` (empty strings when it does not match;
+    NULL when the text was read in PLAIN_FORM, column `f_name`)."""
+    return (f"CASE WHEN f_{name} IS NULL THEN regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', "
+            f"'f', 'tz']) END AS p_{name}")
 
 
 def _wall(p: str) -> str:
@@ -165,15 +197,30 @@ def _given(p: str) -> str:
             f"+ coalesce(nullif(substr({digits}, 3), '')::BIGINT, 0) * 60000000) END")
 
 
+PLAIN_FORM = "%Y-%m-%dT%H:%M"  # how nearly every extract writes a time: read without the regex
+
+
+def _plain(expr: str, name: str) -> str:
+    """SQL: the clock time (us) of a text written exactly as PLAIN_FORM (a real time in YEARS), else NULL:
+    strptime's reading, kept only when writing it back gives the same text (so exactly the texts INSTANT
+    reads with two-digit fields, an upper-case T and no seconds or offset, and to the same value)."""
+    ts = f"try_strptime({expr}, '{PLAIN_FORM}')"
+    return (f"CASE WHEN strftime({ts}, '{PLAIN_FORM}') = {expr} AND year({ts}) BETWEEN {YEARS[0]} AND {YEARS[1]} "
+            f"THEN epoch_us({ts}) END AS f_{name}")
+
+
 def instants_sql(table: str, columns: list[tuple[str, str]], keep: str, tz: list[tuple[int, int, int]]) -> str:
     """SQL: `table` with each text column of `columns` (source, name) read as an instant in us, as
     `compiler.core.london.parse_instant` reads it (NULL when it is not a real time in YEARS).
 
-    Three stages, so each part is computed once: the regex parts, the written clock time,
-    then London's offset (fold=0) unless the text gives one."""
-    parts = ", ".join(_parts(src, f"p_{name}") for src, name in columns)
-    walls = ", ".join(f"{_wall(f'p_{name}')} AS w_{name}, p_{name}.tz AS z_{name}, "
+    Four stages, so each part is computed once: a text in PLAIN_FORM read by strptime, the regex parts
+    of any other, the written clock time, then London's offset (fold=0) unless the text gives one."""
+    plain = ", ".join(_plain(src, name) for src, name in columns)
+    parts = ", ".join(_parts(src, name) for src, name in columns)
+    walls = ", ".join(f"CASE WHEN f_{name} IS NOT NULL THEN f_{name} ELSE {_wall(f'p_{name}')} END AS w_{name}, "
+                      f"CASE WHEN f_{name} IS NOT NULL THEN '' ELSE p_{name}.tz END AS z_{name}, "
                       f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
     final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
                       f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
-    return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM {table}))")
+    return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM "
+            f"(SELECT *, {plain} FROM {table})))")

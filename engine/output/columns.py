@@ -53,13 +53,15 @@ def iso_sql(expr: str, wall: str) -> str:
     not zero, and the offset when the clock time would read back as another instant (the second
     01:xx of an autumn clock change). The whole is under `CASE WHEN expr IS NOT NULL`: DuckDB then
     computes it only for the rows that have the instant (most obligations have no latest reading, and
-    `wall` may be a london_wall call written six times here)."""
+    `wall` may be a london_wall call written six times here). Reading the clock time back (london_local)
+    costs more than the rest together, so it is done only for a time of day that can be read twice."""
     offset = f"({wall} - {expr})"
     return (f"CASE WHEN {expr} IS NOT NULL THEN "
             f"strftime(make_timestamp({wall}), '%Y-%m-%dT%H:%M') || CASE WHEN floor_div({wall}, 1000000) % 60 <> 0 "
-            f"THEN strftime(make_timestamp({wall}), ':%S') ELSE '' END || CASE WHEN london_local({wall}) <> {expr} "
+            f"THEN strftime(make_timestamp({wall}), ':%S') ELSE '' END || CASE WHEN london_maybe_repeated({wall}) THEN "
+            f"CASE WHEN london_local({wall}) <> {expr} "
             f"THEN (CASE WHEN {offset} < 0 THEN '-' ELSE '+' END) || lpad((abs({offset}) // 3600000000)::VARCHAR, 2, '0') "
-            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END END")
+            f"|| ':' || lpad((abs({offset}) // 60000000 % 60)::VARCHAR, 2, '0') ELSE '' END ELSE '' END END")
 
 
 # ---- text from the facts, made harmless where it lands ----
@@ -174,6 +176,9 @@ DATA = (
     Column("standard", lambda o: o.standard, "CASE WHEN o.due IS NOT NULL THEN h.standard END"),
 )
 LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows as lists
+# cells whose text is ours, never the facts' or the policy's: times (a year's digits first), states, numbers;
+# none starts with a formula character, so SQL writes them without `csv_text_sql`'s test
+PLAIN = frozenset({"triggered", "due", "status", "open_for", "time", "triggered_latest", "due_latest"})
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
 # honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,
