@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import os
 import tempfile
@@ -194,6 +194,8 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int
     sql = sql_program(policy)
     build_base(con, policy.program)
     run_rules(con, sql, workers)
+    # each step's inputs are dropped as soon as it is done: a table held in memory makes later steps spill
+    _drop(con, ("vis", "moment_day", *sql.schema, *sql.features), keep=("obligation", "category_by", "risk_by"))
     build_heads(con, policy.program.clauses)
     if keys:
         names = "action, actor, modality, clause, exception"
@@ -202,9 +204,13 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int
         con.execute(f"""UPDATE heads SET hid = k.hid FROM {keys} k WHERE k.action = heads.action AND k.actor = heads.actor
             AND k.modality = heads.modality AND k.clause = heads.clause AND k.exception = heads.exception""")
     build_arisen(con)
+    _drop(con, ("obligation",))
     build_duties(con)
-    for table in (*SCRATCH, "vis", "moment_day", *sql.schema, *sql.features):
-        if table not in ("category_by", "risk_by"):
+
+
+def _drop(con: duckdb.DuckDBPyConnection, tables: Iterable[str], keep: Iterable[str] = ()) -> None:
+    for table in dict.fromkeys(tables):
+        if table not in keep:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -272,6 +278,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
             load_factset(con, load_bulk(facts))
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
+        _drop(con, SCRATCH)  # the reader's raw text: everything from here reads the in_* tables
         done("facts read")
         # every order that matters is asked for (ORDER BY, row_number() OVER); none rests on insertion order
         con.execute("SET preserve_insertion_order = false")
