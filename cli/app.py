@@ -29,8 +29,8 @@ def _interrupted(e: BaseException) -> bool:
 
 
 def fail_on_domain_errors(fn: Callable) -> Callable:
-    """Map ClauseError to its diagnostics on stderr and exit 2; Ctrl-C to one line and exit 130
-    (an output file is only ever replaced whole, so the old one is still there)."""
+    """Map ClauseError (and DuckDB running out of memory) to its diagnostics on stderr and exit 2; Ctrl-C
+    to one line and exit 130 (an output file is only ever replaced whole, so the old one is still there)."""
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -43,6 +43,11 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
             click.echo(f"error: {e.strerror or e}{where}", err=True)
             sys.exit(EXIT_INVALID)
         except BaseException as e:
+            if type(e).__name__ == "OutOfMemoryException":  # DuckDB's, past CLAUSE_DUCKDB_MEMORY
+                from engine.backends.duck import MEMORY_LIMIT
+                from facts.limits import out_of_memory
+                click.echo(render_text(out_of_memory(MEMORY_LIMIT).diagnostics), err=True)
+                sys.exit(EXIT_INVALID)
             if not _interrupted(e):
                 raise
             click.echo("interrupted: nothing was written (any output file is as it was)", err=True)

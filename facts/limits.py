@@ -52,6 +52,17 @@ def duckdb_memory(default: str) -> str:
                              f"set it to a size such as {default} or 4GB, or unset it for {default}")])
 
 
+def out_of_memory(default: str) -> ClauseError:
+    """F013 for DuckDB running out of memory (it raised its own error, a traceback): the limit it ran into
+    and the two ways past it."""
+    value = os.environ.get("CLAUSE_DUCKDB_MEMORY", "").strip()
+    limit = f"CLAUSE_DUCKDB_MEMORY={value}" if value else f"the default of {default}"
+    return ClauseError([error("F013", Span("CLAUSE_DUCKDB_MEMORY"),
+                              f"DuckDB ran out of memory within its limit ({limit})",
+                              "set CLAUSE_DUCKDB_MEMORY to a larger size such as 4GB, or CLAUSE_DUCKDB_CHUNK to "
+                              "fewer children so that fewer are evaluated at a time")])
+
+
 def duckdb_chunk(default: int) -> int:
     """How many children DuckDB evaluates at a time (CLAUSE_DUCKDB_CHUNK), checked as the other limits are."""
     return _limit("CLAUSE_DUCKDB_CHUNK", default, "children")

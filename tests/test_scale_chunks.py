@@ -102,3 +102,14 @@ def test_a_memory_limit_that_is_not_a_size_is_F013(tmp_path, monkeypatch, value)
     result = CliRunner().invoke(main, ["obligations", "examples/cp-plan-missing-with-parents.yaml", "--engine", "duckdb"])
     assert result.exit_code == 2 and "F013" in result.stderr and "CLAUSE_DUCKDB_MEMORY" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_memory_limit_too_small_for_the_input_is_F013_not_duckdbs_traceback(monkeypatch):
+    """A size DuckDB accepts but cannot work in: its out-of-memory error was a traceback; now F013 names the
+    limit it ran into and how to raise it, exit 2."""
+    from click.testing import CliRunner
+    from cli.main import main
+    monkeypatch.setenv("CLAUSE_DUCKDB_MEMORY", "100B")
+    result = CliRunner().invoke(main, ["obligations", "examples/cp-plan-missing-with-parents.yaml", "--engine", "duckdb"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "error[F013]: DuckDB ran out of memory within its limit (CLAUSE_DUCKDB_MEMORY=100B)" in result.stderr
