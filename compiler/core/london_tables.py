@@ -13,7 +13,8 @@ microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
   the span of years: a bucket found by arithmetic, then its few changes): `london_wall(u)`
   (an instant -> its London clock time as us), `london_day(u)` (-> the London day number),
   `london_local(w)` (a clock time read as `parse_instant` reads it, fold=0 -> the instant),
-  and `floor_div`; `instants_sql`: ISO 8601 text read as `parse_instant` reads it, in SQL.
+  `london_maybe_repeated(w)` (whether a clock time may be one read twice) and `floor_div`;
+  `instants_sql`: ISO 8601 text read as `parse_instant` reads it, in SQL.
 Invariants: transitions are found from `zoneinfo` itself (to the microsecond), so
 the tables agree with Python's datetime arithmetic for every instant in the range.
 """
@@ -153,7 +154,8 @@ def macros(rows: list[tuple[int, int, int]]) -> list[str]:
     london_maybe_repeated over `transitions` rows. london_maybe_repeated(w) is true for every clock time
     that is read twice (`repeated`), by its time of day alone: a cheap test before london_local.
     The clock macros test for NULL first: DuckDB gives NULL either way, but works through the whole
-    table lookup for a vector of NULLs, 40 times slower than for values (a date-only column no row uses)."""
+    table lookup for a vector of NULLs, 40 times slower than for values (seen on a column that is all NULL,
+    the date-only readings of a folder that gives every time in full)."""
     spans = _times_of_day(repeated(rows))
     of_day = f"floor_div(w, {DAY_US}) * {DAY_US}"
     maybe = " OR ".join(f"(w - {of_day} BETWEEN {a} AND {b - 1})" for a, b in spans) or "false"
