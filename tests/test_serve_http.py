@@ -162,3 +162,14 @@ def test_child_page_shows_statuses_over_time(tmp_path: Path) -> None:
     with served(tmp_path) as (base, _):
         status, _, page = get(base + "/child?id=C1")
         assert status == 200 and "child protection plan (from 2024-06-03)" in page
+
+
+def test_duckdb_out_of_memory_is_F013_on_a_page_and_in_json(examples: Path, monkeypatch) -> None:
+    """The report evaluates with DuckDB: past CLAUSE_DUCKDB_MEMORY it answers 503 with F013 (as the CLI
+    says it), not Starlette's bare 500."""
+    with served(examples) as (base, _):
+        monkeypatch.setenv("CLAUSE_DUCKDB_MEMORY", "100B")
+        status, _, page = get(base + "/report?from=2024-01-01&to=2024-12-31")
+        assert status == 503 and "F013" in page and "CLAUSE_DUCKDB_MEMORY=100B" in page
+        status, _, body = get(base + "/api/v1/report?from=2024-01-01&to=2024-12-31")
+        assert status == 503 and "DuckDB ran out of memory" in json.loads(body)["error"]

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
@@ -29,7 +30,9 @@ from compiler.core.diagnostics import ClauseError, render_text
 from compiler.core.london import LONDON
 from engine import worklist as wl
 from engine.explain import render
+from engine.backends.duck import MEMORY_LIMIT
 from engine.explain.words import period
+from facts.limits import out_of_memory
 
 SHAPE_VERSION = 1
 ROW_LIMIT = 500  # rows on one worklist page; the JSON lists them all
@@ -161,6 +164,8 @@ def build_app(source: Source) -> Starlette:
             codes = {d.code for d in exc.diagnostics}
             status = 404 if codes & {"X001", "X003"} else 400 if codes & {"X002"} else 503
             message = render_text(exc.diagnostics)
+        elif isinstance(exc, duckdb.OutOfMemoryException):  # past CLAUSE_DUCKDB_MEMORY: F013, as the CLI says it
+            status, message = 503, render_text(out_of_memory(MEMORY_LIMIT).diagnostics)
         else:
             raise exc
         if request.url.path.startswith("/api/"):
@@ -174,7 +179,8 @@ def build_app(source: Source) -> Starlette:
         Route("/static/report.css", report_css),
         Mount("/static", StaticFiles(packages=[("cli.serve", "static")]), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={BadRequest: on_error, ClauseError: on_error})
+    return Starlette(routes=routes, exception_handlers={BadRequest: on_error, ClauseError: on_error,
+                                                        duckdb.OutOfMemoryException: on_error})
 
 
 def create_app(source: Source, token: str | None) -> Guard:
