@@ -305,3 +305,16 @@ def test_load_path_kinds():
     assert [c.name for c in one.cases] == ["cp-plan-missing-with-parents-eight-days"]
     bulk = load_path(DATA / "bulk")
     assert bulk.cases == () and bulk.bulk is not None and len(bulk.bulk.children) == 2
+
+
+def test_F004_names_the_misspelt_field_that_looks_like_the_missing_one(tmp_path):
+    """`reportd:` gives F004 at the episode's line (shown first) and F002 at the typo: the first one a reader
+    sees names the typo and the fix, not only 'add reported: ...'. A field that looks like nothing missing
+    leaves the usual hint."""
+    diags = problems(write(tmp_path, HEAD + "episodes:\n  - id: E1\n    child: C1\n    reportd: 2024-03-04T08:00\n"))
+    assert sorted(d.code for d in diags) == ["F002", "F004"]
+    [missing] = [d for d in diags if d.code == "F004"]
+    assert missing.hint == "'reportd' on line 9 looks like it: write it as 'reported'"
+    assert [d.hint for d in diags if d.code == "F002"] == ["did you mean 'reported'?"]
+    other = problems(write(tmp_path, HEAD + "episodes:\n  - {id: E1, child: C1, colour: red}\n", "other.yaml"))
+    assert [d.hint for d in other if d.code == "F004"] == ["add reported: 2024-03-08T17:30"]
