@@ -38,8 +38,9 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact, profi
     show_notes(loaded.notes)
     if loaded.bulk is not None:  # never silent: what was checked, and what was not
         who = "this child's" if redact else f"child {child}'s"
-        click.echo(f"read and checked only {who} rows of {input_path}; the other rows were not checked "
-                   f"(clause obligations {input_path} checks them all)", err=True)
+        where = "the folder" if redact else input_path  # its path may name the child, as a case file's may
+        click.echo(f"read and checked only {who} rows of {where}; the other rows were not checked "
+                   f"(clause obligations {'on the folder' if redact else input_path} checks them all)", err=True)
     return inquire(load_policy(policy_path), loaded, input_path, child, action, episode, parse_at(at_text), redact)
 
 

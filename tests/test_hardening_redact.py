@@ -166,3 +166,37 @@ def test_serve(data):
                 clean(page)
             assert episode_pseudonym("JANE-EP2") in pages[1]
             assert json.loads(pages[5])["trees"]
+
+
+@pytest.fixture(scope="module")
+def named_after_her(tmp_path_factory) -> Path:
+    """The same case in a file and a bulk folder whose paths name the child (cases/JaneRoe.yaml)."""
+    root = tmp_path_factory.mktemp("named")
+    (root / "cases").mkdir()
+    (root / "cases" / "JaneRoe.yaml").write_text(CASE, encoding="utf-8")
+    [case] = load_cases([root / "cases" / "JaneRoe.yaml"])
+    write_bulk(case.facts, root / "JaneRoe-bulk")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_explanations_cite_a_hidden_file_for_a_path_that_names_the_child(named_after_her, fmt):
+    """An explanation cites each fact's file and line: under --redact the file is `file-` and ten hex
+    digits with its extension, the line kept; a bulk folder's note says "the folder"."""
+    from engine.output.redact import hidden_file
+    for where, file in (("cases/JaneRoe.yaml", "cases/JaneRoe.yaml"), ("JaneRoe-bulk", "JaneRoe-bulk/episodes.csv")):
+        out = run("why", str(named_after_her / where), "--child", "JaneRoe", "--action", "return_interview",
+                  "--episode", "JANE-EP2", "--format", fmt)
+        clean(out)
+        assert hidden_file(str(named_after_her / file)) in out
+        assert hidden_file(str(named_after_her / file)).endswith(".yaml" if where.endswith(".yaml") else ".csv")
+
+
+def test_serve_cites_a_hidden_file_for_a_path_that_names_the_child(named_after_her):
+    for where in ("cases", "JaneRoe-bulk"):
+        with served(named_after_her / where, redact=True) as (base, _):
+            child = quote(pseudonym("JaneRoe"))
+            for path in (f"/child?id={child}", f"/api/v1/why?id={child}&action=return_interview"):
+                page = urllib.request.urlopen(base + path).read().decode()
+                clean(page)
+                assert "file-" in page

@@ -3,14 +3,18 @@
 Children and episodes are pseudonymised in the facts, before evaluation, so every output
 (obligations, explanations, reports, in any format, escaped or not) carries only
 `child-` or `episode-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
-in every run; a case's name (which may name the child) becomes `case-` and ten hex digits. Dates of birth appear in output only in explanations, whose renderers
-leave them out when told to (engine/explain/render.py, `births=False`): no text is rewritten.
+in every run; a case's name (which may name the child) becomes `case-` and ten hex digits, and so does
+the path of each file a fact is cited from (`file-`, with the file's extension). Dates of birth appear in
+output only in explanations, whose renderers leave them out when told to (engine/explain/render.py,
+`births=False`): no text is rewritten.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import PurePath
 
+from compiler.core.diagnostics import Span
 from compiler.core.privacy import DEFAULT_KEY, pseudonym  # noqa: F401 - one HMAC for data and diagnostics
 from facts.model import FactSet
 KEY_WARNING = ("warning: CLAUSE_REDACT_KEY is not set, so pseudonyms use a public key: "
@@ -30,12 +34,32 @@ def case_pseudonym(name: str) -> str:
     return pseudonym(name, kind="case")
 
 
+def hidden_file(path: str) -> str:
+    """A facts file as redacted output cites it: `file-` and ten hex digits, with its extension (the path
+    may name the child, `cases/jane-smith.yaml`); the line and column cited with it are kept."""
+    return pseudonym(path, kind="file") + PurePath(path).suffix if path else path
+
+
+def _hide(span: Span) -> Span:
+    return replace(span, file=hidden_file(span.file))
+
+
+def _hide_all(spans: tuple[tuple[str, Span], ...]) -> tuple[tuple[str, Span], ...]:
+    return tuple((name, _hide(span)) for name, span in spans)
+
+
 def pseudonymise(facts: FactSet) -> FactSet:
-    """The same facts with every child id and every episode id replaced by its pseudonym."""
+    """The same facts with every child id and every episode id replaced by its pseudonym, and every
+    file they cite (explanations show each fact's file and line) by `hidden_file`."""
+    def held(records: tuple) -> tuple:
+        return tuple(replace(h, span=_hide(h.span)) for h in records)
     return FactSet(
-        tuple(replace(c, id=pseudonym(c.id)) for c in facts.children),
-        tuple(replace(e, id=pseudonym(e.id, kind="episode"), child=pseudonym(e.child)) for e in facts.episodes),
-        tuple(replace(a, child=pseudonym(a.child), episode=episode_pseudonym(a.episode)) for a in facts.actions),
+        tuple(replace(c, id=pseudonym(c.id), span=_hide(c.span), field_spans=_hide_all(c.field_spans),
+                      statuses=held(c.statuses), flags=held(c.flags)) for c in facts.children),
+        tuple(replace(e, id=pseudonym(e.id, kind="episode"), child=pseudonym(e.child), span=_hide(e.span),
+                      field_spans=_hide_all(e.field_spans)) for e in facts.episodes),
+        tuple(replace(a, child=pseudonym(a.child), episode=episode_pseudonym(a.episode), span=_hide(a.span))
+              for a in facts.actions),
     )
 
 
