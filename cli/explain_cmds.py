@@ -37,10 +37,12 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact, profi
     loaded = load_path(input_path, child, profile)
     show_notes(loaded.notes)
     if loaded.bulk is not None:  # never silent: what was checked, and what was not
-        who = "this child's" if redact else f"child {child}'s"
-        where = "the folder" if redact else input_path  # its path may name the child, as a case file's may
-        click.echo(f"read and checked only {who} rows of {where}; the other rows were not checked "
-                   f"(clause obligations {'on the folder' if redact else input_path} checks them all)", err=True)
+        if redact:  # the child's id, and the folder's path, which may name the child as a case file's may
+            rows, command = "this child's rows of the folder", "clause obligations on the folder"
+        else:
+            rows, command = f"child {child}'s rows of {input_path}", f"clause obligations {input_path}"
+        click.echo(f"read and checked only {rows}; the other rows were not checked ({command} checks them all)",
+                   err=True)
     return inquire(load_policy(policy_path), loaded, input_path, child, action, episode, parse_at(at_text), redact)
 
 

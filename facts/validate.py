@@ -356,20 +356,20 @@ def convert(rec: Record, spec: dict[str, Check], required: tuple[str, ...], labe
             ok = ok and value is not BAD
             if value is not BAD:
                 out[key] = value
-    unknown = [key for key in rec.fields if key not in spec]
     for key in required:
         f = rec.fields.get(key)
         if f is None or is_blank(f.value):
             diags.append(error("F004", rec.span if f is None else f.span, f"{label}: missing required field '{key}'",
-                               _misspelt(key, unknown, rec) or f"add {EXAMPLES.get(key, key + ': ...')}"))
+                               _misspelt(key, rec, spec) or f"add {EXAMPLES.get(key, key + ': ...')}"))
             ok = False
     return out, ok
 
 
-def _misspelt(key: str, unknown: list[str], rec: Record) -> str | None:
-    """F004's hint when an unknown field of the record looks like the missing one (`reportd:`): this
-    diagnostic comes first, at the record's line, so it names the fix the F002 below it suggests."""
-    close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.6)
-    if not close:
-        return None
-    return f"'{close[0]}' on line {rec.fields[close[0]].key_span.line} looks like it: write it as '{key}'"
+def _misspelt(key: str, rec: Record, spec: dict[str, Check]) -> str | None:
+    """F004's hint when an unknown field of the record is a misspelling of the missing one (`reportd:`,
+    for which F002 says "did you mean 'reported'?"): F004 comes first, at the record's line, so it names
+    the typo and the fix too."""
+    for name, f in rec.fields.items():
+        if name not in spec and did_you_mean(name, list(spec)) == f"did you mean '{key}'?":
+            return f"'{name}' on line {f.key_span.line} looks like it: write it as '{key}'"
+    return None

@@ -78,14 +78,18 @@ def one_evaluation_per_input() -> Iterator[None]:
         yield
 
 
+def lay_out(root: Path, case_file: str, bulk: str) -> Path:
+    """CASE as cases/`case_file` and as the bulk folder `bulk`, under `root`."""
+    (root / "cases").mkdir()
+    (root / "cases" / case_file).write_text(CASE, encoding="utf-8")
+    [case] = load_cases([root / "cases" / case_file])
+    write_bulk(case.facts, root / bulk)
+    return root
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("redact")
-    (root / "cases").mkdir()
-    (root / "cases" / "one.yaml").write_text(CASE, encoding="utf-8")
-    [case] = load_cases([root / "cases" / "one.yaml"])
-    write_bulk(case.facts, root / "bulk")
-    return root
+    return lay_out(tmp_path_factory.mktemp("redact"), "one.yaml", "bulk")
 
 
 def clean(text: str) -> None:
@@ -171,12 +175,7 @@ def test_serve(data):
 @pytest.fixture(scope="module")
 def named_after_her(tmp_path_factory) -> Path:
     """The same case in a file and a bulk folder whose paths name the child (cases/JaneRoe.yaml)."""
-    root = tmp_path_factory.mktemp("named")
-    (root / "cases").mkdir()
-    (root / "cases" / "JaneRoe.yaml").write_text(CASE, encoding="utf-8")
-    [case] = load_cases([root / "cases" / "JaneRoe.yaml"])
-    write_bulk(case.facts, root / "JaneRoe-bulk")
-    return root
+    return lay_out(tmp_path_factory.mktemp("named"), "JaneRoe.yaml", "JaneRoe-bulk")
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "html"])

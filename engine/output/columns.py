@@ -176,9 +176,9 @@ DATA = (
     Column("standard", lambda o: o.standard, "CASE WHEN o.due IS NOT NULL THEN h.standard END"),
 )
 LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows as lists
-# cells whose text is ours, never the facts' or the policy's: times (a year's digits first), states, numbers;
-# none starts with a formula character, so SQL writes them without `csv_text_sql`'s test
-PLAIN = frozenset({"triggered", "due", "status", "open_for", "time", "triggered_latest", "due_latest"})
+# DATA's text cells that are ours, never the facts' or the policy's: times (a year's digits first) and states;
+# none starts with a formula character, so SQL writes them without `csv_text_sql`'s test (APPROX's are ours too)
+PLAIN = frozenset({"triggered", "due", "status"})
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
 # honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,
