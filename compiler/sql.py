@@ -21,13 +21,21 @@ stratification, compiler/strata.py (`strata`, re-exported here); negation inside
 cycle is an error (the checker's E031 rules it out); a positive cycle becomes a
 statement repeated until it adds no rows.
 
+Obligations are stored numbered: every obligation head names its action, actor, modality,
+clause and exception as constants (codegen writes them so; translate refuses a program where
+one does not), so the distinct heads are known here, numbered in name order
+(`obligation_heads`), and a rule inserts (child, episode, number) into `obligation_rows`.
+`obligation` is the view joining the two: the same relation for anything that reads it. On
+a UK year this halves the cost of making obligations a set (3 columns to compare, not 7)
+and lets the engine join heads on one integer.
+
 Invariants: deterministic text for a program (`to_text`); constants are SQL
 literals with quotes doubled, never spliced raw; every statement reads only tables
 already complete for the partitions it can match.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Union
 
 from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
@@ -35,6 +43,8 @@ from compiler.sql_features import Features, ScopeTest, Shape, shape
 from compiler.strata import Stratum, can_match, key_positions, strata
 
 __all__ = ["SqlProgram", "Statement", "Stratum", "literal", "strata", "translate"]  # strata: for the reference interpreter
+
+ROWS, HEADS = "obligation_rows", "obligation_heads"  # obligation as (child, episode, head number); the numbered heads
 
 TEXT, INT = "VARCHAR", "BIGINT"
 BASE_TYPES: dict[str, tuple[str, ...]] = {
@@ -79,10 +89,23 @@ class SqlProgram:
     derived: tuple[str, ...]                   # tables the statements fill (created empty first)
     strata: tuple[tuple[Statement, ...], ...]
     features: tuple[str, ...] = ()             # per-stratum feature tables (compiler/sql_features.py)
+    heads: tuple[tuple[str, ...], ...] = ()    # obligation head n + 1: heads[n] (action, actor, modality, clause, exception)
 
     def create_statements(self) -> list[str]:
-        return [f"CREATE OR REPLACE TABLE {p} ({', '.join(f'{column(i)} {t}' for i, t in enumerate(self.schema[p]))})"
-                for p in self.derived]
+        out = []
+        for p in self.derived:
+            if p != "obligation":
+                out.append(f"CREATE OR REPLACE TABLE {p} ({', '.join(f'{column(i)} {t}' for i, t in enumerate(self.schema[p]))})")
+                continue
+            names = ", ".join(f"h.{column(i)}" for i in range(2, 7))
+            out.append(f"CREATE OR REPLACE TABLE {HEADS} (hid {INT}, {', '.join(f'{column(i)} {TEXT}' for i in range(2, 7))})")
+            if self.heads:
+                out.append(f"INSERT INTO {HEADS} VALUES\n  " + ",\n  ".join(
+                    f"({n}, {', '.join(map(literal, head))})" for n, head in enumerate(self.heads, 1)))
+            out.append(f"CREATE OR REPLACE TABLE {ROWS} (c0 {TEXT}, c1 {TEXT}, c2 {INT})")
+            out.append(f"CREATE OR REPLACE VIEW obligation AS SELECT o.c0, o.c1, {names} FROM {ROWS} AS o "
+                       f"JOIN {HEADS} AS h ON h.hid = o.c2")
+        return out
 
     def statements(self) -> list[Statement]:
         return [s for stratum in self.strata for s in stratum]
@@ -262,13 +285,31 @@ def feature_sql(f: Features) -> str:
     return f"CREATE OR REPLACE TABLE {f.table} AS SELECT s.*{tests}\nFROM {f.source} AS s"
 
 
+def _numbered(shaped: Shape, heads: dict[tuple, int]) -> Shape:
+    """An obligation rule as one inserting (child, episode, its head's number) into ROWS."""
+    head = shaped.rule.head
+    if head.pred != "obligation":
+        return shaped
+    return replace(shaped, rule=replace(shaped.rule, head=Lit(ROWS, (*head.args[:2], heads[tuple(head.args[2:])]))))
+
+
+def _heads(rules: list[Rule]) -> dict[tuple, int]:
+    """Each obligation head's constants -> its number (1, 2, ... in name order)."""
+    for r in rules:
+        if any(isinstance(a, Var) for a in r.head.args[2:]):
+            raise ValueError(f"an obligation head must name its action, actor, modality, clause and exception: {r}")
+    return {h: n for n, h in enumerate(sorted({tuple(r.head.args[2:]) for r in rules}), 1)}
+
+
 def translate(program: Program) -> SqlProgram:
-    """Program -> SqlProgram. Raises ValueError for unsafe rules or negation inside a cycle."""
+    """Program -> SqlProgram. Raises ValueError for unsafe rules, negation inside a cycle, or an obligation
+    head with a variable past the child and the episode."""
     by_pred: dict[str, list[Rule]] = {}
     for r in program.rules:
         by_pred.setdefault(r.head.pred, []).append(r)
     schema = _types(program, by_pred)
     keys = {p: key_positions(rs) for p, rs in by_pred.items()}
+    heads = _heads(by_pred.get("obligation", []))
     levels = strata(program)
     out, scratch, known = [], [], {}
     for n, level in enumerate(levels):
@@ -276,14 +317,15 @@ def translate(program: Program) -> SqlProgram:
         if features:
             out.append(tuple(Statement(f.table, (), feature_sql(f)) for f in features))
             scratch += [f.table for f in features]
-        by_rule = dict(zip((r for g in level for r in g.rules), shapes))
+        by_rule = dict(zip((r for g in level for r in g.rules), (_numbered(s, heads) for s in shapes)))
         stratum = []
         for g in level:
             groups = templates([by_rule[r] for r in g.rules])  # one SELECT alone is made DISTINCT: a relation is a set
             body = "\nUNION\n".join(select(rs, distinct=len(groups) == 1) for rs in groups)
-            cols = ", ".join(column(i) for i in range(len(schema[g.table])))
-            sql = f"INSERT INTO {g.table} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {g.table}" if g.recursive else body)
+            table = ROWS if g.table == "obligation" else g.table
+            cols = ", ".join(column(i) for i in range(3 if table == ROWS else len(schema[g.table])))
+            sql = f"INSERT INTO {table} ({cols})\n" + (f"({body})\nEXCEPT SELECT {cols} FROM {table}" if g.recursive else body)
             stratum.append(Statement(g.table, g.partitions, sql, g.recursive))
         out.append(tuple(stratum))
     derived = tuple(sorted(set(DERIVED_PREDICATES) | set(by_pred)))
-    return SqlProgram(schema, derived, tuple(out), tuple(scratch))
+    return SqlProgram(schema, derived, tuple(out), tuple(scratch), tuple(heads))

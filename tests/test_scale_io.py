@@ -187,8 +187,10 @@ def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_se
                   for status, actor in (("looked_after", "police"), ("child_protection_plan", "police"),
                                         ("looked_after", "iro")))
     sql = translate(Program(rules, (), ()))
-    # the two looked_after rules differ only in their actor: one SELECT over VALUES; the other tests another status
-    assert _obligation_sql(sql).count("SELECT") == 2 and "(VALUES ('iro'), ('police'))" in _obligation_sql(sql)
+    # the two looked_after rules differ only in their actor, so in their head's number (the heads numbered in
+    # name order): one SELECT over VALUES; the other tests another status
+    assert sql.heads == (("locate_child", "iro", "must", "K", ""), ("locate_child", "police", "must", "K", ""))
+    assert _obligation_sql(sql).count("SELECT") == 2 and "(VALUES (1), (2))" in _obligation_sql(sql)
     con = duckdb.connect(":memory:")
     for pred, types in sql.schema.items():
         if pred not in sql.derived:
@@ -199,6 +201,23 @@ def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_se
     run_rules(con, sql)
     rows = con.execute("SELECT c0, c1, c3 FROM obligation ORDER BY ALL").fetchall()
     assert rows == [("C1", "E1", "iro"), ("C1", "E1", "police")]  # C1 matches the police rule twice: one row
+
+
+def test_obligations_are_stored_numbered_and_read_whole_through_the_view():
+    c, e, a = Var("C"), Var("E"), Var("A")
+    head = Rule(Lit("obligation", (c, e, "locate_child", "police", "must", "K", "")), (Lit("episode", (e, c)),), "K", Span(""))
+    sql = translate(Program((head,), (), ()))
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE episode (c0 VARCHAR, c1 VARCHAR)")
+    con.execute("INSERT INTO episode VALUES ('E1', 'C1')")
+    run_rules(con, sql)
+    assert con.execute("SELECT * FROM obligation_rows").fetchall() == [("C1", "E1", 1)]
+    assert con.execute("SELECT * FROM obligation").fetchall() == [("C1", "E1", "locate_child", "police", "must", "K", "")]
+    # a head whose actor is a variable has no number the translation could give it: refused, not guessed
+    loose = Rule(Lit("obligation", (c, e, "locate_child", a, "must", "K", "")),
+                 (Lit("episode", (e, c)), Lit("child_field", (c, "actor", a))), "K", Span(""))
+    with pytest.raises(ValueError, match="must name its action, actor"):
+        translate(Program((loose,), (), ()))
 
 
 # The CLI tests' bulk folder: small, as pyDatalog's cost grows with it and DuckDB's hardly does

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 
 from compiler.policy import CompiledPolicy
-from compiler.sql import SqlProgram, translate
+from compiler.sql import HEADS, ROWS, SqlProgram, translate
 from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
 from engine.backends.duck_load import SCRATCH, create_tz, load_factset, load_folder
@@ -187,24 +187,18 @@ def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str
                        FROM judged_given g WHERE g.child = judged_at.child""")
 
 
-def _derive(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, keys: str | None = None) -> None:
-    """in_* and judged_at -> occ, heads, category_by and risk_by (the scratch tables dropped). With `keys`
-    (a table of head names and numbers, grown here), each head takes its number from that table, so the
-    occ rows of several chunks share one numbering."""
+def _derive(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int) -> None:
+    """in_* and judged_at -> occ, heads, category_by and risk_by (the scratch tables dropped). The heads
+    are numbered by the program (compiler/sql.py), so the occ rows of several chunks share one numbering."""
     sql = sql_program(policy)
     build_base(con, policy.program)
     run_rules(con, sql, workers)
     # each step's inputs are dropped as soon as it is done: a table held in memory makes later steps spill
-    _drop(con, ("vis", "moment_day", *sql.schema, *sql.features), keep=("obligation", "category_by", "risk_by"))
+    con.execute("DROP VIEW obligation")  # the relation as rules read it: from here the numbered rows are read
+    _drop(con, ("vis", "moment_day", *sql.schema, *sql.features), keep=("category_by", "risk_by"))
     build_heads(con, policy.program.clauses)
-    if keys:
-        names = "action, actor, modality, clause, exception"
-        con.execute(f"""INSERT INTO {keys} SELECT {names}, (SELECT coalesce(max(hid), 0) FROM {keys})
-            + row_number() OVER (ORDER BY {names}) FROM (SELECT {names} FROM heads EXCEPT SELECT {names} FROM {keys})""")
-        con.execute(f"""UPDATE heads SET hid = k.hid FROM {keys} k WHERE k.action = heads.action AND k.actor = heads.actor
-            AND k.modality = heads.modality AND k.clause = heads.clause AND k.exception = heads.exception""")
     build_arisen(con)
-    _drop(con, ("obligation",))
+    _drop(con, (ROWS, HEADS))
     build_duties(con)
 
 
@@ -222,13 +216,11 @@ def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, wo
         FROM in_children) GROUP BY part ORDER BY part""").fetchall()
     for table in WHOLE:
         con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
-    con.execute("CREATE TABLE head_keys (action VARCHAR, actor VARCHAR, modality VARCHAR, clause VARCHAR, "
-                "exception VARCHAR, hid BIGINT)")
     for i, (lo, hi) in enumerate(bounds):
         for table, key in zip(WHOLE, ("id", "child", "child", "child", "child", "child")):
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM whole_{table} WHERE {key} BETWEEN ? AND ?",
                         [lo, hi])
-        _derive(con, policy, workers, "head_keys")
+        _derive(con, policy, workers)
         for table in ("occ", "category_by", "risk_by"):
             if i == 0:
                 con.execute(f"ALTER TABLE {table} RENAME TO all_{table}")
@@ -240,8 +232,6 @@ def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, wo
     for table in WHOLE:
         con.execute(f"DROP TABLE {table}")
         con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
-    build_heads(con, policy.program.clauses, "head_keys")
-    con.execute("DROP TABLE head_keys")
 
 
 def _chunk() -> int:

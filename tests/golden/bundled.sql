@@ -22,7 +22,124 @@ CREATE OR REPLACE TABLE category_by (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 CREATE OR REPLACE TABLE exception_holds (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 CREATE OR REPLACE TABLE known (c0 VARCHAR);
 CREATE OR REPLACE TABLE known_at (c0 VARCHAR);
-CREATE OR REPLACE TABLE obligation (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR, c3 VARCHAR, c4 VARCHAR, c5 VARCHAR, c6 VARCHAR);
+CREATE OR REPLACE TABLE obligation_heads (hid BIGINT, c2 VARCHAR, c3 VARCHAR, c4 VARCHAR, c5 VARCHAR, c6 VARCHAR);
+INSERT INTO obligation_heads VALUES
+  (1, 'active_response', 'police', 'must', 'LMCP-MED-1', ''),
+  (2, 'active_response', 'professional', 'must', 'LMCP-MED-1', ''),
+  (3, 'advise_caller', 'police', 'must', 'LMCP-ABS-2', ''),
+  (4, 'agree_locating_actions', 'police', 'should', 'LMCP-NAR-1', ''),
+  (5, 'ask_safeguarding_concerns', 'police', 'must', 'LMCP-ABS-1', ''),
+  (6, 'assess_condition', 'carer', 'should', 'LMCP-RET-3', ''),
+  (7, 'assess_risk', 'police', 'must', 'LMCP-RISK-ASSESS', ''),
+  (8, 'call_police_to_attend', 'carer', 'must', 'LMCP-RET-CRIME', ''),
+  (9, 'chair_strategy_meeting', 'safeguarding_officer', 'should', 'CFM-S47-2', ''),
+  (10, 'chair_strategy_meeting', 'safeguarding_officer', 'should', 'CFM-S47-2W', ''),
+  (11, 'chair_strategy_meeting', 'safeguarding_officer', 'should', 'CFM-S47-2WS', ''),
+  (12, 'children_act_strategy_meeting', 'professional', 'consider', 'LMCP-RET-STRAT', ''),
+  (13, 'consider_cp_review', 'iro', 'consider', 'LMCP-CP-1R', ''),
+  (14, 'consider_cp_review', 'team_manager', 'consider', 'LMCP-CP-1R', ''),
+  (15, 'consider_further_measures', 'host_dcs', 'consider', 'LMCP-OLA-7', ''),
+  (16, 'consider_grooming', 'professional', 'consider', 'LMCP-GROOM-1', ''),
+  (17, 'consider_lac_review', 'iro', 'consider', 'LMCP-LAC-1R', ''),
+  (18, 'consider_lac_review', 'team_manager', 'consider', 'LMCP-LAC-1R', ''),
+  (19, 'consider_legal_advice', 'childrens_social_care', 'consider', 'CFM-ABROAD-1', ''),
+  (20, 'consider_legal_advice', 'police', 'consider', 'CFM-ABROAD-1', ''),
+  (21, 'contact_fcdo', 'childrens_social_care', 'consider', 'CFM-ABROAD-2', ''),
+  (22, 'contact_fcdo', 'police', 'consider', 'CFM-ABROAD-2', ''),
+  (23, 'core_group_risk_review', 'allocated_social_worker', 'must', 'LMCP-CP-2', ''),
+  (24, 'cp_conference', 'safeguarding_unit', 'must', 'CFM-CP-3', ''),
+  (25, 'cp_conference', 'safeguarding_unit', 'must', 'CFM-CP-3W', ''),
+  (26, 'cp_conference', 'safeguarding_unit', 'must', 'CFM-CP-3WS', ''),
+  (27, 'deploy_police_resources', 'police', 'must', 'LMCP-HIGH-1', ''),
+  (28, 'ensure_future_measures', 'responsible_dcs', 'should', 'LMCP-OLA-8', ''),
+  (29, 'escalation_meeting', 'iro', 'must', 'LMCP-LAC-3', ''),
+  (30, 'escalation_meeting', 'team_manager', 'must', 'LMCP-LAC-3', ''),
+  (31, 'family_support', 'police', 'should', 'LMCP-HIGH-3', ''),
+  (32, 'inform_allocated_social_worker', 'placement_provider', 'must', 'LMCP-OLA-PLACEMENT', ''),
+  (33, 'inform_allocated_social_worker', 'placement_provider', 'should', 'LMCP-OOA-1', ''),
+  (34, 'inform_csc_or_police', 'professional', 'should', 'CFM-MISSED', ''),
+  (35, 'inform_host_dcs', 'police', 'must', 'LMCP-OLA-7', ''),
+  (36, 'inform_lead_social_worker', 'professional', 'should', 'CFM-CP-1', ''),
+  (37, 'inform_mash', 'police', 'should', 'LMCP-OLA-MASH', ''),
+  (38, 'inform_police', 'carer', 'must', 'LMCP-RET-OWN', ''),
+  (39, 'inform_police', 'carer', 'should', 'LMCP-OLA-CARER', ''),
+  (40, 'inform_police', 'lead_social_worker', 'should', 'CFM-CP-2P', ''),
+  (41, 'inform_police', 'locating_person', 'should', 'LMCP-RET-1', ''),
+  (42, 'inform_police', 'placement_provider', 'should', 'LMCP-OOA-1', ''),
+  (43, 'inform_police_fciu', 'allocated_social_worker', 'must', 'CFM-S47-1', ''),
+  (44, 'inform_responsible_dcs', 'police', 'must', 'LMCP-OLA-8', ''),
+  (45, 'inform_safeguarding_unit', 'allocated_social_worker', 'must', 'CFM-S47-1', ''),
+  (46, 'inform_safeguarding_unit', 'allocated_social_worker', 'must', 'LMCP-CPP-1', ''),
+  (47, 'keep_iro_informed', 'allocated_social_worker', 'should', 'LMCP-CPP-4', ''),
+  (48, 'keep_referral_open', 'childrens_social_care', 'should', 'CFM-REFERRAL', ''),
+  (49, 'locate_child', 'allocated_social_worker', 'must', 'CFM-S47-1', ''),
+  (50, 'locate_child', 'lead_social_worker', 'should', 'CFM-CP-2', ''),
+  (51, 'marf_to_mash', 'protect_team', 'must', 'LMCP-RI-SHARE-2', ''),
+  (52, 'media_strategy', 'police', 'should', 'LMCP-HIGH-2', ''),
+  (53, 'missing_cp_conference', 'iro', 'must', 'LMCP-CPP-2', ''),
+  (54, 'negotiate_enquiries', 'childrens_social_care', 'should', 'LMCP-OLA-5', ''),
+  (55, 'notify_allocated_worker', 'case_system', 'must', 'LMCP-CSC-1', ''),
+  (56, 'notify_allocated_worker', 'case_system', 'must', 'LMCP-CSC-2', ''),
+  (57, 'notify_placing_authority', 'mash', 'must', 'LMCP-OLA-MASH', ''),
+  (58, 'notify_team_manager', 'allocated_social_worker', 'must', 'LMCP-CPP-1', ''),
+  (59, 'ola_strategy_meeting', 'mash', 'must', 'LMCP-OLA-4', ''),
+  (60, 'plan_return', 'professional', 'should', 'LMCP-RET-PLAN', ''),
+  (61, 'proportionate_enquiries', 'police', 'should', 'LMCP-LOW-1', ''),
+  (62, 'record_ola_notification', 'mash', 'should', 'LMCP-OLA-MASH', ''),
+  (63, 'record_return_interview', 'allocated_social_worker', 'must', 'LMCP-OOA-2', ''),
+  (64, 'record_return_interview', 'protect_team', 'must', 'LMCP-RI-UPLOAD', ''),
+  (65, 'refer_exploitation_protocol', 'professional', 'should', 'LMCP-EXPLOIT-1', ''),
+  (66, 'refer_to_childrens_social_care', 'professional', 'should', 'LMCP-RET-CRIME', ''),
+  (67, 'return_home', 'police', 'should', 'LMCP-RET-2', ''),
+  (68, 'return_interview', 'host_authority', 'must', 'LMCP-RI-1', 'LMCP-RI-OOA'),
+  (69, 'return_interview', 'placing_authority', 'must', 'LMCP-RI-1', 'LMCP-RI-OLA'),
+  (70, 'return_interview', 'protect_team', 'must', 'LMCP-RI-1', ''),
+  (71, 'review_care_plan', 'placing_authority', 'consider', 'LMCP-OLA-6', ''),
+  (72, 'review_risk_level', 'police_inspector', 'must', 'LMCP-RISK-REVIEW', ''),
+  (73, 'review_timing_discussion', 'iro', 'should', 'LMCP-CP-3', ''),
+  (74, 'review_timing_discussion', 'police_missing_coordinator', 'should', 'LMCP-CP-3', ''),
+  (75, 'review_timing_discussion', 'team_manager', 'should', 'LMCP-CP-3', ''),
+  (76, 's47_strategy_meeting', 'safeguarding_unit', 'should', 'CFM-S47-2', ''),
+  (77, 's47_strategy_meeting', 'safeguarding_unit', 'should', 'CFM-S47-2W', ''),
+  (78, 's47_strategy_meeting', 'safeguarding_unit', 'should', 'CFM-S47-2WS', ''),
+  (79, 'safe_and_well_check', 'police', 'should', 'LMCP-RET-SWC', ''),
+  (80, 'share_concerns_with_social_worker', 'placing_authority', 'must', 'LMCP-RI-SHARE-1', 'LMCP-RI-OLA'),
+  (81, 'share_concerns_with_social_worker', 'protect_team', 'must', 'LMCP-RI-SHARE-1', ''),
+  (82, 'strategy_discussion', 'allocated_social_worker', 'consider', 'LMCP-CSC-1S', ''),
+  (83, 'strategy_discussion', 'allocated_social_worker', 'consider', 'LMCP-CSC-2S', ''),
+  (84, 'strategy_discussion', 'allocated_social_worker', 'must', 'LMCP-CIN-2', ''),
+  (85, 'strategy_discussion', 'allocated_social_worker', 'must', 'LMCP-CIN-3', ''),
+  (86, 'strategy_discussion', 'mash', 'consider', 'LMCP-OLA-1', ''),
+  (87, 'strategy_discussion', 'mash', 'consider', 'LMCP-OLA-2', ''),
+  (88, 'strategy_discussion', 'mash', 'consider', 'LMCP-OLA-3', ''),
+  (89, 'strategy_discussion', 'mash', 'consider', 'LMCP-PROT-1', ''),
+  (90, 'strategy_discussion', 'mash', 'consider', 'LMCP-PROT-2', ''),
+  (91, 'strategy_discussion', 'mash', 'must', 'LMCP-MFH-1', ''),
+  (92, 'strategy_discussion', 'mash', 'must', 'LMCP-MFH-2', ''),
+  (93, 'strategy_discussion', 'mash', 'must', 'LMCP-MFH-3', ''),
+  (94, 'strategy_discussion', 'ooh_team_leader', 'must', 'LMCP-CIN-1', 'LMCP-CIN-OOH'),
+  (95, 'strategy_discussion', 'ooh_team_leader', 'must', 'LMCP-CP-1', 'LMCP-CP-OOH'),
+  (96, 'strategy_discussion', 'ooh_team_leader', 'must', 'LMCP-LAC-1', 'LMCP-LAC-OOH'),
+  (97, 'strategy_discussion', 'ooh_team_leader', 'must', 'LMCP-MFH-1', 'LMCP-MFH-OOH'),
+  (98, 'strategy_discussion', 'team_manager', 'consider', 'LMCP-CSC-1S', ''),
+  (99, 'strategy_discussion', 'team_manager', 'consider', 'LMCP-CSC-2S', ''),
+  (100, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CIN-1', ''),
+  (101, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CIN-2', ''),
+  (102, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CIN-3', ''),
+  (103, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CP-1', ''),
+  (104, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CP-2', ''),
+  (105, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CP-3', ''),
+  (106, 'strategy_discussion', 'team_manager', 'must', 'LMCP-CPP-1', ''),
+  (107, 'strategy_discussion', 'team_manager', 'must', 'LMCP-LAC-1', ''),
+  (108, 'strategy_discussion', 'team_manager', 'must', 'LMCP-LAC-2', ''),
+  (109, 'visit_after_return', 'allocated_social_worker', 'good_practice', 'LMCP-CP-VISIT', ''),
+  (110, 'visit_after_return', 'allocated_social_worker', 'good_practice', 'LMCP-LAC-VISIT', ''),
+  (111, 'weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-CIN-1W', ''),
+  (112, 'weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-CP-1W', ''),
+  (113, 'weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-CPP-3', ''),
+  (114, 'weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-LAC-1W', '');
+CREATE OR REPLACE TABLE obligation_rows (c0 VARCHAR, c1 VARCHAR, c2 BIGINT);
+CREATE OR REPLACE VIEW obligation AS SELECT o.c0, o.c1, h.c2, h.c3, h.c4, h.c5, h.c6 FROM obligation_rows AS o JOIN obligation_heads AS h ON h.hid = o.c2;
 CREATE OR REPLACE TABLE risk (c0 VARCHAR, c1 VARCHAR);
 CREATE OR REPLACE TABLE risk_by (c0 VARCHAR, c1 VARCHAR, c2 VARCHAR);
 
@@ -95,122 +212,122 @@ SELECT DISTINCT t0.c0 AS c0 FROM status AS t0;
 INSERT INTO known_at (c0)
 SELECT DISTINCT t0.c0 AS c0 FROM status_at AS t0;
 -- obligation [assess_condition, carer, should, LMCP-RET-3, ], [assess_risk, police, must, LMCP-RISK-ASSESS, ], [call_police_to_attend, carer, must, LMCP-RET-CRIME, ], [children_act_strategy_meeting, professional, consider, LMCP-RET-STRAT, ], [consider_further_measures, host_dcs, consider, LMCP-OLA-7, ], [consider_legal_advice, childrens_social_care, consider, CFM-ABROAD-1, ], [consider_legal_advice, police, consider, CFM-ABROAD-1, ], [contact_fcdo, childrens_social_care, consider, CFM-ABROAD-2, ], [contact_fcdo, police, consider, CFM-ABROAD-2, ], [core_group_risk_review, allocated_social_worker, must, LMCP-CP-2, ], [ensure_future_measures, responsible_dcs, should, LMCP-OLA-8, ], [escalation_meeting, iro, must, LMCP-LAC-3, ], [escalation_meeting, team_manager, must, LMCP-LAC-3, ], [inform_allocated_social_worker, placement_provider, must, LMCP-OLA-PLACEMENT, ], [inform_allocated_social_worker, placement_provider, should, LMCP-OOA-1, ], [inform_csc_or_police, professional, should, CFM-MISSED, ], [inform_host_dcs, police, must, LMCP-OLA-7, ], [inform_lead_social_worker, professional, should, CFM-CP-1, ], [inform_mash, police, should, LMCP-OLA-MASH, ], [inform_police, carer, must, LMCP-RET-OWN, ], [inform_police, carer, should, LMCP-OLA-CARER, ], [inform_police, lead_social_worker, should, CFM-CP-2P, ], [inform_police, locating_person, should, LMCP-RET-1, ], [inform_police, placement_provider, should, LMCP-OOA-1, ], [inform_police_fciu, allocated_social_worker, must, CFM-S47-1, ], [inform_responsible_dcs, police, must, LMCP-OLA-8, ], [inform_safeguarding_unit, allocated_social_worker, must, CFM-S47-1, ], [inform_safeguarding_unit, allocated_social_worker, must, LMCP-CPP-1, ], [keep_iro_informed, allocated_social_worker, should, LMCP-CPP-4, ], [keep_referral_open, childrens_social_care, should, CFM-REFERRAL, ], [locate_child, allocated_social_worker, must, CFM-S47-1, ], [locate_child, lead_social_worker, should, CFM-CP-2, ], [negotiate_enquiries, childrens_social_care, should, LMCP-OLA-5, ], [notify_allocated_worker, case_system, must, LMCP-CSC-2, ], [notify_placing_authority, mash, must, LMCP-OLA-MASH, ], [notify_team_manager, allocated_social_worker, must, LMCP-CPP-1, ], [ola_strategy_meeting, mash, must, LMCP-OLA-4, ], [record_ola_notification, mash, should, LMCP-OLA-MASH, ], [refer_exploitation_protocol, professional, should, LMCP-EXPLOIT-1, ], [refer_to_childrens_social_care, professional, should, LMCP-RET-CRIME, ], [return_home, police, should, LMCP-RET-2, ], [review_care_plan, placing_authority, consider, LMCP-OLA-6, ], [review_risk_level, police_inspector, must, LMCP-RISK-REVIEW, ], [review_timing_discussion, iro, should, LMCP-CP-3, ], [review_timing_discussion, police_missing_coordinator, should, LMCP-CP-3, ], [review_timing_discussion, team_manager, should, LMCP-CP-3, ], [strategy_discussion, allocated_social_worker, consider, LMCP-CSC-2S, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-2, ], [strategy_discussion, allocated_social_worker, must, LMCP-CIN-3, ], [strategy_discussion, mash, consider, LMCP-OLA-2, ], [strategy_discussion, mash, consider, LMCP-OLA-3, ], [strategy_discussion, mash, consider, LMCP-PROT-2, ], [strategy_discussion, team_manager, consider, LMCP-CSC-2S, ], [strategy_discussion, team_manager, must, LMCP-CIN-2, ], [strategy_discussion, team_manager, must, LMCP-CIN-3, ], [strategy_discussion, team_manager, must, LMCP-CP-2, ], [strategy_discussion, team_manager, must, LMCP-CP-3, ], [strategy_discussion, team_manager, must, LMCP-CPP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-2, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-CP-VISIT, ], [visit_after_return, allocated_social_worker, good_practice, LMCP-LAC-VISIT, ]
-INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('assess_condition', 'carer', 'should', 'LMCP-RET-3'), ('inform_police', 'carer', 'must', 'LMCP-RET-OWN'), ('inform_police', 'locating_person', 'should', 'LMCP-RET-1'), ('return_home', 'police', 'should', 'LMCP-RET-2')) AS h(p0, p1, p2, p3) WHERE t0.f9
+INSERT INTO obligation_rows (c0, c1, c2)
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (6), (38), (41), (67)) AS h(p0) WHERE t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'assess_risk' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-RISK-ASSESS' AS c5, '' AS c6 FROM episode AS t0
+SELECT t0.c1 AS c0, t0.c0 AS c1, 7 AS c2 FROM episode AS t0
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('call_police_to_attend', 'carer', 'must', 'LMCP-RET-CRIME'), ('children_act_strategy_meeting', 'professional', 'consider', 'LMCP-RET-STRAT'), ('refer_to_childrens_social_care', 'professional', 'should', 'LMCP-RET-CRIME')) AS h(p0, p1, p2, p3) WHERE t0.f9 AND t0.f10
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (8), (12), (66)) AS h(p0) WHERE t0.f9 AND t0.f10
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'children_act_strategy_meeting' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-RET-STRAT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f9 AND t0.f11
+SELECT t0.c1 AS c0, t0.c0 AS c1, 12 AS c2 FROM fe1 AS t0 WHERE t0.f9 AND t0.f11
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('consider_further_measures', 'host_dcs', 'consider', 'LMCP-OLA-7'), ('ensure_future_measures', 'responsible_dcs', 'should', 'LMCP-OLA-8'), ('inform_host_dcs', 'police', 'must', 'LMCP-OLA-7'), ('inform_responsible_dcs', 'police', 'must', 'LMCP-OLA-8')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f12 AND t0.f13 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (15), (28), (35), (44)) AS h(p0) WHERE t0.f3 AND t0.f12 AND t0.f13 AND NOT t0.f6
 UNION
-SELECT t0.c0 AS c0, '' AS c1, 'consider_legal_advice' AS c2, h.p2 AS c3, 'consider' AS c4, 'CFM-ABROAD-1' AS c5, '' AS c6 FROM fc1 AS t0 CROSS JOIN (VALUES ('childrens_social_care'), ('police')) AS h(p2) WHERE t0.f0
+SELECT t0.c0 AS c0, '' AS c1, h.p1 AS c2 FROM fc1 AS t0 CROSS JOIN (VALUES (19), (20)) AS h(p1) WHERE t0.f0
 UNION
-SELECT t0.c0 AS c0, '' AS c1, 'contact_fcdo' AS c2, h.p2 AS c3, 'consider' AS c4, 'CFM-ABROAD-2' AS c5, '' AS c6 FROM fc1 AS t0 CROSS JOIN (VALUES ('childrens_social_care'), ('police')) AS h(p2) WHERE t0.f1
+SELECT t0.c0 AS c0, '' AS c1, h.p1 AS c2 FROM fc1 AS t0 CROSS JOIN (VALUES (21), (22)) AS h(p1) WHERE t0.f1
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f14 AND t0.f15 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (23), (104)) AS h(p0) WHERE t0.f14 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CP-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('core_group_risk_review', 'allocated_social_worker'), ('strategy_discussion', 'team_manager')) AS h(p0, p1) WHERE t0.f14 AND t0.f15 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (23), (104)) AS h(p0) WHERE t0.f14 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('escalation_meeting', 'iro', 'LMCP-LAC-3'), ('escalation_meeting', 'team_manager', 'LMCP-LAC-3'), ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (29), (30), (56)) AS h(p0) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('escalation_meeting', 'iro', 'LMCP-LAC-3'), ('escalation_meeting', 'team_manager', 'LMCP-LAC-3'), ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (29), (30), (56)) AS h(p0) WHERE t0.f3 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker', 'placement_provider', 'must', 'LMCP-OLA-PLACEMENT'), ('inform_mash', 'police', 'should', 'LMCP-OLA-MASH'), ('inform_police', 'carer', 'should', 'LMCP-OLA-CARER'), ('notify_placing_authority', 'mash', 'must', 'LMCP-OLA-MASH'), ('record_ola_notification', 'mash', 'should', 'LMCP-OLA-MASH'), ('review_care_plan', 'placing_authority', 'consider', 'LMCP-OLA-6')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f12 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (32), (37), (39), (57), (62), (71)) AS h(p0) WHERE t0.f3 AND t0.f12 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'placement_provider' AS c3, 'should' AS c4, 'LMCP-OOA-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_allocated_social_worker'), ('inform_police')) AS h(p0) WHERE t0.f3 AND t0.f6 AND NOT t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (33), (42)) AS h(p0) WHERE t0.f3 AND t0.f6 AND NOT t0.f12
 UNION
-SELECT t0.c0 AS c0, '' AS c1, 'inform_csc_or_police' AS c2, 'professional' AS c3, 'should' AS c4, 'CFM-MISSED' AS c5, '' AS c6 FROM fc1 AS t0 WHERE t0.f2
+SELECT t0.c0 AS c0, '' AS c1, 34 AS c2 FROM fc1 AS t0 WHERE t0.f2
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_lead_social_worker', 'professional', 'should', 'CFM-CP-1'), ('inform_police', 'lead_social_worker', 'should', 'CFM-CP-2P'), ('inform_safeguarding_unit', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('keep_iro_informed', 'allocated_social_worker', 'should', 'LMCP-CPP-4'), ('locate_child', 'lead_social_worker', 'should', 'CFM-CP-2'), ('notify_team_manager', 'allocated_social_worker', 'must', 'LMCP-CPP-1'), ('strategy_discussion', 'team_manager', 'must', 'LMCP-CPP-1')) AS h(p0, p1, p2, p3) WHERE t0.f14 AND t0.f19
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (36), (40), (46), (47), (50), (58), (106)) AS h(p0) WHERE t0.f14 AND t0.f19
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (43), (45), (49)) AS h(p0) WHERE t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'CFM-S47-1' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('inform_police_fciu'), ('inform_safeguarding_unit'), ('locate_child')) AS h(p0) WHERE t0.f21
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (43), (45), (49)) AS h(p0) WHERE t0.f21
 UNION
-SELECT t0.c0 AS c0, '' AS c1, 'keep_referral_open' AS c2, 'childrens_social_care' AS c3, 'should' AS c4, 'CFM-REFERRAL' AS c5, '' AS c6 FROM fc1 AS t0 WHERE t0.f3
+SELECT t0.c0 AS c0, '' AS c1, 48 AS c2 FROM fc1 AS t0 WHERE t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'negotiate_enquiries' AS c2, 'childrens_social_care' AS c3, 'should' AS c4, 'LMCP-OLA-5' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f20 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 54 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f20 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2'), ('strategy_discussion', 'team_manager', 'LMCP-LAC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (56), (108)) AS h(p0) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'must' AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('notify_allocated_worker', 'case_system', 'LMCP-CSC-2'), ('strategy_discussion', 'team_manager', 'LMCP-LAC-2')) AS h(p0, p1, p3) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (56), (108)) AS h(p0) WHERE t0.f3 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 56 AS c2 FROM fe1 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f11 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 59 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f11 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ola_strategy_meeting' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-OLA-4' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f17 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 59 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f17 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('refer_exploitation_protocol', 'professional', 'should', 'LMCP-EXPLOIT-1'), ('review_risk_level', 'police_inspector', 'must', 'LMCP-RISK-REVIEW')) AS h(p0, p1, p2, p3) WHERE t0.f1
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (65), (72)) AS h(p0) WHERE t0.f1
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('refer_exploitation_protocol', 'professional', 'should', 'LMCP-EXPLOIT-1'), ('review_risk_level', 'police_inspector', 'must', 'LMCP-RISK-REVIEW')) AS h(p0, p1, p2, p3) WHERE t0.f2
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (65), (72)) AS h(p0) WHERE t0.f2
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'refer_exploitation_protocol' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-EXPLOIT-1' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f23
+SELECT t0.c1 AS c0, t0.c0 AS c1, 65 AS c2 FROM fe1 AS t0 WHERE t0.f23
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f14 AND t0.f13 AND t0.f18
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (73), (74), (75), (105)) AS h(p0) WHERE t0.f14 AND t0.f13 AND t0.f18
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, 'LMCP-CP-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('review_timing_discussion', 'iro', 'should'), ('review_timing_discussion', 'police_missing_coordinator', 'should'), ('review_timing_discussion', 'team_manager', 'should'), ('strategy_discussion', 'team_manager', 'must')) AS h(p0, p1, p2) WHERE t0.f14 AND t0.f13 AND t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (73), (74), (75), (105)) AS h(p0) WHERE t0.f14 AND t0.f13 AND t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (83), (99)) AS h(p0) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (83), (99)) AS h(p0) WHERE t0.f20 AND t0.f6 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (83), (99)) AS h(p0) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-2S' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (83), (99)) AS h(p0) WHERE t0.f20 AND t0.f6 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f15 AND t0.f16 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (84), (101)) AS h(p0) WHERE t0.f22 AND t0.f15 AND t0.f16 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-2' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f15 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (84), (101)) AS h(p0) WHERE t0.f22 AND t0.f15 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f13 AND t0.f18 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (85), (102)) AS h(p0) WHERE t0.f22 AND t0.f13 AND t0.f18 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-CIN-3' AS c5, '' AS c6 FROM fe1 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f22 AND t0.f13 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe1 AS t0 CROSS JOIN (VALUES (85), (102)) AS h(p0) WHERE t0.f22 AND t0.f13 AND t0.f17 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f16 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 87 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f16 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f17 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 87 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f15 AND t0.f17 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f18 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 88 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f18 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-3' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f17 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 88 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f13 AND t0.f17 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 90 AS c2 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f16 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 90 AS c2 FROM fe1 AS t0 WHERE t0.f24 AND t0.f15 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 90 AS c2 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f18 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-2' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 90 AS c2 FROM fe1 AS t0 WHERE t0.f24 AND t0.f13 AND t0.f17 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-CP-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f14 AND t0.f9
+SELECT t0.c1 AS c0, t0.c0 AS c1, 109 AS c2 FROM fe1 AS t0 WHERE t0.f14 AND t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'visit_after_return' AS c2, 'allocated_social_worker' AS c3, 'good_practice' AS c4, 'LMCP-LAC-VISIT' AS c5, '' AS c6 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f9;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 110 AS c2 FROM fe1 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f9;
 -- risk_by [LMCP-RISK-INSPECTOR]
 INSERT INTO risk_by (c0, c1, c2)
 SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-INSPECTOR' AS c2 FROM fe1 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f1 AND t0.f8 AND t1.c0 = t0.c0 AND t1.c1 = 'inspector_risk'
@@ -235,14 +352,14 @@ SELECT t0.c0 AS c0, 'absent' AS c1, 'LMCP-CAT-2' AS c2 FROM fe2 AS t0 WHERE t0.f
 UNION
 SELECT t0.c0 AS c0, 'missing' AS c1, 'LMCP-CAT-1' AS c2 FROM fe2 AS t0 WHERE NOT t0.f27;
 -- obligation [strategy_discussion, mash, must, LMCP-MFH-2, ], [strategy_discussion, mash, must, LMCP-MFH-3, ]
-INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f15 AND t0.f16 AND NOT t0.f28
+INSERT INTO obligation_rows (c0, c1, c2)
+SELECT t0.c1 AS c0, t0.c0 AS c1, 92 AS c2 FROM fe2 AS t0 WHERE t0.f15 AND t0.f16 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-2' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f15 AND t0.f17 AND NOT t0.f28
+SELECT t0.c1 AS c0, t0.c0 AS c1, 92 AS c2 FROM fe2 AS t0 WHERE t0.f15 AND t0.f17 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f13 AND t0.f18 AND NOT t0.f28
+SELECT t0.c1 AS c0, t0.c0 AS c1, 93 AS c2 FROM fe2 AS t0 WHERE t0.f13 AND t0.f18 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-3' AS c5, '' AS c6 FROM fe2 AS t0 WHERE t0.f13 AND t0.f17 AND NOT t0.f28;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 93 AS c2 FROM fe2 AS t0 WHERE t0.f13 AND t0.f17 AND NOT t0.f28;
 -- risk_by [LMCP-RISK-1], [LMCP-RISK-EXPLOIT]
 INSERT INTO risk_by (c0, c1, c2)
 SELECT t0.c0 AS c0, t1.c2 AS c1, 'LMCP-RISK-1' AS c2 FROM fe2 AS t0 CROSS JOIN episode_value AS t1 WHERE t0.f29 AND NOT t0.f30 AND t1.c0 = t0.c0 AND t1.c1 = 'police_risk'
@@ -306,134 +423,134 @@ SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f21
 UNION
 SELECT t0.c1 AS c0, t0.c0 AS c1, 'CFM-S47-2WS' AS c2 FROM fe4 AS t0 WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38;
 -- obligation [active_response, police, must, LMCP-MED-1, ], [active_response, professional, must, LMCP-MED-1, ], [advise_caller, police, must, LMCP-ABS-2, ], [agree_locating_actions, police, should, LMCP-NAR-1, ], [ask_safeguarding_concerns, police, must, LMCP-ABS-1, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2W, ], [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2WS, ], [consider_cp_review, iro, consider, LMCP-CP-1R, ], [consider_cp_review, team_manager, consider, LMCP-CP-1R, ], [consider_grooming, professional, consider, LMCP-GROOM-1, ], [consider_lac_review, iro, consider, LMCP-LAC-1R, ], [consider_lac_review, team_manager, consider, LMCP-LAC-1R, ], [cp_conference, safeguarding_unit, must, CFM-CP-3W, ], [cp_conference, safeguarding_unit, must, CFM-CP-3WS, ], [deploy_police_resources, police, must, LMCP-HIGH-1, ], [family_support, police, should, LMCP-HIGH-3, ], [marf_to_mash, protect_team, must, LMCP-RI-SHARE-2, ], [media_strategy, police, should, LMCP-HIGH-2, ], [missing_cp_conference, iro, must, LMCP-CPP-2, ], [notify_allocated_worker, case_system, must, LMCP-CSC-1, ], [plan_return, professional, should, LMCP-RET-PLAN, ], [proportionate_enquiries, police, should, LMCP-LOW-1, ], [record_return_interview, allocated_social_worker, must, LMCP-OOA-2, ], [record_return_interview, protect_team, must, LMCP-RI-UPLOAD, ], [return_interview, host_authority, must, LMCP-RI-1, LMCP-RI-OOA], [return_interview, placing_authority, must, LMCP-RI-1, LMCP-RI-OLA], [return_interview, protect_team, must, LMCP-RI-1, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2W, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2WS, ], [safe_and_well_check, police, should, LMCP-RET-SWC, ], [share_concerns_with_social_worker, placing_authority, must, LMCP-RI-SHARE-1, LMCP-RI-OLA], [share_concerns_with_social_worker, protect_team, must, LMCP-RI-SHARE-1, ], [strategy_discussion, allocated_social_worker, consider, LMCP-CSC-1S, ], [strategy_discussion, mash, consider, LMCP-OLA-1, ], [strategy_discussion, mash, consider, LMCP-PROT-1, ], [strategy_discussion, mash, must, LMCP-MFH-1, ], [strategy_discussion, ooh_team_leader, must, LMCP-CIN-1, LMCP-CIN-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-CP-1, LMCP-CP-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-LAC-1, LMCP-LAC-OOH], [strategy_discussion, ooh_team_leader, must, LMCP-MFH-1, LMCP-MFH-OOH], [strategy_discussion, team_manager, consider, LMCP-CSC-1S, ], [strategy_discussion, team_manager, must, LMCP-CIN-1, ], [strategy_discussion, team_manager, must, LMCP-CP-1, ], [strategy_discussion, team_manager, must, LMCP-LAC-1, ], [weekly_strategy_meeting, team_manager, must, LMCP-CIN-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CP-1W, ], [weekly_strategy_meeting, team_manager, must, LMCP-CPP-3, ], [weekly_strategy_meeting, team_manager, must, LMCP-LAC-1W, ]
-INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'active_response' AS c2, h.p1 AS c3, 'must' AS c4, 'LMCP-MED-1' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('police'), ('professional')) AS h(p1) WHERE t0.f39
+INSERT INTO obligation_rows (c0, c1, c2)
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (1), (2)) AS h(p0) WHERE t0.f39
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'advise_caller' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f40 AND NOT t0.f11 AND NOT t0.f17
+SELECT t0.c1 AS c0, t0.c0 AS c1, 3 AS c2 FROM fe4 AS t0 WHERE t0.f3 AND t0.f40 AND NOT t0.f11 AND NOT t0.f17
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'agree_locating_actions' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-NAR-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f41
+SELECT t0.c1 AS c0, t0.c0 AS c1, 4 AS c2 FROM fe4 AS t0 WHERE t0.f41
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'ask_safeguarding_concerns' AS c2, 'police' AS c3, 'must' AS c4, 'LMCP-ABS-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f40
+SELECT t0.c1 AS c0, t0.c0 AS c1, 5 AS c2 FROM fe4 AS t0 WHERE t0.f40
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (10), (77)) AS h(p0) WHERE t0.f20 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2W' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (10), (77)) AS h(p0) WHERE t0.f21 AND t0.f32 AND t0.f36 AND t0.f35 AND NOT t0.f37
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f20 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND NOT t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f33
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2WS' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (11), (78)) AS h(p0) WHERE t0.f21 AND t0.f32 AND t0.f35 AND t0.f37 AND t0.f38
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_cp_review' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CP-1R' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('iro'), ('team_manager')) AS h(p1) WHERE t0.f14 AND t0.f32 AND t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (13), (14)) AS h(p0) WHERE t0.f14 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'consider_grooming' AS c2, 'professional' AS c3, 'consider' AS c4, 'LMCP-GROOM-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND NOT t0.f28 AND NOT t0.f19
+SELECT t0.c1 AS c0, t0.c0 AS c1, 16 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND NOT t0.f28 AND NOT t0.f19
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('consider_lac_review', 'iro', 'consider', 'LMCP-LAC-1R'), ('consider_lac_review', 'team_manager', 'consider', 'LMCP-LAC-1R'), ('notify_allocated_worker', 'case_system', 'must', 'LMCP-CSC-1'), ('weekly_strategy_meeting', 'team_manager', 'must', 'LMCP-LAC-1W')) AS h(p0, p1, p2, p3) WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (17), (18), (55), (114)) AS h(p0) WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f33 AND t0.f34 AND NOT t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, 25 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f33 AND t0.f34 AND NOT t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3WS' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f36 AND t0.f34 AND t0.f35
+SELECT t0.c1 AS c0, t0.c0 AS c1, 26 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f36 AND t0.f34 AND t0.f35
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, 'police' AS c3, h.p2 AS c4, h.p3 AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('deploy_police_resources', 'must', 'LMCP-HIGH-1'), ('family_support', 'should', 'LMCP-HIGH-3'), ('media_strategy', 'should', 'LMCP-HIGH-2')) AS h(p0, p2, p3) WHERE t0.f43
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (27), (31), (52)) AS h(p0) WHERE t0.f43
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'marf_to_mash' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 51 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'missing_cp_conference' AS c2, 'iro' AS c3, 'must' AS c4, 'LMCP-CPP-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f44
+SELECT t0.c1 AS c0, t0.c0 AS c1, 53 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f44
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f32 AND t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, 55 AS c2 FROM fe4 AS t0 WHERE t0.f22 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f32 AND t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, 55 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'notify_allocated_worker' AS c2, 'case_system' AS c3, 'must' AS c4, 'LMCP-CSC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42
+SELECT t0.c1 AS c0, t0.c0 AS c1, 55 AS c2 FROM fe4 AS t0 WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'plan_return' AS c2, 'professional' AS c3, 'should' AS c4, 'LMCP-RET-PLAN' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32
+SELECT t0.c1 AS c0, t0.c0 AS c1, 60 AS c2 FROM fe4 AS t0 WHERE t0.f32
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'proportionate_enquiries' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-LOW-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f45
+SELECT t0.c1 AS c0, t0.c0 AS c1, 61 AS c2 FROM fe4 AS t0 WHERE t0.f45
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'allocated_social_worker' AS c3, 'must' AS c4, 'LMCP-OOA-2' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f9 AND NOT t0.f12
+SELECT t0.c1 AS c0, t0.c0 AS c1, 63 AS c2 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f9 AND NOT t0.f12
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 64 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 64 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f3 AND NOT t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 64 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'record_return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-UPLOAD' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 64 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f6 AND NOT t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'host_authority' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OOA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND t0.f6 AND t0.f7
+SELECT t0.c1 AS c0, t0.c0 AS c1, 68 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND t0.f6 AND t0.f7
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 69 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'return_interview' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f46 AND NOT t0.f47
+SELECT t0.c1 AS c0, t0.c0 AS c1, 70 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND NOT t0.f46 AND NOT t0.f47
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'safe_and_well_check' AS c2, 'police' AS c3, 'should' AS c4, 'LMCP-RET-SWC' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9
+SELECT t0.c1 AS c0, t0.c0 AS c1, 79 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f3 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'placing_authority' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, 'LMCP-RI-OLA' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 80 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND t0.f3 AND NOT t0.f7 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f3 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f7 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f22 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f3 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f7 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f14 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f3 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f3 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f3 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'share_concerns_with_social_worker' AS c2, 'protect_team' AS c3, 'must' AS c4, 'LMCP-RI-SHARE-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f7 AND NOT t0.f46
+SELECT t0.c1 AS c0, t0.c0 AS c1, 81 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f9 AND t0.f11 AND t0.f20 AND NOT t0.f7 AND NOT t0.f46
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, h.p1 AS c3, 'consider' AS c4, 'LMCP-CSC-1S' AS c5, '' AS c6 FROM fe4 AS t0 CROSS JOIN (VALUES ('allocated_social_worker'), ('team_manager')) AS h(p1) WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe4 AS t0 CROSS JOIN (VALUES (82), (98)) AS h(p0) WHERE t0.f20 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-OLA-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f32 AND t0.f42 AND NOT t0.f6
+SELECT t0.c1 AS c0, t0.c0 AS c1, 86 AS c2 FROM fe4 AS t0 WHERE t0.f3 AND t0.f12 AND t0.f32 AND t0.f42 AND NOT t0.f6
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'consider' AS c4, 'LMCP-PROT-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f24 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
+SELECT t0.c1 AS c0, t0.c0 AS c1, 89 AS c2 FROM fe4 AS t0 WHERE t0.f24 AND t0.f32 AND t0.f42 AND NOT t0.f22 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f20
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'mash' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND NOT t0.f28 AND NOT t0.f48
+SELECT t0.c1 AS c0, t0.c0 AS c1, 91 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND NOT t0.f28 AND NOT t0.f48
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, 'LMCP-CIN-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 94 AS c2 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, 'LMCP-CP-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND t0.f5
+SELECT t0.c1 AS c0, t0.c0 AS c1, 95 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND t0.f5
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, 'LMCP-LAC-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND t0.f5
+SELECT t0.c1 AS c0, t0.c0 AS c1, 96 AS c2 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND t0.f5
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'ooh_team_leader' AS c3, 'must' AS c4, 'LMCP-MFH-1' AS c5, 'LMCP-MFH-OOH' AS c6 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f28
+SELECT t0.c1 AS c0, t0.c0 AS c1, 97 AS c2 FROM fe4 AS t0 WHERE t0.f32 AND t0.f42 AND t0.f5 AND NOT t0.f28
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f49
+SELECT t0.c1 AS c0, t0.c0 AS c1, 100 AS c2 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3 AND NOT t0.f49
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f50
+SELECT t0.c1 AS c0, t0.c0 AS c1, 103 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f50
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'strategy_discussion' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-LAC-1' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f51
+SELECT t0.c1 AS c0, t0.c0 AS c1, 107 AS c2 FROM fe4 AS t0 WHERE t0.f3 AND t0.f6 AND t0.f32 AND t0.f42 AND NOT t0.f51
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CIN-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3
+SELECT t0.c1 AS c0, t0.c0 AS c1, 111 AS c2 FROM fe4 AS t0 WHERE t0.f22 AND t0.f32 AND t0.f42 AND NOT t0.f14 AND NOT t0.f3
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CP-1W' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f19
+SELECT t0.c1 AS c0, t0.c0 AS c1, 112 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f32 AND t0.f42 AND NOT t0.f19
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'weekly_strategy_meeting' AS c2, 'team_manager' AS c3, 'must' AS c4, 'LMCP-CPP-3' AS c5, '' AS c6 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 113 AS c2 FROM fe4 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32;
 
 -- before stratum 5: feature tables (one row per episode or child, a boolean column per test the rules ask of it; each keeps the columns of the one it extends)
 CREATE OR REPLACE TABLE fe5 AS SELECT s.*,
@@ -445,9 +562,9 @@ FROM fe4 AS s;
 
 -- stratum 5
 -- obligation [chair_strategy_meeting, safeguarding_officer, should, CFM-S47-2, ], [cp_conference, safeguarding_unit, must, CFM-CP-3, ], [s47_strategy_meeting, safeguarding_unit, should, CFM-S47-2, ]
-INSERT INTO obligation (c0, c1, c2, c3, c4, c5, c6)
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f20 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
+INSERT INTO obligation_rows (c0, c1, c2)
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe5 AS t0 CROSS JOIN (VALUES (9), (76)) AS h(p0) WHERE t0.f20 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2, h.p1 AS c3, 'should' AS c4, 'CFM-S47-2' AS c5, '' AS c6 FROM fe5 AS t0 CROSS JOIN (VALUES ('chair_strategy_meeting', 'safeguarding_officer'), ('s47_strategy_meeting', 'safeguarding_unit')) AS h(p0, p1) WHERE t0.f21 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
+SELECT t0.c1 AS c0, t0.c0 AS c1, h.p0 AS c2 FROM fe5 AS t0 CROSS JOIN (VALUES (9), (76)) AS h(p0) WHERE t0.f21 AND t0.f32 AND t0.f33 AND NOT t0.f52 AND NOT t0.f53
 UNION
-SELECT t0.c1 AS c0, t0.c0 AS c1, 'cp_conference' AS c2, 'safeguarding_unit' AS c3, 'must' AS c4, 'CFM-CP-3' AS c5, '' AS c6 FROM fe5 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f42 AND NOT t0.f54 AND NOT t0.f55;
+SELECT t0.c1 AS c0, t0.c0 AS c1, 24 AS c2 FROM fe5 AS t0 WHERE t0.f14 AND t0.f19 AND t0.f32 AND t0.f42 AND NOT t0.f54 AND NOT t0.f55;
