@@ -90,3 +90,24 @@ def test_diagnostics_and_why_text_show_control_characters_escaped(tmp_path):
                                     "--at", "2024-03-02T10:00"])
     assert why.exit_code == 0, why.output
     assert "\x1b" not in why.stdout and "\\x1b]0;owned\\x07C1" in why.stdout
+
+
+def test_duckdbs_copy_tests_the_policys_text_once_and_still_guards_it(policy, tmp_path):
+    """The COPY path (ids with nothing to quote) writes a head's names without the per-row formula test
+    when no head needs it; a head whose text would be a formula is still written with its quote."""
+    from engine.output.stream import write_file
+    facts = FactSet((Child("C1", date(2010, 1, 1), ("looked_after",)),),
+                    (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
+    ev = evaluate_duck(policy, facts, AT)
+    try:
+        plain, hostile = tmp_path / "plain.csv", tmp_path / "hostile.csv"
+        write_file(ev, "csv", "bulk", str(plain), io.StringIO())
+        run = Run("bulk", None, evaluate(policy, facts, AT))
+        assert plain.read_text(encoding="utf-8") == render.as_csv([(run, run.obligations())])
+        ev.con.execute("UPDATE heads SET actor = '=' || actor, clause = '@' || clause")
+        write_file(ev, "csv", "bulk", str(hostile), io.StringIO())
+    finally:
+        ev.close()
+    rows = list(csv.DictReader(io.StringIO(hostile.read_text(encoding="utf-8"))))
+    assert rows and all(r["actor"].startswith("'=") for r in rows)
+    assert all(r["clause"].startswith("'@") and r["clauses"].startswith("'@") for r in rows)

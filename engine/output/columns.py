@@ -89,6 +89,7 @@ def visible_sql(expr: str) -> str:
 # A CSV cell a spreadsheet would take for a formula (OWASP's CSV injection guidance: = + - @, a tab or a
 # carriage return first) starts with a single quote, so it is shown as the text it is.
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_SQL = "^[=+\\-@\\t\\r]"  # RE2: a text starting with a FORMULA character
 
 
 def csv_text(value: object) -> object:
@@ -105,7 +106,7 @@ def csv_line(cells) -> str:
 
 def csv_text_sql(expr: str) -> str:
     """SQL: `csv_text` of a text (NULL stays NULL)."""
-    return f"CASE WHEN regexp_matches({expr}, '^[=+\\-@\\t\\r]') THEN '''' || {expr} ELSE {expr} END"
+    return f"CASE WHEN regexp_matches({expr}, '{FORMULA_SQL}') THEN '''' || {expr} ELSE {expr} END"
 
 
 def span_of(first: datetime | None, last: datetime | None) -> str:
@@ -179,6 +180,10 @@ LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows a
 # DATA's text cells that are ours, never the facts' or the policy's: times (a year's digits first) and states;
 # none starts with a formula character, so SQL writes them without `csv_text_sql`'s test (APPROX's are ours too)
 PLAIN = frozenset({"triggered", "due", "status"})
+# DATA's text cells that are the policy's (a head's names and standard; `clauses` joins clause ids): the
+# same few texts on millions of rows, so SQL tests the heads once (`FORMULA_SQL` over `heads`) and
+# writes these cells without the test when no head's text needs it
+HEAD_TEXT = frozenset({"action", "actor", "modality", "clause", "clauses", "exception", "standard"})
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
 # honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,

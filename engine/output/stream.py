@@ -24,8 +24,8 @@ from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import RESULT
-from engine.output.columns import (APPROX, CSV_HEADER, DATA, HEADERS, LISTS, NUMBERS, OCCURRENCE, PLAIN, STATUS, TABLE,
-                                   csv_line, csv_text, csv_text_sql, heading)
+from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, LISTS, NUMBERS, OCCURRENCE,
+                                   PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql, heading)
 from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
@@ -130,12 +130,19 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
     write("".join(batch))
 
 
+def _heads_need_guard(ev: DuckEvaluation) -> bool:
+    """Whether some head's text (its names, its standard) starts with a formula character."""
+    return bool(ev.con.execute(f"""SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM
+        (SELECT unnest([action, actor, modality, clause, exception, standard]) AS t FROM heads)""").fetchone()[0])
+
+
 def _copy_to(ev: DuckEvaluation, name: str, path: str, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to `path` (empty text as NULL, so nothing is quoted)."""
     conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
+    plain = PLAIN | (frozenset() if _heads_need_guard(ev) else HEAD_TEXT)
     cols = [f"{literal(csv_text(name))} AS \"case\""] + [
         f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else
-        f"nullif({c.sql if c.name in PLAIN else csv_text_sql(c.sql)}, '') AS \"{c.name}\"" for c in DATA] + [
+        f"nullif({c.sql if c.name in plain else csv_text_sql(c.sql)}, '') AS \"{c.name}\"" for c in DATA] + [
         f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"] + [f"{c.sql} AS \"{c.name}\"" for c in APPROX]
     query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
     ev.con.execute(f"COPY ({query}) TO {literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', USE_TMP_FILE false)")
