@@ -66,6 +66,9 @@ def test_autumn_fold_reads_the_first_occurrence():
     ("8/3/2024 17:30", "expected a date and time"),
     ("2024-02-30T10:00", "not a real date and time"),
     ("2024-03-08T25:00", "not a real date and time"),
+    # Python's fromisoformat reads these as +02:00 and +02:39: a time the text does not say
+    ("2024-03-08T10:00+01:60", "offset's minutes must be under 60"),
+    ("2024-03-08T10:00:05.5+0199", "offset's minutes must be under 60"),
     ("2024-13-01", r"got only a date, and not a real one \('2024-13-01': month must be in 1\.\.12\)"),
     (1200, "expected a date and time"),
     (None, "expected a date and time"),

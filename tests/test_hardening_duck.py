@@ -197,7 +197,11 @@ def test_the_clock_sql_reads_twice_only_where_london_maybe_repeated_says_so():
 texts = st.builds(lambda y, mo, d, sep, h, mi, rest: f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}{rest}",
                   st.integers(1895, 2205), st.integers(0, 13), st.integers(0, 32), st.sampled_from("Tt T"),
                   st.integers(0, 25), st.integers(0, 61),
-                  st.sampled_from(["", ":00", ":30", ":61", ":05.5", "Z", "+01:00", "-0530", "+01", " ", "+25:00"]))
+                  st.sampled_from(["", ":00", ":30", ":61", ":05.5", "Z", "+01:00", "-0530", "+01", " ", "+25:00",
+                                   # the form read by strptime with its offset (compiler/core/london_tables.py FULL_FORM)
+                                   ":52.664315+01:00", ":59.000001-23:59", ":60.000000+00:00", ":05.664315+24:00",
+                                   ":05.664315+01:60", ":05.66431+01:00", ":05.664315+0100", ":05.664315Z",
+                                   ":05.664315+1:000", ":05.664315-00:00"]))
 
 
 @functools.cache

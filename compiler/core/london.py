@@ -36,6 +36,7 @@ _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_OFFSET = re.compile(r"[+-]\d{2}:?(\d{2})$")  # an instant's written offset, its minutes the group
 
 
 def _show(value: Any) -> str:
@@ -94,6 +95,9 @@ def parse_instant(value: Any) -> datetime:
     iso = text.replace("t", "T").replace("z", "Z")
     if iso[-3] in "+-" and iso[-6] not in "+-":  # "+01" -> "+01:00"
         iso += ":00"
+    offset = _OFFSET.search(iso)
+    if offset and int(offset.group(1)) >= 60:  # fromisoformat reads "+01:99" as +02:39, a time the text does not say
+        raise NotReal(f"'{text}' is not a real date and time (the offset's minutes must be under 60)")
     try:
         parsed = datetime.fromisoformat(iso)
     except ValueError as exc:

@@ -175,7 +175,7 @@ INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6
 def _parts(expr: str, name: str) -> str:
     """SQL: the parts of an instant's text as a struct column `p_name` (empty strings when it does not match;
     NULL when the text was read in PLAIN_FORM, column `f_name`)."""
-    return (f"CASE WHEN f_{name} IS NULL THEN regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', "
+    return (f"CASE WHEN f_{name} IS NULL AND q_{name} IS NULL THEN regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', "
             f"'f', 'tz']) END AS p_{name}")
 
 
@@ -211,18 +211,36 @@ def _plain(expr: str, name: str) -> str:
             f"THEN epoch_us({ts}) END AS f_{name}")
 
 
+FULL_FORM = "%Y-%m-%dT%H:%M:%S.%f"  # then an offset +HH:MM: how a system that records to the microsecond writes
+
+
+def _full(expr: str, name: str) -> str:
+    """SQL: the instant (us) of a text written exactly as FULL_FORM and an offset `+HH:MM` or `-HH:MM` (a
+    real time in YEARS, the offset under 24 hours), else NULL: strptime's reading of the first 26 characters,
+    kept only when writing it back gives them (so six digits of fraction, an upper-case T), less the offset."""
+    ts = f"try_strptime(left({expr}, 26), '{FULL_FORM}')"
+    digit = lambda at: f"substr({expr}, {at}, 1) BETWEEN '0' AND '9'"  # noqa: E731 - one character, ASCII
+    offset = (f"(CASE WHEN substr({expr}, 27, 1) = '-' THEN -1 ELSE 1 END) * (substr({expr}, 28, 2)::BIGINT * 3600000000 "
+              f"+ substr({expr}, 31, 2)::BIGINT * 60000000)")
+    return (f"CASE WHEN length({expr}) = 32 AND substr({expr}, 27, 1) IN ('+', '-') AND substr({expr}, 30, 1) = ':' "
+            f"AND {digit(28)} AND {digit(29)} AND {digit(31)} AND {digit(32)} AND substr({expr}, 28, 2) < '24' "
+            f"AND substr({expr}, 31, 2) < '60' AND strftime({ts}, '{FULL_FORM}') = left({expr}, 26) "
+            f"AND year({ts}) BETWEEN {YEARS[0]} AND {YEARS[1]} THEN epoch_us({ts}) - {offset} END AS q_{name}")
+
+
 def instants_sql(table: str, columns: list[tuple[str, str]], keep: str, tz: list[tuple[int, int, int]]) -> str:
     """SQL: `table` with each text column of `columns` (source, name) read as an instant in us, as
     `compiler.core.london.parse_instant` reads it (NULL when it is not a real time in YEARS).
 
-    Four stages, so each part is computed once: a text in PLAIN_FORM read by strptime, the regex parts
-    of any other, the written clock time, then London's offset (fold=0) unless the text gives one."""
-    plain = ", ".join(_plain(src, name) for src, name in columns)
+    Four stages, so each part is computed once: a text in PLAIN_FORM, or FULL_FORM with an offset, read by
+    strptime; the regex parts of any other; the written clock time; then London's offset (fold=0) unless
+    the text gives one."""
+    plain = ", ".join(f"{_plain(src, name)}, {_full(src, name)}" for src, name in columns)
     parts = ", ".join(_parts(src, name) for src, name in columns)
     walls = ", ".join(f"CASE WHEN f_{name} IS NOT NULL THEN f_{name} ELSE {_wall(f'p_{name}')} END AS w_{name}, "
                       f"CASE WHEN f_{name} IS NOT NULL THEN '' ELSE p_{name}.tz END AS z_{name}, "
                       f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
-    final = ", ".join(f"CASE WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
+    final = ", ".join(f"CASE WHEN q_{name} IS NOT NULL THEN q_{name} WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
                       f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
     return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM "
             f"(SELECT *, {plain} FROM {table})))")
