@@ -89,13 +89,14 @@ class SqlProgram:
     derived: tuple[str, ...]                   # tables the statements fill (created empty first)
     strata: tuple[tuple[Statement, ...], ...]
     features: tuple[str, ...] = ()             # per-stratum feature tables (compiler/sql_features.py)
-    heads: tuple[tuple[str, ...], ...] = ()    # obligation head n + 1: heads[n] (action, actor, modality, clause, exception)
+    heads: tuple[tuple[str, ...], ...] = ()    # head number n + 1: heads[n] (action, actor, modality, clause, exception)
 
     def create_statements(self) -> list[str]:
         out = []
         for p in self.derived:
             if p != "obligation":
-                out.append(f"CREATE OR REPLACE TABLE {p} ({', '.join(f'{column(i)} {t}' for i, t in enumerate(self.schema[p]))})")
+                cols = ", ".join(f"{column(i)} {t}" for i, t in enumerate(self.schema[p]))
+                out.append(f"CREATE OR REPLACE TABLE {p} ({cols})")
                 continue
             names = ", ".join(f"h.{column(i)}" for i in range(2, 7))
             out.append(f"CREATE OR REPLACE TABLE {HEADS} (hid {INT}, {', '.join(f'{column(i)} {TEXT}' for i in range(2, 7))})")

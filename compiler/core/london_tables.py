@@ -174,9 +174,9 @@ INSTANT = (r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6
 
 def _parts(expr: str, name: str) -> str:
     """SQL: the parts of an instant's text as a struct column `p_name` (empty strings when it does not match;
-    NULL when the text was read in PLAIN_FORM, column `f_name`)."""
-    return (f"CASE WHEN f_{name} IS NULL AND q_{name} IS NULL THEN regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', "
-            f"'f', 'tz']) END AS p_{name}")
+    NULL when the text was read by strptime, column `f_name` or `q_name`)."""
+    return (f"CASE WHEN f_{name} IS NULL AND q_{name} IS NULL THEN "
+            f"regexp_extract({expr}, '{INSTANT}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']) END AS p_{name}")
 
 
 def _wall(p: str) -> str:
@@ -240,7 +240,8 @@ def instants_sql(table: str, columns: list[tuple[str, str]], keep: str, tz: list
     walls = ", ".join(f"CASE WHEN f_{name} IS NOT NULL THEN f_{name} ELSE {_wall(f'p_{name}')} END AS w_{name}, "
                       f"CASE WHEN f_{name} IS NOT NULL THEN '' ELSE p_{name}.tz END AS z_{name}, "
                       f"CASE WHEN p_{name}.tz <> '' THEN {_given(f'p_{name}')} END AS g_{name}" for _, name in columns)
-    final = ", ".join(f"CASE WHEN q_{name} IS NOT NULL THEN q_{name} WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
+    final = ", ".join(f"CASE WHEN q_{name} IS NOT NULL THEN q_{name} "
+                      f"WHEN z_{name} = '' THEN w_{name} - ({offset_case(f'w_{name}', tz, True)}) "
                       f"ELSE w_{name} - g_{name} END AS {name}" for _, name in columns)
     return (f"SELECT {keep}, {final} FROM (SELECT *, {walls} FROM (SELECT *, {parts} FROM "
             f"(SELECT *, {plain} FROM {table})))")

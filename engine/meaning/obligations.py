@@ -263,8 +263,9 @@ LATEST_SQL = (f"CASE WHEN triggered IS NOT NULL AND s_start > 0 THEN triggered +
 
 def build_arisen(con: duckdb.DuckDBPyConnection) -> None:
     """arisen(child, episode, hid, occurrence, triggered, due, at_us, back, action, recurs): `arisen()` for every
-    obligation (the numbered rows, compiler/sql.py), each child judged as at its `judged_at` time; `back`: the return, when it has happened
-    and the duty ends on it (lifecycle.py); `recurs`: whether it is an occurrence of a recurring duty."""
+    obligation (the numbered rows, compiler/sql.py), each child judged as at its `judged_at` time; `back`: the
+    return, when it has happened and the duty ends on it (lifecycle.py); `recurs`: whether it is an occurrence
+    of a recurring duty."""
     from compiler.sql import ROWS
     m = london.MINUTE_US
     moment = lambda anchor, minutes: (f"CASE WHEN h.{anchor} = 'reported' THEN e.rep + h.{minutes} * {m} "  # noqa: E731
