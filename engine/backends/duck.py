@@ -36,7 +36,7 @@ from engine.backends.duck_load import SCRATCH, create_tz, load_factset, load_fol
 from engine.meaning.episodes import build_episode_facts
 from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
-from engine.meaning.obligations import Obligation, build_arisen, build_heads
+from engine.meaning.obligations import Obligation, build_arisen, build_heads, heads_as_enum
 from facts import limits
 from facts.bulk import load_bulk
 from facts.extracts import Extract, read_extract
@@ -112,9 +112,9 @@ class DuckEvaluation:
 
     def iter_obligations(self, child: str | None = None, status: str | None = None,
                          action: str | None = None) -> Iterator[Obligation]:
-        cols = ("o.shown, o.shown_episode, h.action, h.actor, h.modality, o.triggered, o.due, h.clause, h.exception, "
-                "o.status, o.occurrence, o.done_at, coalesce(o.clauses, h.clause), o.open_for, CASE WHEN o.due IS NOT NULL THEN h.standard END, "
-                "o.triggered_latest, o.due_latest")
+        cols = ("shown, shown_episode, action, actor, modality, triggered, due, clause, exception, "
+                "status, occurrence, done_at, coalesce(clauses, clause), open_for, CASE WHEN due IS NOT NULL THEN standard END, "
+                "triggered_latest, due_latest")
         for r in self.rows(cols, child, status, action):
             yield Obligation(r[0], r[1] or None, r[2], r[3], r[4], _when(r[5]), _when(r[6]), r[7], r[8] or None,
                              r[9], r[10], _when(r[11]), tuple(r[12].split(";")), r[13], r[14], _when(r[15]), _when(r[16]))
@@ -287,6 +287,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
             _derive_in_chunks(con, policy, workers, size)
         else:
             _derive(con, policy, workers)
+        heads_as_enum(con)
         done("base facts")
         done("rules")
         con.execute("SET preserve_insertion_order = true")

@@ -39,8 +39,12 @@ from engine.meaning.base_facts import minutes_between, returned_by
 from engine.meaning.obligations import STRENGTH, Obligation, arisen
 from facts.model import Episode, FactSet, RecordedAction
 
-RESULT = """SELECT {columns} FROM occ o JOIN heads h USING (hid){where}
-ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2"""
+# The rows in output order, then the `columns` (SQL over the column names of occ and heads, which no two
+# share but hid): ordered first and formatted after, as a sort carries each row's every column and the
+# formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s). SELECT over one
+# subquery keeps its order (DuckDB's order preservation: https://duckdb.org/docs/stable/sql/dialect/order_preservation).
+RESULT = """SELECT {columns} FROM (SELECT * FROM occ o JOIN heads h USING (hid){where}
+ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2)"""
 
 
 # -- one duty, one row -------------------------------------------------------------------

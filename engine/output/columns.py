@@ -1,6 +1,6 @@
 """The output's one definition: the table's columns and the obligation fields of JSON and CSV,
 each cell with its Python formatting (an `Obligation` -> text or value) and its SQL formatting
-(over DuckDB's `occ o JOIN heads h`, engine/meaning/lifecycle.py) side by side.
+(over the columns of DuckDB's `occ` and `heads`, by name: engine/meaning/lifecycle.py `RESULT`) side by side.
 
 Input: an `Obligation`, or the names of SQL columns. Output: cell text and values, and the
 heading line. engine/output/render.py writes Python objects with the `python` side,
@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 from compiler.core.diagnostics import printable
 from compiler.core.london import format_instant
 from engine.meaning.lifecycle import span_words
-from engine.meaning.obligations import Obligation
+from engine.meaning.obligations import HEAD_NAMES, Obligation
 
 WHEN = "%a %d %b %Y %H:%M"
 
@@ -136,22 +136,22 @@ def _status(o: Obligation) -> str:
 
 TABLE = (
     Column("due", lambda o: when(o.due) + span_of(o.due, o.due_latest) + (f" ({o.standard})" if o.standard else ""),
-           when_sql("o.due_wall") + " || " + span_sql("o.due_wall", "o.due_latest")
-           + " || CASE WHEN o.due IS NOT NULL AND h.standard IS NOT NULL THEN ' (' || h.standard || ')' ELSE '' END"),
-    Column("status", _status, "CASE WHEN o.status = 'overdue' THEN 'OVERDUE' WHEN o.status = 'open' AND o.open_for "
-           "IS NOT NULL THEN 'open ' || span_words(o.open_for) ELSE coalesce(o.status, '') END"),
-    Column("child", lambda o: visible(o.child), visible_sql("o.shown")),
-    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN o.episode = '' THEN '-' ELSE o.shown_episode END")),
+           when_sql("due_wall") + " || " + span_sql("due_wall", "due_latest")
+           + " || CASE WHEN due IS NOT NULL AND standard IS NOT NULL THEN ' (' || standard || ')' ELSE '' END"),
+    Column("status", _status, "CASE WHEN status = 'overdue' THEN 'OVERDUE' WHEN status = 'open' AND open_for "
+           "IS NOT NULL THEN 'open ' || span_words(open_for) ELSE coalesce(status, '') END"),
+    Column("child", lambda o: visible(o.child), visible_sql("shown")),
+    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN episode = '' THEN '-' ELSE shown_episode END")),
     Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
-           "h.action || CASE WHEN o.occurrence > 0 THEN ' #' || o.occurrence ELSE '' END"),
-    Column("actor", lambda o: o.actor, "h.actor"),
-    Column("modality", lambda o: o.modality, "h.modality"),
+           "action || CASE WHEN occurrence > 0 THEN ' #' || occurrence ELSE '' END"),
+    Column("actor", lambda o: o.actor, "actor"),
+    Column("modality", lambda o: o.modality, "modality"),
     Column("triggered", lambda o: when(o.triggered) + span_of(o.triggered, o.triggered_latest),
-           when_sql("o.triggered_wall") + " || " + span_sql("o.triggered_wall", "o.triggered_latest")),
+           when_sql("triggered_wall") + " || " + span_sql("triggered_wall", "triggered_latest")),
     Column("clause", lambda o: o.clause + (f" (via {o.exception})" if o.exception else "")
            + "".join(", " + c for c in o.clauses[1:]),
-           "h.clause || CASE WHEN h.exception <> '' THEN ' (via ' || h.exception || ')' ELSE '' END"
-           " || CASE WHEN contains(o.clauses, ';') THEN ', ' || replace(substr(o.clauses, strpos(o.clauses, ';') + 1), "
+           "clause || CASE WHEN exception <> '' THEN ' (via ' || exception || ')' ELSE '' END"
+           " || CASE WHEN contains(clauses, ';') THEN ', ' || replace(substr(clauses, strpos(clauses, ';') + 1), "
            "';', ', ') ELSE '' END"),
 )
 STATUS = 1  # the table's status column, left out when no obligation has a status
@@ -161,20 +161,20 @@ HEADERS = tuple(c.name for c in TABLE)
 # ---- JSON and CSV: the obligation's fields (engine.meaning.obligations.FIELDS, in order), then its occurrence ----
 
 DATA = (
-    Column("child", lambda o: o.child, "o.shown"),
-    Column("episode", lambda o: o.episode, "CASE WHEN o.episode = '' THEN NULL ELSE o.shown_episode END"),
-    Column("action", lambda o: o.action, "h.action"),
-    Column("actor", lambda o: o.actor, "h.actor"),
-    Column("modality", lambda o: o.modality, "h.modality"),
-    Column("triggered", lambda o: iso(o.triggered), iso_sql("o.triggered", "o.triggered_wall")),
-    Column("due", lambda o: iso(o.due), iso_sql("o.due", "o.due_wall")),
-    Column("clause", lambda o: o.clause, "h.clause"),
+    Column("child", lambda o: o.child, "shown"),
+    Column("episode", lambda o: o.episode, "CASE WHEN episode = '' THEN NULL ELSE shown_episode END"),
+    Column("action", lambda o: o.action, "action"),
+    Column("actor", lambda o: o.actor, "actor"),
+    Column("modality", lambda o: o.modality, "modality"),
+    Column("triggered", lambda o: iso(o.triggered), iso_sql("triggered", "triggered_wall")),
+    Column("due", lambda o: iso(o.due), iso_sql("due", "due_wall")),
+    Column("clause", lambda o: o.clause, "clause"),
     # every clause that gives the duty: a list in JSON, `;`-separated in CSV and in SQL
-    Column("clauses", lambda o: list(o.clauses or (o.clause,)), "coalesce(o.clauses, h.clause)"),
-    Column("exception", lambda o: o.exception, "CASE WHEN h.exception = '' THEN NULL ELSE h.exception END"),
-    Column("status", lambda o: o.status, "o.status"),
-    Column("open_for", lambda o: o.open_for, "o.open_for"),
-    Column("standard", lambda o: o.standard, "CASE WHEN o.due IS NOT NULL THEN h.standard END"),
+    Column("clauses", lambda o: list(o.clauses or (o.clause,)), "coalesce(clauses, clause)"),
+    Column("exception", lambda o: o.exception, "CASE WHEN exception = '' THEN NULL ELSE exception END"),
+    Column("status", lambda o: o.status, "status"),
+    Column("open_for", lambda o: o.open_for, "open_for"),
+    Column("standard", lambda o: o.standard, "CASE WHEN due IS NOT NULL THEN standard END"),
 )
 LISTS = frozenset({"clauses"})  # cells SQL gives `;`-separated and JSON shows as lists
 # DATA's text cells that are ours, never the facts' or the policy's: times (a year's digits first) and states;
@@ -183,17 +183,17 @@ PLAIN = frozenset({"triggered", "due", "status"})
 # DATA's text cells that are the policy's (a head's names and standard; `clauses` joins clause ids): the
 # same few texts on millions of rows, so SQL tests the heads once (`FORMULA_SQL` over `heads`) and
 # writes these cells without the test when no head's text needs it
-HEAD_TEXT = frozenset({"action", "actor", "modality", "clause", "clauses", "exception", "standard"})
+HEAD_TEXT = frozenset({*HEAD_NAMES, "clauses"})
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
-OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "o.occurrence")  # 0: not recurring (left out)
+OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "occurrence")  # 0: not recurring (left out)
 # honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,
 # and the latest readings; in JSON only when approximate (like `occurrence`), in CSV always
 APPROX = (
-    Column("time", lambda o: o.time, "CASE WHEN o.triggered_latest IS NOT NULL OR o.due_latest IS NOT NULL "
+    Column("time", lambda o: o.time, "CASE WHEN triggered_latest IS NOT NULL OR due_latest IS NOT NULL "
            "THEN 'approximate' ELSE 'exact' END"),
     Column("triggered_latest", lambda o: iso(o.triggered_latest),
-           iso_sql("o.triggered_latest", "london_wall(o.triggered_latest)")),
-    Column("due_latest", lambda o: iso(o.due_latest), iso_sql("o.due_latest", "london_wall(o.due_latest)")),
+           iso_sql("triggered_latest", "london_wall(triggered_latest)")),
+    Column("due_latest", lambda o: iso(o.due_latest), iso_sql("due_latest", "london_wall(due_latest)")),
 )
 CSV_HEADER = ("case", *(c.name for c in DATA), OCCURRENCE.name, *(c.name for c in APPROX))
 
