@@ -9,6 +9,7 @@ A report's tally and the cases' DuckDB pass are made once per input and shared b
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import urllib.request
 from datetime import date, datetime
@@ -199,3 +200,35 @@ def test_serve_cites_a_hidden_file_for_a_path_that_names_the_child(named_after_h
                 page = urllib.request.urlopen(base + path).read().decode()
                 clean(page)
                 assert "file-" in page
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_test_and_diff_cite_a_hidden_file_for_case_files_that_name_the_child(tmp_path, fmt):
+    """`clause test` cites each case's file (its result, a failure's line, JUnit), `clause diff` each changed
+    case's file: under --redact, `file-` and ten hex digits (the file's name may be the child's)."""
+    from engine.output.redact import hidden_file
+    cases = tmp_path / "JaneRoe-cases"
+    cases.mkdir()
+    failing = CASE.replace("{id: JANE-EP2, category: missing}", "{id: JANE-EP2, category: absent}")
+    (cases / "JaneRoe.yaml").write_text(failing, encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    result = CliRunner().invoke(main, ["test", str(cases), "--format", fmt, "--junit", str(junit), "--redact"])
+    assert result.exit_code == 1, result.output
+    for text in (result.stdout + result.stderr, junit.read_text(encoding="utf-8")):
+        clean(text)
+        assert hidden_file(str(cases / "JaneRoe.yaml")) in text
+    hidden = hidden_file(str(cases / "JaneRoe.yaml"))
+    if fmt == "json":  # the failure's place: its hidden file and its line
+        [failure] = json.loads(result.stdout)["cases"][0]["failures"]
+        assert failure["at"]["file"] == hidden and failure["at"]["line"] > 1
+    else:
+        assert f"{hidden}:" in result.stdout
+    base, head = Path(__file__).resolve().parent.parent / "policy", tmp_path / "policy"
+    shutil.copytree(base, head)  # a head that moves the return interview's due time: the case changes
+    clause = head / "lmcp" / "08-return.clause"
+    clause.write_text(clause.read_text(encoding="utf-8").replace("conduct return_interview from returned within 72 hours",
+                                                                 "conduct return_interview from returned within 48 hours"),
+                      encoding="utf-8")
+    out = run("diff", "--base", str(base), "--head", str(head), str(cases), "--format", "json" if fmt == "json" else "text")
+    clean(out)
+    assert hidden in out

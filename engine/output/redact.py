@@ -3,9 +3,9 @@
 Children and episodes are pseudonymised in the facts, before evaluation, so every output
 (obligations, explanations, reports, in any format, escaped or not) carries only
 `child-` or `episode-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
-in every run; a case's name (which may name the child) becomes `case-` and ten hex digits, and so does
-the path of each file a fact is cited from (`file-`, with the file's extension). Dates of birth appear in
-output only in explanations, whose renderers leave them out when told to (engine/explain/render.py,
+in every run; a case's name (which may name the child) becomes `case-` and ten hex digits, and the path
+of each file a fact or a case is cited from `file-` and ten hex digits, with the file's extension. Dates
+of birth appear in output only in explanations, whose renderers leave them out when told to (engine/explain/render.py,
 `births=False`): no text is rewritten.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import PurePath
 
 from compiler.core.diagnostics import Span
 from compiler.core.privacy import DEFAULT_KEY, pseudonym  # noqa: F401 - one HMAC for data and diagnostics
-from facts.model import FactSet
+from facts.model import Case, FactSet
 KEY_WARNING = ("warning: CLAUSE_REDACT_KEY is not set, so pseudonyms use a public key: "
                "anyone can recompute them from guessable ids. Set a secret key for records that leave the team.")
 
@@ -81,16 +81,18 @@ def redact_runs(runs: list) -> list:
 
 
 def redact_diff(d):
-    """A `PolicyDiff` with every obligation's child and episode, and every case's name, pseudonymised."""
+    """A `PolicyDiff` with every obligation's child and episode, and every case's name and file, pseudonymised."""
     def ob(o):
         return None if o is None else redact_obligation(o)
-    return replace(d, cases=tuple(replace(c, case=case_pseudonym(c.case),
+    return replace(d, cases=tuple(replace(c, case=case_pseudonym(c.case), file=hidden_file(c.file),
                                           changes=tuple(replace(ch, base=ob(ch.base), head=ob(ch.head))
                                                         for ch in c.changes)) for c in d.cases))
 
 
-def redact_case(case):
-    """A regression `Case` with its name, children, episodes and the expectations naming them pseudonymised."""
+def redact_case(case: Case) -> Case:
+    """A regression `Case` with its name, its file (cited by its result, each failure, JUnit and diff),
+    children, episodes and the expectations naming them pseudonymised. (An invalid case file's diagnostics
+    name it, as every diagnostic about a facts file does: the person fixing it needs it.)"""
     def entry(e: dict, episode_key: str) -> dict:
         e = dict(e, child=pseudonym(str(e["child"]))) if "child" in e else dict(e)
         if e.get(episode_key) is not None:
@@ -98,7 +100,8 @@ def redact_case(case):
         return e
 
     def entries(items, episode_key="episode"):
-        return tuple((entry(e, episode_key), span) for e, span in items)
+        return tuple((entry(e, episode_key), _hide(span)) for e, span in items)
     expect = replace(case.expect, obligations=entries(case.expect.obligations),
                      not_obligations=entries(case.expect.not_obligations), episodes=entries(case.expect.episodes, "id"))
-    return replace(case, name=case_pseudonym(case.name), facts=pseudonymise(case.facts), expect=expect)
+    return replace(case, name=case_pseudonym(case.name), facts=pseudonymise(case.facts), expect=expect,
+                   span=_hide(case.span))
