@@ -94,22 +94,28 @@ def test_diagnostics_and_why_text_show_control_characters_escaped(tmp_path):
 
 def test_duckdbs_copy_tests_the_policys_text_once_and_still_guards_it(policy, tmp_path):
     """The COPY path (ids with nothing to quote) writes a head's names without the per-row formula test
-    when no head needs it; a head whose text would be a formula is still written with its quote."""
+    when no head needs it; a head whose text would be a formula (each of its texts in turn: action, actor,
+    modality, clause, exception, a local standard) is still written with its quote."""
     from engine.output.stream import write_file
     facts = FactSet((Child("C1", date(2010, 1, 1), ("looked_after",)),),
                     (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
     ev = evaluate_duck(policy, facts, AT)
+    hostile: dict[str, list[dict]] = {}
     try:
-        plain, hostile = tmp_path / "plain.csv", tmp_path / "hostile.csv"
+        plain = tmp_path / "plain.csv"
         write_file(ev, "csv", "bulk", str(plain), io.StringIO())
         run = Run("bulk", None, evaluate(policy, facts, AT))
         assert plain.read_text(encoding="utf-8") == render.as_csv([(run, run.obligations())])
-        # (heads' names are an ENUM of the policy's own: the hostile ones make them text again)
-        ev.con.execute("CREATE OR REPLACE TABLE heads AS SELECT * REPLACE ('=' || actor AS actor, '@' || clause AS clause) "
-                       "FROM heads")
-        write_file(ev, "csv", "bulk", str(hostile), io.StringIO())
+        ev.con.execute("ALTER TABLE heads RENAME TO policy_heads")
+        for name in ("action", "actor", "modality", "clause", "exception", "standard"):  # (the names are an ENUM of the policy's own: the hostile one is text again)
+            ev.con.execute(f"CREATE OR REPLACE TABLE heads AS SELECT * REPLACE ('=' || coalesce({name}, 'x') AS {name}) "
+                           "FROM policy_heads")
+            write_file(ev, "csv", "bulk", str(tmp_path / f"{name}.csv"), io.StringIO())
+            hostile[name] = list(csv.DictReader(io.StringIO((tmp_path / f"{name}.csv").read_text(encoding="utf-8"))))
     finally:
         ev.close()
-    rows = list(csv.DictReader(io.StringIO(hostile.read_text(encoding="utf-8"))))
-    assert rows and all(r["actor"].startswith("'=") for r in rows)
-    assert all(r["clause"].startswith("'@") and r["clauses"].startswith("'@") for r in rows)
+    for name, rows in hostile.items():
+        cells = [r[name] for r in rows if r[name]]
+        assert cells and all(c.startswith("'=") for c in cells), (name, cells)
+    assert all(r["clauses"].startswith("'=") for r in hostile["clause"])  # one clause each: `clauses` is that one
+    assert [r for r in hostile["standard"] if r["standard"]] == [r for r in hostile["standard"] if r["due"]]

@@ -113,3 +113,26 @@ def test_a_memory_limit_too_small_for_the_input_is_F013_not_duckdbs_traceback(mo
     result = CliRunner().invoke(main, ["obligations", "examples/cp-plan-missing-with-parents.yaml", "--engine", "duckdb"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "error[F013]: DuckDB ran out of memory within its limit (CLAUSE_DUCKDB_MEMORY=100B)" in result.stderr
+
+
+def test_each_evaluation_spills_to_a_folder_of_its_own_removed_with_it(policy, tmp_path, monkeypatch):
+    """Two evaluations at once (`clause diff` runs its two policies side by side) never share spill files:
+    DuckDB 1.3 names them alike in every instance and removes the folder when the first one closes. Each
+    folder is gone once its evaluation is."""
+    import gc
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    facts = FactSet((Child("C1", parse_instant("2010-01-01T00:00").date(), ("looked_after",)),),
+                    (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
+    first, second = evaluate_duck(policy, facts, AT), evaluate_duck(policy, facts, AT)
+    folders = [ev.con.execute("SELECT current_setting('temp_directory')").fetchone()[0] for ev in (first, second)]
+    assert len(set(folders)) == 2 and sorted(str(p) for p in tmp_path.iterdir()) == sorted(folders)
+    first.close()
+    del first
+    gc.collect()
+    assert [str(p) for p in tmp_path.iterdir()] == [folders[1]]
+    assert second.count and second.obligations  # the other is untouched
+    second.close()
+    del second
+    gc.collect()
+    assert not list(tmp_path.iterdir())

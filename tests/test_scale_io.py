@@ -220,6 +220,18 @@ def test_obligations_are_stored_numbered_and_read_whole_through_the_view():
         translate(Program((loose,), (), ()))
 
 
+def test_the_output_tables_share_no_column_but_the_head_number(policy):
+    """The output's SQL names the columns of occ and heads bare (engine/meaning/lifecycle.py `RESULT`): a
+    name both held would silently read occ's, so none may but `hid`, the join's own."""
+    facts = FactSet((Child("C1", date(2010, 1, 1), ("looked_after",)),), (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
+    ev = evaluate_duck(policy, facts, parse_instant("2024-03-05T10:00"))
+    try:
+        names = [{r[0] for r in ev.con.execute(f"DESCRIBE {table}").fetchall()} for table in ("occ", "heads")]
+    finally:
+        ev.close()
+    assert names[0] & names[1] == {"hid"}
+
+
 # The CLI tests' bulk folder: small, as pyDatalog's cost grows with it and DuckDB's hardly does
 CLI_CHILDREN = 5
 

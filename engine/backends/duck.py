@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
 import os
+import shutil
 import tempfile
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
@@ -103,7 +105,8 @@ class DuckEvaluation:
 
     def rows(self, columns: str, child: str | None = None, status: str | None = None,
              action: str | None = None) -> Iterator[tuple]:
-        """Result rows (SQL column expressions over occ `o` and heads `h`) in output order, in batches."""
+        """Result rows in output order, in batches: `columns` are SQL expressions over the columns of occ and
+        heads, named bare (engine/meaning/lifecycle.py `RESULT`)."""
         where, params = self.where(child, status, action)
         cur = self.con.cursor()
         cur.execute(RESULT.format(columns=columns, where=where), params)
@@ -257,8 +260,12 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     # DuckDB's block allocator keeps the buffers it has used for the next operator, rather than handing
     # them back to the system and faulting them in again (the UK year's whole command: 30.4 CPU s, was 32.4)
     config["block_allocator_memory"] = config["memory_limit"]
-    config["temp_directory"] = tempfile.gettempdir() + "/clause-duckdb"
+    # each evaluation spills to a folder of its own: DuckDB 1.3 names its spill files the same in every
+    # instance and removes the folder when one closes (two evaluations at once: `clause diff`, the server)
+    spill = tempfile.mkdtemp(prefix="clause-duckdb-")
+    config["temp_directory"] = spill
     con = duckdb.connect(":memory:", config=config)
+    weakref.finalize(con, shutil.rmtree, spill, True)
     try:
         notes: tuple = ()
         if isinstance(facts, Extract):

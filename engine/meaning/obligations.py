@@ -246,13 +246,15 @@ def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) 
 HEAD_NAMES = ("action", "actor", "modality", "clause", "exception", "standard")
 
 
+HEAD_TEXTS = f"SELECT unnest([{', '.join(HEAD_NAMES)}]) AS t FROM heads"  # every text of every head, a row each
+
+
 def heads_as_enum(con: duckdb.DuckDBPyConnection) -> None:
     """The heads' text columns as one ENUM type (`head_text`) once the rules are done: the output's sort
     carries a small code per name on every row where it carried the text (the UK year's CSV: about 1 CPU s
     of 7), and an ENUM reads, compares and concatenates as its text, so no reader changes."""
     con.execute("DROP TYPE IF EXISTS head_text")
-    con.execute(f"""CREATE TYPE head_text AS ENUM (SELECT DISTINCT t FROM (SELECT unnest([{', '.join(HEAD_NAMES)}]) AS t
-                    FROM heads) WHERE t IS NOT NULL ORDER BY t)""")
+    con.execute(f"CREATE TYPE head_text AS ENUM (SELECT DISTINCT t FROM ({HEAD_TEXTS}) WHERE t IS NOT NULL ORDER BY t)")
     con.execute(f"""CREATE OR REPLACE TABLE heads AS SELECT * REPLACE
                     ({', '.join(f'{c}::head_text AS {c}' for c in HEAD_NAMES)}) FROM heads""")
 

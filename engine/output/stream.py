@@ -24,7 +24,7 @@ from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import RESULT
-from engine.meaning.obligations import HEAD_NAMES
+from engine.meaning.obligations import HEAD_TEXTS
 from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, LISTS, NUMBERS, OCCURRENCE,
                                    PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql, heading)
 from engine.meaning.lifecycle import span_macro
@@ -133,8 +133,7 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
 
 def _heads_need_guard(ev: DuckEvaluation) -> bool:
     """Whether some head's text (its names, its standard) starts with a formula character."""
-    return bool(ev.con.execute(f"""SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM
-        (SELECT unnest([{', '.join(HEAD_NAMES)}]) AS t FROM heads)""").fetchone()[0])
+    return bool(ev.con.execute(f"SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM ({HEAD_TEXTS})").fetchone()[0])
 
 
 def _copy_to(ev: DuckEvaluation, name: str, path: str, child: str | None, status: str | None) -> None:
