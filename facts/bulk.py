@@ -74,6 +74,10 @@ def _record(row: list[str], line: int, width: int, columns: list[tuple[int, str]
         diags.append(error("F009", Span(file, line, width + 1),
                            f"this row has {len(row)} values but the header names {width} columns",
                            "quote values that contain commas"))
+    elif len(row) < width:  # never read as blanks: a cut row would silently lose a return or a flag
+        diags.append(error("F009", Span(file, line, len(row) + 1),
+                           f"this row has {len(row)} values but the header names {width} columns",
+                           "write every column, an empty value (a comma) for one not known"))
     fields: dict[str, Field] = {}
     for i, name in columns:
         cell = row[i].strip() if i < len(row) else ""

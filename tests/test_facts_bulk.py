@@ -82,6 +82,22 @@ def test_rows_use_the_shared_validators(tmp_path):
                    ("F004", "children.csv", 4, 1), ("F007", "episodes.csv", 2, 4), ("F009", "episodes.csv", 2, 5)]
 
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_row_shorter_than_the_header_is_F009_not_blanks(tmp_path, engine):
+    """A row cut short (its last cells lost) was read with blanks for them: the episode's return and flags
+    gone, and the duties with them, without a word. Now F009 at its first missing cell, on both readers;
+    an empty value written as such (a trailing comma) is still an empty value."""
+    from click.testing import CliRunner
+    from cli.main import main
+    folder = folder_with(tmp_path, children="id,born\nC1,2012-01-01\n",
+                         episodes="id,child,reported,returned,with_parents\nE1,C1,2024-03-04T08:00,,\n"
+                                  "E2,C1,2024-03-06T08:00\n", actions=None)
+    result = CliRunner().invoke(main, ["obligations", str(folder), "--engine", engine, "--at", "2024-03-09T08:00"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{folder / 'episodes.csv'}:3:4: error[F009]: this row has 3 values but the header names 5 columns" in result.stderr
+    assert result.stderr.count("error[") == 1  # the row with its empty values written is fine
+
+
 def test_missing_empty_and_broken_files(tmp_path):
     diags = problems(folder_with(tmp_path, episodes=None, actions=None))
     assert [d.code for d in diags] == ["F011"] and "has no episodes.csv" in diags[0].message

@@ -187,14 +187,15 @@ def _header(path: Path, kind: str) -> list[str] | None:
 
 
 def _raw(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], table: str) -> bool:
-    """The file as text columns; False when a row is longer than the header or a cell longer than
-    `limits.MAX_CELL_CHARS` (which the reference loader refuses, F013)."""
+    """The file as text columns; False when a row is longer or shorter than the header (a missing cell reads
+    as NULL, an empty one as '') or a cell longer than `limits.MAX_CELL_CHARS` (which the reference loader
+    refuses, F009 and F013)."""
     columns = {h: "VARCHAR" for h in header} | {f"_x{i}": "VARCHAR" for i in range(EXTRA)}
     cols = "{" + ", ".join(f"'{k}': 'VARCHAR'" for k in columns) + "}"
     con.execute(f"""CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv({csv_source(path)}, columns={cols},
         header=true, delim=',', quote='"', escape='"', auto_detect=false, null_padding=true, strict_mode=false,
         nullstr='\x01')""")
-    extra = " OR ".join(f"_x{i} IS NOT NULL" for i in range(EXTRA))
+    extra = " OR ".join([f"_x{i} IS NOT NULL" for i in range(EXTRA)] + [f'"{c}" IS NULL' for c in header])
     longest = ", ".join(f'coalesce(length("{c}"), 0)' for c in header)
     return not con.execute(f"SELECT count(*) FROM {table} WHERE {extra} OR greatest({longest}) > "
                            f"{limits.MAX_CELL_CHARS}").fetchone()[0]
