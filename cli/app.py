@@ -24,8 +24,10 @@ EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def _interrupted(e: BaseException) -> bool:
-    """Ctrl-C: Python's KeyboardInterrupt, or DuckDB's InterruptException raised from inside a query."""
-    return isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException"
+    """Ctrl-C: Python's KeyboardInterrupt, or DuckDB's interruption of a query: its InterruptException, or
+    (DuckDB 2.0, a statement that creates or copies a table) a RuntimeError 'Query interrupted'."""
+    return (isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException"
+            or (type(e) is RuntimeError and str(e) == "Query interrupted"))
 
 
 def fail_on_domain_errors(fn: Callable) -> Callable:

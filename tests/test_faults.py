@@ -298,3 +298,26 @@ def test_a_damaged_or_foreign_cache_is_rebuilt_and_the_answer_is_the_same(store,
         assert sealed._regular(key) and len(key.read_bytes()) == 32
         [again] = [p for p in store.iterdir() if p.name.startswith("policy-")]
         assert sealed.read(again) is not None
+
+
+@pytest.mark.parametrize("stage", ["rules", "write"])
+def test_ctrl_c_inside_a_duckdb_statement_is_one_line_and_exit_130(tmp_path, monkeypatch, stage):
+    """DuckDB 2.0 reports Ctrl-C inside a statement that creates or copies a table as RuntimeError('Query
+    interrupted'), not InterruptException: that was a traceback. Raised here where DuckDB raises it, in the
+    rules and in the COPY that writes the file."""
+    from click.testing import CliRunner
+    from cli.main import main
+    from engine.backends import duck
+    from engine.output import stream
+
+    def interrupted(*args, **kwargs):
+        raise RuntimeError("Query interrupted")
+    target = (duck, "run_rules") if stage == "rules" else (stream, "_copy_to")
+    monkeypatch.setattr(*target, interrupted)
+    write_bulk(synthesize(3, 1), tmp_path / "bulk")
+    out = tmp_path / "out.csv"
+    out.write_text(OLD)
+    result = CliRunner().invoke(main, ["obligations", str(tmp_path / "bulk"), "--engine", "duckdb", "--format", "csv",
+                                       "-o", str(out), "--at", "2025-01-01T00:00"])
+    assert result.exit_code == 130 and "Traceback" not in result.output, result.output
+    assert result.stderr.count("interrupted") == 1 and out.read_text() == OLD

@@ -264,7 +264,11 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     # instance and removes the folder when one closes (two evaluations at once: `clause diff`, the server)
     spill = tempfile.mkdtemp(prefix="clause-duckdb-")
     config["temp_directory"] = spill
-    con = duckdb.connect(":memory:", config=config)
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except BaseException:  # Ctrl-C while DuckDB starts
+        shutil.rmtree(spill, True)
+        raise
     weakref.finalize(con, shutil.rmtree, spill, True)
     try:
         notes: tuple = ()
