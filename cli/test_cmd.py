@@ -73,7 +73,6 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
     from engine.regression.coverage import Coverage, render_text
     from compiler.core.files import write_atomic
     from engine.regression.suite import Suite, junit_xml, suite_text
-    from facts.yamlcase import InvalidCase
     from engine.regression.suite import load_suite_cases
     paths = default_paths(paths)
     policy = load_policy(policy_path)
@@ -86,7 +85,7 @@ def run_tests(paths: tuple[str, ...], policy_path: str | None, fmt: str, junit: 
         from engine.output.redact import KEY_WARNING, key_is_default, redact_case
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-        cases = [c if isinstance(c, InvalidCase) else redact_case(c) for c in cases]
+        cases = [redact_case(c) for c in cases]
     wants_coverage = show_coverage or fail_under is not None or fail_under_checked is not None
     coverage = Coverage(policy) if wants_coverage else None
     suite = Suite.run(policy, cases, coverage.observe if coverage else None, births=not redact, engine=engine)

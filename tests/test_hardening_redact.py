@@ -204,19 +204,22 @@ def test_serve_cites_a_hidden_file_for_a_path_that_names_the_child(named_after_h
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_test_and_diff_cite_a_hidden_file_for_case_files_that_name_the_child(tmp_path, fmt):
-    """`clause test` cites each case's file (its result, a failure's line, JUnit), `clause diff` each changed
-    case's file: under --redact, `file-` and ten hex digits (the file's name may be the child's)."""
+    """`clause test` cites each case's file (its result, a failure's line, JUnit) and an invalid one's (its
+    report entry, its diagnostics), `clause diff` each changed case's file: under --redact, `file-` and ten
+    hex digits (the file's name may be the child's)."""
     from engine.output.redact import hidden_file
-    cases = tmp_path / "JaneRoe-cases"
+    cases, draft = tmp_path / "JaneRoe-cases", tmp_path / "JaneRoe-drafts"
     cases.mkdir()
+    draft.mkdir()
+    (draft / "JaneRoe-draft.yaml").write_text("case: [\n", encoding="utf-8")
     failing = CASE.replace("{id: JANE-EP2, category: missing}", "{id: JANE-EP2, category: absent}")
     (cases / "JaneRoe.yaml").write_text(failing, encoding="utf-8")
     junit = tmp_path / "junit.xml"
-    result = CliRunner().invoke(main, ["test", str(cases), "--format", fmt, "--junit", str(junit), "--redact"])
-    assert result.exit_code == 1, result.output
+    result = CliRunner().invoke(main, ["test", str(cases), str(draft), "--format", fmt, "--junit", str(junit), "--redact"])
+    assert result.exit_code == 2, result.output
     for text in (result.stdout + result.stderr, junit.read_text(encoding="utf-8")):
         clean(text)
-        assert hidden_file(str(cases / "JaneRoe.yaml")) in text
+        assert hidden_file(str(cases / "JaneRoe.yaml")) in text and hidden_file(str(draft / "JaneRoe-draft.yaml")) in text
     hidden = hidden_file(str(cases / "JaneRoe.yaml"))
     if fmt == "json":  # the failure's place: its hidden file and its line
         [failure] = json.loads(result.stdout)["cases"][0]["failures"]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from compiler.core.diagnostics import Span
 from compiler.core.privacy import DEFAULT_KEY, pseudonym  # noqa: F401 - one HMAC for data and diagnostics
 from facts.model import Case, FactSet
+from facts.yamlcase import InvalidCase
 KEY_WARNING = ("warning: CLAUSE_REDACT_KEY is not set, so pseudonyms use a public key: "
                "anyone can recompute them from guessable ids. Set a secret key for records that leave the team.")
 
@@ -89,10 +90,15 @@ def redact_diff(d):
                                                         for ch in c.changes)) for c in d.cases))
 
 
-def redact_case(case: Case) -> Case:
+def redact_case(case: Case | InvalidCase) -> Case | InvalidCase:
     """A regression `Case` with its name, its file (cited by its result, each failure, JUnit and diff),
-    children, episodes and the expectations naming them pseudonymised. (An invalid case file's diagnostics
-    name it, as every diagnostic about a facts file does: the person fixing it needs it.)"""
+    children, episodes and the expectations naming them pseudonymised; an `InvalidCase` with its file
+    hidden where the report names it and where its diagnostics cite it (the report is what leaves the
+    team; the person fixing the file runs without --redact)."""
+    if isinstance(case, InvalidCase):
+        return replace(case, path=Path(hidden_file(str(case.path))), diagnostics=tuple(
+            replace(d, span=_hide(d.span), related=tuple(_hide(r) for r in d.related)) for d in case.diagnostics))
+
     def entry(e: dict, episode_key: str) -> dict:
         e = dict(e, child=pseudonym(str(e["child"]))) if "child" in e else dict(e)
         if e.get(episode_key) is not None:
