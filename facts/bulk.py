@@ -157,12 +157,14 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
                                    f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
-                line = where[0] if picked is not None else reader.line_num
+                unclosed = "unexpected end of data" in str(exc)  # a quote opened in the row that never ended
+                line = where[0] if picked is not None or unclosed else reader.line_num
                 if "field limit" in str(exc):
                     diags.append(limits.cell_too_long(file, max(line, 1)))
                     return False
-                diags.append(error("F001", Span(file, max(line, 1), 1), f"CSV syntax error in {path.name}: {exc}",
-                                   "check the quotes on this line"))
+                message = (f"a quoted value in {path.name} opened in the row starting here is never closed" if unclosed
+                           else f"CSV syntax error in {path.name}: {exc}")
+                diags.append(error("F001", Span(file, max(line, 1), 1), message, "check the quotes on this line"))
                 return False
     except OSError as exc:
         diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))

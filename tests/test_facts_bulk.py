@@ -98,6 +98,15 @@ def test_a_row_shorter_than_the_header_is_F009_not_blanks(tmp_path, engine):
     assert result.stderr.count("error[") == 1  # the row with its empty values written is fine
 
 
+def test_a_quote_never_closed_is_reported_where_its_row_starts(tmp_path):
+    """csv.reader meets the end of the file still inside the quoted value: the row it was reading starts
+    at the quote's line, which is where to look (it was reported at the file's last line)."""
+    rows = "".join(f"C{i},2012-01-01\n" for i in range(5, 40))
+    folder = folder_with(tmp_path, children=f'id,born\nC1,2012-01-01\n"C2,2012-01-01\n{rows}')
+    [d] = [d for d in problems(folder) if d.code == "F001"]
+    assert (Path(d.span.file).name, d.span.line) == ("children.csv", 3) and "never closed" in d.message
+
+
 def test_missing_empty_and_broken_files(tmp_path):
     diags = problems(folder_with(tmp_path, episodes=None, actions=None))
     assert [d.code for d in diags] == ["F011"] and "has no episodes.csv" in diags[0].message
