@@ -145,6 +145,10 @@ def problems(folder: Path, profile: str = "ssd") -> list:
     (dict(cla=SSD_CLA + "C3,P9,2024-01-05,\n"), "F006", ("ssd_cla_episodes.csv", 4, 2)),
     (dict(missing=SSD_MISSING.replace("2024-03-05", "03/13/2024")), "F018", ("ssd_missing.csv", 3, 3)),
     (dict(cla=SSD_CLA.replace("2024-01-10,\n", "2024-01-10,2024-01-01\n")), "F007", ("ssd_cla_episodes.csv", 3, 4)),
+    # a row cut short: its lost cells (an end date, the interview) are never read as empty ones
+    (dict(missing=SSD_MISSING.replace("M2,P2,2024-03-05,A,,N,", "M2,P2,2024-03-05,A")), "F009", ("ssd_missing.csv", 3, 5)),
+    # a quote never closed: where its row starts, not at the file's end
+    (dict(person=SSD_PERSON.replace("P2,M", '"P2,M') + "P3,F,2011-01-01\n" * 5), "F001", ("ssd_person.csv", 3, 1)),
 ])
 def test_each_problem_has_its_diagnostic_without_the_cell(tmp_path, change, code, where):
     diags = problems(ssd(tmp_path, **change))
@@ -240,6 +244,7 @@ def test_sql_reader_loads_what_the_python_reader_loads(tmp_path, kind):
     dict(missing=SSD_MISSING.replace("2024-03-05", "03/13/2024")),
     dict(cla=SSD_CLA.replace("2024-01-10,\n", "2024-01-10,2024-01-01\n")),
     dict(missing=SSD_MISSING.replace("M2,P2", "M2, P2")),
+    dict(missing=SSD_MISSING.replace("M2,P2,2024-03-05,A,,N,", "M2,P2,2024-03-05,A")),
 ])
 def test_sql_reader_declines_what_the_python_reader_refuses(policy, tmp_path, change):
     """Any problem: the SQL reader loads nothing, and evaluate_duck gives the Python reader's diagnostics."""

@@ -102,6 +102,7 @@ def read_table(folder: Path, table: Table, required: bool, diags: list[Diagnosti
             return out
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh, strict=True)
+            line = 1  # the first line of the row being read
             try:
                 header = next(reader, None)
                 if header is None or not any(h.strip() for h in header):
@@ -116,6 +117,11 @@ def read_table(folder: Path, table: Table, required: bool, diags: list[Diagnosti
                 for row in reader:
                     if any(c.strip() for c in row) and (child is None or (key is not None and key < len(row)
                                                                             and row[key].strip() == child)):
+                        if len(row) != len(header):  # a cut row's lost cells are never read as empty ones
+                            diags.append(error("F009", Span(file, line, min(len(row), len(header)) + 1),
+                                               f"this row has {len(row)} values but the header names {len(header)} columns",
+                                               "quote values that contain commas" if len(row) > len(header) else
+                                               "write every column, an empty value (a comma) for one not known"))
                         out.rows.append({fact: (row[i].strip() if i < len(row) else "", Span(file, line, i + 1))
                                          for fact, i in where.items()})
                     line = reader.line_num + 1
@@ -124,8 +130,11 @@ def read_table(folder: Path, table: Table, required: bool, diags: list[Diagnosti
                                    "save the file as UTF-8"))
                 return out
             except csv.Error as exc:
-                diags.append(error("F001", Span(file, max(reader.line_num, 1), 1), f"CSV syntax error in {path.name}: {exc}",
-                                   "check the quotes on this line"))
+                unclosed = "unexpected end of data" in str(exc)  # a quote opened in the row that never ended
+                at = line if unclosed else max(reader.line_num, 1)
+                message = (f"a quoted value in {path.name} opened in the row starting here is never closed" if unclosed
+                           else f"CSV syntax error in {path.name}: {exc}")
+                diags.append(error("F001", Span(file, at, 1), message, "check the quotes on this line"))
                 return out
     except OSError as exc:
         diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))
