@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, TextIO
 
 from facts import limits
+from facts.csv_problems import row_width, syntax, unclosed
 from facts.child_rows import child_lines, mapped
 from compiler.core.files import atomic_folder, atomic_group
 from compiler.core.diagnostics import Diagnostic, Span, error, raise_if_errors
@@ -70,14 +71,8 @@ def _header(row: list[str], file: str, kind: str, diags: list[Diagnostic]) -> tu
 
 def _record(row: list[str], line: int, width: int, columns: list[tuple[int, str]], file: str,
             diags: list[Diagnostic]) -> Record:
-    if len(row) > width:
-        diags.append(error("F009", Span(file, line, width + 1),
-                           f"this row has {len(row)} values but the header names {width} columns",
-                           "quote values that contain commas"))
-    elif len(row) < width:  # never read as blanks: a cut row would silently lose a return or a flag
-        diags.append(error("F009", Span(file, line, len(row) + 1),
-                           f"this row has {len(row)} values but the header names {width} columns",
-                           "write every column, an empty value (a comma) for one not known"))
+    if (wrong := row_width(file, line, len(row), width)) is not None:
+        diags.append(wrong)
     fields: dict[str, Field] = {}
     for i, name in columns:
         cell = row[i].strip() if i < len(row) else ""
@@ -157,14 +152,11 @@ def _read_csv(path: Path, kind: str, coll: FactCollector, child: str | None = No
                                    f"{path.name} is not UTF-8 text", "save the file as UTF-8"))
                 return False
             except csv.Error as exc:
-                unclosed = "unexpected end of data" in str(exc)  # a quote opened in the row that never ended
-                line = where[0] if picked is not None or unclosed else reader.line_num
+                line = where[0] if picked is not None or unclosed(exc) else reader.line_num
                 if "field limit" in str(exc):
                     diags.append(limits.cell_too_long(file, max(line, 1)))
                     return False
-                message = (f"a quoted value in {path.name} opened in the row starting here is never closed" if unclosed
-                           else f"CSV syntax error in {path.name}: {exc}")
-                diags.append(error("F001", Span(file, max(line, 1), 1), message, "check the quotes on this line"))
+                diags.append(syntax(file, line, exc))
                 return False
     except OSError as exc:
         diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))

@@ -91,7 +91,9 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], name: s
     con.execute(f"""CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv({literal(str(path))}, columns={spec},
         header=true, delim=',', quote='"', escape='"', auto_detect=false, null_padding=true, strict_mode=false,
         nullstr='\x01')""")
-    extra = " OR ".join([f"c{len(header) + i} IS NOT NULL" for i in range(EXTRA)] + [f"c{i} IS NULL" for i in range(len(header))])
+    # a value past the header, or a cell missing (NULL; an empty one reads as ''): the Python reader's F009
+    extra = " OR ".join([f"c{len(header) + i} IS NOT NULL" for i in range(EXTRA)]
+                        + [f"c{i} IS NULL" for i in range(len(header))])
     blank = " AND ".join(f"regexp_matches(coalesce(c{i}, ''), {literal(BLANK)})" for i in range(len(header)))
     con.execute(f"DELETE FROM {name} WHERE {blank}")
     if con.execute(f"SELECT count(*) FROM {name} WHERE {extra}").fetchone()[0]:

@@ -243,9 +243,7 @@ def build_heads(con: duckdb.DuckDBPyConnection, clauses: dict[str, ast.Clause]) 
               FROM {HEADS}) JOIN timing USING (clause, action)""")
 
 
-HEAD_NAMES = ("action", "actor", "modality", "clause", "exception", "standard")
-
-
+HEAD_NAMES = ("action", "actor", "modality", "clause", "exception", "standard")  # the heads' text columns
 HEAD_TEXTS = f"SELECT unnest([{', '.join(HEAD_NAMES)}]) AS t FROM heads"  # every text of every head, a row each
 
 

@@ -5,8 +5,8 @@ Children and episodes are pseudonymised in the facts, before evaluation, so ever
 `child-` or `episode-` and ten hex digits: an HMAC of the id keyed by CLAUSE_REDACT_KEY, the same
 in every run; a case's name (which may name the child) becomes `case-` and ten hex digits, and the path
 of each file a fact or a case is cited from `file-` and ten hex digits, with the file's extension. Dates
-of birth appear in output only in explanations, whose renderers leave them out when told to (engine/explain/render.py,
-`births=False`): no text is rewritten.
+of birth appear in output only in explanations, whose renderers leave them out when told to
+(engine/explain/render.py, `births=False`): no text is rewritten.
 """
 from __future__ import annotations
 

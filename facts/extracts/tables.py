@@ -20,6 +20,7 @@ from typing import Iterator
 
 from compiler.core.diagnostics import Diagnostic, Span, error, warning
 from facts import limits
+from facts.csv_problems import row_width, syntax, unclosed
 from facts.extracts.profile import DateFormat, Profile, Table
 
 Cell = tuple[str, Span]
@@ -117,11 +118,8 @@ def read_table(folder: Path, table: Table, required: bool, diags: list[Diagnosti
                 for row in reader:
                     if any(c.strip() for c in row) and (child is None or (key is not None and key < len(row)
                                                                             and row[key].strip() == child)):
-                        if len(row) != len(header):  # a cut row's lost cells are never read as empty ones
-                            diags.append(error("F009", Span(file, line, min(len(row), len(header)) + 1),
-                                               f"this row has {len(row)} values but the header names {len(header)} columns",
-                                               "quote values that contain commas" if len(row) > len(header) else
-                                               "write every column, an empty value (a comma) for one not known"))
+                        if (wrong := row_width(file, line, len(row), len(header))) is not None:
+                            diags.append(wrong)
                         out.rows.append({fact: (row[i].strip() if i < len(row) else "", Span(file, line, i + 1))
                                          for fact, i in where.items()})
                     line = reader.line_num + 1
@@ -130,11 +128,7 @@ def read_table(folder: Path, table: Table, required: bool, diags: list[Diagnosti
                                    "save the file as UTF-8"))
                 return out
             except csv.Error as exc:
-                unclosed = "unexpected end of data" in str(exc)  # a quote opened in the row that never ended
-                at = line if unclosed else max(reader.line_num, 1)
-                message = (f"a quoted value in {path.name} opened in the row starting here is never closed" if unclosed
-                           else f"CSV syntax error in {path.name}: {exc}")
-                diags.append(error("F001", Span(file, at, 1), message, "check the quotes on this line"))
+                diags.append(syntax(file, line if unclosed(exc) else reader.line_num, exc))
                 return out
     except OSError as exc:
         diags.append(error("F011", Span(file), f"cannot read {file}: {exc.strerror or exc}"))
