@@ -58,7 +58,7 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
         facts, at = loaded.bulk, at or now()
         ev = evaluate_case(policy, facts, at, engine)
         obs = with_upcoming(policy, facts, at, minutes, list(ev.obligations), choose(engine, len(facts.episodes)))
-        _write([(Run("bulk", None, ev), _only(obs, child, status))], fmt, output, redact)
+        _write([(Run("bulk", None, ev).for_child(child), _only(obs, child, status))], fmt, output, redact)
         return
     from engine.backends.batch import Run
     from facts.loader import load_path
@@ -71,7 +71,7 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     for case, evaluation in zip(cases, evaluate_each(policy, [(c.facts, at or c.as_of) for c in cases], engine)):
         obs = with_upcoming(policy, case.facts, evaluation.at, minutes, list(evaluation.obligations),
                             choose(engine, len(case.facts.episodes)))
-        runs.append((Run(case.name, case, evaluation), _only(obs, child, status)))
+        runs.append((Run(case.name, case, evaluation).for_child(child), _only(obs, child, status)))
     _write(runs, fmt, output, redact)
 
 
@@ -149,5 +149,5 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
         raise no_such_child(folder, child, sorted(c.id for c in facts.children), redact)
     with _bar(fmt, len(facts.children), "Evaluating children") as bar:
         merged = evaluate_partitioned(policy, facts, at, progress=bar.update)
-    run = Run("bulk", None, merged)
+    run = Run("bulk", None, merged).for_child(child)
     _write([(run, run.obligations(child=child, status=status))], fmt, output, redact)

@@ -164,6 +164,27 @@ def test_child_filter(tmp_path: Path) -> None:
     assert {r[2] for r in table_rows(out)} == {"C2"}
 
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+@pytest.mark.parametrize("redact", [[], ["--redact"]])
+def test_child_filter_shows_only_that_childs_episodes(tmp_path: Path, engine: str, redact: list[str]) -> None:
+    """--child: the table's heading and the JSON list only that child's episodes (they listed every
+    episode of the input: a whole authority's, for one child's worklist), a case file and a bulk folder alike."""
+    from facts.synth import synthesize
+    write_bulk(synthesize(12, 3), tmp_path / "bulk")
+    case = write_case(tmp_path, TWO_CHILDREN)
+    for path, child, at in ((case, "C2", []), (tmp_path / "bulk", "C000003", ["--at", "2025-01-01T00:00"])):
+        args = ("obligations", str(path), "--engine", engine, *at, *redact)
+        (everyone,) = as_json(*args)
+        (mine,) = as_json(*args, "--child", child)
+        shown = {o["child"] for o in mine["obligations"]}
+        assert len(shown) == 1 and mine["obligations"]
+        assert mine["episodes"] == [e for e in everyone["episodes"] if e["child"] in shown]
+        assert len(mine["episodes"]) < len(everyone["episodes"])
+        heading = ok(*args, "--child", child).stdout.splitlines()[0]
+        assert heading.endswith("; episodes: " + ", ".join(
+            f"{e['id']} {e['category'] or '?'}{', risk ' + e['risk'] if e['risk'] else ''}" for e in mine["episodes"]))
+
+
 def test_status_filter() -> None:
     """--status overdue keeps exactly the overdue obligations."""
     (everyone,) = as_json("obligations", str(EXAMPLES))

@@ -135,7 +135,7 @@ def test_streamed_output_is_render_output(year, fmt, child, status):
     facts, ev = year
     run = Run("bulk", None, ev)
     expected = {"table": render.table, "json": render.as_json, "csv": render.as_csv}[fmt](
-        [(run, run.obligations(child=child, status=status))])
+        [(run.for_child(child), run.obligations(child=child, status=status))])
     buf = io.StringIO()
     WRITERS[fmt](ev, "bulk", buf.write, child, status)
     assert buf.getvalue() == expected

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Iterable
 
 from compiler.policy import CompiledPolicy
+from engine.backends.partition import MergedEvaluation
 from engine.evaluation import Evaluation, evaluate
 from engine.meaning.obligations import Obligation
 from facts.loader import LoadedInput
@@ -23,6 +24,15 @@ class Run:
     name: str
     case: Case | None
     evaluation: Evaluation
+
+    def for_child(self, child: str | None) -> "Run":
+        """The run as `--child` shows it: only that child's obligations and episodes (the heading and JSON
+        list the episodes: every one of the input's, for one child's worklist, was a whole authority's)."""
+        if child is None:
+            return self
+        ev = self.evaluation
+        return Run(self.name, self.case, MergedEvaluation(ev.at, tuple(o for o in ev.obligations if o.child == child),
+                                                          tuple(e for e in ev.episodes if e.child == child)))
 
     def obligations(self, child: str | None = None, status: str | None = None,
                     action: str | None = None) -> list[Obligation]:

@@ -127,14 +127,22 @@ class DuckEvaluation:
         return tuple(self.iter_obligations())
 
     @cached_property
-    def episodes(self) -> tuple[EpisodeFacts, ...]:
-        """Each episode's category and risk (built on first use: a CSV export does not need them)."""
+    def _episode_rows(self) -> list[tuple]:
+        """Each episode's id, real child id, category and risk (built on first use: a CSV export does not need them)."""
         build_episode_facts(self.con)
-        rows = self.con.execute("SELECT id, child, category, risk, category_clause, risk_clause FROM episode_facts "
+        return self.con.execute("SELECT id, child, category, risk, category_clause, risk_clause FROM episode_facts "
                                 "ORDER BY ord").fetchall()
+
+    @cached_property
+    def episodes(self) -> tuple[EpisodeFacts, ...]:
+        return self.episodes_of()
+
+    def episodes_of(self, child: str | None = None) -> tuple[EpisodeFacts, ...]:
+        """Each episode's category and risk, only those of `child` (a real id, as filters take) when given."""
         rename = getattr(self, "_rename", None) or (lambda child: child)
         episode = getattr(self, "_rename_episode", None) or (lambda e: e)
-        return tuple(EpisodeFacts(episode(i), rename(c), *rest) for i, c, *rest in rows)
+        return tuple(EpisodeFacts(episode(i), rename(c), *rest) for i, c, *rest in self._episode_rows
+                     if child is None or c == child)
 
     def rename_children(self, rename: Callable[[str], str], episode: Callable[[str], str] | None = None) -> None:
         """Print every child id as `rename(id)` (e.g. a pseudonym), and every episode id as `episode(id)`

@@ -57,7 +57,7 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
     span_macro(ev.con)
     widths, any_status, count, ascii_only = _widths(ev, child, status)
-    write(heading(name, ev.at, count, ev.episodes) + "\n")
+    write(heading(name, ev.at, count, ev.episodes_of(child)) + "\n")
     keep = [i for i in range(len(HEADERS)) if any_status or i != STATUS]
     head = [HEADERS[i] for i in keep]
     w = [widths[i] for i in keep]
@@ -79,7 +79,7 @@ def _indent(text: str, prefix: str) -> str:
 def write_json(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
     dump = lambda x: json.dumps(x, indent=2, ensure_ascii=False)  # noqa: E731
     write("[\n  {\n" + f'    "case": {dump(name)},\n    "as_of": {dump(_iso_at(ev))},\n')
-    episodes = [e.to_json() for e in ev.episodes]
+    episodes = [e.to_json() for e in ev.episodes_of(child)]
     write('    "episodes": ' + ("[]" if not episodes else "[\n" + ",\n".join(_indent(dump(e), "      ") for e in episodes)
                                 + "\n    ]") + ",\n")
     write('    "obligations": ')
