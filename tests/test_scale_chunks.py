@@ -136,3 +136,31 @@ def test_each_evaluation_spills_to_a_folder_of_its_own_removed_with_it(policy, t
     del second
     gc.collect()
     assert not list(tmp_path.iterdir())
+
+
+def test_spill_folders_of_killed_runs_are_removed_by_the_next(policy, tmp_path, monkeypatch):
+    """A run killed by SIGTERM or SIGKILL cannot remove its spill folder; the next evaluation removes the folders
+    of processes that are gone, and leaves those of processes still running (and anything else) alone."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for name in (f"clause-duckdb-{gone.pid}-abc", f"clause-duckdb-{alive.pid}-def", "clause-duckdb-x-1", "other"):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
+        facts = FactSet((Child("C1", parse_instant("2010-01-01T00:00").date(), ("looked_after",)),),
+                        (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
+        ev = evaluate_duck(policy, facts, AT)
+        mine = ev.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        assert os.path.basename(mine).startswith(f"clause-duckdb-{os.getpid()}-")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [f"clause-duckdb-{alive.pid}-def", "clause-duckdb-x-1", "other", os.path.basename(mine)])
+        ev.close()
+    finally:
+        alive.kill()
+        alive.wait()

@@ -245,6 +245,26 @@ def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, wo
         con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
 
 
+SPILL = "clause-duckdb-"
+
+
+def _spill_folder() -> str:
+    """A new spill folder named for this process; first the folders of processes that are gone are removed
+    (a run killed by SIGTERM or SIGKILL cannot remove its own, and a national year's spill is gigabytes).
+    A folder whose process still runs, or may (another user's: the check is refused), is left alone."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name[len(SPILL):].split("-")[0]
+        if name.startswith(SPILL) and pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(root, name), True)
+            except OSError:
+                pass
+    return tempfile.mkdtemp(prefix=f"{SPILL}{os.getpid()}-")
+
+
 def _chunk() -> int:
     return limits.duckdb_chunk(CHUNK)
 
@@ -270,7 +290,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     config["block_allocator_memory"] = config["memory_limit"]
     # each evaluation spills to a folder of its own: DuckDB 1.3 names its spill files the same in every
     # instance and removes the folder when one closes (two evaluations at once: `clause diff`, the server)
-    spill = tempfile.mkdtemp(prefix="clause-duckdb-")
+    spill = _spill_folder()
     config["temp_directory"] = spill
     try:
         con = duckdb.connect(":memory:", config=config)
