@@ -140,27 +140,36 @@ def test_each_evaluation_spills_to_a_folder_of_its_own_removed_with_it(policy, t
 
 def test_spill_folders_of_killed_runs_are_removed_by_the_next(policy, tmp_path, monkeypatch):
     """A run killed by SIGTERM or SIGKILL cannot remove its spill folder; the next evaluation removes the folders
-    of processes that are gone, and leaves those of processes still running (and anything else) alone."""
+    whose lock nobody holds, and leaves those of runs still going (their lock held) and anything else alone."""
+    import fcntl
     import os
     import subprocess
     import sys
     import tempfile
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    for name in ("clause-duckdb-gone", "clause-duckdb-going", "clause-duckdb-nolock", "other"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
+        if name in ("clause-duckdb-gone", "clause-duckdb-going"):
+            (tmp_path / name / "lock").touch()
+    going = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); "
+                              "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+                              str(tmp_path / "clause-duckdb-going" / "lock")], stdout=subprocess.PIPE, text=True)
     try:
-        for name in (f"clause-duckdb-{gone.pid}-abc", f"clause-duckdb-{alive.pid}-def", "clause-duckdb-x-1", "other"):
-            (tmp_path / name).mkdir()
-            (tmp_path / name / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
+        assert going.stdout.readline().strip() == "held"
         facts = FactSet((Child("C1", parse_instant("2010-01-01T00:00").date(), ("looked_after",)),),
                         (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
         ev = evaluate_duck(policy, facts, AT)
-        mine = ev.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
-        assert os.path.basename(mine).startswith(f"clause-duckdb-{os.getpid()}-")
+        mine = os.path.basename(ev.con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-            [f"clause-duckdb-{alive.pid}-def", "clause-duckdb-x-1", "other", os.path.basename(mine)])
+            ["clause-duckdb-going", "clause-duckdb-nolock", "other", mine])
+        fd = os.open(tmp_path / mine / "lock", os.O_RDONLY)  # this evaluation holds its own folder's lock
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
         ev.close()
     finally:
-        alive.kill()
-        alive.wait()
+        going.kill()
+        going.wait()

@@ -26,8 +26,8 @@ class Run:
     evaluation: Evaluation
 
     def for_child(self, child: str | None) -> "Run":
-        """The run as `--child` shows it: only that child's obligations and episodes (the heading and JSON
-        list the episodes: every one of the input's, for one child's worklist, was a whole authority's)."""
+        """The run as `--child` shows it: only that child's obligations and episodes, so the heading and the
+        JSON, which list the episodes, do not show the rest of the input's (on a bulk folder, a whole authority's)."""
         if child is None:
             return self
         ev = self.evaluation

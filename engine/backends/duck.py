@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -248,21 +249,36 @@ def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, wo
 SPILL = "clause-duckdb-"
 
 
-def _spill_folder() -> str:
-    """A new spill folder named for this process; first the folders of processes that are gone are removed
-    (a run killed by SIGTERM or SIGKILL cannot remove its own, and a national year's spill is gigabytes).
-    A folder whose process still runs, or may (another user's: the check is refused), is left alone."""
+def _spill_folder() -> tuple[str, int]:
+    """A new spill folder, and a descriptor holding an exclusive lock on its `lock` file for as long as the
+    evaluation lives. First the folders whose lock nobody holds are removed: their run was killed (SIGTERM,
+    SIGKILL) and could not remove its own, and a national year's spill is gigabytes. The system drops a
+    lock when its process ends, so a folder is never taken from a run that is still going (a reused
+    process id or another container's, as a process-id check could)."""
     root = tempfile.gettempdir()
     for name in os.listdir(root):
-        pid = name[len(SPILL):].split("-")[0]
-        if name.startswith(SPILL) and pid.isdigit() and int(pid) != os.getpid():
+        folder = os.path.join(root, name)
+        if name.startswith(SPILL) and os.path.isfile(os.path.join(folder, "lock")):
             try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                shutil.rmtree(os.path.join(root, name), True)
-            except OSError:
+                fd = os.open(os.path.join(folder, "lock"), os.O_RDONLY)
+            except OSError:  # another user's
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, True)
+            except OSError:  # held: its run is going
                 pass
-    return tempfile.mkdtemp(prefix=f"{SPILL}{os.getpid()}-")
+            finally:
+                os.close(fd)
+    folder = tempfile.mkdtemp(prefix=SPILL)
+    fd = os.open(os.path.join(folder, "lock"), os.O_RDONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return folder, fd
+
+
+def _remove_spill(folder: str, fd: int) -> None:
+    shutil.rmtree(folder, True)
+    os.close(fd)
 
 
 def _chunk() -> int:
@@ -290,14 +306,14 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     config["block_allocator_memory"] = config["memory_limit"]
     # each evaluation spills to a folder of its own: DuckDB 1.3 names its spill files the same in every
     # instance and removes the folder when one closes (two evaluations at once: `clause diff`, the server)
-    spill = _spill_folder()
+    spill, lock = _spill_folder()
     config["temp_directory"] = spill
     try:
         con = duckdb.connect(":memory:", config=config)
     except BaseException:  # Ctrl-C while DuckDB starts
-        shutil.rmtree(spill, True)
+        _remove_spill(spill, lock)
         raise
-    weakref.finalize(con, shutil.rmtree, spill, True)
+    weakref.finalize(con, _remove_spill, spill, lock)
     try:
         notes: tuple = ()
         if isinstance(facts, Extract):
