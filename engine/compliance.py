@@ -19,12 +19,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from compiler.codegen import NO_EPISODE_KEY
 from compiler.core import london_tables as london
 from compiler.core.london import LONDON, format_instant
 from compiler.core.vocabulary import OBLIGATION_STATUSES
 from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.backends.duck import evaluate_duck
+from engine.meaning.lifecycle import NAMED
 from engine.worklist import NO_STATE as UNTRACKED  # the state column when the input records no action at all
 from facts.model import Case, FactSet
 
@@ -190,7 +192,7 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
               AND o.rep <= e.rep AND o.rep >= london_local(london_wall(e.rep) - {days * 1440 * london.MINUTE_US})
             WHERE {seen} GROUP BY e.id, e.child) e WHERE k >= {n}""", q).fetchone()[0]
         repeat.append((n, days, hit))
-    con.execute("CREATE OR REPLACE TEMP TABLE cat AS SELECT c0 AS id FROM category_by WHERE c1 = 'missing'")
+    con.execute("CREATE OR REPLACE TEMP TABLE cat AS SELECT c0 AS ek FROM category_by WHERE c1 = 'missing'")
     back = "e.ret IS NOT NULL AND e.ret >= $lo AND e.ret < $hi AND e.ret <= $at"
     limit = INTERVIEW_HOURS * 60 * london.MINUTE_US
     r = con.execute(f"""SELECT count(*), count(*) FILTER (first_at <= ret + {limit}),
@@ -198,14 +200,15 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
         FROM (SELECT e.id, e.ret, min(a.at_us) AS first_at FROM in_episodes e
               LEFT JOIN in_actions a ON a.child = e.child AND a.action = '{INTERVIEW}'
                    AND (a.episode IS NULL OR a.episode = e.id) AND a.at_us >= e.ret AND a.at_us <= $at
-              WHERE {back} AND e.id IN (SELECT id FROM cat) GROUP BY e.id, e.ret)""", q).fetchone()
+              WHERE {back} AND e.ek IN (SELECT ek FROM cat) GROUP BY e.id, e.ret)""", q).fetchone()
     returns = dict(zip(("returned", "within_72_hours", "later", "not_recorded"), r))
     ola = con.execute(f"""SELECT count(DISTINCT e.child), count(*) FROM in_episodes e JOIN in_children c ON c.id = e.child
         WHERE {seen} AND c.responsible_authority <> '{HOME_AUTHORITY}'""", q).fetchone()
     overdue = tuple(Overdue(row[0], row[1] or None, row[2], row[3], row[4], london.from_us(row[5]), london.from_us(row[6]))
                     for row in con.execute(
-        f"""SELECT o.shown, CASE WHEN o.episode = '' THEN NULL ELSE o.shown_episode END, h.action, h.actor, h.clause, o.triggered, o.due FROM occ o JOIN heads h USING (hid)
-            WHERE {period} AND o.status = '{OVERDUE}' ORDER BY o.due, o.shown, o.episode, h.action, h.clause""", p).fetchall())
+        f"""SELECT shown, CASE WHEN episode = {NO_EPISODE_KEY} THEN NULL ELSE shown_episode END, h.action, h.actor, h.clause,
+            o.triggered, o.due FROM {NAMED}
+            WHERE {period} AND o.status = '{OVERDUE}' ORDER BY o.due, shown, episode, h.action, h.clause""", p).fetchall())
     tallies = tuple(Tally(a, c, r_, counts) for (a, c, r_), counts in sorted(groups.items()))
     return Compliance(start, end, at, states, tallies, tuple(months.items()), children, episodes, tuple(repeat),
                       returns, {"children": ola[0], "episodes": ola[1]}, overdue)

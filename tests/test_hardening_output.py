@@ -119,3 +119,23 @@ def test_duckdbs_copy_tests_the_policys_text_once_and_still_guards_it(policy, tm
         assert cells and all(c.startswith("'=") for c in cells), (name, cells)
     assert all(r["clauses"].startswith("'=") for r in hostile["clause"])  # one clause each: `clauses` is that one
     assert [r for r in hostile["standard"] if r["standard"]] == [r for r in hostile["standard"] if r["due"]]
+
+def test_duckdbs_copy_tests_the_ids_once_and_still_guards_them(policy, tmp_path):
+    """The COPY path writes the ids without the per-row formula test when no id needs it (tested once, on
+    the ids' names); a child or an episode id that would be a formula is still written with its quote, on
+    every row of it, exactly as the Python writer does."""
+    from engine.output.stream import write_file
+    for child, episode in (("C1", "E1"), ("+C1", "E1"), ("C1", "@E1")):
+        facts = FactSet((Child(child, date(2010, 1, 1), ("looked_after",)), Child("C2", date(2011, 1, 1), ("looked_after",))),
+                        (Episode(episode, child, parse_instant("2024-03-01T10:00")),
+                         Episode("E2", "C2", parse_instant("2024-03-01T11:00"))))
+        ev = evaluate_duck(policy, facts, AT)
+        try:
+            out = tmp_path / "out.csv"
+            write_file(ev, "csv", "bulk", str(out), io.StringIO())
+        finally:
+            ev.close()
+        run = Run("bulk", None, evaluate(policy, facts, AT))
+        assert out.read_text(encoding="utf-8") == render.as_csv([(run, run.obligations())])
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+        assert {r["child"] for r in rows} == {csv_text(child), "C2"} and csv_text(episode) in {r["episode"] for r in rows}

@@ -195,12 +195,13 @@ def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_se
     for pred, types in sql.schema.items():
         if pred not in sql.derived:
             con.execute(f"CREATE TABLE {pred} ({', '.join(f'c{i} {t}' for i, t in enumerate(types))})")
-    con.execute("INSERT INTO episode VALUES ('E1', 'C1'), ('E2', 'C2')")
-    con.execute("INSERT INTO status VALUES ('C1', 'looked_after'), ('C1', 'child_protection_plan'), ('C2', 'looked_after')")
-    con.execute("INSERT INTO flag VALUES ('C2', 'cse')")
+    # ids as the engine stores them, integer keys (compiler/sql.py KEY): children C1, C2 and episodes E1, E2 are 1, 2
+    con.execute("INSERT INTO episode VALUES (1, 1), (2, 2)")
+    con.execute("INSERT INTO status VALUES (1, 'looked_after'), (1, 'child_protection_plan'), (2, 'looked_after')")
+    con.execute("INSERT INTO flag VALUES (2, 'cse')")
     run_rules(con, sql)
     rows = con.execute("SELECT c0, c1, c3 FROM obligation ORDER BY ALL").fetchall()
-    assert rows == [("C1", "E1", "iro"), ("C1", "E1", "police")]  # C1 matches the police rule twice: one row
+    assert rows == [(1, 1, "iro"), (1, 1, "police")]  # C1 matches the police rule twice: one row
 
 
 def test_obligations_are_stored_numbered_and_read_whole_through_the_view():
@@ -208,11 +209,11 @@ def test_obligations_are_stored_numbered_and_read_whole_through_the_view():
     head = Rule(Lit("obligation", (c, e, "locate_child", "police", "must", "K", "")), (Lit("episode", (e, c)),), "K", Span(""))
     sql = translate(Program((head,), (), ()))
     con = duckdb.connect(":memory:")
-    con.execute("CREATE TABLE episode (c0 VARCHAR, c1 VARCHAR)")
-    con.execute("INSERT INTO episode VALUES ('E1', 'C1')")
+    con.execute("CREATE TABLE episode (c0 INTEGER, c1 INTEGER)")  # ids as keys: episode 7 of child 3
+    con.execute("INSERT INTO episode VALUES (7, 3)")
     run_rules(con, sql)
-    assert con.execute("SELECT * FROM obligation_rows").fetchall() == [("C1", "E1", 1)]
-    assert con.execute("SELECT * FROM obligation").fetchall() == [("C1", "E1", "locate_child", "police", "must", "K", "")]
+    assert con.execute("SELECT * FROM obligation_rows").fetchall() == [(3, 7, 1)]
+    assert con.execute("SELECT * FROM obligation").fetchall() == [(3, 7, "locate_child", "police", "must", "K", "")]
     # a head whose actor is a variable has no number the translation could give it: refused, not guessed
     loose = Rule(Lit("obligation", (c, e, "locate_child", a, "must", "K", "")),
                  (Lit("episode", (e, c)), Lit("child_field", (c, "actor", a))), "K", Span(""))
@@ -221,15 +222,17 @@ def test_obligations_are_stored_numbered_and_read_whole_through_the_view():
 
 
 def test_the_output_tables_share_no_column_but_the_head_number(policy):
-    """The output's SQL names the columns of occ and heads bare (engine/meaning/lifecycle.py `RESULT`): a
-    name both held would silently read occ's, so none may but `hid`, the join's own."""
+    """The output's SQL names the columns of occ, heads and the ids' names bare (engine/meaning/lifecycle.py
+    `NAMED`): a name two held would silently read one of them, so none may but each join's own."""
     facts = FactSet((Child("C1", date(2010, 1, 1), ("looked_after",)),), (Episode("E1", "C1", parse_instant("2024-03-01T10:00")),))
     ev = evaluate_duck(policy, facts, parse_instant("2024-03-05T10:00"))
     try:
-        names = [{r[0] for r in ev.con.execute(f"DESCRIBE {table}").fetchall()} for table in ("occ", "heads")]
+        names = [{r[0] for r in ev.con.execute(f"DESCRIBE {table}").fetchall()}
+                 for table in ("occ", "heads", "child_names", "episode_names")]
     finally:
         ev.close()
-    assert names[0] & names[1] == {"hid"}
+    shared = {(i, j): names[i] & names[j] for i in range(4) for j in range(i + 1, 4) if names[i] & names[j]}
+    assert shared == {(0, 1): {"hid"}, (0, 2): {"child"}, (0, 3): {"episode"}}  # each only its join's own
 
 
 # The CLI tests' bulk folder: small, as pyDatalog's cost grows with it and DuckDB's hardly does

@@ -4,7 +4,8 @@ Input: a `CompiledPolicy`, facts (a `FactSet`, or a bulk CSV folder read directl
 evaluation time. Output: a `DuckEvaluation` with the same obligations (every field, in the
 same order) and episode categories and risks as `engine.evaluation` (pyDatalog), which stays
 the reference and the engine behind explanations. Steps, all inside DuckDB:
-facts -> in_* tables (duck_load) -> base predicates as at the time (engine/meaning/base_facts.py)
+facts -> in_* tables (duck_load), each id given its integer key (`intern_ids`) -> base predicates as at
+the time over keys (engine/meaning/base_facts.py, reading keyed views of the in_* tables)
 -> the program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
 timing, occurrences and state (engine/meaning/obligations.py, lifecycle.py); the episode list is
 engine/meaning/episodes.py's.
@@ -35,7 +36,7 @@ from compiler.policy import CompiledPolicy
 from compiler.sql import HEADS, ROWS, SqlProgram, translate
 from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
-from engine.backends.duck_load import SCRATCH, create_tz, load_factset, load_folder
+from engine.backends.duck_load import SCRATCH, create_tz, intern_ids, keyed_view, load_factset, load_folder
 from engine.meaning.episodes import build_episode_facts
 from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
@@ -98,7 +99,7 @@ class DuckEvaluation:
 
     def where(self, child: str | None = None, status: str | None = None, action: str | None = None) -> tuple[str, list]:
         conds, params = [], []
-        for column, value in (("o.child", child), ("o.status", status), ("h.action", action)):
+        for column, value in (("child_id", child), ("o.status", status), ("h.action", action)):
             if value is not None:
                 conds.append(f"{column} = ?")
                 params.append(value)
@@ -106,8 +107,8 @@ class DuckEvaluation:
 
     def rows(self, columns: str, child: str | None = None, status: str | None = None,
              action: str | None = None) -> Iterator[tuple]:
-        """Result rows in output order, in batches: `columns` are SQL expressions over the columns of occ and
-        heads, named bare (engine/meaning/lifecycle.py `RESULT`)."""
+        """Result rows in output order, in batches: `columns` are SQL expressions over the columns of occ, heads
+        and the ids' names, named bare (engine/meaning/lifecycle.py `NAMED`, `RESULT`)."""
         where, params = self.where(child, status, action)
         cur = self.con.cursor()
         cur.execute(RESULT.format(columns=columns, where=where), params)
@@ -151,12 +152,13 @@ class DuckEvaluation:
         ids = [r[0] for r in self.con.execute("SELECT id FROM in_children").fetchall()]
         self.con.execute("CREATE OR REPLACE TABLE renamed AS SELECT unnest(?) AS id, unnest(?) AS shown",
                          [ids, [rename(i) for i in ids]])
-        self.con.execute("UPDATE occ SET shown = r.shown FROM renamed r WHERE r.id = occ.child")
+        self.con.execute("UPDATE child_names SET shown = r.shown FROM renamed r WHERE r.id = child_names.child_id")
         if episode is not None:
             eps = [r[0] for r in self.con.execute("SELECT id FROM in_episodes").fetchall()]
             self.con.execute("CREATE OR REPLACE TABLE renamed AS SELECT unnest(?) AS id, unnest(?) AS shown",
                              [eps, [episode(i) for i in eps]])
-            self.con.execute("UPDATE occ SET shown_episode = r.shown FROM renamed r WHERE r.id = occ.episode")
+            self.con.execute("UPDATE episode_names SET shown_episode = r.shown FROM renamed r "
+                             "WHERE r.id = episode_names.episode_id")
             self._rename_episode = episode
         self._rename = rename
         self.__dict__.pop("episodes", None)
@@ -184,12 +186,12 @@ SMALL = 250
 # (CLAUSE_DUCKDB_CHUNK overrides) a UK year stays under 1 GB and a national one under 8 GB
 MEMORY_LIMIT = "600MB"
 CHUNK = 50_000
-WHOLE = ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags", "judged_at")  # the input, set aside while chunks run
+WHOLE = ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags", "judged_at")  # the input, read through keyed views while the rules run
 
 
 def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str, datetime] | None) -> None:
     """judged_at(child, at_us): when each child is judged (an instant)."""
-    con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, {london.to_us(at)}::BIGINT AS at_us
+    con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, ck, {london.to_us(at)}::BIGINT AS at_us
         FROM in_children""")
     if child_times:
         ids = list(child_times)
@@ -220,18 +222,18 @@ def _drop(con: duckdb.DuckDBPyConnection, tables: Iterable[str], keep: Iterable[
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, size: int) -> None:
-    """`_derive` for `size` children at a time (in id order; a child's facts all go to its chunk, and a
-    child's obligations depend on its facts alone), the chunks' rows gathered into one occ, heads,
-    category_by and risk_by. The whole input is back in in_* and judged_at afterwards."""
-    bounds = con.execute(f"""SELECT min(id), max(id) FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) // {size} AS part
-        FROM in_children) GROUP BY part ORDER BY part""").fetchall()
+def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, size: int) -> None:
+    """`_derive` over keys (compiler/sql.py KEY), `size` children at a time (by key, so in id order; a child's
+    facts all go to its chunk, and a child's obligations depend on its facts alone), the chunks' rows
+    gathered into one occ, category_by and risk_by. While the rules run, each in_* table is a view of itself
+    with keys in place of ids (duck_load `keyed_view`); the tables are back as they were afterwards."""
+    count = con.execute("SELECT count(*) FROM in_children").fetchone()[0]
     for table in WHOLE:
         con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
-    for i, (lo, hi) in enumerate(bounds):
-        for table, key in zip(WHOLE, ("id", "child", "child", "child", "child", "child")):
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM whole_{table} WHERE {key} BETWEEN ? AND ?",
-                        [lo, hi])
+    for i, lo in enumerate(range(0, max(count, 1), size)):
+        where = f" WHERE ck > {lo} AND ck <= {lo + size}" if count > size else ""
+        for table in WHOLE:
+            con.execute(keyed_view(table, f"whole_{table}", where))
         _derive(con, policy, workers)
         for table in ("occ", "category_by", "risk_by"):
             if i == 0:
@@ -242,7 +244,7 @@ def _derive_in_chunks(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, wo
     for table in ("occ", "category_by", "risk_by"):
         con.execute(f"ALTER TABLE all_{table} RENAME TO {table}")
     for table in WHOLE:
-        con.execute(f"DROP TABLE {table}")
+        con.execute(f"DROP VIEW {table}")
         con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
 
 
@@ -327,6 +329,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
         _drop(con, SCRATCH)  # the reader's raw text: everything from here reads the in_* tables
+        intern_ids(con)
         done("facts read")
         # every order that matters is asked for (ORDER BY, row_number() OVER); none rests on insertion order
         con.execute("SET preserve_insertion_order = false")
@@ -337,11 +340,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
         if threads is None and con.execute("SELECT count(*) FROM in_episodes").fetchone()[0] <= SMALL:
             con.execute("SET threads = 1")  # a small input: DuckDB's parallelism costs more than it saves
             workers = 1
-        size = chunk or _chunk()
-        if con.execute("SELECT count(*) FROM in_children").fetchone()[0] > size:
-            _derive_in_chunks(con, policy, workers, size)
-        else:
-            _derive(con, policy, workers)
+        _derive_keyed(con, policy, workers, chunk or _chunk())
         heads_as_enum(con)
         done("base facts")
         done("rules")

@@ -161,6 +161,37 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     create_tz(con, min(years, default=2000) - 1, max(years, default=2000) + 1)
 
 
+# The keys of the ids (compiler/sql.py KEY): each in_* table's id columns and the key column beside each
+KEYS = {"in_children": {"id": "ck"}, "in_episodes": {"id": "ek", "child": "ck"},
+        "in_actions": {"child": "ck", "episode": "ek"}, "in_statuses": {"child": "ck"}, "in_flags": {"child": "ck"},
+        "judged_at": {"child": "ck"}}
+
+
+def intern_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every child and episode id its integer key (compiler/sql.py KEY: its rank in text order, from 1),
+    in a column beside it (`KEYS`), and child_names(child, child_id, shown) and episode_names(episode, episode_id,
+    shown_episode), the keys' text (episode 0: no episode, ''), `shown` as the output prints it (a pseudonym
+    after `rename_children`). Every reference is known to resolve (the readers check), so every key is found."""
+    con.execute("CREATE OR REPLACE TABLE in_children AS SELECT *, row_number() OVER (ORDER BY id)::INTEGER AS ck "
+                "FROM in_children")
+    con.execute("""CREATE OR REPLACE TABLE in_episodes AS SELECT e.*, row_number() OVER (ORDER BY e.id)::INTEGER AS ek,
+                   c.ck FROM in_episodes e JOIN in_children c ON c.id = e.child""")
+    con.execute("""CREATE OR REPLACE TABLE in_actions AS SELECT a.*, c.ck, e.ek FROM in_actions a
+                   JOIN in_children c ON c.id = a.child LEFT JOIN in_episodes e ON e.id = a.episode""")
+    for table in ("in_statuses", "in_flags"):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT h.*, c.ck FROM {table} h JOIN in_children c ON c.id = h.child")
+    con.execute("CREATE OR REPLACE TABLE child_names AS SELECT ck AS child, id AS child_id, id AS shown FROM in_children")
+    con.execute("""CREATE OR REPLACE TABLE episode_names AS SELECT ek AS episode, id AS episode_id, id AS shown_episode
+                   FROM in_episodes UNION ALL SELECT 0, '', ''""")
+
+
+def keyed_view(table: str, source: str, where: str = "") -> str:
+    """SQL: a view `table` of `source` (an in_* table) with each id column's key in its place, as the rules read it."""
+    keys = KEYS[table]
+    own = set(keys.values())
+    return (f"CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE ({', '.join([*keys, *own])}), "
+            f"{', '.join(f'{k} AS {c}' for c, k in keys.items())} FROM {source}{where}")
+
 # ---- the fast reader for bulk folders ----
 
 def _header(path: Path, kind: str) -> list[str] | None:

@@ -339,22 +339,24 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
 
 def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
     """The base tables, each child judged as at its time in `judged_at(child, at_us, track)`."""
+    from compiler.sql import BASE_TYPES  # here: the Python path needs no SQL
     build_visible(con)
+    typed = lambda pred: ", ".join(f"c{i} {t}" for i, t in enumerate(BASE_TYPES[pred]))  # noqa: E731
     for pred, sql in (*CHILD_SQL.items(), *HELD_AT_SQL.items(), *FIELDS_SQL.items(), ("age", AGE_SQL),
                       ("elapsed", ELAPSED_SQL)):
         con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
-    con.execute("CREATE OR REPLACE TABLE window_count (c0 VARCHAR, c1 BIGINT, c2 BIGINT)")
+    con.execute(f"CREATE OR REPLACE TABLE window_count ({typed('window_count')})")
     if (windows := _windows_sql(program.windows)) is not None:
         con.execute(f"INSERT INTO window_count {windows}")
-    con.execute("CREATE OR REPLACE TABLE window_true (c0 VARCHAR, c1 BIGINT, c2 VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TABLE window_true ({typed('window_true')})")
     for sql in _flag_windows_sql(program.flag_windows):
         con.execute(f"INSERT INTO window_true {sql}")
-    con.execute("CREATE OR REPLACE TABLE moment_day (id VARCHAR, anchor VARCHAR, off BIGINT, day BIGINT)")
+    con.execute(f"CREATE OR REPLACE TABLE moment_day (id {BASE_TYPES['weekend'][0]}, anchor VARCHAR, off BIGINT, day BIGINT)")
     if (days := _moment_days_sql(program.moments)) is not None:
         con.execute(f"INSERT INTO moment_day {days}")
     for pred, sql in CALENDAR_SQL.items():
         con.execute(f"CREATE OR REPLACE TABLE {pred} AS {sql}")
     for pred, sql in LAW_DAY_SQL.items():
-        con.execute(f"CREATE OR REPLACE TABLE {pred} (c0 VARCHAR, c1 BIGINT)")
+        con.execute(f"CREATE OR REPLACE TABLE {pred} ({typed(pred)})")
         if program.law_days:
             con.execute(f"INSERT INTO {pred} {sql}")

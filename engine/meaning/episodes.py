@@ -85,5 +85,5 @@ def build_episode_facts(con: duckdb.DuckDBPyConnection) -> None:
         SELECT row_number() OVER (ORDER BY {ORDER_SQL}) AS ord, e.id, e.child,
                k.c1 AS category, k.c2 AS category_clause, r.c1 AS risk, r.c2 AS risk_clause
         FROM in_episodes e JOIN judged_at a ON a.child = e.child
-        LEFT JOIN {first('category_by')} k ON k.c0 = e.id LEFT JOIN {first('risk_by')} r ON r.c0 = e.id
+        LEFT JOIN {first('category_by')} k ON k.c0 = e.ek LEFT JOIN {first('risk_by')} r ON r.c0 = e.ek
         WHERE {EXISTS_SQL}""")

@@ -33,17 +33,22 @@ if TYPE_CHECKING:  # the SQL side needs only a connection handed in: Python-only
     import duckdb
 
 from compiler import ast
+from compiler.codegen import NO_EPISODE_KEY
 from compiler.core import london_tables as london
 from compiler.core.london import utc
 from engine.meaning.base_facts import minutes_between, returned_by
 from engine.meaning.obligations import STRENGTH, Obligation, arisen
 from facts.model import Episode, FactSet, RecordedAction
 
-# The rows in output order, then the `columns` (SQL over the column names of occ and heads, which no two
-# share but hid): ordered first and formatted after, as a sort carries each row's every column and the
-# formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s). SELECT over one
+# The duties with their heads and their ids' text (duck_load `intern_ids`: child_names, episode_names), as
+# every reader of the results reads them: occ holds a child's and an episode's integer key, ranked in the
+# ids' text order, so ordering by the key is ordering by the id.
+NAMED = "occ o JOIN heads h USING (hid) JOIN child_names USING (child) JOIN episode_names USING (episode)"
+# The rows in output order, then the `columns` (SQL over the column names of NAMED's tables, which no two
+# share but the joins' own): ordered first and formatted after, as a sort carries each row's every column and
+# the formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s). SELECT over one
 # subquery keeps its order (DuckDB's order preservation: https://duckdb.org/docs/stable/sql/dialect/order_preservation).
-RESULT = """SELECT {columns} FROM (SELECT * FROM occ o JOIN heads h USING (hid){where}
+RESULT = """SELECT {columns} FROM (SELECT * FROM """ + NAMED + """{where}
 ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2)"""
 
 
@@ -151,12 +156,12 @@ def build(tuples: Iterable[tuple], clauses: dict[str, ast.Clause], facts: FactSe
 
 # -- the same in SQL ---------------------------------------------------------------------
 
-MATCH = """a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d.episode = '' OR a.episode = d.episode)
+MATCH = f"""a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR d.episode = {NO_EPISODE_KEY} OR a.episode = d.episode)
            AND a.at_us <= d.at_us AND (d.back IS NULL OR a.at_us <= d.back)"""
 
 
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
-    """occ(child, shown, episode, shown_episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
+    """occ(child, episode, hid, occurrence, triggered, due, status, done_at, triggered_wall, due_wall,
     clauses, open_for) from `arisen` and `heads`, by the rules above; `clauses` is NULL for a duty one clause
     creates (readers show heads.clause). Discharge and state are worked out row by row before rows are made
     one: the rows of one duty share child, episode, action, arising and due time, so they match the same
@@ -179,7 +184,7 @@ def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     status = """CASE WHEN x.done_at IS NOT NULL THEN (CASE WHEN d.due IS NOT NULL AND x.done_at > d.due THEN 'done_late' ELSE 'done' END)
         WHEN d.back IS NOT NULL AND (d.due IS NULL OR d.due >= d.back) THEN 'ended'
         WHEN d.due IS NOT NULL AND d.due < d.at_us THEN 'overdue' ELSE 'open' END"""
-    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.child AS shown, d.episode, d.episode AS shown_episode, d.hid, d.occurrence,
+    con.execute(f"""CREATE OR REPLACE TABLE occ AS SELECT d.child, d.episode, d.hid, d.occurrence,
             d.triggered, d.due, {status} AS status, x.done_at, london_wall(d.triggered) AS triggered_wall,
             london_wall(d.due) AS due_wall, NULL::VARCHAR AS clauses,
             CASE WHEN status IN ('open', 'overdue') THEN (d.at_us - d.triggered) // {london.MINUTE_US} END AS open_for,

@@ -1,6 +1,6 @@
 """The output's one definition: the table's columns and the obligation fields of JSON and CSV,
 each cell with its Python formatting (an `Obligation` -> text or value) and its SQL formatting
-(over the columns of DuckDB's `occ` and `heads`, by name: engine/meaning/lifecycle.py `RESULT`) side by side.
+(over the columns of DuckDB's `occ`, `heads` and the ids' names, by name: engine/meaning/lifecycle.py `NAMED`) side by side.
 
 Input: an `Obligation`, or the names of SQL columns. Output: cell text and values, and the
 heading line. engine/output/render.py writes Python objects with the `python` side,
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
+from compiler.codegen import NO_EPISODE_KEY
 from compiler.core.diagnostics import printable
 from compiler.core.london import format_instant
 from engine.meaning.lifecycle import span_words
@@ -141,7 +142,7 @@ TABLE = (
     Column("status", _status, "CASE WHEN status = 'overdue' THEN 'OVERDUE' WHEN status = 'open' AND open_for "
            "IS NOT NULL THEN 'open ' || span_words(open_for) ELSE coalesce(status, '') END"),
     Column("child", lambda o: visible(o.child), visible_sql("shown")),
-    Column("episode", lambda o: visible(o.episode or "-"), visible_sql("CASE WHEN episode = '' THEN '-' ELSE shown_episode END")),
+    Column("episode", lambda o: visible(o.episode or "-"), visible_sql(f"CASE WHEN episode = {NO_EPISODE_KEY} THEN '-' ELSE shown_episode END")),
     Column("action", lambda o: o.action + (f" #{o.occurrence}" if o.occurrence else ""),
            "action || CASE WHEN occurrence > 0 THEN ' #' || occurrence ELSE '' END"),
     Column("actor", lambda o: o.actor, "actor"),
@@ -162,7 +163,7 @@ HEADERS = tuple(c.name for c in TABLE)
 
 DATA = (
     Column("child", lambda o: o.child, "shown"),
-    Column("episode", lambda o: o.episode, "CASE WHEN episode = '' THEN NULL ELSE shown_episode END"),
+    Column("episode", lambda o: o.episode, f"CASE WHEN episode = {NO_EPISODE_KEY} THEN NULL ELSE shown_episode END"),
     Column("action", lambda o: o.action, "action"),
     Column("actor", lambda o: o.actor, "actor"),
     Column("modality", lambda o: o.modality, "modality"),
@@ -184,6 +185,10 @@ PLAIN = frozenset({"triggered", "due", "status"})
 # same few texts on millions of rows, so SQL tests the heads once (`FORMULA_SQL` over `heads`) and
 # writes these cells without the test when no head's text needs it
 HEAD_TEXT = frozenset({*HEAD_NAMES, "clauses"})
+# DATA's cells that are the facts' ids (or their pseudonyms): a few hundred thousand texts on millions of rows,
+# so SQL tests the ids' names once (engine/meaning/lifecycle.py NAMED) and writes these without the test when
+# no id needs it
+ID_TEXT = frozenset({"child", "episode"})
 NUMBERS = frozenset({"open_for"})  # cells that are numbers, never text
 OCCURRENCE = Column("occurrence", lambda o: o.occurrence, "occurrence")  # 0: not recurring (left out)
 # honest time (engine/meaning/obligations.py): whether a moment depends on a time known only by its day,

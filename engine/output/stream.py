@@ -23,10 +23,10 @@ from compiler.core.files import atomic, atomic_path
 from compiler.core.london import format_instant
 from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
-from engine.meaning.lifecycle import RESULT
+from engine.meaning.lifecycle import NAMED, RESULT
 from engine.meaning.obligations import HEAD_TEXTS
-from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, LISTS, NUMBERS, OCCURRENCE,
-                                   PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql, heading)
+from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, ID_TEXT, LISTS, NUMBERS,
+                                   OCCURRENCE, PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql, heading)
 from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
@@ -40,7 +40,7 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
     """Column widths (header included), whether any obligation has a status, the count, whether all is ASCII."""
     where, params = ev.where(child, status)
     cols = ", ".join(f"max(length({c})), max(strlen({c}))" for c in CELLS)
-    row = ev.con.execute(f"SELECT count(*), bool_or(o.status IS NOT NULL), {cols} FROM occ o JOIN heads h USING (hid){where}",
+    row = ev.con.execute(f"SELECT count(*), bool_or(o.status IS NOT NULL), {cols} FROM {NAMED}{where}",
                          params).fetchone()
     count, any_status, sizes = row[0], bool(row[1]), row[2:]
     chars, nbytes = sizes[0::2], sizes[1::2]
@@ -131,15 +131,19 @@ def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = N
     write("".join(batch))
 
 
-def _heads_need_guard(ev: DuckEvaluation) -> bool:
-    """Whether some head's text (its names, its standard) starts with a formula character."""
-    return bool(ev.con.execute(f"SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM ({HEAD_TEXTS})").fetchone()[0])
+def _need_guard(ev: DuckEvaluation, texts: str) -> bool:
+    """Whether some text of `texts` (SQL giving a column t) starts with a formula character."""
+    return bool(ev.con.execute(f"SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM ({texts})").fetchone()[0])
+
+
+SHOWN_IDS = "SELECT shown AS t FROM child_names UNION ALL SELECT shown_episode FROM episode_names"  # as printed
 
 
 def _copy_to(ev: DuckEvaluation, name: str, path: str, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to `path` (empty text as NULL, so nothing is quoted)."""
-    conds = [f"{c} = {literal(v)}" for c, v in (("o.child", child), ("o.status", status)) if v is not None]
-    plain = PLAIN | (frozenset() if _heads_need_guard(ev) else HEAD_TEXT)
+    conds = [f"{c} = {literal(v)}" for c, v in (("child_id", child), ("o.status", status)) if v is not None]
+    plain = PLAIN | (frozenset() if _need_guard(ev, HEAD_TEXTS) else HEAD_TEXT) | (
+        frozenset() if _need_guard(ev, SHOWN_IDS) else ID_TEXT)
     cols = [f"{literal(csv_text(name))} AS \"case\""] + [
         f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else
         f"nullif({c.sql if c.name in plain else csv_text_sql(c.sql)}, '') AS \"{c.name}\"" for c in DATA] + [
