@@ -41,7 +41,7 @@ BASE_PREDICATES = {
 DERIVED_PREDICATES = {"known": 1, "known_at": 1, "category_by": 3, "category": 2, "risk_by": 3, "risk": 2,
                       "exception_holds": 3, "obligation": 7}
 NO_EPISODE = ""
-NO_EPISODE_KEY = 0  # NO_EPISODE as SQL stores it: ids are integer keys there (compiler/sql.py KEY), from 1
+NO_EPISODE_KEY = 0  # NO_EPISODE as SQL stores it: ids are integer keys there (compiler/sql_keys.py KEY), from 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,9 @@ one does not), so the distinct heads are known here, numbered in name order
 a UK year this halves the cost of making obligations a set (3 columns to compare, not 7)
 and lets the engine join heads on one integer.
 
-Ids are keys: every child and episode id column holds an integer (KEY), the id's rank in text order
-(0: no episode), which the engine gives the input and turns back into text for the output. A UK
-year's joins, sets and sorts then compare 4 bytes where they compared strings (its whole command: 14%
-less CPU). Which columns hold ids is fixed for base and derived predicates (BASE_COLUMNS,
-DERIVED_IDS) and worked out for the rest; translate refuses a rule that meets an id with anything else
-(`_keyed`), which keys could not say and the compiler never writes.
+Ids are keys: every child and episode id column holds an integer, the id's rank in text order (0: no
+episode); compiler/sql_keys.py works out the column types and rewrites the rules so, and refuses a rule
+that meets an id with anything else.
 
 Invariants: deterministic text for a program (`to_text`); constants are SQL
 literals with quotes doubled, never spliced raw; every statement reads only tables
@@ -45,7 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Union
 
-from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, NO_EPISODE, NO_EPISODE_KEY, Cmp, Lit, Program, Rule, Var
+from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
+from compiler.sql_keys import INT, TEXT, column_types, keyed, sql_types
 from compiler.sql_features import Features, ScopeTest, Shape, shape
 from compiler.strata import Stratum, can_match, key_positions, strata
 
@@ -53,39 +51,6 @@ __all__ = ["SqlProgram", "Statement", "Stratum", "literal", "strata", "translate
 
 ROWS, HEADS = "obligation_rows", "obligation_heads"  # obligation as (child, episode, head number); the numbered heads
 
-TEXT, INT, KEY = "VARCHAR", "BIGINT", "INTEGER"
-# Child and episode ids are integer keys in every table the rules read and fill: each id's rank in text
-# order, 0 for no episode (the program's ""), given by the engine (engine/backends/duck_load.py `intern_ids`),
-# which turns them back into text for the output. Ranks keep the text's order; a join, a set and a sort of
-# a national year's millions of rows then compare 4 bytes, not a string. CHILD and EPISODE tag those
-# columns while types are worked out, so a column never mixes the two kinds (the same number is another
-# child's and another episode's key), and are KEY in the tables.
-CHILD, EPISODE = "child", "episode"
-IDS = (CHILD, EPISODE)
-BASE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "child": (CHILD,), "episode": (EPISODE, CHILD), "status": (CHILD, TEXT), "flag": (CHILD, TEXT),
-    "status_at": (EPISODE, TEXT), "flag_at": (EPISODE, TEXT),
-    "child_field": (CHILD, TEXT, TEXT), "episode_true": (EPISODE, TEXT), "episode_value": (EPISODE, TEXT, TEXT),
-    "age": (EPISODE, INT), "elapsed": (EPISODE, INT), "window_count": (EPISODE, INT, INT),
-    "off_day": (EPISODE, TEXT, INT), "weekend": (EPISODE, TEXT, INT), "law_day": (EPISODE, INT),
-    "law_day_child": (CHILD, INT), "window_true": (EPISODE, INT, TEXT),
-}
-
-# the derived predicates' id columns, fixed by what they mean (compiler/codegen.py DERIVED_PREDICATES): the
-# first columns; the rest take the type of what the rules put there (`_types`)
-DERIVED_IDS: dict[str, tuple[str, ...]] = {
-    "known": (CHILD,), "known_at": (EPISODE,), "category_by": (EPISODE,), "category": (EPISODE,),
-    "risk_by": (EPISODE,), "risk": (EPISODE,), "exception_holds": (CHILD, EPISODE), "obligation": (CHILD, EPISODE)}
-assert set(DERIVED_IDS) == set(DERIVED_PREDICATES)
-
-
-def sql_types(columns: tuple[str, ...]) -> tuple[str, ...]:
-    """Tagged column types -> the tables' SQL types (an id's tag -> KEY)."""
-    return tuple(KEY if t in IDS else t for t in columns)
-
-
-BASE_TYPES = {p: sql_types(cols) for p, cols in BASE_COLUMNS.items()}
-assert set(BASE_COLUMNS) == set(BASE_PREDICATES)
 
 def literal(value: Union[str, int]) -> str:
     """A constant as an SQL literal: integers as digits, text quoted with '' doubled."""
@@ -162,84 +127,6 @@ class SqlProgram:
                 out.append(f"-- {s.table} {parts}" + (" (recursive: repeat until no rows are added)" if s.repeat else ""))
                 out.append(s.sql + ";")
         return "\n".join(out) + "\n"
-
-
-def _types(program: Program, by_pred: dict[str, list[Rule]]) -> dict[str, tuple[str, ...]]:
-    """Each predicate's tagged column types. A derived column past its DERIVED_IDS takes the type of what its
-    rules put there: INT when any rule puts an integer; CHILD or EPISODE when every rule puts an id of that kind
-    (or "", no episode); else TEXT. Raises ValueError for a column holding ids and anything else: its values could
-    not all be keys of one kind."""
-    schema = dict(BASE_COLUMNS)
-    for pred in by_pred:
-        if pred in BASE_COLUMNS:
-            raise ValueError(f"a rule defines the base predicate {pred}")
-    for pred, arity in DERIVED_PREDICATES.items():  # those no rule defines: what they mean, and empty
-        if pred not in by_pred:
-            schema[pred] = DERIVED_IDS[pred] + (TEXT,) * (arity - len(DERIVED_IDS[pred]))
-    known: dict[str, list] = {p: [*DERIVED_IDS.get(p, ()), *[None] * (len(rs[0].head.args) - len(DERIVED_IDS.get(p, ())))]
-                              for p, rs in by_pred.items()}
-    puts: dict[str, list[set]] = {}
-    changed = True
-    while changed:  # a fixpoint: a column's type only rises (not known, then an id's kind, then TEXT; INT above all)
-        changed = False
-        for pred, rules in by_pred.items():
-            put: list[set] = [set() for _ in known[pred]]
-            for r in rules:
-                bound: dict[str, object] = {}
-                for x in r.body:
-                    if isinstance(x, Lit) and not x.negated:
-                        for a, t in zip(x.args, schema.get(x.pred) or known.get(x.pred) or ()):
-                            if isinstance(a, Var):
-                                bound.setdefault(a.name, t)
-                for i, a in enumerate(r.head.args):
-                    put[i].add(bound.get(a.name, TEXT) if isinstance(a, Var) else
-                               INT if isinstance(a, int) else "" if a == "" else TEXT)
-            puts[pred] = put
-            for i, t in enumerate(map(_join, put)):
-                t = _join({known[pred][i], t})
-                if t != known[pred][i]:
-                    known[pred][i], changed = t, True
-    for pred, put in puts.items():
-        for i, (t, values) in enumerate(zip(known[pred], put)):
-            if t == TEXT and values & set(IDS):
-                raise ValueError(f"column {i} of {pred} holds ids and other values: {sorted(map(str, values))}")
-    for pred, types in known.items():
-        schema[pred] = tuple(t or TEXT for t in types)
-    return schema
-
-
-def _keyed(rule: Rule, schema: dict[str, tuple[str, ...]]) -> Rule:
-    """`rule` over keys: NO_EPISODE at an id's column is the key NO_EPISODE_KEY. Raises ValueError for a rule
-    that meets an id with anything else (a variable at an id's column and at another, or another constant at
-    an id's column), which keys cannot say; the compiler never writes one: an id is C or E, nothing else."""
-    seen: dict[str, set[str]] = {}
-
-    def lit(x: Lit) -> Lit:
-        types = schema.get(x.pred, ())
-        for i, a in enumerate(x.args):
-            t = types[i] if i < len(types) else TEXT
-            if isinstance(a, Var):
-                seen.setdefault(a.name, set()).add(t)
-            elif t in IDS and a != NO_EPISODE:
-                raise ValueError(f"a constant at an id's column ({x.pred} column {i}) in {rule}")
-        args = tuple(NO_EPISODE_KEY if a == NO_EPISODE and types[i] in IDS else a for i, a in enumerate(x.args))
-        return x if args == x.args else replace(x, args=args)
-    keyed = replace(rule, head=lit(rule.head), body=tuple(lit(x) if isinstance(x, Lit) else x for x in rule.body))
-    for name, types in seen.items():
-        if types & set(IDS) and len(types) > 1:
-            raise ValueError(f"{name} is an id and another value ({', '.join(sorted(types))}) in {rule}")
-    return keyed
-
-
-def _join(types: set) -> str | None:
-    """The one column type that holds all of `types`; None while nothing is known ('' is the empty text, no
-    episode, which an id's column holds too)."""
-    if INT in types:
-        return INT
-    ids = types & set(IDS)
-    if TEXT in types or len(ids) > 1:
-        return TEXT
-    return ids.pop() if ids else None
 
 
 def _constants(rule: Rule) -> list[Union[str, int]]:
@@ -388,8 +275,8 @@ def translate(program: Program) -> SqlProgram:
     by_pred: dict[str, list[Rule]] = {}
     for r in program.rules:
         by_pred.setdefault(r.head.pred, []).append(r)
-    tagged = _types(program, by_pred)
-    program = replace(program, rules=tuple(_keyed(r, tagged) for r in program.rules))
+    tagged = column_types(program, by_pred)
+    program = replace(program, rules=tuple(keyed(r, tagged) for r in program.rules))
     by_pred = {}
     for r in program.rules:
         by_pred.setdefault(r.head.pred, []).append(r)

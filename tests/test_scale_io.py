@@ -195,7 +195,7 @@ def test_rules_differing_in_constants_share_one_select_and_a_relation_stays_a_se
     for pred, types in sql.schema.items():
         if pred not in sql.derived:
             con.execute(f"CREATE TABLE {pred} ({', '.join(f'c{i} {t}' for i, t in enumerate(types))})")
-    # ids as the engine stores them, integer keys (compiler/sql.py KEY): children C1, C2 and episodes E1, E2 are 1, 2
+    # ids as the engine stores them, integer keys (compiler/sql_keys.py KEY): children C1, C2 and episodes E1, E2 are 1, 2
     con.execute("INSERT INTO episode VALUES (1, 1), (2, 2)")
     con.execute("INSERT INTO status VALUES (1, 'looked_after'), (1, 'child_protection_plan'), (2, 'looked_after')")
     con.execute("INSERT INTO flag VALUES (2, 'cse')")

@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from compiler.codegen import DERIVED_PREDICATES, Cmp, Lit, Program, Rule, Var
 from compiler.core.diagnostics import Span
 from compiler.codegen import NO_EPISODE_KEY
-from compiler.sql import EPISODE, IDS, translate
+from compiler.sql import translate
+from compiler.sql_keys import EPISODE, IDS
 from engine.backends import pydatalog as runtime
 from engine.backends.duck import run_rules
 from engine.meaning.base_facts import BaseFact
 
 # ids are C (the child), D (another child), E (the episode) and Z (another), never anything else: the SQL
-# back-end stores ids as integer keys, so a rule may not meet an id with text (compiler/sql.py `_keyed`,
+# back-end stores ids as integer keys, so a rule may not meet an id with text (compiler/sql_keys.py `keyed`,
 # which the compiler's rules never do; test_a_rule_meeting_an_id_with_text_is_refused)
 C, D, E, X, Y, A = (Var(n) for n in "CDEXYA")
 

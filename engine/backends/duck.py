@@ -225,7 +225,7 @@ def _drop(con: duckdb.DuckDBPyConnection, tables: Iterable[str], keep: Iterable[
 
 
 def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, workers: int, size: int) -> None:
-    """`_derive` over keys (compiler/sql.py KEY), `size` children at a time (by key, so in id order; a child's
+    """`_derive` over keys (compiler/sql_keys.py KEY), `size` children at a time (by key, so in id order; a child's
     facts all go to its chunk, and a child's obligations depend on its facts alone), the chunks' rows
     gathered into one occ, category_by and risk_by. While the rules run, each in_* table is a view of itself
     with keys in place of ids (duck_load `keyed_view`); the tables are back as they were afterwards."""

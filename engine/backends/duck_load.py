@@ -161,14 +161,14 @@ def load_factset(con: duckdb.DuckDBPyConnection, facts: FactSet) -> None:
     create_tz(con, min(years, default=2000) - 1, max(years, default=2000) + 1)
 
 
-# The keys of the ids (compiler/sql.py KEY): each in_* table's id columns and the key column beside each
+# The keys of the ids (compiler/sql_keys.py KEY): each in_* table's id columns and the key column beside each
 KEYS = {"in_children": {"id": "ck"}, "in_episodes": {"id": "ek", "child": "ck"},
         "in_actions": {"child": "ck", "episode": "ek"}, "in_statuses": {"child": "ck"}, "in_flags": {"child": "ck"},
         "judged_at": {"child": "ck"}}
 
 
 def intern_ids(con: duckdb.DuckDBPyConnection) -> None:
-    """Give every child and episode id its integer key (compiler/sql.py KEY: its rank in text order, from 1),
+    """Give every child and episode id its integer key (compiler/sql_keys.py KEY: its rank in text order, from 1),
     in a column beside it (`KEYS`), and child_names(child, child_id, shown) and episode_names(episode, episode_id,
     shown_episode), the keys' text (episode 0: no episode, ''), `shown` as the output prints it (a pseudonym
     after `rename_children`). Every reference is known to resolve (the readers check), so every key is found."""

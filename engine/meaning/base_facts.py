@@ -339,7 +339,7 @@ def base_facts(facts: FactSet, at: datetime, program: Program, law_date: date | 
 
 def build_base(con: duckdb.DuckDBPyConnection, program: Program) -> None:
     """The base tables, each child judged as at its time in `judged_at(child, at_us, track)`."""
-    from compiler.sql import BASE_TYPES  # here: the Python path needs no SQL
+    from compiler.sql_keys import BASE_TYPES  # here: the Python path needs no SQL
     build_visible(con)
     typed = lambda pred: ", ".join(f"c{i} {t}" for i, t in enumerate(BASE_TYPES[pred]))  # noqa: E731
     for pred, sql in (*CHILD_SQL.items(), *HELD_AT_SQL.items(), *FIELDS_SQL.items(), ("age", AGE_SQL),
