@@ -36,7 +36,7 @@ from compiler.policy import CompiledPolicy
 from compiler.sql import HEADS, ROWS, SqlProgram, translate
 from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
-from engine.backends.duck_load import SCRATCH, create_tz, intern_ids, keyed_view, load_factset, load_folder
+from engine.backends.duck_load import SCRATCH, create_tz, intern_ids, keyed, load_factset, load_folder
 from engine.meaning.episodes import build_episode_facts
 from engine.meaning.lifecycle import RESULT, build_duties
 from engine.evaluation import EpisodeFacts
@@ -228,14 +228,16 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     """`_derive` over keys (compiler/sql_keys.py KEY), `size` children at a time (by key, so in id order; a child's
     facts all go to its chunk, and a child's obligations depend on its facts alone), the chunks' rows
     gathered into one occ, category_by and risk_by. While the rules run, each in_* table is a view of itself
-    with keys in place of ids (duck_load `keyed_view`); the tables are back as they were afterwards."""
+    with keys in place of ids (duck_load `keyed`), or in chunks a table of the chunk's rows (read several
+    times, a view would filter the whole input each time); the tables are back as they were afterwards."""
     count = con.execute("SELECT count(*) FROM in_children").fetchone()[0]
+    kind = "TABLE" if count > size else "VIEW"
     for table in WHOLE:
         con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
     for i, lo in enumerate(range(0, max(count, 1), size)):
         where = f" WHERE ck > {lo} AND ck <= {lo + size}" if count > size else ""
         for table in WHOLE:
-            con.execute(keyed_view(table, f"whole_{table}", where))
+            con.execute(keyed(table, f"whole_{table}", where, kind))
         _derive(con, policy, workers)
         for table in ("occ", "category_by", "risk_by"):
             if i == 0:
@@ -246,7 +248,7 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     for table in ("occ", "category_by", "risk_by"):
         con.execute(f"ALTER TABLE all_{table} RENAME TO {table}")
     for table in WHOLE:
-        con.execute(f"DROP VIEW {table}")
+        con.execute(f"DROP {kind} {table}")
         con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
 
 

@@ -185,11 +185,12 @@ def intern_ids(con: duckdb.DuckDBPyConnection) -> None:
                    FROM in_episodes UNION ALL SELECT 0, '', ''""")
 
 
-def keyed_view(table: str, source: str, where: str = "") -> str:
-    """SQL: a view `table` of `source` (an in_* table) with each id column's key in its place, as the rules read it."""
+def keyed(table: str, source: str, where: str = "", kind: str = "VIEW") -> str:
+    """SQL: a view (or table) `table` of `source` (an in_* table) with each id column's key in its place, as
+    the rules read it."""
     keys = KEYS[table]
     own = set(keys.values())
-    return (f"CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE ({', '.join([*keys, *own])}), "
+    return (f"CREATE OR REPLACE {kind} {table} AS SELECT * EXCLUDE ({', '.join([*keys, *own])}), "
             f"{', '.join(f'{k} AS {c}' for c, k in keys.items())} FROM {source}{where}")
 
 # ---- the fast reader for bulk folders ----
