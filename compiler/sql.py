@@ -269,17 +269,19 @@ def _heads(rules: list[Rule]) -> dict[tuple, int]:
     return {h: n for n, h in enumerate(sorted({tuple(r.head.args[2:]) for r in rules}), 1)}
 
 
+def _by_head(rules: tuple[Rule, ...]) -> dict[str, list[Rule]]:
+    out: dict[str, list[Rule]] = {}
+    for r in rules:
+        out.setdefault(r.head.pred, []).append(r)
+    return out
+
+
 def translate(program: Program) -> SqlProgram:
     """Program -> SqlProgram. Raises ValueError for unsafe rules, negation inside a cycle, or an obligation
     head with a variable past the child and the episode."""
-    by_pred: dict[str, list[Rule]] = {}
-    for r in program.rules:
-        by_pred.setdefault(r.head.pred, []).append(r)
-    tagged = column_types(program, by_pred)
+    tagged = column_types(_by_head(program.rules))
     program = replace(program, rules=tuple(keyed(r, tagged) for r in program.rules))
-    by_pred = {}
-    for r in program.rules:
-        by_pred.setdefault(r.head.pred, []).append(r)
+    by_pred = _by_head(program.rules)
     schema = {p: sql_types(t) for p, t in tagged.items()}
     keys = {p: key_positions(rs) for p, rs in by_pred.items()}
     heads = _heads(by_pred.get("obligation", []))

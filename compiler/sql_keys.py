@@ -1,6 +1,6 @@
 """Stage 3b, its first step: the SQL back-end's column types, and the program's rules over integer keys.
 
-Input: a `Program` (compiler/codegen.py). Output: each predicate's column types, the id columns tagged
+Input: a `Program`'s rules (compiler/codegen.py). Output: each predicate's column types, the id columns tagged
 CHILD or EPISODE (`column_types`), and the rules with the program's "" (no episode) at an id's column as
 the key 0 (`keyed`). compiler/sql.py translates those rules; the SQL types are `sql_types` of the tags.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, NO_EPISODE, NO_EPISODE_KEY, Lit, Program, Rule, Var
+from compiler.codegen import BASE_PREDICATES, DERIVED_PREDICATES, NO_EPISODE, NO_EPISODE_KEY, Lit, Rule, Var
 
 TEXT, INT, KEY = "VARCHAR", "BIGINT", "INTEGER"
 # the tags of id columns while types are worked out; KEY in the tables
@@ -51,8 +51,8 @@ BASE_TYPES = {p: sql_types(cols) for p, cols in BASE_COLUMNS.items()}
 assert set(BASE_COLUMNS) == set(BASE_PREDICATES)
 
 
-def column_types(program: Program, by_pred: dict[str, list[Rule]]) -> dict[str, tuple[str, ...]]:
-    """Each predicate's tagged column types. A derived column past its DERIVED_IDS takes the type of what its
+def column_types(by_pred: dict[str, list[Rule]]) -> dict[str, tuple[str, ...]]:
+    """Each predicate's tagged column types (`by_pred`: the program's rules by head predicate). A derived column past its DERIVED_IDS takes the type of what its
     rules put there: INT when any rule puts an integer; CHILD or EPISODE when every rule puts an id of that kind
     (or "", no episode); else TEXT. Raises ValueError for a column holding ids and anything else: its values could
     not all be keys of one kind."""
@@ -112,11 +112,11 @@ def keyed(rule: Rule, schema: dict[str, tuple[str, ...]]) -> Rule:
         args = tuple(NO_EPISODE_KEY if a == NO_EPISODE and i < len(types) and types[i] in IDS else a
                      for i, a in enumerate(x.args))
         return x if args == x.args else replace(x, args=args)
-    keyed = replace(rule, head=lit(rule.head), body=tuple(lit(x) if isinstance(x, Lit) else x for x in rule.body))
+    out = replace(rule, head=lit(rule.head), body=tuple(lit(x) if isinstance(x, Lit) else x for x in rule.body))
     for name, types in seen.items():
         if types & set(IDS) and len(types) > 1:
             raise ValueError(f"{name} is an id and another value ({', '.join(sorted(types))}) in {rule}")
-    return keyed
+    return out
 
 
 def _join(types: set) -> str | None:

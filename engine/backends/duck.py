@@ -5,7 +5,7 @@ evaluation time. Output: a `DuckEvaluation` with the same obligations (every fie
 same order) and episode categories and risks as `engine.evaluation` (pyDatalog), which stays
 the reference and the engine behind explanations. Steps, all inside DuckDB:
 facts -> in_* tables (duck_load), each id given its integer key (`intern_ids`) -> base predicates as at
-the time over keys (engine/meaning/base_facts.py, reading keyed views of the in_* tables)
+the time over keys (engine/meaning/base_facts.py, reading the in_* tables with keys in place of ids)
 -> the program's rules translated by compiler/sql.py, stratum by stratum -> obligations with
 timing, occurrences and state (engine/meaning/obligations.py, lifecycle.py); the episode list is
 engine/meaning/episodes.py's.
@@ -188,11 +188,11 @@ SMALL = 250
 # memory allows (the UK year in two chunks of 50,000 took 4% more CPU than in one)
 MEMORY_LIMIT = "600MB"
 CHUNK = 100_000
-WHOLE = ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags", "judged_at")  # the input, read through keyed views while the rules run
+WHOLE = ("in_children", "in_episodes", "in_actions", "in_statuses", "in_flags", "judged_at")  # the input: the rules read it keyed (`_derive_keyed`)
 
 
 def _asof(con: duckdb.DuckDBPyConnection, at: datetime, child_times: Mapping[str, datetime] | None) -> None:
-    """judged_at(child, at_us): when each child is judged (an instant)."""
+    """judged_at(child, ck, at_us): when each child is judged (an instant); ck is the child's key."""
     con.execute(f"""CREATE OR REPLACE TABLE judged_at AS SELECT id AS child, ck, {london.to_us(at)}::BIGINT AS at_us
         FROM in_children""")
     if child_times:
