@@ -150,13 +150,27 @@ def test_facts_from_1900_to_2200_agree_on_both_engines(policy, tmp_path):
     assert duck_load.load_folder(con, tmp_path) is True  # no longer declined for its span
 
 
-def test_the_clock_sql_is_zoneinfo_at_every_change_from_1899_to_2203():
-    """A microsecond either side of each change, as an instant (london_wall) and as a wall-clock time
-    (london_local, read with fold=0 as parse_instant reads it): what Python's zoneinfo says."""
-    rows = london_tables.transitions(1899, 2203)
+# the clock SQL has two forms (london_tables.offset_case): a flat CASE for the few years of a folder, buckets
+# read from a text constant for a long span; each must be zoneinfo at every change
+SPANS = pytest.mark.parametrize("first, last, bucketed", [(2019, 2026, False), (1899, 2203, True)])
+
+
+def clock_sql(first: int, last: int, bucketed: bool) -> tuple[list[tuple[int, int, int]], duckdb.DuckDBPyConnection]:
+    """The transitions of a span and a connection holding its clock macros, in the form expected."""
+    rows = london_tables.transitions(first, last)
     con = duckdb.connect()
     for statement in london_tables.macros(rows):
+        if "MACRO london_wall" in statement or "MACRO london_local" in statement:
+            assert ("substr(" in statement) == bucketed
         con.execute(statement)
+    return rows, con
+
+
+@SPANS
+def test_the_clock_sql_is_zoneinfo_at_every_change(first, last, bucketed):
+    """A microsecond either side of each change, as an instant (london_wall) and as a wall-clock time
+    (london_local, read with fold=0 as parse_instant reads it): what Python's zoneinfo says."""
+    rows, con = clock_sql(first, last, bucketed)
     probes = sorted({r[k] + d for r in rows[1:] for k in (0, 2) for d in (-1, 0, 1)})
     con.execute("CREATE TABLE p AS SELECT unnest(?::BIGINT[]) AS u", [probes])
     for u, wall, local in con.execute("SELECT u, london_wall(u), london_local(u) FROM p ORDER BY u").fetchall():
@@ -177,14 +191,12 @@ def test_a_folder_with_no_rows_gives_no_obligations_on_both_engines(policy, tmp_
     assert rows(evaluate_duck(policy, load_bulk(tmp_path), AT)) == []
 
 
-def test_the_clock_sql_reads_twice_only_where_london_maybe_repeated_says_so():
+@SPANS
+def test_the_clock_sql_reads_twice_only_where_london_maybe_repeated_says_so(first, last, bucketed):
     """iso_sql (engine/output/columns.py) reads a clock time back only when london_maybe_repeated holds:
-    at every instant around each change from 1899 to 2203, a clock time that reads back as another instant
+    at every instant around each change of the span, a clock time that reads back as another instant
     (the second pass of an autumn hour) is one london_maybe_repeated names."""
-    rows = london_tables.transitions(1899, 2203)
-    con = duckdb.connect()
-    for statement in london_tables.macros(rows):
-        con.execute(statement)
+    rows, con = clock_sql(first, last, bucketed)
     hour = 3_600_000_000
     probes = sorted({r[0] + d for r in rows[1:] for d in (-hour - 1, -hour, -1, 0, 1, hour // 2, hour - 1, hour, 2 * hour)})
     con.execute("CREATE TABLE p AS SELECT unnest(?::BIGINT[]) AS u", [probes])

@@ -9,9 +9,10 @@ microseconds since 1970-01-01 UTC ("us"), all days as days since 1970-01-01:
   the autumn overlap, the new one from the end of the gap or overlap on.
 * `bank_holidays(years)`: England's bank holidays (the same `holidays` calendar as
   `compiler.core.london.is_weekend_or_bank_holiday`) as day numbers.
-* `offset_case` and `macros(transitions)`: the clock as SQL over those rows (constant depth, whatever
-  the span of years: a bucket found by arithmetic, then its few changes): `london_wall(u)`
-  (an instant -> its London clock time as us), `london_day(u)` (-> the London day number),
+* `offset_case` and `macros(transitions)`: the clock as SQL over those rows (a flat CASE over
+  the changes of a few years; for a long span, constant depth: a bucket found by arithmetic, then
+  its few changes): `london_wall(u)` (an instant -> its London clock time as us),
+  `london_day(u)` (-> the London day number),
   `london_local(w)` (a clock time read as `parse_instant` reads it, fold=0 -> the instant),
   `london_maybe_repeated(w)` (whether a clock time may be one read twice) and `floor_div`;
   `instants_sql`: ISO 8601 text read as `parse_instant` reads it, in SQL.
@@ -78,6 +79,9 @@ def bank_holidays(first_year: int, last_year: int) -> list[int]:
 BUCKET_US = 2 ** 41  # 25.4 days: London's clock never changed twice within 27.9 days, so a bucket holds one change
 NEVER = 2 ** 62      # an empty bucket's boundary: no instant in YEARS reaches it
 _OFF, _AT = 12, 20   # widths of an offset and of a boundary in the fixed-width table text
+# up to this many changes (20 years) `offset_case` compares with each: 15 times cheaper than the buckets' text
+# lookups (6.2M instants, 11 changes: 0.06 against 0.91 CPU s), and the clock is read on every row many times
+FLAT_CHANGES = 40
 
 
 def _buckets(rows: list[tuple[int, int, int]], local: bool) -> tuple[int, list[int], list[list[tuple[int, int]]]]:
@@ -104,7 +108,8 @@ def _buckets(rows: list[tuple[int, int, int]], local: bool) -> tuple[int, list[i
 def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str:
     """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0.
 
-    Constant size and depth whatever the span of years, with `expr` written 2 + 2 * (changes a bucket holds,
+    Up to FLAT_CHANGES changes (the years of one extract or folder), one flat CASE over them, latest first.
+    Beyond, constant size and depth whatever the span of years, with `expr` written 2 + 2 * (changes a bucket holds,
     1 for London) times: `expr` picks its bucket by arithmetic (clamped to the first and last), then one
     flat CASE over that bucket's changes, read from one fixed-width text constant (one record a bucket:
     its starting offset, then each change's boundary and offset). A CASE nested once per change, as
@@ -112,6 +117,10 @@ def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str
     cost DuckDB's planner time in proportion to their length at every use."""
     if len(rows) == 1:
         return f"{rows[0][1]}"
+    if len(rows) - 1 <= FLAT_CHANGES:
+        key = 2 if local else 0
+        whens = " ".join(f"WHEN {expr} >= {r[key]} THEN {r[1]}" for r in reversed(rows[1:]))
+        return f"CASE {whens} ELSE {rows[0][1]} END"
     origin, starts, inside = _buckets(rows, local)
     width = _OFF + len(inside[0]) * (_AT + _OFF)
     table = "".join(f"{s:+0{_OFF}d}" + "".join(f"{at:+0{_AT}d}{off:+0{_OFF}d}" for at, off in b)
