@@ -84,11 +84,16 @@ _OFF, _AT = 12, 20   # widths of an offset and of a boundary in the fixed-width 
 FLAT_CHANGES = 40
 
 
+def _changes(rows: list[tuple[int, int, int]], local: bool) -> list[tuple[int, int]]:
+    """Each change as (boundary, offset from it on): the boundary an instant, or for a wall time its local switch."""
+    key = 2 if local else 0
+    return [(r[key], r[1]) for r in rows[1:]]
+
+
 def _buckets(rows: list[tuple[int, int, int]], local: bool) -> tuple[int, list[int], list[list[tuple[int, int]]]]:
     """`rows` cut into buckets of BUCKET_US from the first change: (origin, each bucket's starting offset,
     each bucket's changes as (boundary, offset from it on), padded to one length with NEVER)."""
-    key = 2 if local else 0
-    changes = [(r[key], r[1]) for r in rows[1:]]
+    changes = _changes(rows, local)
     origin = changes[0][0]
     count = (changes[-1][0] - origin) // BUCKET_US + 1
     starts, inside, offset, k = [], [], rows[0][1], 0
@@ -108,7 +113,8 @@ def _buckets(rows: list[tuple[int, int, int]], local: bool) -> tuple[int, list[i
 def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str:
     """SQL for London's UTC offset (us) at `expr`: an instant (local=False) or a wall time read with fold=0.
 
-    Up to FLAT_CHANGES changes (the years of one extract or folder), one flat CASE over them, latest first.
+    Up to FLAT_CHANGES changes (the years of one extract or folder), one flat CASE over them, latest first
+    (`expr` written once a change, so the size is bounded by FLAT_CHANGES).
     Beyond, constant size and depth whatever the span of years, with `expr` written 2 + 2 * (changes a bucket holds,
     1 for London) times: `expr` picks its bucket by arithmetic (clamped to the first and last), then one
     flat CASE over that bucket's changes, read from one fixed-width text constant (one record a bucket:
@@ -118,8 +124,7 @@ def offset_case(expr: str, rows: list[tuple[int, int, int]], local: bool) -> str
     if len(rows) == 1:
         return f"{rows[0][1]}"
     if len(rows) - 1 <= FLAT_CHANGES:
-        key = 2 if local else 0
-        whens = " ".join(f"WHEN {expr} >= {r[key]} THEN {r[1]}" for r in reversed(rows[1:]))
+        whens = " ".join(f"WHEN {expr} >= {at} THEN {off}" for at, off in reversed(_changes(rows, local)))
         return f"CASE {whens} ELSE {rows[0][1]} END"
     origin, starts, inside = _buckets(rows, local)
     width = _OFF + len(inside[0]) * (_AT + _OFF)
