@@ -269,6 +269,24 @@ def test_cli_redacts_the_streamed_output_as_the_reference_does(tmp_path):
         assert "C000001" not in outs[0].stdout and "child-" in outs[0].stdout
 
 
+def test_cli_redacts_ids_that_need_quoting_to_a_file_as_the_reference_does(tmp_path):
+    """DuckDB writes a CSV file itself when no id as printed needs quoting: with --redact the printed ids are
+    the pseudonyms, so real ids with commas and quotes still give the reference's bytes, and none of them shows."""
+    ids = ("C,1", 'C"2', "C3")
+    facts = FactSet(tuple(Child(c, date(2010, 1, 1), ("looked_after",)) for c in ids),
+                    tuple(Episode(f"E,{i}", c, parse_instant("2024-03-01T10:00")) for i, c in enumerate(ids)))
+    write_bulk(facts, tmp_path / "in")
+    runner = CliRunner()
+    out = tmp_path / "out.csv"
+    duck = runner.invoke(main, ["obligations", str(tmp_path / "in"), "--at", "2024-03-10T12:00", "--format", "csv",
+                                "--engine", "duckdb", "--redact", "-o", str(out)])
+    ref = runner.invoke(main, ["obligations", str(tmp_path / "in"), "--at", "2024-03-10T12:00", "--format", "csv",
+                               "--engine", "pydatalog", "--redact"])
+    assert duck.exit_code == 0 and ref.exit_code == 0, (duck.output, ref.output)
+    assert out.read_text(encoding="utf-8") == ref.stdout and ref.stdout.count("\n") > 3
+    assert "C,1" not in ref.stdout and "E,0" not in ref.stdout and '"' not in ref.stdout
+
+
 def test_cli_cases_on_either_engine_print_the_same():
     root = Path(__file__).resolve().parent.parent / "examples"
     runner = CliRunner()

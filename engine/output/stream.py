@@ -102,17 +102,18 @@ def _iso_at(ev: DuckEvaluation) -> str:
     return format_instant(ev.at)
 
 
+SHOWN_IDS = "SELECT shown AS t FROM child_names UNION ALL SELECT shown_episode FROM episode_names"  # as printed
+
+
 def _safe_ids(ev: DuckEvaluation, name: str, pattern: str) -> bool:
-    """True when no child or episode id (nor the run's name) holds a character matching `pattern`."""
+    """True when no child or episode id as printed (a pseudonym where the run renames them: `rename_children`),
+    nor the run's name, holds a character matching `pattern`."""
     if re.search(pattern, name):
         return False
-    found = ev.con.execute(f"SELECT bool_or(regexp_matches(id, '{pattern}')) FROM "
-                           "(SELECT id FROM in_children UNION ALL SELECT id FROM in_episodes)").fetchone()[0]
-    return not found
+    return not ev.con.execute(f"SELECT bool_or(regexp_matches(t, '{pattern}')) FROM ({SHOWN_IDS})").fetchone()[0]
 
 
 CSV_SPECIAL = r"[,\"\r\n]"
-JSON_SPECIAL = r"[\"\\\x00-\x1f]"
 
 
 def write_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
@@ -136,20 +137,18 @@ def _need_guard(ev: DuckEvaluation, texts: str) -> bool:
     return bool(ev.con.execute(f"SELECT bool_or(regexp_matches(t, '{FORMULA_SQL}')) FROM ({texts})").fetchone()[0])
 
 
-SHOWN_IDS = "SELECT shown AS t FROM child_names UNION ALL SELECT shown_episode FROM episode_names"  # as printed
-
-
 def _copy_to(ev: DuckEvaluation, name: str, path: str, child: str | None, status: str | None) -> None:
     """COPY the ordered rows to `path` (empty text as NULL, so nothing is quoted)."""
-    conds = [f"{c} = {literal(v)}" for c, v in (("child_id", child), ("o.status", status)) if v is not None]
+    where, params = ev.where(child, status)
     plain = PLAIN | (frozenset() if _need_guard(ev, HEAD_TEXTS) else HEAD_TEXT) | (
         frozenset() if _need_guard(ev, SHOWN_IDS) else ID_TEXT)
     cols = [f"{literal(csv_text(name))} AS \"case\""] + [
         f"{c.sql} AS \"{c.name}\"" if c.name in NUMBERS else
         f"nullif({c.sql if c.name in plain else csv_text_sql(c.sql)}, '') AS \"{c.name}\"" for c in DATA] + [
         f"nullif({OCCURRENCE.sql}, 0) AS {OCCURRENCE.name}"] + [f"{c.sql} AS \"{c.name}\"" for c in APPROX]
-    query = RESULT.format(columns=", ".join(cols), where=" WHERE " + " AND ".join(conds) if conds else "")
-    ev.con.execute(f"COPY ({query}) TO {literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', USE_TMP_FILE false)")
+    query = RESULT.format(columns=", ".join(cols), where=where)
+    ev.con.execute(f"COPY ({query}) TO {literal(path)} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', USE_TMP_FILE false)",
+                   params)
 
 
 def _copy_csv(ev: DuckEvaluation, name: str, write: Write, child: str | None, status: str | None) -> None:
