@@ -9,6 +9,7 @@ bundled one; when not given, one line on stderr says which.
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from functools import wraps
@@ -20,7 +21,7 @@ import click
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.policy import CompiledPolicy, discover_policy
 
-EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_NO, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 130, 141  # 141: 128 + SIGPIPE, as a shell reports it
 
 
 def _interrupted(e: BaseException) -> bool:
@@ -40,6 +41,9 @@ def fail_on_domain_errors(fn: Callable) -> Callable:
         except ClauseError as e:
             click.echo(render_text(e.diagnostics), err=True)
             sys.exit(EXIT_INVALID)
+        except BrokenPipeError:  # the reader stopped reading (`| head`): stop quietly, as other tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+            sys.exit(EXIT_PIPE)
         except OSError as e:  # an output file or folder that cannot be written
             where = f": {e.filename}" if e.filename else ""
             click.echo(f"error: {e.strerror or e}{where}", err=True)

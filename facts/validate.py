@@ -21,6 +21,7 @@ starts is F007.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
@@ -116,6 +117,52 @@ def ident(f: Field, name: str, label: str, diags: Diags) -> Any:
         return (f.text or str(v)).strip()
     diags.append(error("F009", f.span, f"{label}: '{name}' must be a name or id (text or a number), got {describe(v)}"))
     return BAD
+
+
+# The policy's own authority (the vocabulary's default responsible_authority). Any other name reads as
+# another authority, so a slip for it ("Liverpool", "liverpol", "liverpool_city") would silently give an
+# "other local authority" child's duties: such a name is refused. Python and SQL (the fast reader) side by side.
+HOME = "liverpool"
+HOME_SQL = f"regexp_replace(lower({{c}}), '[^a-z0-9]', '', 'g')"  # the name as `_squeezed` reads it
+
+
+def _squeezed(text: str) -> str:
+    return re.sub("[^a-z0-9]", "", text.lower())
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (DuckDB's `levenshtein`)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def near_home(name: str) -> bool:
+    """A name that is not HOME but surely means it: HOME within it, or two edits from it, case and
+    punctuation aside."""
+    squeezed = _squeezed(name)
+    return name != HOME and (HOME in squeezed or _edits(squeezed, HOME) <= 2)
+
+
+def near_home_sql(col: str) -> str:
+    """SQL: `near_home` of a column."""
+    squeezed = HOME_SQL.format(c=col)
+    return f"({col} <> '{HOME}' AND (contains({squeezed}, '{HOME}') OR levenshtein({squeezed}, '{HOME}') <= 2))"
+
+
+def authority(f: Field, name: str, label: str, diags: Diags) -> Any:
+    """An authority's name; a slip for HOME is refused (`near_home`)."""
+    v = ident(f, name, label, diags)
+    if v is not BAD and near_home(v):
+        diags.append(error("F003", f.span, f"{label}: '{name}' is '{v}', which looks like {HOME} but is not it: only "
+                                           f"'{HOME}', exactly, is the policy's own authority, so the child would be "
+                                           "read as another authority's", f"write {name}: {HOME}, or the other "
+                                           "authority's own name"))
+        return BAD
+    return v
 
 
 def text(f: Field, name: str, label: str, diags: Diags) -> Any:
@@ -269,7 +316,8 @@ class Rule:
     """What a valid value of one fact field is. The Python checks below and the fast CSV reader's
     SQL (engine/backends/duck_load.py) are both made from `RULES`, so they accept the same values."""
 
-    kind: str  # "id", "date", "instant", "moment" (date or instant), "boolean", "choice" (one of `values`) or "choices" (a list of them)
+    kind: str  # "id", "authority" (an id, not a slip for HOME), "date", "instant", "moment" (date or instant), "boolean",
+    # "choice" (one of `values`) or "choices" (a list of them)
     required: bool = False
     values: tuple[str, ...] = ()
     noun: str = ""  # what one of `values` is called in a message
@@ -280,7 +328,7 @@ RULES: dict[str, dict[str, Rule]] = {  # the fields in the bulk files' column or
     "child": {"id": Rule("id", True), "born": Rule("date", True),
               "statuses": Rule("choices", values=STATUSES, noun="status"),
               "flags": Rule("choices", values=FLAGS, noun="flag"),
-              "responsible_authority": Rule("id"), "placed_in": Rule("choice", values=PLACEMENTS, noun="placement")},
+              "responsible_authority": Rule("authority"), "placed_in": Rule("choice", values=PLACEMENTS, noun="placement")},
     "episode": {"id": Rule("id", True), "child": Rule("id", True), "reported": Rule("instant", True, day_ok=True),
                 "returned": Rule("instant", day_ok=True), "whereabouts_known": Rule("boolean"), "with_parents": Rule("boolean"),
                 "safeguarding_concerns": Rule("boolean"),
@@ -304,7 +352,7 @@ def _check(rule: Rule) -> Check:
         return choice(rule.values, rule.noun)
     if rule.kind == "choices":
         return choices(rule.values, rule.noun)
-    return {"id": ident, "date": a_date, "instant": instant, "boolean": boolean, "moment": moment}[rule.kind]
+    return {"id": ident, "authority": authority, "date": a_date, "instant": instant, "boolean": boolean, "moment": moment}[rule.kind]
 
 
 CHILD, EPISODE, ACTION, STATUS, FLAG = ({name: _check(r) for name, r in RULES[kind].items()}

@@ -164,6 +164,15 @@ def test_child_filter(tmp_path: Path) -> None:
     assert {r[2] for r in table_rows(out)} == {"C2"}
 
 
+def test_child_filter_on_a_folder_of_cases_shows_only_the_cases_holding_the_child() -> None:
+    """The other cases were listed too, each as an empty table: a reader took them for cases of that child."""
+    every = as_json("obligations", str(ROOT / "examples"))
+    c3 = as_json("obligations", str(ROOT / "examples"), "--child", "C3")
+    holding = [run for run in every if any(o["child"] == "C3" for o in run["obligations"])]
+    assert len(every) > len(c3) == len(holding) == 1 and c3[0]["case"] == holding[0]["case"]
+    assert ok("obligations", str(ROOT / "examples"), "--child", "C3").stdout.count(" as at ") == 1
+
+
 @pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
 @pytest.mark.parametrize("redact", [[], ["--redact"]])
 def test_child_filter_shows_only_that_childs_episodes(tmp_path: Path, engine: str, redact: list[str]) -> None:
@@ -210,6 +219,23 @@ def test_at_overrides_the_case_as_of() -> None:
     assert weekly == [(1, "2024-03-11T08:00", "open")]  # the series arises with the first discussion, due a week on
     out = ok("obligations", str(EXAMPLES), "--at", "2024-03-06T09:00").stdout
     assert out.startswith(f"{EXAMPLE}: as at Wed 06 Mar 2024 09:00")
+
+
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_heading_counts_more_than_twelve_episodes_rather_than_list_them(tmp_path: Path, engine: str) -> None:
+    """A bulk folder's table began with every episode on one line (576 for a 200-child year)."""
+    T = parse_instant
+    def folder(n: int) -> str:
+        facts = FactSet((Child("C1", date(2012, 5, 1), ("looked_after",)),),
+                        tuple(Episode(f"E{i:02}", "C1", T(f"2024-03-{i + 1:02}T08:00"), T(f"2024-03-{i + 1:02}T09:00"))
+                              for i in range(n)))
+        write_bulk(facts, tmp_path / str(n))
+        return str(tmp_path / str(n))
+    at = ("--at", "2024-04-01T09:00", "--engine", engine)
+    many = ok("obligations", folder(13), *at).stdout.splitlines()[0]
+    assert many.endswith("; 13 episodes (--format json lists them)") and "E00" not in many
+    assert ok("obligations", folder(12), *at).stdout.splitlines()[0].endswith("; episodes: E00 missing, " + ", ".join(
+        f"E{i:02} missing" for i in range(1, 12)))
 
 
 def test_bulk_folder_with_at(tmp_path: Path) -> None:
@@ -278,3 +304,19 @@ def test_output_file(tmp_path: Path, fmt: str) -> None:
     assert result.stdout == ""
     assert target.read_text(encoding="utf-8") == ok("obligations", str(EXAMPLES), "--format", fmt).stdout
     assert "missing_cp_conference" in target.read_text(encoding="utf-8")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`clause obligations FOLDER | head`: "error: Broken pipe" was printed when head stopped reading."""
+    import subprocess
+    import sys
+    facts = FactSet((Child("C1", date(2012, 5, 1), ("looked_after",)),),
+                    tuple(Episode(f"E{i:03}", "C1", parse_instant("2024-03-01T08:00")) for i in range(60)))
+    write_bulk(facts, tmp_path / "in")
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "obligations", str(tmp_path / "in"), "--format", "json",
+                             "--engine", "duckdb", "--at", "2024-04-01T09:00"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b'[\n  {\n    '
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "error" not in err and "Traceback" not in err, err

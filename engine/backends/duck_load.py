@@ -39,7 +39,7 @@ from facts.bulk import COLUMNS
 from facts.held import bounds, date_end_sql, date_start_sql, us
 from facts.model import Child, Episode, FactSet, RecordedAction
 from facts.moments import day_range_sql
-from facts.validate import FALSE_WORDS, HELD_KINDS, REQUIRED, RULES, TRUE_WORDS, Rule
+from facts.validate import FALSE_WORDS, HELD_KINDS, REQUIRED, RULES, TRUE_WORDS, Rule, near_home_sql
 
 INSTANT = Rule("instant")
 
@@ -283,8 +283,10 @@ def _invalid(rule: Rule, col: str) -> list[str]:
     out = [f"{col} IS NULL"] if rule.required or rule.kind == "boolean" else []
     if not rule.required and rule.kind in ("date", "instant"):
         out.append(f"(has_{col} AND {col} IS NULL)")  # written, but not a real date or time
-    if rule.kind == "id":
+    if rule.kind in ("id", "authority"):
         out.append(f"{col} IN ('True', 'False')")
+    if rule.kind == "authority":
+        out.append(near_home_sql(col))
     if rule.kind == "date":
         out.append(f"year({col}) NOT BETWEEN {YEARS[0]} AND {YEARS[1]}")
     if rule.kind == "choice":

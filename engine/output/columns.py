@@ -223,7 +223,16 @@ def csv_row(name: str, o: Obligation) -> tuple:
 
 # ---- the heading of a run ----
 
+# Beyond this many episodes the heading counts them rather than list them (a bulk folder's would fill a screen)
+HEADING_EPISODES = 12
+
+
 def heading(name: str, at: datetime, count: int, episodes: Iterable) -> str:
-    """'NAME: as at TIME - N obligations; episodes: E1 missing, risk high, ...' (no newline)."""
+    """'NAME: as at TIME - N obligations; episodes: E1 missing, risk high, ...' (no newline); beyond
+    HEADING_EPISODES episodes, '; 576 episodes (--format json lists them)'."""
+    episodes = list(episodes)
+    head = f"{visible(name)}: as at {when(at)} - {count} obligation{'s' * (count != 1)}"
+    if len(episodes) > HEADING_EPISODES:
+        return head + f"; {len(episodes)} episodes (--format json lists them)"
     ep = ", ".join(f"{visible(e.id)} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in episodes)
-    return f"{visible(name)}: as at {when(at)} - {count} obligation{'s' * (count != 1)}" + (f"; episodes: {ep}" if ep else "")
+    return head + (f"; episodes: {ep}" if ep else "")
