@@ -159,6 +159,14 @@ def test_each_problem_has_its_diagnostic_without_the_cell(tmp_path, change, code
     assert "03/13/2024" not in d.message and "Z" not in d.message.split("'")[1::2]
 
 
+def test_a_date_in_the_profiles_format_but_not_on_the_calendar_is_told_so(tmp_path):
+    """31 February fits yyyy-mm-dd: the message said it fitted none of the profile's formats."""
+    (d,) = [d for d in problems(ssd(tmp_path, missing=SSD_MISSING.replace("2024-03-05", "2024-02-31")))
+            if d.severity == "error"]
+    assert (d.code, Path(d.span.file).name, d.span.line, d.span.column) == ("F005", "ssd_missing.csv", 3, 3)
+    assert "no such day is on the calendar" in d.message and "2024-02-31" not in d.message
+
+
 def test_a_renamed_column_and_a_local_code_adapt_a_copy_of_the_profile(tmp_path):
     folder = ssd(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path,
                  missing=SSD_MISSING.replace("miss_person_id", "person").replace(",A,", ",AWOL,"))

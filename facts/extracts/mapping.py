@@ -55,6 +55,10 @@ class _Dates:
                                     f"other way round from the profile's formats ({listed})",
                                     "Clause does not guess: export dates as the profile says, or give a profile whose "
                                     "date_formats say how yours are written"))
+        elif shaped := next((f.text for f, p in zip(self.formats, self.compiled) if p.match(value)), None):
+            self.diags.append(error("F005", span, f"{what}: written as the profile's {shaped}, but no such day is on "
+                                                  "the calendar (a day past the month's end, a month over 12)",
+                                    "check the date in the case system"))
         else:
             detail = "" if private else " (the value is not repeated here)"
             self.diags.append(error("F005", span, f"{what}: not a date in any of the profile's formats ({listed}){detail}",
