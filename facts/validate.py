@@ -120,10 +120,12 @@ def ident(f: Field, name: str, label: str, diags: Diags) -> Any:
 
 
 # The policy's own authority (the vocabulary's default responsible_authority). Any other name reads as
-# another authority, so a slip for it ("Liverpool", "liverpol", "liverpool_city") would silently give an
-# "other local authority" child's duties: such a name is refused. Python and SQL (the fast reader) side by side.
+# another authority, so a slip for it ("Liverpool", "liverpol", "liverpool_city_council") or another name
+# for it (its usual short forms, its DfE and ONS codes) would silently give an "other local authority"
+# child's duties: such a name is refused. Python and SQL (the fast reader) side by side.
 HOME = "liverpool"
-HOME_SQL = f"regexp_replace(lower({{c}}), '[^a-z0-9]', '', 'g')"  # the name as `_squeezed` reads it
+HOME_NAMES = ("lpool", "lvpl", "lcc", "341", "e08000012")  # as `_squeezed` reads them: L'pool, LCC, 341, E08000012
+HOME_SQL = "regexp_replace(lower({c}), '[^a-z0-9]', '', 'g')"  # the name as `_squeezed` reads it
 
 
 def _squeezed(text: str) -> str:
@@ -141,16 +143,19 @@ def _edits(a: str, b: str) -> int:
 
 
 def near_home(name: str) -> bool:
-    """A name that is not HOME but surely means it: HOME within it, or two edits from it, case and
-    punctuation aside."""
+    """A name that is not HOME but surely means it: HOME within it, two edits from it, or one of HOME_NAMES,
+    case and punctuation aside."""
     squeezed = _squeezed(name)
-    return name != HOME and (HOME in squeezed or _edits(squeezed, HOME) <= 2)
+    return name != HOME and (HOME in squeezed or squeezed in HOME_NAMES
+                             or (abs(len(squeezed) - len(HOME)) <= 2 and _edits(squeezed, HOME) <= 2))
 
 
 def near_home_sql(col: str) -> str:
     """SQL: `near_home` of a column."""
     squeezed = HOME_SQL.format(c=col)
-    return f"({col} <> '{HOME}' AND (contains({squeezed}, '{HOME}') OR levenshtein({squeezed}, '{HOME}') <= 2))"
+    names = ", ".join(f"'{n}'" for n in HOME_NAMES)
+    return (f"({col} <> '{HOME}' AND (contains({squeezed}, '{HOME}') OR {squeezed} IN ({names}) "
+            f"OR levenshtein({squeezed}, '{HOME}') <= 2))")
 
 
 def authority(f: Field, name: str, label: str, diags: Diags) -> Any:

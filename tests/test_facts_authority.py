@@ -16,8 +16,8 @@ from cli.main import main
 from facts.validate import HOME, near_home, near_home_sql
 
 SLIPS = ["Liverpool", "LIVERPOOL", " liverpool ", "liverpol", "liverpoool", "livrepool", "liverpool_city_council",
-         "Liverpool City Council"]
-OTHERS = ["liverpool", "wirral", "knowsley", "sefton", "manchester", "L", "lpool"]
+         "Liverpool City Council", "L'pool", "lpool", "LCC", "341", "E08000012"]
+OTHERS = ["liverpool", "wirral", "knowsley", "sefton", "st_helens", "halton", "manchester", "L", "340", "E08000011"]
 
 
 def _folder(tmp_path: Path, authority: str) -> Path:
@@ -30,7 +30,7 @@ def _folder(tmp_path: Path, authority: str) -> Path:
 
 
 @pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
-@pytest.mark.parametrize("authority", ["Liverpool", "liverpol", "liverpool city council"])
+@pytest.mark.parametrize("authority", ["Liverpool", "liverpol", "liverpool city council", "341"])
 def test_a_slip_for_liverpool_is_refused_where_it_is_written(tmp_path, engine, authority):
     folder = _folder(tmp_path, authority)
     result = CliRunner().invoke(main, ["obligations", str(folder), "--engine", engine, "--at", "2024-03-10T12:00"])

@@ -57,7 +57,7 @@ class _Dates:
                                     "date_formats say how yours are written"))
         elif shaped := next((f.text for f, p in zip(self.formats, self.compiled) if p.match(value)), None):
             self.diags.append(error("F005", span, f"{what}: written as the profile's {shaped}, but no such day is on "
-                                                  "the calendar (a day past the month's end, a month over 12)",
+                                                  "the calendar (a day or month that does not exist)",
                                     "check the date in the case system"))
         else:
             detail = "" if private else " (the value is not repeated here)"
