@@ -63,11 +63,12 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
     from engine.backends.batch import Run
     from facts.loader import load_path
     cases = load_path(input_path, profile=profile).cases
-    if child is not None and not any(c.id == child for case in cases for c in case.facts.children):
-        from engine.explain.inquiry import no_such_child
-        raise no_such_child(input_path, child, sorted({c.id for case in cases for c in case.facts.children}), redact)
     if child is not None:  # only the cases that hold the child: the others would show as empty tables
-        cases = [case for case in cases if any(c.id == child for c in case.facts.children)]
+        holding = [case for case in cases if any(c.id == child for c in case.facts.children)]
+        if not holding:
+            from engine.explain.inquiry import no_such_child
+            raise no_such_child(input_path, child, sorted({c.id for case in cases for c in case.facts.children}), redact)
+        cases = holding
     from engine.backends.cases import evaluate_each
     runs = []
     for case, evaluation in zip(cases, evaluate_each(policy, [(c.facts, at or c.as_of) for c in cases], engine)):

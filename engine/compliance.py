@@ -22,14 +22,13 @@ from typing import Callable
 from compiler.codegen import NO_EPISODE_KEY
 from compiler.core import london_tables as london
 from compiler.core.london import LONDON, format_instant
-from compiler.core.vocabulary import OBLIGATION_STATUSES
+from compiler.core.vocabulary import HOME_AUTHORITY, OBLIGATION_STATUSES
 from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.backends.duck import evaluate_duck
 from engine.meaning.lifecycle import NAMED
 from engine.worklist import NO_STATE as UNTRACKED  # the state column when the input records no action at all
 from facts.model import Case, FactSet
-from facts.validate import HOME  # the policy's own authority
 
 SHAPE_VERSION = 1
 OVERDUE = "overdue"
@@ -203,7 +202,7 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
               WHERE {back} AND e.ek IN (SELECT ek FROM cat) GROUP BY e.id, e.ret)""", q).fetchone()
     returns = dict(zip(("returned", "within_72_hours", "later", "not_recorded"), r))
     ola = con.execute(f"""SELECT count(DISTINCT e.child), count(*) FROM in_episodes e JOIN in_children c ON c.id = e.child
-        WHERE {seen} AND c.responsible_authority <> '{HOME}'""", q).fetchone()
+        WHERE {seen} AND c.responsible_authority <> '{HOME_AUTHORITY}'""", q).fetchone()
     overdue = tuple(Overdue(row[0], row[1] or None, row[2], row[3], row[4], london.from_us(row[5]), london.from_us(row[6]))
                     for row in con.execute(
         f"""SELECT shown, CASE WHEN episode = {NO_EPISODE_KEY} THEN NULL ELSE shown_episode END, h.action, h.actor, h.clause,

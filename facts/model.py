@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from compiler.core.diagnostics import Span
+from compiler.core.vocabulary import HOME_AUTHORITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Child:
     born: date
     statuses: tuple[Held, ...] = ()
     flags: tuple[Held, ...] = ()
-    responsible_authority: str = "liverpool"
+    responsible_authority: str = HOME_AUTHORITY
     placed_in: str = "liverpool"
     span: Span = field(default=Span(""), compare=False)
     field_spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False)  # see `field_span`

@@ -28,8 +28,8 @@ from typing import Any, Callable
 
 from compiler.core.diagnostics import Diagnostic, Span, error
 from compiler.core.privacy import shown
-from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, MODALITIES, OBLIGATION_STATUSES,
-                                      PLACEMENTS, RISK_LEVELS, STATUSES)
+from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, HOME_AUTHORITY, MODALITIES,
+                                      OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.held import ends_before_start
 from facts.model import Held
 from compiler.core.london import DATE_EXAMPLE, INSTANT_EXAMPLE, NotReal, parse_date, parse_instant
@@ -119,12 +119,12 @@ def ident(f: Field, name: str, label: str, diags: Diags) -> Any:
     return BAD
 
 
-# The policy's own authority (the vocabulary's default responsible_authority). Any other name reads as
-# another authority, so a slip for it ("Liverpool", "liverpol", "liverpool_city_council") or another name
-# for it (its usual short forms, its DfE and ONS codes) would silently give an "other local authority"
-# child's duties: such a name is refused. Python and SQL (the fast reader) side by side.
-HOME = "liverpool"
-HOME_NAMES = ("lpool", "lvpl", "lcc", "341", "e08000012")  # as `_squeezed` reads them: L'pool, LCC, 341, E08000012
+# Any responsible_authority but HOME (the vocabulary's HOME_AUTHORITY) reads as another authority, so a slip
+# for it ("Liverpool", "liverpol", "liverpool_city_council") or another name for it (its usual short forms,
+# its DfE and ONS codes) would silently give an "other local authority" child's duties: such a name is
+# refused. Python and SQL (the fast reader) side by side.
+HOME = HOME_AUTHORITY
+HOME_NAMES = ("lpool", "lvpl", "lcc", "341", "e08000012")  # as `_squeezed` reads L'pool, Lvpl, LCC, 341, E08000012
 HOME_SQL = "regexp_replace(lower({c}), '[^a-z0-9]', '', 'g')"  # the name as `_squeezed` reads it
 
 

@@ -40,11 +40,14 @@ ACTIONS = (
     "keep_referral_open", "consider_legal_advice", "contact_fcdo",
 )
 
+# The policy's own authority: a child's responsible_authority unless the facts name another.
+HOME_AUTHORITY = "liverpool"
+
 # Child fields a condition may test with `the child has FIELD VALUE`.
 CHILD_FIELDS = {
     "placed_in": PLACEMENTS,
     # Any authority name is allowed; the policy only ever asks about liverpool.
-    "responsible_authority": ("liverpool",),
+    "responsible_authority": (HOME_AUTHORITY,),
 }
 
 # Episode fields: booleans tested as `the episode has FIELD`, levels as `... FIELD VALUE`.
@@ -52,5 +55,5 @@ EPISODE_LEVELS = {"police_risk": RISK_LEVELS, "inspector_risk": RISK_LEVELS}
 
 __all__ = [
     "ACTIONS", "ACTORS", "CATEGORIES", "CHILD_FIELDS", "EPISODE_BOOLEANS", "EPISODE_LEVELS",
-    "FLAGS", "MODALITIES", "OBLIGATION_STATUSES", "PLACEMENTS", "RISK_LEVELS", "STATUSES",
+    "FLAGS", "HOME_AUTHORITY", "MODALITIES", "OBLIGATION_STATUSES", "PLACEMENTS", "RISK_LEVELS", "STATUSES",
 ]
