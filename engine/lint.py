@@ -18,6 +18,7 @@ from typing import Iterator
 
 from compiler import ast
 from compiler.core.diagnostics import Diagnostic, warning
+from compiler.core.vocabulary import HOME_AUTHORITY
 from compiler.logic import Conjunction, satisfiable
 from compiler.policy import CompiledPolicy
 from engine.evaluation import evaluate
@@ -71,7 +72,7 @@ def example(conj: Conjunction, timings: list[ast.Timing]) -> tuple[FactSet, date
     statuses = sorted({a.status.value for a in pos if isinstance(a, ast.HasStatus)})
     if any(isinstance(a, ast.NoStatus) for a in negs) and not statuses:
         statuses = ["early_help"]
-    fields = {"placed_in": "liverpool", "responsible_authority": "liverpool"}
+    fields = {"placed_in": "liverpool", "responsible_authority": HOME_AUTHORITY}
     for a in pos:
         if isinstance(a, ast.ChildField):
             fields[a.field.value] = a.value.value
@@ -126,7 +127,7 @@ def _describe(facts: FactSet, at: datetime) -> str:
     bits = [f"a child born {c.born.isoformat()}", f"statuses [{', '.join(c.status_names)}]"]
     bits += [f"flags [{', '.join(c.flag_names)}]"] if c.flags else []
     bits += [f"placed in {c.placed_in}"] if c.placed_in != "liverpool" else []
-    bits += [f"responsible authority {c.responsible_authority}"] if c.responsible_authority != "liverpool" else []
+    bits += [f"responsible authority {c.responsible_authority}"] if c.responsible_authority != HOME_AUTHORITY else []
     ep = f"reported {format_instant(e.reported)}" + (f", returned {format_instant(e.returned)}" if e.returned else "")
     flags = [k for k in ("with_parents", "whereabouts_known", "safeguarding_concerns", "victim_of_crime") if getattr(e, k)]
     ep += "".join(f", {k}" for k in flags) + (f", police_risk {e.police_risk}" if e.police_risk else "")

@@ -35,6 +35,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from compiler.core.vocabulary import HOME_AUTHORITY
 from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from compiler.core.london import LONDON, utc, to_london
 
@@ -137,15 +138,15 @@ def _flags(rng: random.Random, k: _Kid) -> tuple[str, ...]:
 def _placement(rng: random.Random, k: _Kid) -> tuple[str, str]:
     """(responsible_authority, placed_in)."""
     if k.status != "looked_after":
-        return "liverpool", "liverpool"
+        return HOME_AUTHORITY, "liverpool"
     r = rng.random()
     if r < 0.22:
         return rng.choice(OTHER_AUTHORITIES), "liverpool"
     if r < 0.42:
-        return "liverpool", "merseyside"
+        return HOME_AUTHORITY, "merseyside"
     if r < 0.55:
-        return "liverpool", "outside_merseyside"
-    return "liverpool", "liverpool"
+        return HOME_AUTHORITY, "outside_merseyside"
+    return HOME_AUTHORITY, "liverpool"
 
 
 def _wall(day: date, rng: random.Random) -> datetime:

@@ -139,6 +139,11 @@ class DuckEvaluation:
     def episodes(self) -> tuple[EpisodeFacts, ...]:
         return self.episodes_of()
 
+    def episode_count(self, child: str | None = None) -> int:
+        """How many episodes `episodes_of(child)` gives, without building their facts."""
+        where, params = (" WHERE child = ?", [child]) if child is not None else ("", [])
+        return self.con.execute(f"SELECT count(*) FROM in_episodes{where}", params).fetchone()[0]
+
     def episodes_of(self, child: str | None = None) -> tuple[EpisodeFacts, ...]:
         """Each episode's category and risk, only those of `child` (a real id, as filters take) when given."""
         rename = getattr(self, "_rename", None) or (lambda child: child)

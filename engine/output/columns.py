@@ -227,12 +227,13 @@ def csv_row(name: str, o: Obligation) -> tuple:
 HEADING_EPISODES = 12
 
 
-def heading(name: str, at: datetime, count: int, episodes: Iterable) -> str:
+def heading(name: str, at: datetime, count: int, episodes: Iterable | int) -> str:
     """'NAME: as at TIME - N obligations; episodes: E1 missing, risk high, ...' (no newline); beyond
-    HEADING_EPISODES episodes, '; 576 episodes (--format json lists them)'."""
-    episodes = list(episodes)
+    HEADING_EPISODES episodes (or given only their number), '; 576 episodes (--format json lists them)'."""
+    episodes = episodes if isinstance(episodes, int) else list(episodes)
     head = f"{visible(name)}: as at {when(at)} - {count} obligation{'s' * (count != 1)}"
-    if len(episodes) > HEADING_EPISODES:
-        return head + f"; {len(episodes)} episodes (--format json lists them)"
+    if isinstance(episodes, int) or len(episodes) > HEADING_EPISODES:
+        n = episodes if isinstance(episodes, int) else len(episodes)
+        return head + f"; {n} episodes (--format json lists them)"
     ep = ", ".join(f"{visible(e.id)} {e.category or '?'}{', risk ' + e.risk if e.risk else ''}" for e in episodes)
     return head + (f"; episodes: {ep}" if ep else "")

@@ -25,8 +25,9 @@ from compiler.sql import literal
 from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import NAMED, RESULT
 from engine.meaning.obligations import HEAD_TEXTS
-from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, ID_TEXT, LISTS, NUMBERS,
-                                   OCCURRENCE, PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql, heading)
+from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, HEADING_EPISODES, ID_TEXT,
+                                   LISTS, NUMBERS, OCCURRENCE, PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql,
+                                   heading)
 from engine.meaning.lifecycle import span_macro
 
 Write = Callable[[str], object]
@@ -57,7 +58,8 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
     span_macro(ev.con)
     widths, any_status, count, ascii_only = _widths(ev, child, status)
-    write(heading(name, ev.at, count, ev.episodes_of(child)) + "\n")
+    many = ev.episode_count(child)  # beyond HEADING_EPISODES only their number is shown: not built
+    write(heading(name, ev.at, count, many if many > HEADING_EPISODES else ev.episodes_of(child)) + "\n")
     keep = [i for i in range(len(HEADERS)) if any_status or i != STATUS]
     head = [HEADERS[i] for i in keep]
     w = [widths[i] for i in keep]
