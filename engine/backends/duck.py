@@ -11,7 +11,7 @@ timing, occurrences and state (engine/meaning/obligations.py, lifecycle.py); the
 engine/meaning/episodes.py's.
 
 Invariants: nothing from a policy or the facts is spliced into SQL except as a quoted
-literal (compiler/sql.py) or a number; one in-memory database per evaluation, closed
+literal (compiler/sql.py) or a number; one in-memory database per evaluation (`DB`), closed
 with the evaluation; results stream in batches (`rows`, `iter_obligations`) so a
 national year never has to be held as Python objects.
 """
@@ -61,6 +61,20 @@ def sql_program(policy: CompiledPolicy) -> SqlProgram:
     return hit[1]
 
 
+# Every table lives in an in-memory database attached with compression (`evaluate_duck`): a checkpoint
+# compresses what is in it, which a chunked evaluation does to the input and to each chunk's obligations
+DB = "clause"
+
+
+def cursor(con: duckdb.DuckDBPyConnection, db: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` in `con`'s database, or `db` (a cursor starts in the default one, not `DB`). Threads
+    sharing `con` name `db`, asked of `con` once: a connection is not to be used by two threads at once."""
+    db = db or con.execute("SELECT current_database()").fetchone()[0]
+    cur = con.cursor()
+    cur.execute('USE "' + db.replace('"', '""') + '"')
+    return cur
+
+
 def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram, workers: int = 1) -> None:
     """Create the derived tables and fill them, stratum by stratum (recursive ones to a fixpoint).
     A stratum's statements are independent, so `workers` threads run them at once, each on its
@@ -69,10 +83,11 @@ def run_rules(con: duckdb.DuckDBPyConnection, sql: SqlProgram, workers: int = 1)
     so they are run in turn, all of them, until a whole round adds no row."""
     for create in sql.create_statements():
         con.execute(create)
+    db = con.execute("SELECT current_database()").fetchone()[0]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for stratum in sql.strata:
             once = sorted((s for s in stratum if not s.repeat), key=lambda s: -len(s.sql))  # longest first
-            list(pool.map(lambda s: con.cursor().execute(s.sql).close(), once))
+            list(pool.map(lambda s: cursor(con, db).execute(s.sql).close(), once))
             recursive = [s for s in stratum if s.repeat]
             while recursive and sum([con.execute(s.sql).fetchone()[0] for s in recursive]):
                 pass
@@ -110,7 +125,7 @@ class DuckEvaluation:
         """Result rows in output order, in batches: `columns` are SQL expressions over the columns of occ, heads
         and the ids' names, named bare (engine/meaning/lifecycle.py `NAMED`, `RESULT`)."""
         where, params = self.where(child, status, action)
-        cur = self.con.cursor()
+        cur = cursor(self.con)
         cur.execute(RESULT.format(columns=columns, where=where), params)
         while batch := cur.fetchmany(BATCH):
             yield from batch
@@ -237,7 +252,14 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     of the chunk's rows (read several times, a view would filter the whole input each time); the tables
     are back as they were afterwards."""
     count = con.execute("SELECT count(*) FROM in_children").fetchone()[0]
-    kind = "TABLE" if count > size else "VIEW"
+    chunked = count > size
+    kind = "TABLE" if chunked else "VIEW"
+    if chunked:
+        # what stays while the chunks run, the input and then each chunk's obligations, is compressed (a
+        # checkpoint): uncompressed, a national year's input alone (1.2 GB) outgrew the memory limit, every
+        # chunk spilled and read back, and the CPU per child grew with the input (1M children: 285 -> 263 CPU s;
+        # one chunk has no such pressure and the checkpoints would cost the UK year 2 s of 17)
+        con.execute("CHECKPOINT")  # the current database: `DB`
     for table in WHOLE:
         con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
     starts = range(0, max(count, 1), size)
@@ -247,6 +269,10 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
             con.execute(keyed(table, f"whole_{table}", where, kind))
         _derive(con, policy, workers)
         con.execute(f"ALTER TABLE occ RENAME TO occ_{i}")
+        if chunked:
+            for table in WHOLE:
+                con.execute(f"DROP TABLE {table}")
+            con.execute("CHECKPOINT")  # the current database: `DB`
         for table in ("category_by", "risk_by"):
             if i == 0:
                 con.execute(f"ALTER TABLE {table} RENAME TO all_{table}")
@@ -262,7 +288,8 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     else:
         con.execute("CREATE VIEW occ AS " + " UNION ALL ".join(f"SELECT * FROM occ_{i}" for i in range(len(starts))))
     for table in WHOLE:
-        con.execute(f"DROP {kind} {table}")
+        if not chunked:
+            con.execute(f"DROP VIEW {table}")
         con.execute(f"ALTER TABLE whole_{table} RENAME TO {table}")
 
 
@@ -330,6 +357,9 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     config["temp_directory"] = spill
     try:
         con = duckdb.connect(":memory:", config=config)
+        con.execute(f"ATTACH ':memory:' AS {DB} (COMPRESS)")
+        con.execute(f"USE {DB}")
+        con.execute("SET checkpoint_threshold = '1TB'")  # only `_derive_keyed`'s: one compresses tables about to be dropped
     except BaseException:  # Ctrl-C while DuckDB starts
         _remove_spill(spill, lock)
         raise
