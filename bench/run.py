@@ -209,8 +209,8 @@ NATIONAL = {"7,500 children": 7500, "75,000 children": 75000, "300,000 children"
 
 def national() -> str:
     """BENCH_NATIONAL=1: the whole command on 7.5k, 75k, 300k children (the first of the 1M-child year) and
-    1M, at default settings, against the floor; written to bench/national.md. Up to 300k each is run RUNS times
-    (median CPU; one run on the shared machine can be 10% off), 1M once."""
+    1M, at default settings, against the floor; written to bench/national.md. Each is run RUNS times (median
+    CPU; one run on the shared machine can be 15% off)."""
     folder = generate("national year", 1_000_000, None)
     lines = ["| load | children | episodes | obligations | runs | CPU s | wall s | peak MB | CPU s per 1,000 children "
              "| against 75,000 | floor CPU s | floor peak MB | floor CPU s per 1,000 children | floor against 75,000 "
@@ -222,7 +222,7 @@ def national() -> str:
     for name, n in NATIONAL.items():
         f = subset(folder, n) if n else folder
         children, episodes = counts(f)
-        runs = RUNS if n else 1
+        runs = RUNS
         ours, bare = [], []
         for _ in range(runs):
             ours.append(whole_command(f, tmp / "national.csv"))
@@ -244,7 +244,7 @@ def national() -> str:
     return ("# National scale\n\n" + f"`clause obligations FOLDER --engine duckdb --format csv -o FILE --at {AT}`, a fresh "
             f"process each, at default settings (DuckDB memory limit and chunk size of engine/backends/duck.py), on the "
             f"first N children of a synthetic 1,000,000-child 2024 year (facts/synth.py, seed 1); {os.cpu_count()} cores, "
-            "shared. CPU s: user + system of the process (all threads), the median of `runs` runs, alternating with the "
+            "shared. CPU s: user + system of the process (all threads), the median of the runs, alternating with the "
             "floor's; peak MB: its maximum resident memory. The floor: "
             "bench/floor.py on the same folder, as many rows (bare DuckDB reads the CSV files, sorts and writes; "
             "DuckDB's default memory limit, most of the machine's memory). \"Against 75,000\": the CPU per child over "
