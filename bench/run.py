@@ -149,16 +149,22 @@ def floor(folder: Path, rows: int, out: Path) -> dict:
     return measured([sys.executable, str(HERE / "floor.py"), str(folder), str(rows), str(out)])
 
 
+def paired(folder: Path, ours_out: Path, floor_out: Path, runs: int) -> tuple[dict, dict]:
+    """The whole command and the floor on the same load, alternately, `runs` times each: the run of median
+    CPU time of each."""
+    ours, bare = [], []
+    for _ in range(runs):
+        ours.append(whole_command(folder, ours_out))
+        bare.append(floor(folder, ours[-1]["rows"], floor_out))
+    mid = lambda rs: sorted(rs, key=lambda r: r["cpu"])[len(rs) // 2]  # noqa: E731
+    return mid(ours), mid(bare)
+
+
 def against_floor(folder: Path, runs: int = 3) -> list[str]:
     """The whole command and the floor on the same load, alternately, `runs` times each; medians of CPU time."""
     tmp = DATA / "out"
     tmp.mkdir(exist_ok=True)
-    ours, bare = [], []
-    for _ in range(runs):
-        ours.append(whole_command(folder, tmp / "obligations.csv"))
-        bare.append(floor(folder, ours[-1]["rows"], tmp / "floor.csv"))
-    mid = lambda rs: sorted(rs, key=lambda r: r["cpu"])[len(rs) // 2]  # noqa: E731
-    o, f = mid(ours), mid(bare)
+    o, f = paired(folder, tmp / "obligations.csv", tmp / "floor.csv", runs)
     return ["| run | rows written | CPU s | wall s | peak MB |", "|---|---|---|---|---|",
             f"| `clause obligations` (DuckDB, CSV to a file), a fresh process | {o['rows']:,} | {o['cpu']:.2f} | "
             f"{o['wall']:.2f} | {o['peak_mb']:,.0f} |",
@@ -222,19 +228,13 @@ def national() -> str:
     for name, n in NATIONAL.items():
         f = subset(folder, n) if n else folder
         children, episodes = counts(f)
-        runs = RUNS
-        ours, bare = [], []
-        for _ in range(runs):
-            ours.append(whole_command(f, tmp / "national.csv"))
-            bare.append(floor(f, ours[-1]["rows"], tmp / "national.csv"))
-        mid = lambda rs: sorted(rs, key=lambda r: r["cpu"])[len(rs) // 2]  # noqa: E731
-        r, b = mid(ours), mid(bare)
-        m = measure("duckdb", f, runs=runs)
+        r, b = paired(f, tmp / "national.csv", tmp / "national.csv", RUNS)
+        m = measure("duckdb", f, runs=RUNS)
         per, floor_per = 1000 * r["cpu"] / children, 1000 * b["cpu"] / children
         if n == 75000:
             base = {"ours": per, "floor": floor_per}
         against = (lambda v, k: f"{v / base[k]:.2f}x" if base else "")  # noqa: E731
-        lines.append(f"| {name} | {children:,} | {episodes:,} | {r['rows']:,} | {runs} | {r['cpu']:.1f} | {r['wall']:.1f} | "
+        lines.append(f"| {name} | {children:,} | {episodes:,} | {r['rows']:,} | {RUNS} | {r['cpu']:.1f} | {r['wall']:.1f} | "
                      f"{r['peak_mb']:,.0f} | {per:.3f} | {against(per, 'ours')} | {b['cpu']:.1f} | {b['peak_mb']:,.0f} | "
                      f"{floor_per:.3f} | {against(floor_per, 'floor')} | {r['cpu'] / b['cpu']:.2f}x | "
                      f"{1000 * (m['cpu_read'] + m['cpu_evaluate']) / children:.3f} | "

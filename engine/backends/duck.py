@@ -256,7 +256,7 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     kind = "TABLE" if chunked else "VIEW"
     if chunked:
         # what stays while the chunks run, the input and then each chunk's obligations, is compressed (a
-        # checkpoint): uncompressed, a national year's input alone (1.2 GB) outgrew the memory limit, every
+        # checkpoint): uncompressed, a national year's input alone (about 1.2 GB) outgrew the memory limit, every
         # chunk spilled and read back, and the CPU per child grew with the input (1M children: 285 -> 263 CPU s;
         # one chunk has no such pressure and the checkpoints would cost the UK year 2 s of 17)
         con.execute("CHECKPOINT")  # the current database: `DB`
@@ -359,7 +359,8 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
         con = duckdb.connect(":memory:", config=config)
         con.execute(f"ATTACH ':memory:' AS {DB} (COMPRESS)")
         con.execute(f"USE {DB}")
-        con.execute("SET checkpoint_threshold = '1TB'")  # only `_derive_keyed`'s: one compresses tables about to be dropped
+        # no automatic checkpoints, only `_derive_keyed`'s: an automatic one compresses tables about to be dropped
+        con.execute("SET checkpoint_threshold = '1TB'")
     except BaseException:  # Ctrl-C while DuckDB starts
         _remove_spill(spill, lock)
         raise
