@@ -156,8 +156,12 @@ def paired(folder: Path, ours_out: Path, floor_out: Path, runs: int) -> tuple[di
     for _ in range(runs):
         ours.append(whole_command(folder, ours_out))
         bare.append(floor(folder, ours[-1]["rows"], floor_out))
-    mid = lambda rs: sorted(rs, key=lambda r: r["cpu"])[len(rs) // 2]  # noqa: E731
-    return mid(ours), mid(bare)
+    return middle(ours), middle(bare)
+
+
+def middle(runs: list[dict]) -> dict:
+    """The run of median CPU time."""
+    return sorted(runs, key=lambda r: r["cpu"])[len(runs) // 2]
 
 
 def against_floor(folder: Path, runs: int = 3) -> list[str]:
@@ -186,8 +190,7 @@ def against_handwritten(folder: Path, runs: int = 3) -> list[str]:
             cmd = [sys.executable, str(HERE / "measure.py"), e, str(folder), AT]
             got[e].append(json.loads(subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True)
                                      .stdout.strip().splitlines()[-1]))
-    mid = lambda rs: sorted(rs, key=lambda r: r["cpu"])[len(rs) // 2]  # noqa: E731
-    m = {e: mid(rs) for e, rs in got.items()}
+    m = {e: middle(rs) for e, rs in got.items()}
     hand = m["handwritten"]["cpu"]
     lines = ["| back-end (bench/measure.py, a fresh process) | obligations | CPU s | evaluate wall s | CPU vs hand-written |",
              "|---|---|---|---|---|"]
@@ -201,7 +204,7 @@ def against_handwritten(folder: Path, runs: int = 3) -> list[str]:
         duck.append(whole_command(folder, tmp / "duckdb.csv"))
         mine.append(measured([sys.executable, str(HERE / "handwritten.py"), str(folder), AT, str(tmp / "handwritten.csv")]))
     same = (tmp / "duckdb.csv").read_bytes() == (tmp / "handwritten.csv").read_bytes()
-    d, h = mid(duck), mid(mine)
+    d, h = middle(duck), middle(mine)
     lines += ["", f"Whole commands, CSV to a file: `clause obligations --engine duckdb` {d['cpu']:.2f} CPU s, "
               f"`bench/handwritten.py` {h['cpu']:.2f} CPU s: DuckDB {h['cpu'] / d['cpu']:.2f}x faster than the "
               f"hand-written reference; the two files {'byte-identical' if same else 'DIFFER'} "
@@ -215,23 +218,31 @@ NATIONAL = {"7,500 children": 7500, "75,000 children": 75000, "300,000 children"
 
 def national() -> str:
     """BENCH_NATIONAL=1: the whole command on 7.5k, 75k, 300k children (the first of the 1M-child year) and
-    1M, at default settings, against the floor; written to bench/national.md. Each is run RUNS times (median
-    CPU; one run on the shared machine can be 15% off)."""
+    1M, at default settings, against the floor; written to bench/national.md. The sizes are run in turn,
+    RUNS rounds (median CPU of each size): the machine's speed drifts over the bench's half hour by as much
+    as 15%, and run size after size that drift would show as growth with size."""
     folder = generate("national year", 1_000_000, None)
+    loads = {name: subset(folder, n) if n else folder for name, n in NATIONAL.items()}
     lines = ["| load | children | episodes | obligations | runs | CPU s | wall s | peak MB | CPU s per 1,000 children "
              "| against 75,000 | floor CPU s | floor peak MB | floor CPU s per 1,000 children | floor against 75,000 "
              "| CPU over floor | read + rules CPU s per 1,000 children | output CPU s per million obligations |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     tmp = DATA / "out"
     tmp.mkdir(exist_ok=True)
+    got: dict[str, tuple[list[dict], list[dict], list[dict]]] = {name: ([], [], []) for name in loads}
+    for round_ in range(RUNS):
+        for name, f in loads.items():
+            ours, bare, split = got[name]
+            ours.append(whole_command(f, tmp / "national.csv"))
+            bare.append(floor(f, ours[-1]["rows"], tmp / "national.csv"))
+            split.append(measure("duckdb", f))
+            print(f"round {round_ + 1}: {name}: {ours[-1]['cpu']:.1f} CPU s, floor {bare[-1]['cpu']:.1f}", file=sys.stderr)
     base: dict[str, float] = {}
-    for name, n in NATIONAL.items():
-        f = subset(folder, n) if n else folder
+    for name, f in loads.items():
         children, episodes = counts(f)
-        r, b = paired(f, tmp / "national.csv", tmp / "national.csv", RUNS)
-        m = measure("duckdb", f, runs=RUNS)
+        r, b, m = (middle(rs) for rs in got[name])
         per, floor_per = 1000 * r["cpu"] / children, 1000 * b["cpu"] / children
-        if n == 75000:
+        if NATIONAL[name] == 75000:
             base = {"ours": per, "floor": floor_per}
         against = (lambda v, k: f"{v / base[k]:.2f}x" if base else "")  # noqa: E731
         lines.append(f"| {name} | {children:,} | {episodes:,} | {r['rows']:,} | {RUNS} | {r['cpu']:.1f} | {r['wall']:.1f} | "
@@ -239,17 +250,17 @@ def national() -> str:
                      f"{floor_per:.3f} | {against(floor_per, 'floor')} | {r['cpu'] / b['cpu']:.2f}x | "
                      f"{1000 * (m['cpu_read'] + m['cpu_evaluate']) / children:.3f} | "
                      f"{1e6 * m['cpu_write'] / m['obligations']:.2f} |")
-        print(lines[-1], file=sys.stderr)
     (tmp / "national.csv").unlink(missing_ok=True)
     return ("# National scale\n\n" + f"`clause obligations FOLDER --engine duckdb --format csv -o FILE --at {AT}`, a fresh "
             f"process each, at default settings (DuckDB memory limit and chunk size of engine/backends/duck.py), on the "
             f"first N children of a synthetic 1,000,000-child 2024 year (facts/synth.py, seed 1); {os.cpu_count()} cores, "
-            "shared. CPU s: user + system of the process (all threads), the median of the runs, alternating with the "
-            "floor's; peak MB: its maximum resident memory. The floor: "
+            "shared. CPU s: user + system of the process (all threads), the median of the runs; the sizes run in turn, "
+            f"{RUNS} rounds, each size's command then its floor then its split, so the machine's drift falls on every "
+            "size alike; peak MB: its maximum resident memory. The floor: "
             "bench/floor.py on the same folder, as many rows (bare DuckDB reads the CSV files, sorts and writes; "
             "DuckDB's default memory limit, most of the machine's memory). \"Against 75,000\": the CPU per child over "
             "the same at 75,000 children (1.00x is linear). The last two columns split the same work "
-            "in another fresh process (bench/measure.py, the median run): reading the facts and running the rules, which go a chunk of "
+            "in another fresh process (bench/measure.py, the run of median CPU): reading the facts and running the rules, which go a chunk of "
             "children at a time, against the output, one sort of every obligation then the CSV (streamed to /dev/null).\n\n"
             + "\n".join(lines) + "\n")
 

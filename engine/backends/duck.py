@@ -62,7 +62,7 @@ def sql_program(policy: CompiledPolicy) -> SqlProgram:
 
 
 # Every table lives in an in-memory database attached with compression (`evaluate_duck`): a checkpoint
-# compresses what is in it, which a chunked evaluation does to the input and to each chunk's obligations
+# compresses what is in it, which a chunked evaluation does to its input before the chunks run
 DB = "clause"
 
 
@@ -255,10 +255,11 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
     chunked = count > size
     kind = "TABLE" if chunked else "VIEW"
     if chunked:
-        # what stays while the chunks run, the input and then each chunk's obligations, is compressed (a
-        # checkpoint): uncompressed, a national year's input alone (about 1.2 GB) outgrew the memory limit, every
-        # chunk spilled and read back, and the CPU per child grew with the input (1M children: 285 -> 263 CPU s;
-        # one chunk has no such pressure and the checkpoints would cost the UK year 2 s of 17)
+        # the input, read by every chunk, is compressed first (a checkpoint): uncompressed, a national year's
+        # input alone (about 1.2 GB) outgrew the memory limit, and every chunk spilled and read it back (1M
+        # children: 285 -> 263 CPU s). The chunks' obligations are not: a checkpoint after each chunk cost
+        # 2-2.7 CPU s a chunk and saved the output's sort about half that (1M children: 289 -> 271 CPU s).
+        # One chunk has no such pressure, and the checkpoint would cost the UK year 2 s of 17.
         con.execute("CHECKPOINT")  # the current database: `DB`
     for table in WHOLE:
         con.execute(f"ALTER TABLE {table} RENAME TO whole_{table}")
@@ -272,7 +273,6 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
         if chunked:
             for table in WHOLE:
                 con.execute(f"DROP TABLE {table}")
-            con.execute("CHECKPOINT")  # the current database: `DB`
         for table in ("category_by", "risk_by"):
             if i == 0:
                 con.execute(f"ALTER TABLE {table} RENAME TO all_{table}")
