@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from cli.app import EXIT_INVALID, EXIT_NO, main, policy_folder
+from cli.app import EXIT_INVALID, EXIT_NO, fail_on_domain_errors, main, policy_folder
 from compiler.core.diagnostics import ClauseError, Diagnostic, Span, display_path, error, render_text
 
 
@@ -48,6 +48,7 @@ def _link(path: Path) -> Diagnostic:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--check", is_flag=True, help="Write nothing; list the files that would change and exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True, help="With --check, show each change as a unified diff.")
+@fail_on_domain_errors
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Format .clause files (default: the policy folder found from here). Comments and quotes are kept exactly."""
     from compiler.core.files import write_atomic

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from click.testing import CliRunner
 
 from cli.main import main
+from compiler import ast
 from engine import evaluate
 from engine.explain.nodes import Node
 from engine.explain.why import why, why_not
-from engine.explain.words import headline
+from engine.explain.words import denied, headline
 from facts.yamlcase import case_files, load_case
 from tests.evaluated import case_evaluation, policy as bundled_policy
 
@@ -76,12 +79,21 @@ def test_why_not_says_no_episode_in_the_window_had_concerns() -> None:
     assert headline(concerns.children[0]).startswith("no episode of child C1 reported in the 30 days up to Sat 15 Jun 2024 10:00")
 
 
+@given(st.sampled_from(typing.get_args(ast.Atom)).flatmap(st.from_type))
+def test_every_kind_of_condition_can_be_denied_in_plain_words(atom: ast.Atom) -> None:
+    """A negated condition is said as a denial ("the child has not returned"), never as the language's
+    "not the child has returned"; a new kind of condition without its denial fails here."""
+    said, no = ast.describe(atom), denied(atom)
+    assert no != said and not no.startswith("not ")
+    assert " not " in f" {no} " or (isinstance(atom, ast.NoStatus) and no == "the child has a status")
+
+
 def test_negated_condition_holds_and_says_so() -> None:
     case, result = _evaluate("cin-1-missing-72-hours-team-manager-discussion")
     [ob] = [o for o in result.obligations if o.clause == "LMCP-CIN-1"]
     tree = why(result, ob)
-    negated = {headline(n): n for n in tree.walk() if n.kind == "condition" and headline(n).startswith("not ")}
-    assert {"not the child has status child_protection_plan", "not the child has status looked_after"} <= set(negated)
+    negated = {headline(n): n for n in tree.walk() if n.kind == "condition" and n.negated}
+    assert {"the child does not have status child_protection_plan", "the child does not have status looked_after"} <= set(negated)
     for n in negated.values():
         assert n.holds and headline(n.children[0]).startswith("child C1: statuses child_in_need")
     # the derived category is explained by its own clause, with the exception that did not apply

@@ -131,6 +131,21 @@ def test_check_with_diff_shows_a_unified_diff(folder: Path) -> None:
     assert "+  also police must locate_child" in result.stdout and "(formatted)" in result.stdout
 
 
+def test_a_reader_that_stops_early_ends_the_check_quietly(tmp_path: Path) -> None:
+    """`clause fmt --check --diff | head`: a traceback (BrokenPipeError) was printed when head stopped reading."""
+    import subprocess
+    import sys
+    for i in range(400):  # diffs far beyond a pipe's buffer
+        (tmp_path / f"messy{i:03}.clause").write_text(MESSY, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "fmt", "--check", "--diff", str(tmp_path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(15) == b"would reformat "
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "Traceback" not in err, err
+    assert all(f.read_text(encoding="utf-8") == MESSY for f in tmp_path.iterdir())
+
+
 def test_fmt_rewrites_the_files_that_change_and_then_check_passes(folder: Path) -> None:
     good = folder / "good.clause"
     before = good.stat().st_mtime_ns

@@ -125,7 +125,7 @@ class DuckEvaluation:
         """Result rows in output order, in batches: `columns` are SQL expressions over the columns of occ, heads
         and the ids' names, named bare (engine/meaning/lifecycle.py `NAMED`, `RESULT`)."""
         where, params = self.where(child, status, action)
-        cur = cursor(self.con)
+        cur = cursor(self.con, DB)  # evaluate_duck made the connection, in `DB`
         cur.execute(RESULT.format(columns=columns, where=where), params)
         while batch := cur.fetchmany(BATCH):
             yield from batch

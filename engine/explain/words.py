@@ -119,7 +119,43 @@ def record_words(n: RecordNode) -> str:
 
 
 def condition_words(n: ConditionNode) -> str:
-    return ("not " if n.negated else "") + ast.describe(n.atom)
+    """The condition as the clause states it, or, negated, denied in plain words ("the child does not have
+    status looked_after", where the language writes "not the child has status looked_after")."""
+    return denied(n.atom) if n.negated else ast.describe(n.atom)
+
+
+def denied(atom: ast.Atom) -> str:
+    """`ast.describe(atom)` denied."""
+    a = atom
+    if isinstance(a, ast.HasStatus):
+        return f"the child does not have status {a.status}"
+    if isinstance(a, ast.NoStatus):
+        return "the child has a status"
+    if isinstance(a, ast.HasFlag):
+        return f"the child does not have flag {a.flag}"
+    if isinstance(a, ast.ChildField):
+        return f"the child does not have {a.field} {a.value}"
+    if isinstance(a, ast.Age):
+        return f"the child is not aged {a.years} or {a.side}"
+    if isinstance(a, ast.Returned):
+        return "the child has not returned"
+    if isinstance(a, ast.Reported):
+        return "the child has not been reported missing"
+    if isinstance(a, ast.Window):
+        return f"the child has not been reported missing {a.count} times within {a.within}"
+    if isinstance(a, ast.WindowFlag):
+        return f"the child has not had {a.flag} within {a.within}"
+    if isinstance(a, ast.Lasted):
+        return f"the episode has not lasted {'more than ' if a.strictly_more else ''}{a.duration}"
+    if isinstance(a, ast.EpisodeField):
+        return f"the episode does not have {a.field}" + (f" {a.value}" if a.value else "")
+    if isinstance(a, ast.Category):
+        return f"the episode is not {a.category}"
+    if isinstance(a, ast.Risk):
+        return f"the risk is not {a.level}"
+    if isinstance(a, ast.OffDay):
+        return f"{a.moment} does not fall on a weekend" + (" or public holiday" if a.holidays else "")
+    raise TypeError(atom)
 
 
 def _timing(n: TimingNode) -> str:
