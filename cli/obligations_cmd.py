@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 
@@ -51,11 +52,11 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
         _bulk(policy, extract or input_path, at, child, status, fmt, engine, output, redact)
         return
     if bulk:
-        from engine.backends.batch import Run, now
+        from engine.backends.batch import Run
         from facts.loader import load_path
         loaded = load_path(input_path, profile=profile)
         show_notes(loaded.notes)
-        facts, at = loaded.bulk, at or now()
+        facts, at = loaded.bulk, at or _now()
         ev = evaluate_case(policy, facts, at, engine)
         obs = with_upcoming(policy, facts, at, minutes, list(ev.obligations), choose(engine, len(facts.episodes)))
         _write([(Run("bulk", None, ev).for_child(child), _only(obs, child, status))], fmt, output, redact)
@@ -108,6 +109,16 @@ class _Hidden:
         return False
 
 
+def _now() -> datetime:
+    """A folder has no as_of of its own: without --at it is judged now, said on stderr (its states, open or
+    overdue, depend on the time, and a CSV shows no time)."""
+    from compiler.core.london import format_instant
+    from engine.backends.batch import now
+    at = now()
+    click.echo(f"judged as at {format_instant(at)} (now; --at gives another time)", err=True)
+    return at
+
+
 def _bar(fmt: str, length: int, label: str):
     """A progress bar on stderr, shown only for a table written to a terminal."""
     show = fmt == "table" and sys.stdout.isatty()
@@ -118,9 +129,9 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
     """A bulk folder or an extract (facts.extracts.Extract): DuckDB streams the rows as it writes them;
     pyDatalog evaluates children in chunks."""
     from engine.backends import choose, episode_lines
-    from engine.backends.batch import Run, now
+    from engine.backends.batch import Run
     from facts.extracts import Extract, extract_episodes, read_extract
-    at = at or now()
+    at = at or _now()
     facts = None
     is_extract = isinstance(folder, Extract)
     episodes = extract_episodes(folder) if is_extract else episode_lines(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import textwrap
 from datetime import date, datetime
 from pathlib import Path
@@ -320,3 +321,19 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> N
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait() == 141 and "error" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("horizon", [(), ("--horizon", "7d")])
+def test_a_folder_without_at_is_judged_now_and_says_when(tmp_path: Path, horizon: tuple[str, ...]) -> None:
+    """A bulk folder has no as_of: without --at it is judged now, and stderr says at what minute (a CSV shows
+    no time, and its states depend on it); with --at nothing is said."""
+    from engine.backends.batch import now
+    facts = FactSet((Child("C1", date(2012, 5, 1), ("looked_after",)),),
+                    (Episode("E1", "C1", parse_instant("2024-03-01T08:00")),))
+    write_bulk(facts, tmp_path / "in")
+    before = now()
+    result = ok("obligations", str(tmp_path / "in"), "--format", "csv", *horizon)
+    said = re.search(r"judged as at (\S+) \(now; --at gives another time\)", result.stderr)
+    assert said and before <= parse_instant(said.group(1)) <= now(), result.stderr
+    fixed = ok("obligations", str(tmp_path / "in"), "--format", "csv", "--at", "2024-03-02T08:00", *horizon)
+    assert "judged as at" not in fixed.stderr
