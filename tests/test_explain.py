@@ -14,7 +14,7 @@ from compiler import ast
 from engine import evaluate
 from engine.explain.nodes import Node
 from engine.explain.why import why, why_not
-from engine.explain.words import denied, headline
+from engine.explain.words import DENIALS, denied, headline
 from facts.yamlcase import case_files, load_case
 from tests.evaluated import case_evaluation, policy as bundled_policy
 
@@ -83,6 +83,7 @@ def test_why_not_says_no_episode_in_the_window_had_concerns() -> None:
 def test_every_kind_of_condition_can_be_denied_in_plain_words(atom: ast.Atom) -> None:
     """A negated condition is said as a denial ("the child has not returned"), never as the language's
     "not the child has returned"; a new kind of condition without its denial fails here."""
+    assert set(DENIALS) == set(typing.get_args(ast.Atom))
     said, no = ast.describe(atom), denied(atom)
     assert no != said and not no.startswith("not ")
     assert " not " in f" {no} " or (isinstance(atom, ast.NoStatus) and no == "the child has a status")
