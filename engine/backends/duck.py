@@ -38,7 +38,7 @@ from compiler.core import london_tables as london
 from engine.meaning.base_facts import build_base, london_sql
 from engine.backends.duck_load import SCRATCH, create_tz, intern_ids, keyed, load_factset, load_folder
 from engine.meaning.episodes import build_episode_facts
-from engine.meaning.lifecycle import RESULT, build_duties
+from engine.meaning.lifecycle import RESULT, build_duties, gather
 from engine.evaluation import EpisodeFacts
 from engine.meaning.obligations import Obligation, build_arisen, build_heads, heads_as_enum
 from facts import limits
@@ -281,12 +281,7 @@ def _derive_keyed(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, worker
                 con.execute(f"DROP TABLE {table}")
     for table in ("category_by", "risk_by"):
         con.execute(f"ALTER TABLE all_{table} RENAME TO {table}")
-    # the chunks' obligations are read through one view: copied into one table they cost the national
-    # year 7.8 CPU s of 268, and nothing writes them once the rules are done
-    if len(starts) == 1:
-        con.execute("ALTER TABLE occ_0 RENAME TO occ")
-    else:
-        con.execute("CREATE VIEW occ AS " + " UNION ALL ".join(f"SELECT * FROM occ_{i}" for i in range(len(starts))))
+    gather(con, [f"occ_{i}" for i in range(len(starts))])
     for table in WHOLE:
         if not chunked:
             con.execute(f"DROP VIEW {table}")
