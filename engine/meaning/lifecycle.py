@@ -54,8 +54,9 @@ WALLS = "london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall"
 # the formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s); the clock times too are
 # worked out after the sort. SELECT over one subquery keeps its order (DuckDB's order preservation:
 # https://duckdb.org/docs/stable/sql/dialect/order_preservation).
-RESULT = """SELECT {columns} FROM (SELECT *, """ + WALLS + """ FROM (SELECT * EXCLUDE (triggered_wall, due_wall) FROM """ + NAMED + """{where}
-ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2))"""
+RESULT = ("SELECT {columns} FROM (SELECT *, " + WALLS + " FROM (SELECT * EXCLUDE (triggered_wall, due_wall) FROM "
+          + NAMED + """{where}
+ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2))""")
 
 
 def gather(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> None:
@@ -175,10 +176,11 @@ MATCH = f"""a.child = d.child AND a.action = d.action AND (a.episode IS NULL OR 
 
 def build_duties(con: duckdb.DuckDBPyConnection) -> None:
     """occ(child, episode, hid, occurrence, triggered, due, status, done_at, clauses, open_for,
-    triggered_latest, due_latest) (read with its clock times: `gather`) from `arisen` and `heads`, by the rules above; `clauses` is NULL for a duty one clause
-    creates (readers show heads.clause). Discharge and state are worked out row by row before rows are made
-    one: the rows of one duty share child, episode, action, arising and due time, so they match the same
-    actions; the duty then keeps its first row's state, as Python does."""
+    triggered_latest, due_latest) from `arisen` and `heads`, by the rules above (read with its clock times:
+    `gather`); `clauses` is NULL for a duty one clause creates (readers show heads.clause). Discharge and
+    state are worked out row by row before rows are made one: the rows of one duty share child, episode,
+    action, arising and due time, so they match the same actions; the duty then keeps its first row's state,
+    as Python does."""
     con.execute(f"""CREATE OR REPLACE TABLE done AS
         SELECT d.rowid AS did, min(a.at_us) AS done_at FROM arisen d JOIN in_actions a ON {MATCH}
            AND NOT d.recurs AND (d.triggered IS NULL OR a.at_us >= d.triggered)
