@@ -53,7 +53,10 @@ WALLS = "london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall"
 # share but the joins' own): ordered first and formatted after, as a sort carries each row's every column and
 # the formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s); the clock times too are
 # worked out after the sort. SELECT over one subquery keeps its order (DuckDB's order preservation:
-# https://duckdb.org/docs/stable/sql/dialect/order_preservation).
+# https://duckdb.org/docs/stable/sql/dialect/order_preservation). One sort of every row grows faster than the
+# rows (bench/national.md); sorting in ranges of due time did not pay: filed into 15 ranges of ~3M rows as each
+# chunk ended, a national year's output took 84 CPU s, not 101, but the filing cost 37 (a table per range and
+# chunk ran DuckDB out of memory in the output).
 RESULT = ("SELECT {columns} FROM (SELECT *, " + WALLS + " FROM (SELECT * EXCLUDE (triggered_wall, due_wall) FROM "
           + NAMED + """{where}
 ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2))""")
