@@ -54,9 +54,9 @@ WALLS = "london_wall(triggered) AS triggered_wall, london_wall(due) AS due_wall"
 # the formatted text is far wider than the row (the UK year's CSV: 9.6 -> 7.6 CPU s); the clock times too are
 # worked out after the sort. SELECT over one subquery keeps its order (DuckDB's order preservation:
 # https://duckdb.org/docs/stable/sql/dialect/order_preservation). One sort of every row grows faster than the
-# rows (bench/national.md); sorting in ranges of due time did not pay: filed into 15 ranges of ~3M rows as each
-# chunk ended, a national year's output took 84 CPU s, not 101, but the filing cost 37 (a table per range and
-# chunk ran DuckDB out of memory in the output).
+# rows (bench/national.md), but sorting by ranges of due time did not pay: with each chunk's duties filed into
+# 15 ranges of ~3M rows, 1M children's output took 84 CPU s instead of 101, and the filing cost 37 more (a table
+# per chunk and range instead ran DuckDB out of memory while writing).
 RESULT = ("SELECT {columns} FROM (SELECT *, " + WALLS + " FROM (SELECT * EXCLUDE (triggered_wall, due_wall) FROM "
           + NAMED + """{where}
 ORDER BY o.due NULLS LAST, o.triggered NULLS LAST, o.child, o.episode, h.r1, o.occurrence, h.r2))""")
