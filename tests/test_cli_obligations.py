@@ -204,6 +204,15 @@ def test_status_filter() -> None:
     assert overdue["obligations"]
 
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_status_filter_matching_nothing_keeps_the_tables_columns(engine: str) -> None:
+    """No duty ended: the table is empty but still has the status column (it once vanished with the rows)."""
+    lines = ok("obligations", str(EXAMPLES), "--status", "ended", "--engine", engine).stdout.splitlines()
+    assert "0 obligations" in lines[0] and len(lines) == 3
+    assert lines[1].split() == ["due", "status", "child", "episode", "action", "actor", "modality", "triggered",
+                                "clause"]
+
+
 def test_status_filter_rejects_an_unknown_status() -> None:
     """--status takes only the four statuses."""
     assert_invalid(clause("obligations", str(EXAMPLES), "--status", "late"), "--status", "late")

@@ -155,7 +155,6 @@ TABLE = (
            " || CASE WHEN contains(clauses, ';') THEN ', ' || replace(substr(clauses, strpos(clauses, ';') + 1), "
            "';', ', ') ELSE '' END"),
 )
-STATUS = 1  # the table's status column, left out when no obligation has a status
 HEADERS = tuple(c.name for c in TABLE)
 
 

@@ -13,7 +13,7 @@ from typing import Iterable
 from compiler.core.london import format_instant
 from engine.backends.batch import Run
 from engine.meaning.obligations import Obligation
-from engine.output.columns import CSV_HEADER, HEADERS, STATUS, TABLE, csv_line, csv_row, data, heading
+from engine.output.columns import CSV_HEADER, HEADERS, TABLE, csv_line, csv_row, data, heading
 
 
 def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
@@ -21,8 +21,6 @@ def table(runs: Iterable[tuple[Run, list[Obligation]]]) -> str:
     for run, obligations in runs:
         out.append(heading(run.name, run.evaluation.at, len(obligations), run.evaluation.episodes))
         rows = [HEADERS] + [tuple(c.python(o) for c in TABLE) for o in obligations]
-        if not any(o.status for o in obligations):
-            rows = [r[:STATUS] + r[STATUS + 1:] for r in rows]
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for i, r in enumerate(rows):
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

@@ -26,7 +26,7 @@ from engine.backends.duck import DuckEvaluation
 from engine.meaning.lifecycle import NAMED, RESULT
 from engine.meaning.obligations import HEAD_TEXTS
 from engine.output.columns import (APPROX, CSV_HEADER, DATA, FORMULA_SQL, HEAD_TEXT, HEADERS, HEADING_EPISODES, ID_TEXT,
-                                   LISTS, NUMBERS, OCCURRENCE, PLAIN, STATUS, TABLE, csv_line, csv_text, csv_text_sql,
+                                   LISTS, NUMBERS, OCCURRENCE, PLAIN, TABLE, csv_line, csv_text, csv_text_sql,
                                    heading)
 from engine.meaning.lifecycle import span_macro
 
@@ -37,13 +37,13 @@ JSON_COLUMNS_LIST = tuple(c.sql for c in DATA)
 JSON_COLUMNS = ", ".join(JSON_COLUMNS_LIST) + ", " + OCCURRENCE.sql + ", " + ", ".join(c.sql for c in APPROX)
 
 
-def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], bool, int, bool]:
-    """Column widths (header included), whether any obligation has a status, the count, whether all is ASCII."""
+def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[list[int], int, bool]:
+    """Column widths (header included), the count, whether all is ASCII."""
     where, params = ev.where(child, status)
     cols = ", ".join(f"max(length({c})), max(strlen({c}))" for c in CELLS)
-    row = ev.con.execute(f"SELECT count(*), bool_or(o.status IS NOT NULL), {cols} FROM {NAMED}{where}",
+    row = ev.con.execute(f"SELECT count(*), {cols} FROM {NAMED}{where}",
                          params).fetchone()
-    count, any_status, sizes = row[0], bool(row[1]), row[2:]
+    count, sizes = row[0], row[1:]
     chars, nbytes = sizes[0::2], sizes[1::2]
     ascii_only = all(c == b for c, b in zip(chars, nbytes))
     if not ascii_only:  # measure as Python does
@@ -52,24 +52,21 @@ def _widths(ev: DuckEvaluation, child: str | None, status: str | None) -> tuple[
             widths = [max(w, len(x)) for w, x in zip(widths, r)]
     else:
         widths = [c or 0 for c in chars]
-    return [max(w, len(h)) for w, h in zip(widths, HEADERS)], any_status, count, ascii_only
+    return [max(w, len(h)) for w, h in zip(widths, HEADERS)], count, ascii_only
 
 
 def write_table(ev: DuckEvaluation, name: str, write: Write, child: str | None = None, status: str | None = None) -> None:
     span_macro(ev.con)
-    widths, any_status, count, ascii_only = _widths(ev, child, status)
+    widths, count, ascii_only = _widths(ev, child, status)
     many = ev.episode_count(child)  # beyond HEADING_EPISODES only their number is shown: not built
     write(heading(name, ev.at, count, many if many > HEADING_EPISODES else ev.episodes_of(child)) + "\n")
-    keep = [i for i in range(len(HEADERS)) if any_status or i != STATUS]
-    head = [HEADERS[i] for i in keep]
-    w = [widths[i] for i in keep]
-    write(("  " + "  ".join(c.ljust(n) for c, n in zip(head, w))).rstrip() + "\n")
-    write(("  " + "  ".join("-" * n for n in w)).rstrip() + "\n")
+    write(("  " + "  ".join(c.ljust(n) for c, n in zip(HEADERS, widths))).rstrip() + "\n")
+    write(("  " + "  ".join("-" * n for n in widths)).rstrip() + "\n")
     if not ascii_only:  # pad as Python does
         for r in ev.rows(", ".join(CELLS), child, status):
-            write(("  " + "  ".join(r[i].ljust(n) for i, n in zip(keep, w))).rstrip() + "\n")
+            write(("  " + "  ".join(x.ljust(n) for x, n in zip(r, widths))).rstrip() + "\n")
         return
-    line = " || '  ' || ".join(f"rpad({CELLS[i]}, {n}, ' ')" for i, n in zip(keep, w))
+    line = " || '  ' || ".join(f"rpad({cell}, {n}, ' ')" for cell, n in zip(CELLS, widths))
     for (text,) in ev.rows(f"rtrim('  ' || {line}, ' ')", child, status):
         write(text + "\n")
 
