@@ -14,6 +14,7 @@ answers: a command on one case should not pay for them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Collection, Iterable
 
@@ -41,6 +42,11 @@ class CompiledPolicy:
 
     def document(self, doc_id: str) -> ast.Document | None:
         return next((d for d in self.ast.items(ast.Document) if d.id.value == doc_id), None)
+
+    @cached_property
+    def action_names(self) -> frozenset[str]:
+        """The actions a recorded action may name (`known_names`): any other could discharge nothing."""
+        return frozenset(self.known_names()["action"])
 
     def known_names(self) -> dict[str, tuple[str, ...]]:
         """The names an obligation of this policy can carry: the vocabulary's actions and actors plus

@@ -19,6 +19,8 @@ from engine.meaning import lifecycle, obligations as obl
 from engine.backends.pydatalog import run
 from engine.meaning.base_facts import BaseFact, base_facts
 from engine.meaning.episodes import first_derived, listed
+from compiler.core.diagnostics import raise_if_errors
+from facts.collect import unknown_actions
 from facts.model import FactSet
 
 
@@ -79,6 +81,8 @@ def evaluate(policy: CompiledPolicy, facts: FactSet, at: datetime, action: str |
              law_date: date | None = None) -> Evaluation:
     """`action`: derive only that action's obligations (for explaining them; the same ones as a whole
     evaluation gives, since an obligation's state depends only on actions of its own kind).
-    `law_date`: judge every episode by the clauses in force on that day, not on its report's."""
+    `law_date`: judge every episode by the clauses in force on that day, not on its report's. Raises
+    ClauseError (F014) when a recorded action names an action the policy lacks."""
+    raise_if_errors(unknown_actions(facts.actions, policy.action_names))
     base = tuple(base_facts(facts, at, policy.program, law_date))
     return assemble(policy, facts, at, base, run(policy.program, base, action), action)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
-from compiler.core.diagnostics import Span, error
+from compiler.core.diagnostics import Diagnostic, Span, error
 from compiler.core.london import LONDON, format_instant, utc
 from compiler.core.privacy import redacting, shown
 from facts.held import overlap
@@ -126,7 +126,10 @@ class FactCollector:
         label = label_of("action", rec, "action")
         values, ok = convert(rec, ACTION, REQUIRED["action"], label, self.diags)
         self._ref("action", rec, values)
-        if ok:
+        known = self.known.get("action")
+        if ok and known is not None and values["action"] not in known:
+            self.diags.append(unknown_action(values["action"], rec.fields["action"].span, known))
+        elif ok:
             self.actions.append(RecordedAction(span=rec.span, **values))
 
     def _ref(self, kind: str, rec: Record, values: dict[str, Any]) -> None:
@@ -215,3 +218,22 @@ class FactCollector:
                 self.diags.append(error("F007", e.span, f"episode '{shown(e.id, 'episode')}' was reported before child '{shown(e.child)}' was born",
                                         "check the child's date of birth and the episode's 'reported' time"))
         return FactSet(tuple(self.children), tuple(self.episodes), tuple(self.actions))
+
+
+def unknown_action(name: str, span: Span, known: Collection[str], more: int = 0) -> Diagnostic:
+    """F014 for a recorded action of a kind the policy has no duty for: it could discharge nothing, and the
+    duty it was meant for would show as not done (a misspelling read as "overdue")."""
+    rows = f" (and {more:,} more record{'s' * (more != 1)} naming it)" if more else ""
+    return error("F014", span, f"recorded action names action '{name}', which the policy does not have{rows}",
+                 did_you_mean(name, sorted(known), "the policy's actions"))
+
+
+def unknown_actions(actions: Iterable[RecordedAction], known: Collection[str]) -> list[Diagnostic]:
+    """`unknown_action` for each name among `actions` the policy lacks, at its first record, in input order."""
+    first: dict[str, RecordedAction] = {}
+    count: dict[str, int] = {}
+    for a in actions:
+        if a.action not in known:
+            first.setdefault(a.action, a)
+            count[a.action] = count.get(a.action, 0) + 1
+    return [unknown_action(name, a.span, known, count[name] - 1) for name, a in first.items()]

@@ -273,6 +273,28 @@ def test_bulk_folder_with_at(tmp_path: Path) -> None:
 
 # ---- invalid input: exit 2, a message that says where, no traceback ----
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_misspelt_recorded_action_is_refused_not_read_as_a_duty_undone(tmp_path: Path, engine: str) -> None:
+    """'retrun_interview' discharges nothing, so the interview it records would show as overdue: F014 where it is
+    written, with the nearest action, from a case file and from a bulk folder's actions.csv, on either engine."""
+    case = (ROOT / "examples" / "looked-after-returned.yaml").read_text(encoding="utf-8")
+    lines = case.splitlines()
+    (i,) = [i for i, x in enumerate(lines) if x == "  - action: return_interview"]  # the recorded one
+    lines[i], line = "  - action: retrun_interview", i + 1
+    bad = write_case(tmp_path, "\n".join(lines) + "\n")
+    assert_invalid(clause("obligations", str(bad), "--engine", engine),
+                   f"{bad}:{line}:5: error[F014]: recorded action names action 'retrun_interview', which the policy "
+                   "does not have", "did you mean 'return_interview'?")
+    T = parse_instant
+    folder = tmp_path / "bulk"
+    write_bulk(FactSet((Child("C1", date(2012, 5, 1)),), (Episode("E1", "C1", T("2024-03-04T08:00")),),
+                       tuple(RecordedAction(a, "C1", "police", T("2024-03-04T12:00"), "E1")
+                             for a in ("assess_risk", "safe_and_wel_check", "safe_and_wel_check"))), folder)
+    assert_invalid(clause("obligations", str(folder), "--engine", engine, "--at", "2024-03-05T09:00"),
+                   f"{folder / 'actions.csv'}:3:1: error[F014]: recorded action names action 'safe_and_wel_check', "
+                   "which the policy does not have (and 1 more record naming it)", "did you mean 'safe_and_well_check'?")
+
+
 def test_unknown_status_in_a_case_file(tmp_path: Path) -> None:
     """An unknown status names the file, line and column, the value, and a suggestion."""
     path = write_case(tmp_path, """

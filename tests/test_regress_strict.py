@@ -147,3 +147,20 @@ def test_diff_markdown_escapes_html_and_markdown(tmp_path: Path) -> None:
     assert "<script>" not in md and "<b " not in md
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "\\[X\\](javascript:y)" in md
     assert "`` head`x ``" in md
+
+
+def test_a_misspelt_recorded_action_makes_the_case_an_error_where_it_is_written(tmp_path: Path) -> None:
+    """A recorded 'retrun_interview' would discharge nothing, so the case would test an interview never done;
+    the other case in the folder still runs."""
+    good = cp_case(tmp_path, "obligations:\n  - action: missing_cp_conference\n", "good")
+    bad = write(tmp_path / "bad.yaml", good.read_text().replace("case: good", "case: bad") + """actions:
+  - action: retrun_interview
+    child: C1
+    by: protect_team
+    at: 2024-03-05T09:00
+""")
+    result = RUN.invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    line = bad.read_text().splitlines().index("  - action: retrun_interview") + 1
+    assert f"{bad}:{line}:13: error[F014]: recorded action names action 'retrun_interview'" in result.stdout
+    assert "did you mean 'return_interview'?" in result.stdout and "1 passed, 0 failed, 1 error" in result.stdout

@@ -118,9 +118,9 @@ episodes:
     child: {json.dumps(HOSTILE_CHILD)}
     reported: 2024-06-05T23:00
 actions:
-  - action: "<svg onload=alert(3)>"
+  - action: strategy_discussion
     child: {json.dumps(HOSTILE_CHILD)}
-    by: "<iframe src=//evil>"
+    by: "<iframe src=//evil> <svg onload=alert(3)>"
     at: 2024-06-06T10:00
 """)
     with served(tmp_path) as (base, _):
@@ -136,6 +136,26 @@ actions:
         assert status == 400 and "X002" in page and "<script>alert(9)" not in page
         data = json.loads(get(base + "/api/v1/child?id=" + quote(HOSTILE_CHILD))[2])
         assert data["child"] == HOSTILE_CHILD
+
+
+def test_a_recorded_action_the_policy_lacks_is_served_as_its_diagnostic_escaped(tmp_path: Path) -> None:
+    """A misspelt (here hostile) recorded action would leave its duty looking overdue: the server answers 503
+    with the F014 diagnostic, escaped, instead of a worklist."""
+    (tmp_path / "bad.yaml").write_text("""case: bad
+as_of: 2024-06-09T10:00
+children:
+  - {id: C1, born: 2010-01-20}
+episodes:
+  - {id: E1, child: C1, reported: 2024-06-05T23:00}
+actions:
+  - {action: "<svg onload=alert(3)>", child: C1, episode: E1, by: team_manager, at: 2024-06-06T10:00}
+""")
+    with served(tmp_path) as (base, _):
+        status, _, page = get(base + "/")
+        assert status == 503 and "bad.yaml:8:5: error[F014]" in page and "&lt;svg onload" in page
+        assert "<svg onload" not in page
+        status, _, body = get(base + "/api/v1/worklist")
+        assert status == 503 and "error[F014]: recorded action names action '<svg onload=alert(3)>'" in json.loads(body)["error"]
 
 
 def test_redact_serves_pseudonyms_only(examples: Path) -> None:

@@ -37,9 +37,9 @@ episodes:
     child: "{_ID}"
     reported: 2024-06-05T23:00
 actions:
-  - action: "<svg onload=alert(3)>"
+  - action: strategy_discussion
     child: "{_ID}"
-    by: team_manager
+    by: "<svg onload=alert(3)>"
     at: 2024-06-06T10:00
 """
 PATHS = ["/", "/child", "/why-not", "/report", "/api/v1/worklist", "/api/v1/child", "/api/v1/why", "/api/v1/why-not",

@@ -45,7 +45,9 @@ from facts import limits
 from facts.bulk import load_bulk
 from facts.extracts import Extract, read_extract
 from engine.backends.duck_extract import load_extract_sql
+from facts.collect import unknown_actions
 from facts.model import FactSet
+from compiler.core.diagnostics import raise_if_errors
 from compiler.core.london import LONDON
 
 _translated: dict[int, tuple[object, SqlProgram]] = {}
@@ -339,7 +341,8 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     cases, their ids kept apart, run in one evaluation: `evaluate_duck_cases`). `progress`
     is called with the name of each of the STEPS steps as it finishes. Beyond `chunk` children
     (default CHUNK) the rules run a chunk of children at a time, which bounds the memory they need;
-    the result is the same. Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk)."""
+    the result is the same. Raises ClauseError when a bulk folder is invalid (through facts.bulk.load_bulk), and
+    (F014) when a recorded action names an action the policy lacks."""
     done = progress or (lambda step: None)
     config = {"threads": threads} if threads else {}
     config["memory_limit"] = limits.duckdb_memory(MEMORY_LIMIT)
@@ -372,6 +375,7 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
             load_factset(con, load_bulk(facts))
         elif isinstance(facts, FactSet):
             load_factset(con, facts)
+        _check_actions(con, policy, facts)
         _drop(con, SCRATCH)  # the reader's raw text: everything from here reads the in_* tables
         intern_ids(con)
         done("facts read")
@@ -395,6 +399,17 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
     except BaseException:
         con.close()
         raise
+
+
+def _check_actions(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, facts: FactSet | str | Path | Extract) -> None:
+    """F014, as pyDatalog raises it (engine/evaluation.py), when a recorded action names an action the policy
+    lacks. The tables hold no positions, so only then is the input read again by the Python reader, for them."""
+    if not con.execute("SELECT count(*) FROM in_actions WHERE action NOT IN (SELECT unnest(?::VARCHAR[]))",
+                       [sorted(policy.action_names)]).fetchone()[0]:
+        return
+    located = facts if isinstance(facts, FactSet) else read_extract(facts)[0] if isinstance(facts, Extract) \
+        else load_bulk(facts)
+    raise_if_errors(unknown_actions(located.actions, policy.action_names))
 
 
 def evaluate_duck_cases(policy: CompiledPolicy, cases: list[tuple[FactSet, datetime]]) -> DuckEvaluation:
