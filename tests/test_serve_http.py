@@ -54,6 +54,27 @@ def test_worklist_child_why_and_json(examples: Path) -> None:
         assert get(base + "/?due_from=yesterday")[0] == 400
 
 
+def test_a_worklist_filter_that_can_match_nothing_is_refused(examples: Path) -> None:
+    """state=OVERDUE (the table's spelling) once answered 200 with no duty: a caller believed nothing overdue.
+    An unknown state, actor or action is a 400 naming what is expected, an unknown child a 404; a known action
+    no duty has yet is an honest empty list."""
+    with served(examples) as (base, _):
+        def error(query: str) -> tuple[int, str]:
+            status, _, body = get(base + "/api/v1/worklist?" + query)
+            return status, json.loads(body).get("error", "")
+        status, message = error("state=OVERDUE")
+        assert status == 400 and "state: expected one of overdue, upcoming, open, done, done_late, ended" in message
+        status, message = error("action=retrun_interview")
+        assert status == 400 and "not an action of the policy; did you mean 'return_interview'?" in message
+        status, message = error("actor=team_manger")
+        assert status == 400 and "did you mean 'team_manager'?" in message
+        status, message = error("child=C99")
+        assert status == 404 and "X001" in message and "no child 'C99'" in message
+        assert get(base + "/?state=bogus")[0] == 400
+        status, _, body = get(base + "/api/v1/worklist?action=contact_fcdo&child=C2")
+        assert status == 200 and json.loads(body)["obligations"] == []
+
+
 def test_read_only_and_loopback_host(examples: Path) -> None:
     with served(examples) as (base, _):
         req = urllib.request.Request(base + "/", data=b"x=1", method="POST")

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cli.serve.explain import ChildView, child_view, question
+from cli.serve.explain import ChildView, child_view, no_child, question
 from cli.serve.security import Guard
 from cli.serve.source import Source
 from compiler.core.diagnostics import ClauseError, render_text
@@ -33,6 +33,7 @@ from engine.explain import render
 from engine.backends.duck import MEMORY_LIMIT
 from engine.explain.words import period
 from facts.limits import out_of_memory
+from facts.validate import did_you_mean
 
 SHAPE_VERSION = 1
 ROW_LIMIT = 500  # rows on one worklist page; the JSON lists them all
@@ -67,14 +68,27 @@ def _date(request: Request, name: str) -> date | None:
         raise BadRequest(f"{name}: expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
-def _filters(request: Request) -> wl.Filters:
+def _filters(request: Request, source: Source, snap) -> wl.Filters:
+    """The worklist's filters, each checked: a misspelt state, actor or action matched nothing and read as
+    "no duty" (a case system asking for state=OVERDUE believed nothing overdue); an unknown child is X001."""
     q = request.query_params
     sort = q.get("sort") or "urgency"
     if sort not in wl.SORTS:
         raise BadRequest(f"sort: expected one of {', '.join(wl.SORTS)}, got {sort!r}")
-    return wl.Filters(actor=q.get("actor") or None, action=q.get("action") or None, child=q.get("child") or None,
-                      state=q.get("state") or None, due_from=_date(request, "due_from"), due_to=_date(request, "due_to"),
-                      sort=sort)
+    state = q.get("state") or None
+    if state is not None and state not in wl.states():
+        raise BadRequest(f"state: expected one of {', '.join(wl.states())}, got {state!r}")
+    known = source.policy.known_names()
+    for name in ("actor", "action"):
+        value = q.get(name) or None
+        if value is not None and value not in known[name]:
+            raise BadRequest(f"{name}: {value!r} is not an {name} of the policy; {did_you_mean(value, known[name])}")
+    child = q.get("child") or None
+    if child is not None:
+        if not snap.child_parts(child):
+            raise no_child(source, child)
+    return wl.Filters(actor=q.get("actor") or None, action=q.get("action") or None, child=child,
+                      state=state, due_from=_date(request, "due_from"), due_to=_date(request, "due_to"), sort=sort)
 
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -88,7 +102,7 @@ def build_app(source: Source) -> Starlette:
 
     def worklist(request: Request) -> wl.Worklist:
         snap = source.snapshot()
-        return wl.build(snap.pairs(), _filters(request), snap.at.astimezone(LONDON).date())
+        return wl.build(snap.pairs(), _filters(request, source, snap), snap.at.astimezone(LONDON).date())
 
     def choices(snap) -> dict[str, list[str]]:
         obs = [o for _, o in snap.pairs()]

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from compiler import ast
-from compiler.core import vocabulary
 from compiler.core.diagnostics import ClauseError, Span, error
 from compiler.core.london import format_instant, utc
 from compiler.core.privacy import redaction
@@ -122,8 +120,13 @@ def _part_view(source: Source, part: Part, child: str) -> PartView:
 
 
 def _actions(source: Source) -> tuple[str, ...]:
-    declared = {d.name.value for d in source.policy.ast.items(ast.Declaration) if d.kind == "action"}
-    return tuple(sorted(set(vocabulary.ACTIONS) | declared))
+    return source.policy.known_names()["action"]
+
+
+def no_child(source: Source, child: str) -> ClauseError:
+    """X001 for a request naming a child the served input does not hold (a 404)."""
+    return ClauseError([error("X001", Span("request"), f"no child '{child}' in {source.path.name}",
+                              "open a child from the worklist")])
 
 
 def child_view(source: Source, child: str) -> ChildView:
@@ -133,8 +136,7 @@ def child_view(source: Source, child: str) -> ChildView:
 def _child_view(source: Source, child: str) -> ChildView:
     parts = source.snapshot().child_parts(child)
     if not parts:
-        raise ClauseError([error("X001", Span("request"), f"no child '{child}' in {source.path.name}",
-                                 "open a child from the worklist")])
+        raise no_child(source, child)
     return ChildView(child, tuple(_part_view(source, p, child) for p in parts), _actions(source))
 
 
