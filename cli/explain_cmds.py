@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -43,6 +44,10 @@ def _ask(input_path, policy_path, at_text, child, action, episode, redact, profi
             rows, command = f"child {child}'s rows of {input_path}", f"clause obligations {input_path}"
         click.echo(f"read and checked only {rows}; the other rows were not checked ({command} checks them all)",
                    err=True)
+        if not loaded.bulk.children and (Path(input_path) / "children.csv").is_file():  # not there: the nearest ids
+            from engine.explain.inquiry import no_such_child
+            from facts.bulk import child_ids
+            raise no_such_child(input_path, child, child_ids(input_path), redact)
     return inquire(load_policy(policy_path), loaded, input_path, child, action, episode, parse_at(at_text), redact)
 
 

@@ -191,6 +191,16 @@ def load_bulk(folder: str | Path, child: str | None = None) -> FactSet:
     return facts
 
 
+def child_ids(folder: str | Path) -> list[str]:
+    """The ids in a bulk folder's children.csv, sorted, for the nearest-id hint when a child asked about is not
+    there (`clause why` reads one child's rows only); none when the file cannot be read as plain CSV."""
+    try:
+        with (Path(folder) / "children.csv").open(newline="", encoding="utf-8-sig") as fh:
+            return sorted({row["id"].strip() for row in csv.DictReader(fh) if row.get("id")})
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, AttributeError):
+        return []
+
+
 # ---- writing ----
 
 def time_cell(moment: datetime | None) -> str:

@@ -206,6 +206,21 @@ def test_cli_explain_unknown_child_and_action_exit_2() -> None:
     assert action.exit_code == 2 and "did you mean 'return_interview'" in action.output
 
 
+def test_cli_why_on_a_bulk_folder_names_the_nearest_children_first_in_id_order(tmp_path: Path) -> None:
+    """`why` reads one child's rows, so a mistyped id found nothing to suggest from; and of the ids as near as each
+    other, C000101 came before the C000001 meant. Both commands now give the same, id-ordered, suggestions."""
+    from facts.bulk import write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(120, 3), tmp_path)
+    hint = "did you mean 'C000001', 'C000010', 'C000011'?"
+    why_ = CliRunner().invoke(main, ["why", str(tmp_path), "--child", "C00001", "--action", "assess_risk"])
+    assert why_.exit_code == 2 and f"{tmp_path}: error[X001]: --child 'C00001'" in why_.output and hint in why_.output
+    table = CliRunner().invoke(main, ["obligations", str(tmp_path), "--child", "C00001", "--at", "2025-01-01T00:00"])
+    assert table.exit_code == 2 and hint in table.output
+    hidden = CliRunner().invoke(main, ["why", str(tmp_path), "--child", "C00001", "--action", "assess_risk", "--redact"])
+    assert hidden.exit_code == 2 and "C000001" not in hidden.output  # a hint would undo the pseudonyms
+
+
 def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_path: Path) -> None:
     """`why` reads only the asked child's rows, yet explains the obligations the whole folder's run
     gives that child, with a status whenever the folder records any action (even none of theirs)."""

@@ -34,7 +34,9 @@ def no_such_child(where: str, child: str, known: list[str], redact: bool = False
         hint = "give the id as written in the case file or children.csv"
     else:
         # the same ranking whichever engine read the input (an error path: a national year takes ~1 s)
-        close = difflib.get_close_matches(child, known, n=3, cutoff=0.5) if len(known) <= 100_000 else []
+        # of the ids as near as each other (C00001: C000001, C000091, C000101), the first in id order
+        near = difflib.get_close_matches(child, known, n=50, cutoff=0.5) if len(known) <= 100_000 else []
+        close = sorted(near, key=lambda k: (-difflib.SequenceMatcher(None, child, k).ratio(), k))[:3]
         listed = close or known[:5]
         hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
                 f"known children include {', '.join(listed)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
