@@ -55,7 +55,8 @@ def syntax_error(path: str, text: str, e: UnexpectedInput, keywords: dict[str, s
         pos = e.pos_in_stream
         found = f"'{text[pos]}'" if pos < len(text) else "end of file"
     slip = (_quote_slip(text, pos, isinstance(e, UnexpectedCharacters)) or _bracket_slip(text, pos, found, expected)
-            or _capital_slip(text, pos, expected, keywords) or _then_slip(text, pos, e, expected)
+            or _capital_slip(text, pos, expected, keywords) or _glued_slip(text, pos, e, keywords)
+            or _then_slip(text, pos, e, expected)
             or _split_name_slip(text, pos, e, expected, keywords))
     if slip is None:
         at, end = pos, pos + 1
@@ -159,6 +160,20 @@ def _capital_slip(text: str, pos: int, expected: set[str], keywords: dict[str, s
     how = "names are lower case, one word joined by underscores" if len(run) > 1 else "names are lower case"
     return (pos, end, f"{how}: write {meant}, not '{shown}'",
             "names are in the shared vocabulary, e.g. team_manager, looked_after, strategy_discussion")
+
+
+def _glued_slip(text: str, pos: int, e: UnexpectedInput, keywords: dict[str, str]) -> Slip | None:
+    """`lasted 72 hourz`: the lexer reads the keyword `hour` and then a name `z`, so the error lands inside the
+    word; the word as written is the slip, with the nearest keyword or name."""
+    if not isinstance(e, UnexpectedToken) or e.token.type != "NAME" or pos == 0 or not re.match(r"\w", text[pos - 1]):
+        return None
+    start = pos
+    while start > 0 and re.match(r"\w", text[start - 1]):
+        start -= 1
+    word = text[start:pos + len(e.token.value)]
+    close = difflib.get_close_matches(word, sorted({*keywords.values(), *NAMES}), n=1, cutoff=0.6)
+    return (start, pos + len(e.token.value), f"'{word}' is not a word of the language",
+            f"did you mean '{close[0]}'?" if close else "check its spelling against the keywords and the vocabulary")
 
 
 def _then_slip(text: str, pos: int, e: UnexpectedInput, expected: set[str]) -> Slip | None:

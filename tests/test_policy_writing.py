@@ -180,6 +180,8 @@ CLAUSE = 'clause T-1 "Told"\n  says "x"\n'  # lines 2-3
      4, 8, "this bracket is never closed"),
     (CLAUSE + "  when the child has status looked_after)\n  then police must locate_child\n",
      4, 41, "this ')' closes no bracket"),
+    (CLAUSE + "  when the episode has lasted 72 hourz\n  then police must locate_child\n",
+     4, 34, "'hourz' is not a word of the language"),
 ])
 def test_each_common_slip_has_its_own_message_at_the_right_place(text: str, line: int, column: int, message: str) -> None:
     assert where(slip(text)) == (line, column, message)
@@ -193,6 +195,12 @@ def test_hints_say_how_to_write_it() -> None:
     assert unclosed.hint == "it ends with a curly ” on this line: use the same kind of quote at both ends"
     assert slip(CLAUSE + "  when (the child has flag cse\n  then police must locate_child\n").hint == \
         "close it with ')' after the last condition it groups, before 'then'"
+
+
+def test_a_misspelt_keyword_is_named_whole_not_read_as_a_missing_then() -> None:
+    """`hourz` lexes as the keyword `hour` then a name `z`: it was "'then' is missing before 'z'"."""
+    d = slip(CLAUSE + "  when the episode has lasted 72 hourz\n  then police must locate_child\n")
+    assert (d.span.column, d.hint) == (34, "did you mean 'hour'?")
 
 
 def test_the_expected_list_is_short_and_only_a_hint() -> None:
