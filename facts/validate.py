@@ -208,7 +208,8 @@ def boolean(f: Field, name: str, label: str, diags: Diags) -> Any:
     word = str(v).strip().lower() if isinstance(v, (str, int)) else None
     if word in TRUE_WORDS or word in FALSE_WORDS:
         return word in TRUE_WORDS
-    diags.append(error("F009", f.span, f"{label}: '{name}' must be true or false, got {describe(v)}"))
+    diags.append(error("F009", f.span, f"{label}: '{name}' must be true or false, got {describe(v)}",
+                       "write true or false (yes and no, 1 and 0 are read the same; a YAML case also reads on and off)"))
     return BAD
 
 

@@ -215,7 +215,7 @@ def test_F009_wrong_type(tmp_path):
     assert [(d.code, d.span.line) for d in diags] == [("F009", 6), ("F009", 8), ("F009", 8)]
     assert "'statuses' must be a list" in diags[0].message
     assert "'id' must be a name or id" in diags[1].message
-    assert "'with_parents' must be true or false, got 'maybe'" in diags[2].message
+    assert "'with_parents' must be true or false, got 'maybe'" in diags[2].message and "yes and no" in diags[2].hint
 
 
 @pytest.mark.parametrize("text, words", [("", "empty"), ("# nothing yet\n", "empty"),
