@@ -170,6 +170,8 @@ def _glued_slip(text: str, pos: int, e: UnexpectedInput, keywords: dict[str, str
     start = pos
     while start > 0 and re.match(r"\w", text[start - 1]):
         start -= 1
+    if text[start:pos].isdigit():  # `72h`: a number and a unit, which the expected list says better
+        return None
     word = text[start:pos + len(e.token.value)]
     close = difflib.get_close_matches(word, sorted({*keywords.values(), *NAMES}), n=1, cutoff=0.6)
     return (start, pos + len(e.token.value), f"'{word}' is not a word of the language",

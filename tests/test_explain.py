@@ -221,6 +221,14 @@ def test_cli_why_on_a_bulk_folder_names_the_nearest_children_first_in_id_order(t
     assert hidden.exit_code == 2 and "C000001" not in hidden.output  # a hint would undo the pseudonyms
 
 
+def test_the_nearest_ids_are_the_first_in_id_order_however_many_tie() -> None:
+    """Of 100,000 ids, hundreds are as near to C0000 as each other; the first in id order are named."""
+    from engine.explain.inquiry import no_such_child
+    known = [f"C{i:06}" for i in range(1, 100_001)]
+    hint = no_such_child("folder", "C0000", known).diagnostics[0].hint
+    assert hint == "did you mean 'C000001', 'C000002', 'C000003'?"
+
+
 def test_cli_why_on_a_bulk_folder_explains_exactly_the_batch_obligations(tmp_path: Path) -> None:
     """`why` reads only the asked child's rows, yet explains the obligations the whole folder's run
     gives that child, with a status whenever the folder records any action (even none of theirs)."""

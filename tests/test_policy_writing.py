@@ -201,6 +201,8 @@ def test_a_misspelt_keyword_is_named_whole_not_read_as_a_missing_then() -> None:
     """`hourz` lexes as the keyword `hour` then a name `z`: it was "'then' is missing before 'z'"."""
     d = slip(CLAUSE + "  when the episode has lasted 72 hourz\n  then police must locate_child\n")
     assert (d.span.column, d.hint) == (34, "did you mean 'hour'?")
+    glued = slip(CLAUSE + "  when the episode has lasted 72h\n  then police must locate_child\n")  # a unit, not a word
+    assert (glued.message, glued.hint) == ("syntax error: unexpected 'h'", "expected 'day', 'days', 'hour' or 'hours'")
 
 
 def test_the_expected_list_is_short_and_only_a_hint() -> None:

@@ -45,9 +45,9 @@ from facts import limits
 from facts.bulk import load_bulk
 from facts.extracts import Extract, read_extract
 from engine.backends.duck_extract import load_extract_sql
-from facts.collect import unknown_actions
+from facts.collect import unknown_action, unknown_actions
 from facts.model import FactSet
-from compiler.core.diagnostics import raise_if_errors
+from compiler.core.diagnostics import ClauseError, Span
 from compiler.core.london import LONDON
 
 _translated: dict[int, tuple[object, SqlProgram]] = {}
@@ -404,12 +404,16 @@ def evaluate_duck(policy: CompiledPolicy, facts: FactSet | str | Path | Extract,
 def _check_actions(con: duckdb.DuckDBPyConnection, policy: CompiledPolicy, facts: FactSet | str | Path | Extract) -> None:
     """F014, as pyDatalog raises it (engine/evaluation.py), when a recorded action names an action the policy
     lacks. The tables hold no positions, so only then is the input read again by the Python reader, for them."""
-    if not con.execute("SELECT count(*) FROM in_actions WHERE action NOT IN (SELECT unnest(?::VARCHAR[]))",
-                       [sorted(policy.action_names)]).fetchone()[0]:
+    names = [n for (n,) in con.execute("SELECT DISTINCT action FROM in_actions WHERE action NOT IN "
+                                        "(SELECT unnest(?::VARCHAR[])) ORDER BY action", [sorted(policy.action_names)]).fetchall()]
+    if not names:
         return
     located = facts if isinstance(facts, FactSet) else read_extract(facts)[0] if isinstance(facts, Extract) \
         else load_bulk(facts)
-    raise_if_errors(unknown_actions(located.actions, policy.action_names))
+    diags = unknown_actions(located.actions, policy.action_names)
+    # the two readers agree (tested); were they ever not to, the names still stop the run, without a position
+    where = Span(str(facts.folder if isinstance(facts, Extract) else "facts" if isinstance(facts, FactSet) else facts))
+    raise ClauseError(diags or [unknown_action(n, where, policy.action_names) for n in names])
 
 
 def evaluate_duck_cases(policy: CompiledPolicy, cases: list[tuple[FactSet, datetime]]) -> DuckEvaluation:

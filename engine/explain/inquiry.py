@@ -35,13 +35,24 @@ def no_such_child(where: str, child: str, known: list[str], redact: bool = False
     else:
         # the same ranking whichever engine read the input (an error path: a national year takes ~1 s)
         # of the ids as near as each other (C00001: C000001, C000091, C000101), the first in id order
-        near = difflib.get_close_matches(child, known, n=50, cutoff=0.5) if len(known) <= 100_000 else []
-        close = sorted(near, key=lambda k: (-difflib.SequenceMatcher(None, child, k).ratio(), k))[:3]
+        close = [k for _, k in sorted(_near(child, known))[:3]] if len(known) <= 100_000 else []
         listed = close or known[:5]
         hint = (f"did you mean {', '.join(repr(k) for k in close)}?" if close else
                 f"known children include {', '.join(listed)}" + (f" ({len(known)} in all)" if len(known) > 5 else ""))
     message = f"--child '{shown(child)}': no child of that id in this input"
     return ClauseError([error("X001", Span(where), message, hint)])
+
+
+def _near(child: str, known: list[str]) -> list[tuple[float, str]]:
+    """(-similarity, id) of every id at least half like `child` (difflib's ratio, with its cheap bounds first)."""
+    m = difflib.SequenceMatcher()
+    m.set_seq2(child)
+    out = []
+    for k in known:
+        m.set_seq1(k)
+        if m.real_quick_ratio() >= 0.5 and m.quick_ratio() >= 0.5 and (r := m.ratio()) >= 0.5:
+            out.append((-r, k))
+    return out
 
 
 @dataclass(frozen=True)
