@@ -14,9 +14,9 @@ column, F003 unknown value, F004 missing required field, F005 bad date or time,
 F006 unknown reference, F007 returned before reported (or reported before birth), F008 duplicate id, case
 name or key, F009 wrong type, F010 empty file or document not a mapping, F011 no
 such file or folder, F012 nothing loadable at a path, F013 larger than the limit (limits.py), F014 an
-expectation naming an action, actor or clause the policy lacks, or a recorded action of a kind it lacks, F015 (strict) a case that expects nothing,
-F016 overlapping records of one status (or flag) of one child. A status or flag record ending before it
-starts is F007.
+expectation naming an action, actor or clause the policy lacks, or a recorded action of a kind it lacks,
+F015 (strict) a case that expects nothing, F016 overlapping records of one status (or flag) of one child.
+A status or flag record ending before it starts is F007.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from cli.serve.explain import ChildView, child_view, no_child, question
 from cli.serve.security import Guard
-from cli.serve.source import Source
+from cli.serve.source import Snapshot, Source
 from compiler.core.diagnostics import ClauseError, render_text
 from compiler.core.london import LONDON
 from engine import worklist as wl
@@ -68,27 +68,24 @@ def _date(request: Request, name: str) -> date | None:
         raise BadRequest(f"{name}: expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
-def _filters(request: Request, source: Source, snap) -> wl.Filters:
+def _filters(request: Request, source: Source, snap: Snapshot) -> wl.Filters:
     """The worklist's filters, each checked: a misspelt state, actor or action matched nothing and read as
     "no duty" (a case system asking for state=OVERDUE believed nothing overdue); an unknown child is X001."""
     q = request.query_params
     sort = q.get("sort") or "urgency"
     if sort not in wl.SORTS:
         raise BadRequest(f"sort: expected one of {', '.join(wl.SORTS)}, got {sort!r}")
-    state = q.get("state") or None
+    state, actor, action, child = (q.get(k) or None for k in ("state", "actor", "action", "child"))
     if state is not None and state not in wl.states():
         raise BadRequest(f"state: expected one of {', '.join(wl.states())}, got {state!r}")
     known = source.policy.known_names()
-    for name in ("actor", "action"):
-        value = q.get(name) or None
+    for name, value in (("actor", actor), ("action", action)):
         if value is not None and value not in known[name]:
             raise BadRequest(f"{name}: {value!r} is not an {name} of the policy; {did_you_mean(value, known[name])}")
-    child = q.get("child") or None
-    if child is not None:
-        if not snap.child_parts(child):
-            raise no_child(source, child)
-    return wl.Filters(actor=q.get("actor") or None, action=q.get("action") or None, child=child,
-                      state=state, due_from=_date(request, "due_from"), due_to=_date(request, "due_to"), sort=sort)
+    if child is not None and not snap.child_parts(child):
+        raise no_child(source, child)
+    return wl.Filters(actor=actor, action=action, child=child, state=state, due_from=_date(request, "due_from"),
+                      due_to=_date(request, "due_to"), sort=sort)
 
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
