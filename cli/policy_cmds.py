@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.app import EXIT_NO, fail_on_domain_errors, load_policy, main, policy_dir, write_output
+from cli.app import EXIT_INVALID, EXIT_NO, fail_on_domain_errors, load_policy, main, policy_dir, write_output
 from compiler import ast
 from compiler.core.diagnostics import ClauseError, render_json, render_text
 
@@ -17,7 +17,8 @@ from compiler.core.diagnostics import ClauseError, render_json, render_text
 @click.option("--no-analysis", is_flag=True, help="Skip the cross-clause analysis (W104, W105), which evaluates examples.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too (accepted warnings aside).")
 def check(policy_dir: str | None, fmt: str, no_analysis: bool, strict: bool) -> None:
-    """Compile POLICY_DIR and report every problem, errors first. Exit 1 on errors (with --strict, on warnings)."""
+    """Compile POLICY_DIR and report every problem, errors first. Exit 1 on errors (with --strict, on warnings),
+    2 when there is no policy to read."""
     from compiler.policy import accept_warnings
     from engine.lint import analyse
     try:
@@ -25,8 +26,9 @@ def check(policy_dir: str | None, fmt: str, no_analysis: bool, strict: bool) -> 
         found = [] if no_analysis else accept_warnings(policy.ast, analyse(policy), judged=("W104", "W105"))
         diagnostics = list(policy.warnings) + found
         code = EXIT_NO if strict and any(not d.accepted for d in diagnostics) else 0
-    except ClauseError as e:
-        diagnostics, code = e.diagnostics, EXIT_NO
+    except ClauseError as e:  # E000: no policy to check (no such folder, nothing readable) is invalid input
+        diagnostics = e.diagnostics
+        code = EXIT_INVALID if any(d.code == "E000" for d in diagnostics) else EXIT_NO
     click.echo(render_json(diagnostics) if fmt == "json" else render_text(diagnostics))
     sys.exit(code)
 

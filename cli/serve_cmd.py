@@ -60,8 +60,14 @@ def serve(input_path: str, policy_path: str | None, host: str, port: int, token:
     source.snapshot()  # invalid input fails here, with its diagnostics, before anything listens
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
     shown = f"[{host}]" if ":" in host else host
+    try:
+        sock.bind((host, port))
+    except OSError as e:  # a port in use, an address not of this machine: say which, and what to do
+        sock.close()
+        click.echo(f"error: cannot listen on {shown}:{port}: {e.strerror or e}; give another --port (0: any free "
+                   "port) or stop what holds it", err=True)
+        sys.exit(EXIT_INVALID)
     address = f"http://{shown}:{sock.getsockname()[1]}/" + (f"?token={token}" if token else "")
     click.echo(f"serving {input_path} on {address}  (Ctrl-C stops)", err=True)
     config = uvicorn.Config(create_app(source, token), log_level="warning", access_log=False, server_header=False)

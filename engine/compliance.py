@@ -8,8 +8,7 @@ Output: a `Compliance` value (data only; engine/output/report.py renders it).
 Invariants: evaluated with DuckDB (engine/backends/duck.py), so a national year fits in a
 minute; a duty belongs to the period when it arose in it (its `triggered` time; duties
 with no arising time are not counted); its state is the engine's status as at the
-evaluation time, one column per state of `OBLIGATION_STATUSES` (only `untracked` when
-the input records no action), so the counts equal `clause obligations --at` filtered
+evaluation time, one column per state of `OBLIGATION_STATUSES`, so the counts equal `clause obligations --at` filtered
 to the period; child ids are printed through `rename` (a pseudonym with --redact).
 """
 from __future__ import annotations
@@ -27,7 +26,6 @@ from compiler.policy import CompiledPolicy
 from engine.backends.batch import now
 from engine.backends.duck import evaluate_duck
 from engine.meaning.lifecycle import NAMED
-from engine.worklist import NO_STATE as UNTRACKED  # the state column when the input records no action at all
 from facts.model import Case, FactSet
 
 SHAPE_VERSION = 1
@@ -169,9 +167,7 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
     at_us = london.to_us(at)
     period = "o.triggered >= $lo AND o.triggered < $hi"
     p = {"lo": lo, "hi": hi}
-    tracked = con.execute("SELECT bool_or(status IS NOT NULL) FROM occ").fetchone()[0]
-    states = tuple(OBLIGATION_STATUSES) if tracked or tracked is None else (UNTRACKED,)
-    state = f"coalesce(o.status, '{UNTRACKED}')"
+    states, state = tuple(OBLIGATION_STATUSES), "o.status"  # every duty has a state (build_duties)
     groups: dict[tuple[str, str, str], dict[str, int]] = {}
     for action, clause, actor, s, n in con.execute(
             f"SELECT h.action, h.clause, h.actor, {state}, count(*) FROM occ o JOIN heads h USING (hid) "

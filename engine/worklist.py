@@ -19,7 +19,6 @@ from engine.meaning.obligations import Obligation
 SHAPE_VERSION = 1
 URGENT = ("overdue",)  # listed first
 FINISHED = ("done", "done_late", "ended")  # a duty in one of these needs nothing more
-NO_STATE = "untracked"  # the input records no action at all, so no duty has a state
 SORTS = ("urgency", "due", "child", "action", "actor")
 
 
@@ -51,7 +50,9 @@ class Row:
 
     @property
     def state(self) -> str:
-        return self.obligation.status or NO_STATE
+        """The duty's status: every duty has one (engine/meaning/lifecycle.py `state`)."""
+        assert self.obligation.status is not None, "an obligation without a status reached the worklist"
+        return self.obligation.status
 
     def to_json(self) -> dict:
         return {"case": self.case, **self.obligation.to_json(), "occurrence": self.obligation.occurrence or None,
@@ -62,7 +63,7 @@ class Row:
 @dataclass(frozen=True)
 class Worklist:
     rows: tuple[Row, ...]
-    counts: dict[str, int]  # every state (and NO_STATE when present), after the other filters
+    counts: dict[str, int]  # every state, after the other filters
     due_today: int
     total: int  # before any filter
     filters: Filters = field(default_factory=Filters)

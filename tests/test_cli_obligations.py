@@ -271,6 +271,24 @@ def test_bulk_folder_with_at(tmp_path: Path) -> None:
     assert [o["status"] for o in police] == ["done"]
 
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_a_folder_judged_before_its_episodes_says_so(tmp_path: Path, engine: str) -> None:
+    """Judged before an episode was reported, a folder gave it no duty without a word (an --at a year early
+    showed an empty worklist): F021 counts them, a warning, and the answer is still given."""
+    T = parse_instant
+    write_bulk(FactSet((Child("C1", date(2012, 5, 1)), Child("C2", date(2010, 1, 1))),
+                       (Episode("E1", "C1", T("2024-03-04T08:00")), Episode("E2", "C2", T("2024-03-05T10:00")),
+                        Episode("E3", "C2", T("2024-02-01T10:00"), T("2024-02-01T12:00")))), tmp_path / "bulk")
+    args = ("obligations", str(tmp_path / "bulk"), "--engine", engine, "--format", "csv")
+    early = clause(*args, "--at", "2024-03-04T09:00")
+    assert early.exit_code == 0 and early.stdout.count("\n") > 1  # E1 and E3's duties
+    assert (f"{tmp_path / 'bulk'}: warning[F021]: 1 episode reported after 2024-03-04T09:00, the time judged: "
+            "as yet it gives no duty") in early.stderr
+    assert "give --at a later time" in early.stderr
+    late = clause(*args, "--at", "2024-04-01T00:00")
+    assert late.exit_code == 0 and "F021" not in late.stderr
+
+
 # ---- invalid input: exit 2, a message that says where, no traceback ----
 
 @pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])

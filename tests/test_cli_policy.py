@@ -53,7 +53,7 @@ def test_check_json() -> None:
 
 def test_check_missing_folder() -> None:
     result = clause("check", "tests/data/no-such-policy")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # invalid input, as every command says it; policy errors are 1
     assert "tests/data/no-such-policy: error[E000]: no such policy folder" in result.stdout
 
 

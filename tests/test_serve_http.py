@@ -52,6 +52,9 @@ def test_worklist_child_why_and_json(examples: Path) -> None:
         assert get(base + "/child?id=nobody")[0] == 404
         assert json.loads(get(base + "/api/v1/why?id=C2&action=no_such_action")[2])["error"].count("X002") == 1
         assert get(base + "/?due_from=yesterday")[0] == 400
+        for path in ("/api/v1/why?id=C2", "/api/v1/why-not?action=strategy_discussion", "/why-not"):
+            status, _, body = get(base + path)  # once "unknown action ''" or "no child ''"
+            assert status == 400 and "the question needs a child (id) and an action" in body, path
 
 
 def test_a_worklist_filter_that_can_match_nothing_is_refused(examples: Path) -> None:
@@ -214,3 +217,19 @@ def test_duckdb_out_of_memory_is_F013_on_a_page_and_in_json(examples: Path, monk
         assert status == 503 and "F013" in page and "CLAUSE_DUCKDB_MEMORY=100B" in page
         status, _, body = get(base + "/api/v1/report?from=2024-01-01&to=2024-12-31")
         assert status == 503 and "DuckDB ran out of memory" in json.loads(body)["error"]
+
+
+def test_a_port_in_use_is_named(examples: Path) -> None:
+    """A busy port once ended in Python's traceback of the bind; it names the address and the way out."""
+    import socket
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", str(examples), "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use; give another --port" in result.stderr

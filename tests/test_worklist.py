@@ -1,6 +1,7 @@
 """The worklist's order, filters and counts (engine/worklist.py), and `clause serve`'s refusals at start."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from compiler.core.london import parse_instant
 from compiler.core.vocabulary import OBLIGATION_STATUSES
 from engine import worklist as wl
 from engine.meaning.obligations import Obligation
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TODAY = date(2024, 6, 10)
 
@@ -50,9 +53,17 @@ def test_filters_narrow_and_counts_follow_the_other_filters() -> None:
     assert wl.build(PAIRS, wl.Filters(child="C9"), TODAY).rows == ()
 
 
-def test_no_recorded_action_means_no_state() -> None:
-    view = wl.build([("c", ob("C1", "locate_child", None, "2024-06-10T12:00"))], wl.Filters(), TODAY)
-    assert view.counts["untracked"] == 1 and view.rows[0].to_json()["state"] == "untracked"
+def test_a_folder_with_no_recorded_action_still_has_states() -> None:
+    """Every duty has a state, recorded actions or none: one with nothing recorded is open or overdue."""
+    from compiler.policy import compile_policy
+    from engine.evaluation import evaluate
+    from facts.loader import load_path
+    (case,) = load_path(ROOT / "examples" / "missing-from-home-weekend.yaml").cases
+    bare = replace(case.facts, actions=())
+    obs = evaluate(compile_policy(), bare, case.as_of).obligations
+    view = wl.build([("c", o) for o in obs], wl.Filters(), TODAY)
+    assert view.total == len(obs) > 0 and set(view.counts) == set(wl.states())
+    assert {r.state for r in view.rows} <= {"open", "overdue", "ended"}
 
 
 @pytest.mark.parametrize("args, message", [

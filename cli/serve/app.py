@@ -127,7 +127,10 @@ def build_app(source: Source) -> Starlette:
 
     def _question(request: Request, kind: str):
         q = request.query_params
-        return question(source, kind, q.get("id") or "", q.get("action") or "", q.get("episode") or None)
+        for name in ("id", "action"):  # without them the question read as "unknown action ''" or no child ''
+            if not q.get(name):
+                raise BadRequest(f"{name}: the question needs a child (id) and an action, as ?id=C1&action=strategy_discussion")
+        return question(source, kind, q["id"], q["action"], q.get("episode") or None)
 
     def why_not_page(request: Request) -> Response:
         q = request.query_params

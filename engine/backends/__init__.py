@@ -16,11 +16,32 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from compiler.core.diagnostics import Diagnostic, Span, warning
+from compiler.core.london import format_instant, utc
 from compiler.policy import CompiledPolicy
 from facts.model import FactSet
 
 ENGINES = ("auto", "pydatalog", "duckdb")
 THRESHOLD = 55  # episodes: the median of the measured crossovers above
+
+
+# episodes reported after the time judged: Python's count here, DuckDB's (the same test on in_episodes) below
+LATER_SQL = "SELECT count(*) FROM in_episodes e JOIN judged_at j ON j.ck = e.ck WHERE e.rep > j.at_us"
+
+
+def later_count(facts: FactSet, at: datetime) -> int:
+    """Episodes reported (at their earliest reading) after `at`: as yet they give no duty."""
+    return sum(1 for e in facts.episodes if utc(e.reported) > utc(at))
+
+
+def later_episodes(count: int, where: str | Path, at: datetime) -> Diagnostic | None:
+    """F021, a warning: a folder judged before some of its episodes were reported (an --at too early, or
+    reported times in the future) once gave those episodes no duty without a word."""
+    if not count:
+        return None
+    return warning("F021", Span(str(where)), f"{count:,} episode{'s' if count != 1 else ''} reported after "
+                   f"{format_instant(at)}, the time judged: as yet {'they give' if count != 1 else 'it gives'} no duty",
+                   "give --at a later time (default: now), or check the reported times")
 
 
 def is_bulk_folder(path: str | Path) -> bool:

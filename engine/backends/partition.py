@@ -8,9 +8,8 @@ as one evaluation of the whole input.
 Why it is exact: every condition of the language is about one child (its statuses,
 flags, fields) or one of its episodes (times, windows over that child's own episodes,
 derived category and risk), and every rule joins on the child, so a child's obligations
-depend on its facts alone. The one input-wide choice, whether obligations get a status
-(the input records any action at all), is made once for the whole input and passed to
-each chunk. Merging: a child's obligations all come from one chunk, and the sort key
+(their states too: a duty is discharged by its own child's actions) depend on its facts
+alone. Merging: a child's obligations all come from one chunk, and the sort key
 names the child, so merging the chunks' sorted lists by that key gives the whole
 order. tests/test_scale_differential.py checks all of this against whole evaluations.
 """
