@@ -16,7 +16,7 @@ from typing import Any, Collection, Iterable, Mapping
 
 from compiler.core.diagnostics import Diagnostic, Span, error
 from compiler.core.london import LONDON, format_instant, utc
-from compiler.core.privacy import redacting, shown
+from compiler.core.privacy import quoted, redacting, shown
 from facts.held import overlap
 from facts.model import Child, Episode, FactSet, Held, RecordedAction
 from facts.moments import day_range, narrow
@@ -224,7 +224,7 @@ def unknown_action(name: str, span: Span, known: Collection[str], more: int = 0)
     """F014 for a recorded action of a kind the policy has no duty for: it could discharge nothing, and the
     duty it was meant for would show as not done (a misspelling read as "overdue")."""
     rows = f" (and {more:,} more record{'s' * (more != 1)} naming it)" if more else ""
-    return error("F014", span, f"recorded action names action '{name}', which the policy does not have{rows}",
+    return error("F014", span, f"recorded action names action {quoted(name)}, which the policy does not have{rows}",
                  did_you_mean(name, sorted(known), "the policy's actions"))
 
 

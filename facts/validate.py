@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from compiler.core.diagnostics import Diagnostic, Span, error
-from compiler.core.privacy import shown
+from compiler.core.privacy import quoted, shown
 from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, HOME_AUTHORITY, MODALITIES,
                                       OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.held import ends_before_start
@@ -162,7 +162,7 @@ def authority(f: Field, name: str, label: str, diags: Diags) -> Any:
     """An authority's name; a slip for HOME is refused (`near_home`)."""
     v = ident(f, name, label, diags)
     if v is not BAD and near_home(v):
-        diags.append(error("F003", f.span, f"{label}: '{name}' is '{v}', which looks like {HOME} but is not it: only "
+        diags.append(error("F003", f.span, f"{label}: '{name}' is {quoted(v)}, which looks like {HOME} but is not it: only "
                                            f"'{HOME}', exactly, is the policy's own authority, so the child would be "
                                            "read as another authority's", f"write {name}: {HOME}, or the other "
                                            "authority's own name"))
@@ -182,7 +182,7 @@ def choice(options: tuple[str, ...], noun: str) -> Check:
         v = ident(f, name, label, diags)
         if v is BAD or v in options:
             return v
-        diags.append(error("F003", f.span, f"{label}: unknown {noun} '{v}' in '{name}'", did_you_mean(v, options)))
+        diags.append(error("F003", f.span, f"{label}: unknown {noun} {quoted(v)} in '{name}'", did_you_mean(v, options)))
         return BAD
     return check
 

@@ -39,6 +39,12 @@ def redaction(on: bool = True) -> Iterator[None]:
         _redacting.reset(token)
 
 
+def quoted(value: object) -> str:
+    """A recorded value as a diagnostic may quote it: in quotes, or withheld while redacting (a cell of free
+    text can name a person; the span still says where it is)."""
+    return "(withheld: --redact)" if redacting() else f"'{value}'"
+
+
 def shown(value: object, kind: str = "child") -> str:
     """An id as a diagnostic may show it: itself, or its pseudonym while redacting."""
     return pseudonym(str(value), kind=kind) if redacting() else str(value)
