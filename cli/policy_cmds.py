@@ -18,7 +18,7 @@ from compiler.core.diagnostics import ClauseError, render_json, render_text
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too (accepted warnings aside).")
 def check(policy_dir: str | None, fmt: str, no_analysis: bool, strict: bool) -> None:
     """Compile POLICY_DIR and report every problem, errors first. Exit 1 on errors (with --strict, on warnings),
-    2 when there is no policy to read."""
+    2 when the policy cannot be read."""
     from compiler.policy import accept_warnings
     from engine.lint import analyse
     try:
@@ -26,7 +26,7 @@ def check(policy_dir: str | None, fmt: str, no_analysis: bool, strict: bool) -> 
         found = [] if no_analysis else accept_warnings(policy.ast, analyse(policy), judged=("W104", "W105"))
         diagnostics = list(policy.warnings) + found
         code = EXIT_NO if strict and any(not d.accepted for d in diagnostics) else 0
-    except ClauseError as e:  # E000: no policy to check (no such folder, nothing readable) is invalid input
+    except ClauseError as e:  # E000: the policy cannot be read (no folder, no .clause files, a file unreadable): invalid input
         diagnostics = e.diagnostics
         code = EXIT_INVALID if any(d.code == "E000" for d in diagnostics) else EXIT_NO
     click.echo(render_json(diagnostics) if fmt == "json" else render_text(diagnostics))

@@ -1,6 +1,7 @@
 """`clause serve`: a read-only web application over a case file, a case folder or a bulk folder."""
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import secrets
@@ -37,6 +38,8 @@ def is_loopback(host: str) -> bool:
 def serve(input_path: str, policy_path: str | None, host: str, port: int, token: str | None, at_text: str | None,
           redact: bool) -> None:
     """Serve the worklist, each child's duties and why, and the compliance report, read-only."""
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
+        host = host[1:-1]
     if token == "generate":
         token = secrets.token_urlsafe(24)
     if token is not None and not _TOKEN.fullmatch(token):
@@ -65,8 +68,9 @@ def serve(input_path: str, policy_path: str | None, host: str, port: int, token:
         sock.bind((host, port))
     except OSError as e:  # a port in use, an address not of this machine: say which, and what to do
         sock.close()
-        click.echo(f"error: cannot listen on {shown}:{port}: {e.strerror or e}; give another --port (0: any free "
-                   "port) or stop what holds it", err=True)
+        way_out = ("give another --port (0: any free port) or stop what holds it" if e.errno == errno.EADDRINUSE
+                   else "give --host an address of this machine (127.0.0.1, ::1, or one of its interfaces)")
+        click.echo(f"error: cannot listen on {shown}:{port}: {e.strerror or e}; {way_out}", err=True)
         sys.exit(EXIT_INVALID)
     address = f"http://{shown}:{sock.getsockname()[1]}/" + (f"?token={token}" if token else "")
     click.echo(f"serving {input_path} on {address}  (Ctrl-C stops)", err=True)

@@ -287,6 +287,13 @@ def test_a_folder_judged_before_its_episodes_says_so(tmp_path: Path, engine: str
     assert "give --at a later time" in early.stderr
     late = clause(*args, "--at", "2024-04-01T00:00")
     assert late.exit_code == 0 and "F021" not in late.stderr
+    for horizon in ([], ["--horizon", "7d"]):  # --child counts that child's alone, after the child is known
+        mine = clause(*args, "--at", "2024-03-04T09:00", "--child", "C1", *horizon)
+        assert mine.exit_code == 0 and "F021" not in mine.stderr
+        theirs = clause(*args, "--at", "2024-03-04T09:00", "--child", "C2", *horizon)
+        assert "warning[F021]: 1 episode reported" in theirs.stderr
+        nobody = clause(*args, "--at", "2024-03-04T09:00", "--child", "C9", *horizon)
+        assert nobody.exit_code == 2 and "X001" in nobody.stderr and "F021" not in nobody.stderr, horizon
 
 
 # ---- invalid input: exit 2, a message that says where, no traceback ----

@@ -233,3 +233,18 @@ def test_a_port_in_use_is_named(examples: Path) -> None:
         result = CliRunner().invoke(main, ["serve", str(examples), "--port", str(port)])
     assert result.exit_code == 2
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use; give another --port" in result.stderr
+    try:
+        held6 = socket.socket(socket.AF_INET6)
+        held6.bind(("::1", 0))
+    except OSError:  # no IPv6 here
+        held6 = None
+    if held6 is not None:  # the brackets a URL writes are read: [::1] is loopback, and needs no token
+        with held6:
+            held6.listen()
+            port6 = held6.getsockname()[1]
+            result = CliRunner().invoke(main, ["serve", str(examples), "--host", "[::1]", "--port", str(port6)])
+        assert result.exit_code == 2 and f"cannot listen on [::1]:{port6}: Address already in use" in result.stderr
+    unreachable = CliRunner().invoke(main, ["serve", str(examples), "--host", "192.0.2.1", "--token", "t" * 20])
+    assert unreachable.exit_code == 2  # TEST-NET-1: never this machine's
+    assert "error: cannot listen on 192.0.2.1:8765: " in unreachable.stderr
+    assert "give --host an address of this machine" in unreachable.stderr and "--port" not in unreachable.stderr

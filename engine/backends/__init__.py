@@ -29,9 +29,9 @@ THRESHOLD = 55  # episodes: the median of the measured crossovers above
 LATER_SQL = "SELECT count(*) FROM in_episodes e JOIN judged_at j ON j.ck = e.ck WHERE e.rep > j.at_us"
 
 
-def later_count(facts: FactSet, at: datetime) -> int:
-    """Episodes reported (at their earliest reading) after `at`: as yet they give no duty."""
-    return sum(1 for e in facts.episodes if utc(e.reported) > utc(at))
+def later_count(facts: FactSet, at: datetime, child: str | None = None) -> int:
+    """Episodes (of `child`, when given) reported, at their earliest reading, after `at`: as yet no duty."""
+    return sum(1 for e in facts.episodes if utc(e.reported) > utc(at) and child in (None, e.child))
 
 
 def later_episodes(count: int, where: str | Path, at: datetime) -> Diagnostic | None:

@@ -156,10 +156,12 @@ class DuckEvaluation:
     def episodes(self) -> tuple[EpisodeFacts, ...]:
         return self.episodes_of()
 
-    def later_count(self) -> int:
-        """Episodes reported after the time their child is judged (engine/backends `later_count`)."""
+    def later_count(self, child: str | None = None) -> int:
+        """Episodes (of `child`, when given) reported after the time their child is judged (engine/backends
+        `later_count`)."""
         from engine.backends import LATER_SQL
-        return self.con.execute(LATER_SQL).fetchone()[0]
+        where, params = (" AND j.child = ?", [child]) if child is not None else ("", [])
+        return self.con.execute(LATER_SQL + where, params).fetchone()[0]
 
     def episode_count(self, child: str | None = None) -> int:
         """How many episodes `episodes_of(child)` gives, without building their facts."""
