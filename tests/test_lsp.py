@@ -233,3 +233,16 @@ def test_definition_of_a_version_and_of_an_accepted_clause(tmp_path: Path) -> No
     target = analysis.index["MCP-CP-1"].id.span
     assert definition(analysis, rules, line, column) == target
     assert definition(analysis, extra, 1, len("accept W101 ") + 1) == target
+
+
+def test_a_malformed_message_is_one_line_in_the_editors_log(tmp_path: Path) -> None:
+    """pygls logged a message it could not parse with Python's traceback on stderr (the editor's log); one
+    line now, and the editor still gets pygls's error message."""
+    clause = Path(sys.executable).with_name("clause")
+    command = [str(clause), "lsp"] if clause.exists() else [sys.executable, "-m", "cli.main", "lsp"]
+    done = subprocess.run(command, input=b"Content-Length: 5\r\n\r\n{bad}", capture_output=True, cwd=tmp_path,
+                          timeout=TIMEOUT)
+    assert done.returncode == 0 and "Traceback" not in done.stderr.decode()
+    (line,) = done.stderr.decode().splitlines()
+    assert line.startswith("clause lsp: Unable to handle message: Expecting property name")
+    assert b'"method": "window/showMessage"' in done.stdout

@@ -9,6 +9,8 @@ compiler's 1-based line and character columns; only `file:` documents are analys
 """
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -188,6 +190,20 @@ def build() -> ClauseServer:
     return server
 
 
+class _OneLine(logging.Formatter):
+    """pygls logs a message it cannot handle (malformed JSON, say) with Python's traceback; the editor's log
+    gets one line instead, and the editor itself pygls's error answer."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        cause = f": {record.exc_info[1]}" if record.exc_info and record.exc_info[1] else ""
+        return f"clause lsp: {record.getMessage()}{cause}"
+
+
 def serve() -> None:
     """Run over stdin and stdout until the editor says exit."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    pygls_log = logging.getLogger("pygls")
+    pygls_log.addHandler(handler)
+    pygls_log.propagate = False
     build().start_io()
