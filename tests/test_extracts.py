@@ -203,6 +203,27 @@ def test_a_tables_file_must_be_a_name_in_the_folder(tmp_path, name):
     assert "name of a file in the extract's folder" in info.value.diagnostics[0].message
 
 
+@pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
+def test_ssda903_without_its_looked_after_episodes_is_refused(tmp_path, engine):
+    """Without episodes.csv every child of a return about children looked after read as not looked after,
+    with only a warning: the profile marks it required, so it is F011, an error, on either engine."""
+    write_extract(as_extract(synthesize(5, 2), "ssda903", 2), tmp_path, load_profile("ssda903"), "ssda903")
+    (tmp_path / "episodes.csv").unlink()
+    out = run("obligations", str(tmp_path), "--engine", engine, "--at", "2025-01-01T00:00")
+    assert out.exit_code == 2 and f"{tmp_path}: error[F011]: folder {tmp_path} has no episodes.csv" in out.stderr
+
+
+def test_required_is_true_or_false(tmp_path):
+    text = Path(load_profile("ssda903").source).read_text(encoding="utf-8")
+    assert "    required: true" in text
+    (tmp_path / "p.yaml").write_text(text.replace("    required: true", "    required: sometimes"), encoding="utf-8")
+    with pytest.raises(ClauseError) as info:
+        load_profile(str(tmp_path / "p.yaml"))
+    line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("    required: true"))) + 1
+    assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("F017", line)]
+    assert "'required' in statuses entry 1 must be true or false" in info.value.diagnostics[0].message
+
+
 def test_a_profile_with_both_day_orders_is_refused(tmp_path):
     text = Path(load_profile("ssda903").source).read_text(encoding="utf-8").replace('  - "%d/%m/%Y"', '  - "%d/%m/%Y"\n  - "%m/%d/%Y"')
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")

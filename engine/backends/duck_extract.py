@@ -155,7 +155,7 @@ def _load(con, extract: Extract, notes: list[Diagnostic]) -> list[Diagnostic] | 
     # statuses: one row per interval, checked as mapping._statuses checks them
     held = []
     for k, t in enumerate(p.statuses):
-        sc = _table(con, extract, t, False, f"x_s{k}", notes)
+        sc = _table(con, extract, t, t.required, f"x_s{k}", notes)
         if sc is None:
             continue
         end = sc.get("end", "''")

@@ -69,6 +69,7 @@ class Table:
     columns: dict[str, str]           # fact -> column name
     codes: dict[str, dict[str, str]]  # fact -> {code as written: meaning}
     status: str | None = None         # for a status table: the status its intervals give
+    required: bool = False            # for a status table: whether the file must be there (else F011, a warning)
     span: Span = field(default=Span(""), compare=False)
 
 
@@ -146,8 +147,14 @@ class _Checker:
                 self.bad(f.key_span, f"unknown key '{key}' in {where}", did_you_mean(key, list(allowed)))
 
     def table(self, rec: Record, kind: str, where: str) -> Table | None:
-        self.keys(rec, ("file", "columns", "codes") + (("status",) if kind == "status" else ()), where)
-        status = None
+        self.keys(rec, ("file", "columns", "codes") + (("status", "required") if kind == "status" else ()), where)
+        status, must = None, False
+        if kind == "status" and (f := rec.fields.get("required")) is not None:
+            if isinstance(f.value, bool):
+                must = f.value
+            else:
+                self.bad(f.span, f"'required' in {where} must be true or false",
+                         "write required: true, or leave it out (then the file may be absent, with a warning)")
         if kind == "status":
             status = self.text(rec.fields.get("status"), "status", rec.span)
             if status is not None and status not in STATUSES:
@@ -194,7 +201,7 @@ class _Checker:
                      "add codes: type: {M: missing, A: absent}")
         if file is None or cols is None:
             return None
-        return Table(kind, file, columns, codes, status, rec.span)
+        return Table(kind, file, columns, codes, status, must, rec.span)
 
 
 def load_profile(name_or_path: str) -> Profile:

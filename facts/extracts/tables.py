@@ -141,7 +141,7 @@ def read_tables(folder: Path, profile: Profile, diags: list[Diagnostic], child: 
     yield read_table(folder, profile.people, True, diags, child)
     yield read_table(folder, profile.missing, True, diags, child)
     for t in profile.statuses:
-        yield read_table(folder, t, False, diags, child)
+        yield read_table(folder, t, t.required, diags, child)
 
 
 # ---- dates: the profile's formats -> the native text ----
