@@ -49,4 +49,8 @@ def report(input_path: str, start: date, end: date, at_text: str | None, policy_
     else:
         from facts.loader import load_path
         facts = merge_cases(load_path(input_path).cases)
-    write_output(FORMATS[fmt](compute(policy, facts, start, end, parse_at(at_text), rename, rename_episode)), output)
+    result = compute(policy, facts, start, end, parse_at(at_text), rename, rename_episode)
+    from engine.backends import later_episodes
+    from cli.app import show_notes
+    show_notes(list(filter(None, [later_episodes(result.later, input_path, result.at)])))
+    write_output(FORMATS[fmt](result), output)

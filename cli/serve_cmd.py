@@ -14,6 +14,14 @@ from cli.app import EXIT_INVALID, fail_on_domain_errors, load_policy, main, pars
 _TOKEN = re.compile(r"[A-Za-z0-9._~-]{16,}")
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -40,6 +48,10 @@ def serve(input_path: str, policy_path: str | None, host: str, port: int, token:
     """Serve the worklist, each child's duties and why, and the compliance report, read-only."""
     if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
         host = host[1:-1]
+    if not host or (":" in host and not _is_address(host)):  # '' listened everywhere; 127.0.0.1:8000 read as a name
+        click.echo(f"error: --host {host!r} is not an address: give the address alone (127.0.0.1, ::1, a name of "
+                   "this machine) and the port as --port", err=True)
+        sys.exit(EXIT_INVALID)
     if token == "generate":
         token = secrets.token_urlsafe(24)
     if token is not None and not _TOKEN.fullmatch(token):

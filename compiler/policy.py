@@ -89,7 +89,8 @@ def load_sources(policy: ast.Policy, root: Path) -> dict[str, SourceText]:
 
 
 def policy_files(root: Path) -> list[str]:
-    return sorted(display_path(p) for p in root.rglob("*.clause") if p.is_file())
+    """Every .clause file under `root`, a link whose target is gone included (then E000 or E025, not skipped)."""
+    return sorted(display_path(p) for p in root.rglob("*.clause") if p.is_file() or p.is_symlink())
 
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:

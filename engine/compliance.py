@@ -76,6 +76,7 @@ class Compliance:
     returns: dict[str, int]  # returned (missing), interviewed within 72 hours, later, not yet
     other_authority: dict[str, int]  # children placed by other authorities: children, episodes
     overdue: tuple[Overdue, ...]
+    later: int = 0  # episodes reported in the period but after `at`: not counted, as not yet reported (F021)
 
     def by(self, field: str) -> list[Tally]:
         """Tallies summed over one of action, clause, actor (sorted by that name)."""
@@ -205,5 +206,7 @@ def _tally(con, start: date, end: date, at: datetime, lo: int, hi: int) -> Compl
             o.triggered, o.due FROM {NAMED}
             WHERE {period} AND o.status = '{OVERDUE}' ORDER BY o.due, shown, episode, h.action, h.clause""", p).fetchall())
     tallies = tuple(Tally(a, c, r_, counts) for (a, c, r_), counts in sorted(groups.items()))
+    later = con.execute("SELECT count(*) FROM in_episodes e WHERE e.rep >= $lo AND e.rep < $hi AND e.rep > $at",
+                        q).fetchone()[0]
     return Compliance(start, end, at, states, tallies, tuple(months.items()), children, episodes, tuple(repeat),
-                      returns, {"children": ola[0], "episodes": ola[1]}, overdue)
+                      returns, {"children": ola[0], "episodes": ola[1]}, overdue, later)

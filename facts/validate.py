@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from compiler.core.diagnostics import Diagnostic, Span, error
-from compiler.core.privacy import quoted, shown
+from compiler.core.privacy import quoted, redacting, shown
 from compiler.core.vocabulary import (CATEGORIES, EPISODE_LEVELS, FLAGS, HOME_AUTHORITY, MODALITIES,
                                       OBLIGATION_STATUSES, PLACEMENTS, RISK_LEVELS, STATUSES)
 from facts.held import ends_before_start
@@ -81,7 +81,13 @@ def describe(value: Any) -> str:
     if isinstance(value, date):
         return "a date"
     text = str(value)
-    return f"'{text if len(text) <= 40 else text[:37] + '...'}'"
+    return quoted(text if len(text) <= 40 else text[:37] + '...')
+
+
+def _unreadable(exc: ValueError, expected: str) -> str:
+    """Why a date or time cell does not read: the reader's words, which quote the cell, or under --redact
+    only what was expected."""
+    return f"expected {expected} (withheld: --redact)" if redacting() else str(exc)
 
 
 def did_you_mean(word: str, options: tuple[str, ...] | list[str], listing: str = "expected one of") -> str:
@@ -217,7 +223,8 @@ def instant(f: Field, name: str, label: str, diags: Diags) -> Any:
     try:
         return parse_instant(f.value)
     except ValueError as exc:
-        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
+        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date and time like {INSTANT_EXAMPLE}')}",
+                           f"write {name}: {INSTANT_EXAMPLE}"))
         return BAD
 
 
@@ -226,7 +233,8 @@ def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
         return parse_date(f.value)
     except ValueError as exc:
         # A date of birth is a child's personal detail: say what is wrong without repeating it.
-        why = f"expected a date like {DATE_EXAMPLE} (the value is not repeated here)" if name == "born" else str(exc)
+        why = f"expected a date like {DATE_EXAMPLE} (the value is not repeated here)" if name == "born" else \
+            _unreadable(exc, f"a date like {DATE_EXAMPLE}")
         diags.append(error("F005", f.span, f"{label}: '{name}': {why}", f"write {name}: {DATE_EXAMPLE}"))
         return BAD
 
@@ -240,12 +248,14 @@ def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
         try:
             return parse_date(v)
         except ValueError as exc:
-            diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {DATE_EXAMPLE}"))
+            diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date like {DATE_EXAMPLE}')}",
+                               f"write {name}: {DATE_EXAMPLE}"))
             return BAD
     try:
         return parse_instant(v)
     except NotReal as exc:  # the shape of a date and time, but no real one: say what is wrong with it
-        diags.append(error("F005", f.span, f"{label}: '{name}': {exc}", f"write {name}: {INSTANT_EXAMPLE}"))
+        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date and time like {INSTANT_EXAMPLE}')}",
+                           f"write {name}: {INSTANT_EXAMPLE}"))
         return BAD
     except ValueError:
         diags.append(error("F005", f.span, f"{label}: '{name}': expected a date like {DATE_EXAMPLE} or a date and "

@@ -173,6 +173,15 @@ def test_e000_no_folder(tmp_path: Path) -> None:
     assert summary(e.value.diagnostics) == [("E000", "error", str(tmp_path / "nowhere"), 0, 0, "no such policy folder")]
 
 
+def test_e000_a_link_to_nothing_is_not_skipped(tmp_path: Path) -> None:
+    """A .clause link whose file is gone was left out without a word (`clause check`: 0 errors)."""
+    (tmp_path / "a.clause").symlink_to(tmp_path / "gone.clause")
+    with pytest.raises(ClauseError) as e:
+        compile_policy(tmp_path)
+    assert [(d.code, d.message) for d in e.value.diagnostics] == [
+        ("E000", "cannot read the file: No such file or directory")]
+
+
 def test_e000_no_files(tmp_path: Path) -> None:
     with pytest.raises(ClauseError) as e:
         compile_policy(tmp_path)

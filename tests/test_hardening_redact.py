@@ -134,23 +134,29 @@ def test_an_unknown_episode_names_no_real_id(data):
 
 
 @pytest.mark.parametrize("engine", ["pydatalog", "duckdb"])
-@pytest.mark.parametrize("where, line, wrong, shown", [
-    ("children.csv", "JaneRoe,2008-09-02,JaneRoe\n", "F003", "unknown status (withheld: --redact) in 'statuses'"),
-    ("actions.csv", "JaneRoe,JaneRoe visit,protect_team,2024-03-20T19:00\n", "F014",
-     "recorded action names action (withheld: --redact), which the policy does not have")])
-def test_a_bad_cell_is_not_quoted(tmp_path, engine, where, line, wrong, shown):
-    """A cell of free text in the wrong column (a status or an action holding the child's name) was quoted in
-    its diagnostic under --redact; it is withheld, and the file, line and column still say where it is."""
+@pytest.mark.parametrize("where, text, wrong, shown", [
+    ("children.csv", "id,born,statuses\nJaneRoe,2008-09-02,JaneRoe\n", "F003",
+     "unknown status (withheld: --redact) in 'statuses'"),
+    ("actions.csv", "child,action,by,at\nJaneRoe,JaneRoe visit,protect_team,2024-03-20T19:00\n", "F014",
+     "recorded action names action (withheld: --redact), which the policy does not have"),
+    ("episodes.csv", "id,child,reported,with_parents\nJANE-EP1,JaneRoe,2024-03-08T22:00,JaneRoe\n", "F009",
+     "'with_parents' must be true or false, got (withheld: --redact)"),
+    ("episodes.csv", "id,child,reported\nJANE-EP1,JaneRoe,JaneRoe-EP\n", "F005",
+     "'reported': expected a date like 2012-05-01 (withheld: --redact)"),
+    ("episodes.csv", "id,child,reported\nJANE-EP1,JaneRoe,JaneRoe 08/03\n", "F005",
+     "got (withheld: --redact)")])
+def test_a_bad_cell_is_not_quoted(tmp_path, engine, where, text, wrong, shown):
+    """A cell of free text in the wrong column (a status, an action, a yes/no or a time holding the child's
+    name) was quoted in its diagnostic under --redact; it is withheld, and file, line and column say where."""
     folder = tmp_path / "bulk"
-    header = {"children.csv": "id,born,statuses\n", "actions.csv": "child,action,by,at\n"}
-    (folder).mkdir()
-    (folder / "children.csv").write_text(header["children.csv"] + "JaneRoe,2008-09-02,looked_after\n")
+    folder.mkdir()
+    (folder / "children.csv").write_text("id,born,statuses\nJaneRoe,2008-09-02,looked_after\n")
     (folder / "episodes.csv").write_text("id,child,reported\nJANE-EP1,JaneRoe,2024-03-08T22:00\n")
-    (folder / where).write_text(header[where] + line)
+    (folder / where).write_text(text)
     result = CliRunner().invoke(main, ["obligations", str(folder), "--at", "2024-03-21T09:00", "--engine", engine,
                                        "--redact"])
     assert result.exit_code == 2 and f"{folder / where}:2:" in result.stderr
-    assert f"error[{wrong}]: " in result.stderr and shown in result.stderr
+    assert f"error[{wrong}]: " in result.stderr and shown in result.stderr, result.stderr
     assert "JaneRoe" not in result.stderr.replace(str(tmp_path), "")
 
 

@@ -169,3 +169,18 @@ def test_bad_data_gets_diagnostics(tmp_path: Path) -> None:
     (tmp_path / "episodes.csv").write_text("id,child,reported\nE1,C1,2024-01-01T10:00\n")
     result = CliRunner().invoke(main, ["report", str(tmp_path), *PERIOD])
     assert result.exit_code == 2 and "children.csv" in result.output and "Traceback" not in result.output
+
+
+def test_a_report_judged_before_some_of_its_episodes_says_how_many(year) -> None:
+    """Judged mid-period, the episodes reported after the time judged went uncounted without a word: F021
+    counts those of the period (one reported after the period is no concern of its report)."""
+    folder, facts = year
+    at = "2024-07-01T00:00"
+    later = sum(1 for e in facts.episodes if utc(e.reported) > utc(parse_instant(at)))
+    assert later > 0
+    result = CliRunner().invoke(main, ["report", str(folder), *PERIOD, "--at", at, "--format", "json"])
+    assert result.exit_code == 0
+    assert f"warning[F021]: {later:,} episode{'s' * (later != 1)} reported after {at}, the time judged" in result.stderr
+    first_half = CliRunner().invoke(main, ["report", str(folder), "--from", "2024-01-01", "--to", "2024-06-30",
+                                           "--at", at, "--format", "json"])
+    assert first_half.exit_code == 0 and "F021" not in first_half.stderr

@@ -55,6 +55,9 @@ def test_worklist_child_why_and_json(examples: Path) -> None:
         for path in ("/api/v1/why?id=C2", "/api/v1/why-not?action=strategy_discussion", "/why-not"):
             status, _, body = get(base + path)  # once "unknown action ''" or "no child ''"
             assert status == 400 and "the question needs a child (id) and an action" in body, path
+        for path in ("/child", "/api/v1/child?id="):
+            status, _, body = get(base + path)  # once a 404 "no child ''"
+            assert status == 400 and "id: the page needs a child" in body, path
 
 
 def test_a_worklist_filter_that_can_match_nothing_is_refused(examples: Path) -> None:
@@ -244,6 +247,9 @@ def test_a_port_in_use_is_named(examples: Path) -> None:
             port6 = held6.getsockname()[1]
             result = CliRunner().invoke(main, ["serve", str(examples), "--host", "[::1]", "--port", str(port6)])
         assert result.exit_code == 2 and f"cannot listen on [::1]:{port6}: Address already in use" in result.stderr
+    for host in ("127.0.0.1:8000", ""):
+        wrong = CliRunner().invoke(main, ["serve", str(examples), "--host", host, "--token", "t" * 20])
+        assert wrong.exit_code == 2 and f"error: --host {host!r} is not an address" in wrong.stderr, host
     unreachable = CliRunner().invoke(main, ["serve", str(examples), "--host", "192.0.2.1", "--token", "t" * 20])
     assert unreachable.exit_code == 2  # TEST-NET-1: never this machine's
     assert "error: cannot listen on 192.0.2.1:8765: " in unreachable.stderr

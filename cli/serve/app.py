@@ -116,6 +116,8 @@ def build_app(source: Source) -> Starlette:
 
     def _child(request: Request) -> ChildView:
         child = request.query_params.get("id") or ""
+        if not child:  # was a 404 "no child ''"
+            raise BadRequest("id: the page needs a child, as ?id=C1")
         return child_view(source, child)
 
     def child_page(request: Request) -> Response:

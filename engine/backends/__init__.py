@@ -41,7 +41,7 @@ def later_episodes(count: int, where: str | Path, at: datetime) -> Diagnostic | 
         return None
     return warning("F021", Span(str(where)), f"{count:,} episode{'s' if count != 1 else ''} reported after "
                    f"{format_instant(at)}, the time judged: as yet {'they give' if count != 1 else 'it gives'} no duty",
-                   "give --at a later time (default: now), or check the reported times")
+                   "give --at a later time, or check the reported times")
 
 
 def is_bulk_folder(path: str | Path) -> bool:

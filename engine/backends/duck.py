@@ -164,9 +164,11 @@ class DuckEvaluation:
         return self.con.execute(LATER_SQL + where, params).fetchone()[0]
 
     def episode_count(self, child: str | None = None) -> int:
-        """How many episodes `episodes_of(child)` gives, without building their facts."""
+        """How many episodes `episodes_of(child)` gives, without building their facts: those reported by the
+        time judged (the others have no facts yet; counted, a table's heading differed from pyDatalog's)."""
         where, params = (" WHERE child = ?", [child]) if child is not None else ("", [])
-        return self.con.execute(f"SELECT count(*) FROM in_episodes{where}", params).fetchone()[0]
+        every = self.con.execute(f"SELECT count(*) FROM in_episodes{where}", params).fetchone()[0]
+        return every - self.later_count(child)
 
     def episodes_of(self, child: str | None = None) -> tuple[EpisodeFacts, ...]:
         """Each episode's category and risk, only those of `child` (a real id, as filters take) when given."""
