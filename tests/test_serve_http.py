@@ -50,6 +50,8 @@ def test_worklist_child_why_and_json(examples: Path) -> None:
         why = json.loads(get(base + f"/api/v1/why?id={child}&action={data['obligations'][0]['action']}")[2])
         assert why["version"] == 1 and why["trees"][0]["kind"] == "case"
         assert get(base + "/child?id=nobody")[0] == 404
+        status, _, body = get(base + "/api/v1/why?id=nobody&action=strategy_discussion")
+        assert status == 404 and "no child 'nobody'" in body and "--child" not in body
         assert json.loads(get(base + "/api/v1/why?id=C2&action=no_such_action")[2])["error"].count("X002") == 1
         assert get(base + "/?due_from=yesterday")[0] == 400
         for path in ("/api/v1/why?id=C2", "/api/v1/why-not?action=strategy_discussion", "/why-not"):

@@ -150,6 +150,8 @@ def _loaded(source: Source) -> LoadedInput:
 
 def question(source: Source, kind: str, child: str, action: str, episode: str | None) -> tuple[list[Node], str]:
     """`why` or `why-not` for a child and action, as trees and as an HTML fragment."""
+    if not source.snapshot().child_parts(child):  # the request's words, not the command line's (--child)
+        raise no_child(source, child)
     with source.lock, redaction(source.redact):
         found = inquire(source.policy, _loaded(source), source.path.name, child, action, episode, source.fixed_at)
         trees = (why_trees if kind == "why" else why_not_trees)(found, child, action, episode)
