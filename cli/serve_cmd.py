@@ -72,7 +72,11 @@ def serve(input_path: str, policy_path: str | None, host: str, port: int, token:
         from engine.output.redact import KEY_WARNING, key_is_default
         if key_is_default():
             click.echo(KEY_WARNING, err=True)
-    source.snapshot()  # invalid input fails here, with its diagnostics, before anything listens
+    snap = source.snapshot()  # invalid input fails here, with its diagnostics, before anything listens
+    from cli.app import show_notes
+    from engine.backends import later_count, later_episodes
+    bulk = [p for p in snap.parts if p.case is None]  # a folder judged before some of its episodes: F021
+    show_notes(list(filter(None, [later_episodes(later_count(p.facts, p.at), input_path, p.at) for p in bulk])))
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     shown = f"[{host}]" if ":" in host else host

@@ -256,3 +256,24 @@ def test_a_port_in_use_is_named(examples: Path) -> None:
     assert unreachable.exit_code == 2  # TEST-NET-1: never this machine's
     assert "error: cannot listen on 192.0.2.1:8765: " in unreachable.stderr
     assert "give --host an address of this machine" in unreachable.stderr and "--port" not in unreachable.stderr
+
+
+def test_serving_a_folder_judged_before_some_episodes_says_so(tmp_path: Path) -> None:
+    """As `clause obligations` does, serve says on start (F021) how many episodes are reported after --at;
+    run here against a busy port, so the command ends right after saying it."""
+    import socket
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from facts.bulk import write_bulk
+    from facts.synth import synthesize
+    write_bulk(synthesize(40, 2), tmp_path / "bulk")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        args = ["serve", str(tmp_path / "bulk"), "--port", str(held.getsockname()[1])]
+        early = CliRunner().invoke(main, [*args, "--at", "2024-06-01T00:00"])
+        late = CliRunner().invoke(main, [*args, "--at", "2025-01-01T00:00"])
+    assert early.exit_code == 2 and "episodes reported after 2024-06-01T00:00, the time judged" in early.stderr
+    assert late.exit_code == 2 and "F021" not in late.stderr and "Address already in use" in late.stderr
