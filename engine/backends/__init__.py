@@ -25,7 +25,8 @@ ENGINES = ("auto", "pydatalog", "duckdb")
 THRESHOLD = 55  # episodes: the median of the measured crossovers above
 
 
-# episodes reported after the time judged: Python's count here, DuckDB's (the same test on in_episodes) below
+# episodes reported after the time judged, in SQL (DuckEvaluation.later_count) and in Python (`later_count`),
+# side by side; tests/test_cli_obligations.py holds the two to the same counts
 LATER_SQL = "SELECT count(*) FROM in_episodes e JOIN judged_at j ON j.ck = e.ck WHERE e.rep > j.at_us"
 
 
