@@ -422,6 +422,8 @@ def inside(path: Path, root: Path) -> bool:
     """Whether `path` lies within `root` (a policy reads only its own files)."""
     try:
         return path.resolve().is_relative_to(root.resolve())
+    except RuntimeError:  # a link loop leads nowhere, so nowhere outside: reading it fails, as E000 says
+        return True
     except (OSError, ValueError):
         return False
 

@@ -174,12 +174,17 @@ def test_e000_no_folder(tmp_path: Path) -> None:
 
 
 def test_e000_a_link_to_nothing_is_not_skipped(tmp_path: Path) -> None:
-    """A .clause link whose file is gone was left out without a word (`clause check`: 0 errors)."""
+    """A .clause link whose file is gone was left out without a word (`clause check`: 0 errors); one to itself
+    then was a traceback. Each is E000 at the link's own name; a link to a folder is no file, and skipped."""
     (tmp_path / "a.clause").symlink_to(tmp_path / "gone.clause")
+    (tmp_path / "b.clause").symlink_to(tmp_path / "b.clause")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "c.clause").symlink_to(tmp_path / "sub")
     with pytest.raises(ClauseError) as e:
         compile_policy(tmp_path)
-    assert [(d.code, d.message) for d in e.value.diagnostics] == [
-        ("E000", "cannot read the file: No such file or directory")]
+    assert [(d.code, Path(d.span.file).name, d.message) for d in e.value.diagnostics] == [
+        ("E000", "a.clause", "cannot read the file: No such file or directory"),
+        ("E000", "b.clause", "cannot read the file: Too many levels of symbolic links")]
 
 
 def test_e000_no_files(tmp_path: Path) -> None:
