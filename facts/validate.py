@@ -86,8 +86,10 @@ def describe(value: Any) -> str:
 
 def _unreadable(exc: ValueError, expected: str) -> str:
     """Why a date or time cell does not read: the reader's words, which quote the cell, or under --redact
-    only what was expected."""
-    return f"expected {expected} (withheld: --redact)" if redacting() else str(exc)
+    only what was expected (and that the one written does not exist, when it has the shape of one)."""
+    if not redacting():
+        return str(exc)
+    return f"{'not a real date and time: ' if isinstance(exc, NotReal) else ''}expected {expected} (withheld: --redact)"
 
 
 def did_you_mean(word: str, options: tuple[str, ...] | list[str], listing: str = "expected one of") -> str:

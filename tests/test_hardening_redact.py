@@ -144,7 +144,9 @@ def test_an_unknown_episode_names_no_real_id(data):
     ("episodes.csv", "id,child,reported\nJANE-EP1,JaneRoe,JaneRoe-EP\n", "F005",
      "'reported': expected a date like 2012-05-01 (withheld: --redact)"),
     ("episodes.csv", "id,child,reported\nJANE-EP1,JaneRoe,JaneRoe 08/03\n", "F005",
-     "got (withheld: --redact)")])
+     "got (withheld: --redact)"),
+    ("episodes.csv", "id,child,reported\nJANE-EP1,JaneRoe,2024-02-30T10:00\n", "F005",
+     "'reported': not a real date and time: expected a date and time like")])
 def test_a_bad_cell_is_not_quoted(tmp_path, engine, where, text, wrong, shown):
     """A cell of free text in the wrong column (a status, an action, a yes/no or a time holding the child's
     name) was quoted in its diagnostic under --redact; it is withheld, and file, line and column say where."""
