@@ -33,7 +33,7 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
                 redact: bool) -> None:
     """What is required now, for every child in a case file, a folder of cases, a bulk CSV folder or an
     extract (SSD tables, SSDA903 tables: --profile)."""
-    from engine.backends import choose, evaluate_case, is_bulk_folder, later_count
+    from engine.backends import choose, evaluate_case, is_bulk_folder, later_count, later_episodes
     from facts.extracts import extract_of
     from engine.backends.horizon import parse_horizon, with_upcoming
     at = parse_at(at_text)
@@ -60,7 +60,7 @@ def obligations(input_path: str, policy_path: str | None, at_text: str | None, c
         if child is not None and not any(c.id == child for c in facts.children):  # else an empty list, exit 0
             from engine.explain.inquiry import no_such_child
             raise no_such_child(input_path, child, sorted(c.id for c in facts.children), redact)
-        _later(later_count(facts, at, child), input_path, at)
+        show_notes(later_episodes(later_count(facts, at, child), input_path, at))
         ev = evaluate_case(policy, facts, at, engine)
         obs = with_upcoming(policy, facts, at, minutes, list(ev.obligations), choose(engine, len(facts.episodes)))
         _write([(Run("bulk", None, ev).for_child(child), _only(obs, child, status))], fmt, output, redact)
@@ -129,12 +129,6 @@ def _bar(fmt: str, length: int, label: str):
     return click.progressbar(length=length, label=label, file=sys.stderr if show else _Hidden())
 
 
-def _later(count: int, where, at: datetime) -> None:
-    """F021 on stderr when some episodes (of the child asked about, or all) are reported after `at`."""
-    from engine.backends import later_episodes
-    show_notes(list(filter(None, [later_episodes(count, where, at)])))
-
-
 def _where(folder) -> str:
     """A bulk folder's path, or an extract's folder (facts.extracts.Extract)."""
     return str(getattr(folder, "folder", folder))
@@ -143,7 +137,7 @@ def _where(folder) -> str:
 def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, redact: bool) -> None:
     """A bulk folder or an extract (facts.extracts.Extract): DuckDB streams the rows as it writes them;
     pyDatalog evaluates children in chunks."""
-    from engine.backends import choose, episode_lines, later_count
+    from engine.backends import choose, episode_lines, later_count, later_episodes
     from engine.backends.batch import Run
     from facts.extracts import Extract, extract_episodes, read_extract
     at = at or _now()
@@ -163,7 +157,7 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
             if child is not None and not ev.has_child(child):
                 from engine.explain.inquiry import no_such_child
                 raise no_such_child(folder, child, ev.child_ids(), redact)
-            _later(ev.later_count(child), _where(folder), at)
+            show_notes(later_episodes(ev.later_count(child), _where(folder), at))
             if redact:
                 from engine.output.redact import episode_pseudonym, pseudonym
                 ev.rename_children(pseudonym, episode_pseudonym)
@@ -177,7 +171,7 @@ def _bulk(policy, folder, at, child, status, fmt: str, engine: str, output, reda
     if child is not None and not any(c.id == child for c in facts.children):
         from engine.explain.inquiry import no_such_child
         raise no_such_child(folder, child, sorted(c.id for c in facts.children), redact)
-    _later(later_count(facts, at, child), _where(folder), at)
+    show_notes(later_episodes(later_count(facts, at, child), _where(folder), at))
     with _bar(fmt, len(facts.children), "Evaluating children") as bar:
         merged = evaluate_partitioned(policy, facts, at, progress=bar.update)
     run = Run("bulk", None, merged).for_child(child)

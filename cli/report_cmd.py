@@ -52,5 +52,5 @@ def report(input_path: str, start: date, end: date, at_text: str | None, policy_
     result = compute(policy, facts, start, end, parse_at(at_text), rename, rename_episode)
     from engine.backends import later_episodes
     from cli.app import show_notes
-    show_notes(list(filter(None, [later_episodes(result.later, input_path, result.at)])))
+    show_notes(later_episodes(result.later, input_path, result.at))
     write_output(FORMATS[fmt](result), output)

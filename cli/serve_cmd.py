@@ -76,7 +76,7 @@ def serve(input_path: str, policy_path: str | None, host: str, port: int, token:
     from cli.app import show_notes
     from engine.backends import later_count, later_episodes
     bulk = [p for p in snap.parts if p.case is None]  # a folder judged before some of its episodes: F021
-    show_notes(list(filter(None, [later_episodes(later_count(p.facts, p.at), input_path, p.at) for p in bulk])))
+    show_notes([d for p in bulk for d in later_episodes(later_count(p.facts, p.at), input_path, p.at)])
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     shown = f"[{host}]" if ":" in host else host

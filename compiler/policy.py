@@ -92,16 +92,7 @@ def policy_files(root: Path) -> list[str]:
     """Every .clause file under `root`, and every link so named but to a folder: one to nothing or to itself
     is then E000 (or E025, out of the folder), not skipped. A link is named as it is, not as its target."""
     found = (p for p in root.rglob("*.clause") if p.is_file() or (p.is_symlink() and not p.is_dir()))
-    return sorted(display_path(p) if not p.is_symlink() else _link_path(p) for p in found)
-
-
-def _link_path(link: Path) -> str:
-    """display_path of a link itself (resolving it would name its target, or fail on a loop)."""
-    full = link.parent.resolve() / link.name
-    try:
-        return str(full.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(full)
+    return sorted(display_path(p, follow=not p.is_symlink()) for p in found)
 
 
 def parse_policy(root: Path, texts: dict[str, str] | None = None) -> tuple[ast.Policy, list[Diagnostic]]:

@@ -84,6 +84,9 @@ def describe(value: Any) -> str:
     return quoted(text if len(text) <= 40 else text[:37] + '...')
 
 
+A_DATE, AN_INSTANT = f"a date like {DATE_EXAMPLE}", f"a date and time like {INSTANT_EXAMPLE}"  # as F005 expects them
+
+
 def _unreadable(exc: ValueError, expected: str) -> str:
     """Why a date or time cell does not read: the reader's words, which quote the cell, or under --redact
     only what was expected (and that the one written does not exist, when it has the shape of one)."""
@@ -225,7 +228,7 @@ def instant(f: Field, name: str, label: str, diags: Diags) -> Any:
     try:
         return parse_instant(f.value)
     except ValueError as exc:
-        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date and time like {INSTANT_EXAMPLE}')}",
+        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, AN_INSTANT)}",
                            f"write {name}: {INSTANT_EXAMPLE}"))
         return BAD
 
@@ -235,8 +238,7 @@ def a_date(f: Field, name: str, label: str, diags: Diags) -> Any:
         return parse_date(f.value)
     except ValueError as exc:
         # A date of birth is a child's personal detail: say what is wrong without repeating it.
-        why = f"expected a date like {DATE_EXAMPLE} (the value is not repeated here)" if name == "born" else \
-            _unreadable(exc, f"a date like {DATE_EXAMPLE}")
+        why = f"expected {A_DATE} (the value is not repeated here)" if name == "born" else _unreadable(exc, A_DATE)
         diags.append(error("F005", f.span, f"{label}: '{name}': {why}", f"write {name}: {DATE_EXAMPLE}"))
         return BAD
 
@@ -250,13 +252,13 @@ def moment(f: Field, name: str, label: str, diags: Diags) -> Any:
         try:
             return parse_date(v)
         except ValueError as exc:
-            diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date like {DATE_EXAMPLE}')}",
+            diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, A_DATE)}",
                                f"write {name}: {DATE_EXAMPLE}"))
             return BAD
     try:
         return parse_instant(v)
     except NotReal as exc:  # the shape of a date and time, but no real one: say what is wrong with it
-        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, f'a date and time like {INSTANT_EXAMPLE}')}",
+        diags.append(error("F005", f.span, f"{label}: '{name}': {_unreadable(exc, AN_INSTANT)}",
                            f"write {name}: {INSTANT_EXAMPLE}"))
         return BAD
     except ValueError:

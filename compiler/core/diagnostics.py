@@ -93,10 +93,12 @@ class ClauseError(Exception):
         return render_text(self.diagnostics)
 
 
-def display_path(path: Path) -> str:
-    """Paths in messages: relative to the working directory when under it, so output is portable."""
+def display_path(path: Path, follow: bool = True) -> str:
+    """Paths in messages: relative to the working directory when under it, so output is portable.
+    `follow=False` names a link as itself (resolving it would name its target, or fail on a loop)."""
+    full = path.resolve() if follow else path.parent.resolve() / path.name
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(full.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

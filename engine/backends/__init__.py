@@ -35,14 +35,14 @@ def later_count(facts: FactSet, at: datetime, child: str | None = None) -> int:
     return sum(1 for e in facts.episodes if utc(e.reported) > utc(at) and child in (None, e.child))
 
 
-def later_episodes(count: int, where: str | Path, at: datetime) -> Diagnostic | None:
-    """F021, a warning: a folder judged before some of its episodes were reported (an --at too early, or
-    reported times in the future) once gave those episodes no duty without a word."""
+def later_episodes(count: int, where: str | Path, at: datetime) -> list[Diagnostic]:
+    """F021, a warning (none when `count` is 0): a folder judged before some of its episodes were reported
+    (an --at too early, or reported times in the future) once gave those episodes no duty without a word."""
     if not count:
-        return None
-    return warning("F021", Span(str(where)), f"{count:,} episode{'s' if count != 1 else ''} reported after "
-                   f"{format_instant(at)}, the time judged: as yet {'they give' if count != 1 else 'it gives'} no duty",
-                   "give --at a later time, or check the reported times")
+        return []
+    return [warning("F021", Span(str(where)), f"{count:,} episode{'s' if count != 1 else ''} reported after "
+                    f"{format_instant(at)}, the time judged: as yet {'they give' if count != 1 else 'it gives'} no duty",
+                    "give --at a later time, or check the reported times")]
 
 
 def is_bulk_folder(path: str | Path) -> bool:
